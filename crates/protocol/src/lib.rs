@@ -36,5 +36,5 @@ pub mod varint;
 
 pub use compression::Compression;
 pub use error::{BatchError, RecordError};
-pub use record_batch::{Attributes, Batches, RecordBatch, TimestampType};
+pub use record_batch::{Attributes, BatchHeader, Batches, RecordBatch, TimestampType};
 pub use records::{Header, Record, RecordBatchBuilder};

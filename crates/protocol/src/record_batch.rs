@@ -186,6 +186,73 @@ pub fn batch_size(buf: &[u8], max_batch_size: usize) -> Result<usize, BatchError
     Ok(size)
 }
 
+/// The fixed fields of a batch header, parsed from its first 61 bytes without needing the rest
+/// of the batch — what a log needs when it walks a segment file header by header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchHeader {
+    /// Offset of the first record.
+    pub base_offset: i64,
+    /// Bytes after the `batch_length` field.
+    pub batch_length: i32,
+    /// Epoch of the leader that appended the batch.
+    pub partition_leader_epoch: i32,
+    /// The stored CRC-32C.
+    pub crc: u32,
+    /// Compression, timestamp type and flags.
+    pub attributes: Attributes,
+    /// `last_offset - base_offset`.
+    pub last_offset_delta: i32,
+    /// Timestamp of the first record.
+    pub base_timestamp: i64,
+    /// Largest timestamp in the batch.
+    pub max_timestamp: i64,
+    /// Idempotent producer id, or -1.
+    pub producer_id: i64,
+    /// Idempotent producer epoch, or -1.
+    pub producer_epoch: i16,
+    /// Sequence of the first record, or -1.
+    pub base_sequence: i32,
+    /// Number of records.
+    pub records_count: i32,
+}
+
+impl BatchHeader {
+    /// Parses the header at the start of `buf` (at least 61 bytes), checking magic and length.
+    pub fn parse(buf: &[u8]) -> Result<Self, BatchError> {
+        batch_size(buf, usize::MAX).or_else(|e| match e {
+            BatchError::Truncated { .. } if buf.len() >= RECORD_BATCH_OVERHEAD => Ok(0),
+            other => Err(other),
+        })?;
+        if buf.len() < RECORD_BATCH_OVERHEAD {
+            return Err(BatchError::Truncated { needed: RECORD_BATCH_OVERHEAD, available: buf.len() });
+        }
+        Ok(BatchHeader {
+            base_offset: i64_at(buf, BASE_OFFSET_OFFSET),
+            batch_length: i32_at(buf, BATCH_LENGTH_OFFSET),
+            partition_leader_epoch: i32_at(buf, PARTITION_LEADER_EPOCH_OFFSET),
+            crc: i32_at(buf, CRC_OFFSET) as u32,
+            attributes: Attributes(i16_at(buf, ATTRIBUTES_OFFSET)),
+            last_offset_delta: i32_at(buf, LAST_OFFSET_DELTA_OFFSET),
+            base_timestamp: i64_at(buf, BASE_TIMESTAMP_OFFSET),
+            max_timestamp: i64_at(buf, MAX_TIMESTAMP_OFFSET),
+            producer_id: i64_at(buf, PRODUCER_ID_OFFSET),
+            producer_epoch: i16_at(buf, PRODUCER_EPOCH_OFFSET),
+            base_sequence: i32_at(buf, BASE_SEQUENCE_OFFSET),
+            records_count: i32_at(buf, RECORDS_COUNT_OFFSET),
+        })
+    }
+
+    /// Total batch size, header included.
+    pub fn size(&self) -> usize {
+        self.batch_length as usize + LOG_OVERHEAD
+    }
+
+    /// Offset of the last record.
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
+}
+
 /// One RecordBatch v2, viewed in place over shared bytes. Cheap to clone.
 ///
 /// Construction checks the header's shape (magic, length); [`RecordBatch::verify_crc`] checks
@@ -230,6 +297,11 @@ impl RecordBatch {
     /// Total size in bytes, header included.
     pub fn size(&self) -> usize {
         self.bytes.len()
+    }
+
+    /// The fixed header fields.
+    pub fn header(&self) -> BatchHeader {
+        BatchHeader::parse(&self.bytes).expect("checked at construction")
     }
 
     /// Offset of the first record.
@@ -475,6 +547,11 @@ pub(crate) mod tests {
         assert_eq!(batch.base_sequence(), 9);
         assert_eq!(batch.records_count(), 1);
         assert_eq!(batch.size(), 61 + 9);
+        let header = BatchHeader::parse(&batch.as_bytes()[..61]).unwrap();
+        assert_eq!(header, batch.header());
+        assert_eq!(header.size(), batch.size());
+        assert_eq!(header.last_offset(), batch.last_offset());
+        assert_eq!(header.producer_epoch, 3);
         batch.verify_crc().unwrap();
     }
 

@@ -1,0 +1,747 @@
+//! [`PartitionLog`]: the log of one partition — append, read, offset lookups, rolling,
+//! retention, delete-records, flushing and closing. Compaction lives in [`crate::cleaner`].
+
+use std::collections::BTreeMap;
+use std::io::IoSlice;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use brook_protocol::record_batch::{RECORD_BATCH_OVERHEAD, patch};
+use brook_protocol::{Batches, RecordBatch, TimestampType};
+use bytes::Bytes;
+
+use crate::checkpoint::{CLEAN_SHUTDOWN_FILE, Checkpoint, sync_dir};
+use crate::clock::{Clock, SystemClock};
+use crate::config::LogConfig;
+use crate::error::{AppendError, MaintenanceError, OpenError, ReadError};
+use crate::group_commit::GroupCommit;
+use crate::index::{OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE};
+use crate::naming::{DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_path};
+use crate::recovery::{self, RecoveryReport};
+use crate::segment::LogSegment;
+
+/// The outcome of a successful append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendInfo {
+    /// Offset assigned to the first record.
+    pub base_offset: i64,
+    /// Offset of the last record.
+    pub last_offset: i64,
+    /// The broker time stamped on the batches for LogAppendTime topics.
+    pub log_append_time: Option<i64>,
+    /// The log start offset after the append.
+    pub log_start_offset: i64,
+}
+
+/// Whole stored batches returned by [`PartitionLog::read`], with the offsets a fetch response
+/// reports.
+#[derive(Debug, Clone)]
+pub struct ReadResult {
+    /// Concatenated batches, exactly as stored; empty when nothing is readable yet.
+    pub records: Bytes,
+    /// The high watermark when the read started.
+    pub high_watermark: i64,
+    /// The log start offset when the read started.
+    pub log_start_offset: i64,
+    /// The log end offset when the read started.
+    pub log_end_offset: i64,
+}
+
+/// What a ListOffsets-style lookup asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetSpec {
+    /// The log start offset (Kafka timestamp -2).
+    Earliest,
+    /// The high watermark (Kafka timestamp -1).
+    Latest,
+    /// The record with the largest timestamp (Kafka timestamp -3, KIP-734).
+    MaxTimestamp,
+    /// The first record whose timestamp is at least this.
+    Timestamp(i64),
+}
+
+/// A record's timestamp and offset (timestamp -1 where the spec has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampAndOffset {
+    /// Record timestamp, or -1.
+    pub timestamp: i64,
+    /// Record offset.
+    pub offset: i64,
+}
+
+/// One segment as seen from outside, for tools and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentInfo {
+    /// First offset the segment can hold.
+    pub base_offset: i64,
+    /// Bytes in the `.log` file.
+    pub size: u64,
+    /// Largest batch timestamp in the segment, or -1.
+    pub max_timestamp: i64,
+}
+
+/// What a retention pass removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionOutcome {
+    /// Base offsets of the deleted segments.
+    pub deleted_segments: Vec<i64>,
+    /// Their total size.
+    pub deleted_bytes: u64,
+    /// The log start offset afterwards.
+    pub log_start_offset: i64,
+}
+
+/// The high watermark with its place in the log, so reads can stop at it exactly.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HighWatermark {
+    pub offset: i64,
+    pub segment_base: i64,
+    pub position: u64,
+}
+
+pub(crate) struct LogState {
+    pub config: LogConfig,
+    pub segments: BTreeMap<i64, Arc<LogSegment>>,
+    pub log_start_offset: i64,
+    pub log_end_offset: i64,
+    pub high_watermark: HighWatermark,
+    pub leader_epoch: i32,
+    pub last_flush_ms: i64,
+}
+
+impl LogState {
+    pub fn active(&self) -> &Arc<LogSegment> {
+        self.segments.values().next_back().expect("a log always has an active segment")
+    }
+
+    fn set_high_watermark(&mut self, hw: HighWatermark) {
+        if hw.offset > self.high_watermark.offset
+            || (hw.offset == self.high_watermark.offset && hw.segment_base > self.high_watermark.segment_base)
+        {
+            self.high_watermark = hw;
+        }
+    }
+
+    fn checkpoint(&self, recovery_point: i64) -> Checkpoint {
+        Checkpoint { log_start_offset: self.log_start_offset, recovery_point }
+    }
+}
+
+const OPEN: u8 = 0;
+const CLOSED: u8 = 1;
+const OFFLINE: u8 = 2;
+
+/// The log of one partition, stored in Kafka's segment format in its own directory.
+///
+/// Concurrency: `Send + Sync`; share it as `Arc<PartitionLog>`. Appends are serialized by an
+/// internal lock held only while bytes are written (not while fsyncing: durable appends wait in
+/// a group commit). Reads take the lock only to find their segment and then read with
+/// positional I/O, so they run beside appends. Retention and compaction may run on other
+/// threads; compaction holds the lock only to swap a finished segment in.
+pub struct PartitionLog {
+    pub(crate) dir: PathBuf,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) state: Mutex<LogState>,
+    group_commit: GroupCommit,
+    pub(crate) cleaner: Mutex<()>,
+    status: AtomicU8,
+    report: RecoveryReport,
+}
+
+impl std::fmt::Debug for PartitionLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionLog").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl PartitionLog {
+    /// Opens (creating if needed) the log in `dir`, recovering it if it was not closed cleanly.
+    pub fn open(dir: impl Into<PathBuf>, config: LogConfig) -> Result<Self, OpenError> {
+        Self::open_with_clock(dir, config, Arc::new(SystemClock))
+    }
+
+    /// [`PartitionLog::open`] with an injected clock.
+    pub fn open_with_clock(
+        dir: impl Into<PathBuf>,
+        config: LogConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, OpenError> {
+        let dir = dir.into();
+        let now = clock.now_ms();
+        let loaded = recovery::load(&dir, &config, now)?;
+        let active = loaded.segments.values().next_back().expect("load creates a segment");
+        let high_watermark = HighWatermark {
+            offset: loaded.log_end_offset,
+            segment_base: active.base_offset(),
+            position: active.size(),
+        };
+        Ok(PartitionLog {
+            dir,
+            clock,
+            group_commit: GroupCommit::new(loaded.log_end_offset),
+            state: Mutex::new(LogState {
+                config,
+                segments: loaded.segments,
+                log_start_offset: loaded.log_start_offset,
+                log_end_offset: loaded.log_end_offset,
+                high_watermark,
+                leader_epoch: 0,
+                last_flush_ms: now,
+            }),
+            cleaner: Mutex::new(()),
+            status: AtomicU8::new(OPEN),
+            report: loaded.report,
+        })
+    }
+
+    /// What opening found and repaired.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.report
+    }
+
+    /// The partition directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, LogState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// First readable offset.
+    pub fn log_start_offset(&self) -> i64 {
+        self.lock().log_start_offset
+    }
+
+    /// Offset the next append gets.
+    pub fn log_end_offset(&self) -> i64 {
+        self.lock().log_end_offset
+    }
+
+    /// Offsets below this are visible to readers: everything appended, or with
+    /// `flush.messages=1` everything fsynced.
+    pub fn high_watermark(&self) -> i64 {
+        self.lock().high_watermark.offset
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> LogConfig {
+        self.lock().config.clone()
+    }
+
+    /// Replaces the configuration; takes effect at the next append or maintenance pass.
+    pub fn update_config(&self, config: LogConfig) {
+        self.lock().config = config;
+    }
+
+    /// Sets the leader epoch stamped on appended batches.
+    pub fn set_leader_epoch(&self, epoch: i32) {
+        self.lock().leader_epoch = epoch;
+    }
+
+    /// The segments, oldest first.
+    pub fn segments(&self) -> Vec<SegmentInfo> {
+        self.lock()
+            .segments
+            .values()
+            .map(|s| SegmentInfo { base_offset: s.base_offset(), size: s.size(), max_timestamp: s.max_timestamp().0 })
+            .collect()
+    }
+
+    /// Total bytes in all segment files.
+    pub fn size_bytes(&self) -> u64 {
+        self.lock().segments.values().map(|s| s.size()).sum()
+    }
+
+    fn check_open(&self) -> Result<(), &'static str> {
+        match self.status.load(Ordering::Acquire) {
+            OPEN => Ok(()),
+            CLOSED => Err("closed"),
+            _ => Err("offline after an I/O error"),
+        }
+    }
+
+    fn take_offline(&self, why: &std::io::Error) {
+        tracing::error!(log = %self.dir.display(), error = %why, "taking partition log offline");
+        self.status.store(OFFLINE, Ordering::Release);
+    }
+
+    /// Appends one or more record batches (the records of one produce partition), assigning
+    /// offsets from the log end offset. All batches are checked (CRC, magic, size, counts)
+    /// before any byte is written; either all become part of the log or none do.
+    ///
+    /// Returns when the batches are written — and, with `flush.messages=1`, fsynced.
+    pub fn append(&self, records: &Bytes) -> Result<AppendInfo, AppendError> {
+        self.check_open().map_err(|state| AppendError::Unavailable { log: self.dir.clone(), state })?;
+        let batches = self.validate(records)?;
+        let mut state = self.lock();
+        let config = &state.config;
+        if let Some(big) = batches.iter().find(|b| b.size() as u64 > config.max_message_bytes) {
+            return Err(AppendError::MessageTooLarge {
+                log: self.dir.clone(),
+                size: big.size(),
+                max: config.max_message_bytes,
+            });
+        }
+        let now = self.clock.now_ms();
+        let log_append_time = (config.message_timestamp_type == TimestampType::LogAppendTime).then_some(now);
+        let total_size: u64 = batches.iter().map(|b| b.size() as u64).sum();
+        let offsets: i64 = batches.iter().map(|b| i64::from(b.last_offset_delta()) + 1).sum();
+        let base_offset = state.log_end_offset;
+        let last_offset = base_offset + offsets - 1;
+        if self.should_roll(&state, total_size, last_offset, now) {
+            self.roll_locked(&mut state, now).map_err(|source| {
+                self.take_offline(&source);
+                AppendError::Io { log: self.dir.clone(), source }
+            })?;
+        }
+
+        // Patch copies of the headers (and whole batches for LogAppendTime) and write the
+        // produced bytes around them: the payload is never copied.
+        let epoch = state.leader_epoch;
+        let mut headers = Vec::with_capacity(batches.len());
+        let mut rewritten = Vec::new();
+        let mut meta = Vec::with_capacity(batches.len());
+        let mut next = base_offset;
+        for batch in &batches {
+            if let Some(time) = log_append_time {
+                let mut copy = batch.as_bytes().to_vec();
+                patch::set_base_offset(&mut copy, next);
+                patch::set_partition_leader_epoch(&mut copy, epoch);
+                patch::set_log_append_time(&mut copy, time);
+                rewritten.push(copy);
+                headers.push([0u8; RECORD_BATCH_OVERHEAD]);
+            } else {
+                let mut header = [0u8; RECORD_BATCH_OVERHEAD];
+                header.copy_from_slice(&batch.as_bytes()[..RECORD_BATCH_OVERHEAD]);
+                patch::set_base_offset(&mut header, next);
+                patch::set_partition_leader_epoch(&mut header, epoch);
+                headers.push(header);
+                rewritten.push(Vec::new());
+            }
+            let last = next + i64::from(batch.last_offset_delta());
+            meta.push((last, log_append_time.unwrap_or(batch.max_timestamp()), batch.size() as u64));
+            next = last + 1;
+        }
+        let mut slices = Vec::with_capacity(batches.len() * 2);
+        for ((batch, header), copy) in batches.iter().zip(&headers).zip(&rewritten) {
+            if log_append_time.is_some() {
+                slices.push(IoSlice::new(copy));
+            } else {
+                slices.push(IoSlice::new(header));
+                slices.push(IoSlice::new(&batch.as_bytes()[RECORD_BATCH_OVERHEAD..]));
+            }
+        }
+        let active = state.active().clone();
+        let interval = state.config.index_interval_bytes;
+        if let Err(source) = active.append(&slices, &meta, interval) {
+            self.take_offline(&source);
+            return Err(AppendError::Io { log: self.dir.clone(), source });
+        }
+        state.log_end_offset = next;
+        let durable = state.config.durable_appends();
+        if !durable {
+            state.set_high_watermark(HighWatermark {
+                offset: next,
+                segment_base: active.base_offset(),
+                position: active.size(),
+            });
+        }
+        let flush_due = durable
+            || next - self.group_commit.durable_end() >= state.config.flush_messages
+            || now - state.last_flush_ms >= state.config.flush_ms;
+        let log_start_offset = state.log_start_offset;
+        drop(state);
+
+        if flush_due {
+            self.sync_through(next).map_err(|source| {
+                self.take_offline(&source);
+                AppendError::Io { log: self.dir.clone(), source }
+            })?;
+        }
+        Ok(AppendInfo { base_offset, last_offset, log_append_time, log_start_offset })
+    }
+
+    fn validate(&self, records: &Bytes) -> Result<Vec<RecordBatch>, AppendError> {
+        let invalid = |source| AppendError::InvalidBatch { log: self.dir.clone(), source };
+        let mut batches = Vec::new();
+        for batch in Batches::new(records.clone()) {
+            let batch = batch.map_err(invalid)?;
+            batch.validate().map_err(invalid)?;
+            let count = i64::from(batch.records_count());
+            if count <= 0 || count != i64::from(batch.last_offset_delta()) + 1 {
+                return Err(AppendError::InvalidRecord {
+                    log: self.dir.clone(),
+                    reason: format!(
+                        "batch holds {count} records but its offsets span {}",
+                        i64::from(batch.last_offset_delta()) + 1
+                    ),
+                });
+            }
+            batches.push(batch);
+        }
+        if batches.is_empty() {
+            return Err(AppendError::Empty { log: self.dir.clone() });
+        }
+        Ok(batches)
+    }
+
+    fn should_roll(&self, state: &LogState, incoming: u64, last_offset: i64, now: i64) -> bool {
+        let active = state.active();
+        let size = active.size();
+        if size == 0 {
+            return false;
+        }
+        let config = &state.config;
+        let index_full = active.index().is_full(
+            config.max_index_entries(OFFSET_ENTRY_SIZE),
+            config.max_index_entries(TIME_ENTRY_SIZE),
+        );
+        size + incoming > config.segment_bytes
+            || size + incoming > u64::from(u32::MAX)
+            || now - active.created_ms() >= config.segment_ms
+            || index_full
+            || last_offset - active.base_offset() > i64::from(i32::MAX)
+    }
+
+    /// Closes the active segment (final time index entry, fsync of log and indexes) and starts
+    /// a new one at the log end offset. Everything before it is durable afterwards.
+    fn roll_locked(&self, state: &mut LogState, now: i64) -> std::io::Result<()> {
+        let old = state.active().clone();
+        let base = state.log_end_offset;
+        if old.base_offset() == base {
+            return Ok(());
+        }
+        old.on_become_inactive();
+        old.flush()?;
+        let segment = Arc::new(LogSegment::create(&self.dir, base, now)?);
+        sync_dir(&self.dir)?;
+        state.segments.insert(base, segment);
+        self.group_commit.mark_durable(base);
+        state.set_high_watermark(HighWatermark { offset: base, segment_base: base, position: 0 });
+        state.last_flush_ms = now;
+        state.checkpoint(base).write(&self.dir)?;
+        tracing::debug!(log = %self.dir.display(), base_offset = base, "rolled new segment");
+        Ok(())
+    }
+
+    /// Starts a new segment now, unless the active one is empty.
+    pub fn roll(&self) -> Result<(), MaintenanceError> {
+        self.maintenance_check()?;
+        let mut state = self.lock();
+        let now = self.clock.now_ms();
+        self.roll_locked(&mut state, now).map_err(|e| self.io_failure("roll", e))
+    }
+
+    fn maintenance_check(&self) -> Result<(), MaintenanceError> {
+        self.check_open().map_err(|state| MaintenanceError::Unavailable { log: self.dir.clone(), state })
+    }
+
+    pub(crate) fn io_failure(&self, operation: &'static str, source: std::io::Error) -> MaintenanceError {
+        MaintenanceError::Io { operation, log: self.dir.clone(), source }
+    }
+
+    /// Makes every offset below `end` durable, sharing fsyncs between concurrent callers.
+    fn sync_through(&self, end: i64) -> std::io::Result<()> {
+        self.group_commit.wait_durable(end, || {
+            let (active, leo, position) = {
+                let state = self.lock();
+                let active = state.active().clone();
+                let position = active.size();
+                (active, state.log_end_offset, position)
+            };
+            active.sync_log()?;
+            let mut state = self.lock();
+            state.last_flush_ms = self.clock.now_ms();
+            if state.config.durable_appends() {
+                state.set_high_watermark(HighWatermark {
+                    offset: leo,
+                    segment_base: active.base_offset(),
+                    position,
+                });
+            }
+            Ok(leo)
+        })
+    }
+
+    /// fsyncs everything appended so far, indexes included.
+    pub fn flush(&self) -> Result<(), MaintenanceError> {
+        self.maintenance_check()?;
+        let (active, leo) = {
+            let state = self.lock();
+            (state.active().clone(), state.log_end_offset)
+        };
+        active.flush().map_err(|e| self.io_failure("flush", e))?;
+        self.sync_through(leo).map_err(|e| self.io_failure("flush", e))
+    }
+
+    /// Flushes if `flush.ms` has passed since the last flush and anything is unflushed; for a
+    /// periodic scheduler.
+    pub fn flush_if_due(&self) -> Result<bool, MaintenanceError> {
+        let due = {
+            let state = self.lock();
+            state.log_end_offset > self.group_commit.durable_end()
+                && self.clock.now_ms() - state.last_flush_ms >= state.config.flush_ms
+        };
+        if due {
+            self.flush()?;
+        }
+        Ok(due)
+    }
+
+    /// Reads whole batches starting with the one that holds `fetch_offset`, up to `max_bytes`
+    /// — but always at least one batch, however large, as Kafka does — from a single segment,
+    /// never past the high watermark.
+    pub fn read(&self, fetch_offset: i64, max_bytes: usize) -> Result<ReadResult, ReadError> {
+        let (hw, log_start_offset, log_end_offset, mut segment) = {
+            let state = self.lock();
+            if fetch_offset < state.log_start_offset || fetch_offset > state.log_end_offset {
+                return Err(ReadError::OffsetOutOfRange {
+                    log: self.dir.clone(),
+                    offset: fetch_offset,
+                    log_start_offset: state.log_start_offset,
+                    log_end_offset: state.log_end_offset,
+                });
+            }
+            let segment = state
+                .segments
+                .range(..=fetch_offset)
+                .next_back()
+                .or_else(|| state.segments.iter().next())
+                .map(|(_, s)| s.clone());
+            (state.high_watermark, state.log_start_offset, state.log_end_offset, segment)
+        };
+        let mut result = ReadResult { records: Bytes::new(), high_watermark: hw.offset, log_start_offset, log_end_offset };
+        if fetch_offset >= hw.offset {
+            return Ok(result);
+        }
+        let io = |source| ReadError::Io { log: self.dir.clone(), source };
+        while let Some(seg) = segment {
+            if seg.base_offset() > hw.segment_base {
+                break;
+            }
+            let limit = if seg.base_offset() == hw.segment_base { hw.position } else { seg.size() };
+            if let Some(found) = seg.find_batch(fetch_offset, limit).map_err(io)? {
+                let available = limit - found.position;
+                let wanted = (max_bytes as u64).max(found.header.size() as u64).min(available);
+                let bytes = seg.read_bytes(found.position, wanted as usize).map_err(io)?;
+                let whole: usize = Batches::new(bytes.clone())
+                    .map_while(Result::ok)
+                    .map(|b| b.size())
+                    .sum();
+                result.records = bytes.slice(..whole);
+                return Ok(result);
+            }
+            segment = self.lock().segments.range(seg.base_offset() + 1..).next().map(|(_, s)| s.clone());
+        }
+        Ok(result)
+    }
+
+    /// Finds an offset by time, with Kafka's ListOffsets semantics. `None` when no record
+    /// qualifies (Kafka answers -1).
+    pub fn lookup_offset(&self, spec: OffsetSpec) -> Result<Option<TimestampAndOffset>, ReadError> {
+        let (segments, hw, log_start) = {
+            let state = self.lock();
+            let segments: Vec<_> = state.segments.values().cloned().collect();
+            (segments, state.high_watermark, state.log_start_offset)
+        };
+        let io = |source| ReadError::Io { log: self.dir.clone(), source };
+        let corrupt = |e: brook_protocol::RecordError| ReadError::Io {
+            log: self.dir.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        };
+        let (target, exact) = match spec {
+            OffsetSpec::Earliest => return Ok(Some(TimestampAndOffset { timestamp: -1, offset: log_start })),
+            OffsetSpec::Latest => return Ok(Some(TimestampAndOffset { timestamp: -1, offset: hw.offset })),
+            OffsetSpec::Timestamp(t) => (t, false),
+            OffsetSpec::MaxTimestamp => {
+                let max = segments.iter().map(|s| s.max_timestamp().0).max().unwrap_or(-1);
+                if max < 0 {
+                    return Ok(None);
+                }
+                (max, true)
+            }
+        };
+        for seg in segments {
+            if seg.base_offset() > hw.segment_base {
+                break;
+            }
+            if seg.max_timestamp().0 < target {
+                continue;
+            }
+            let limit = if seg.base_offset() == hw.segment_base { hw.position } else { seg.size() };
+            let start_offset = seg.index().offset_for_timestamp(target).max(log_start);
+            let position = seg.index().position_for_offset(start_offset);
+            for item in seg.batches_from(position, limit) {
+                let (_, batch) = item.map_err(io)?;
+                if batch.max_timestamp() < target || batch.last_offset() < log_start {
+                    continue;
+                }
+                let hit = batch.records().map_err(corrupt)?.into_iter().find(|r| {
+                    r.offset >= log_start && if exact { r.timestamp == target } else { r.timestamp >= target }
+                });
+                if let Some(r) = hit {
+                    return Ok(Some(TimestampAndOffset { timestamp: r.timestamp, offset: r.offset }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Moves the log start offset to `offset` (Kafka's DeleteRecords) and deletes segments that
+    /// lie wholly below it. Returns the new log start offset.
+    pub fn delete_records(&self, offset: i64) -> Result<i64, MaintenanceError> {
+        self.maintenance_check()?;
+        let mut state = self.lock();
+        if offset > state.high_watermark.offset || offset < 0 {
+            return Err(MaintenanceError::OffsetOutOfRange {
+                log: self.dir.clone(),
+                offset,
+                high_watermark: state.high_watermark.offset,
+            });
+        }
+        if offset <= state.log_start_offset {
+            return Ok(state.log_start_offset);
+        }
+        state.log_start_offset = offset;
+        let removed = self.remove_below_log_start(&mut state).map_err(|e| self.io_failure("delete-records", e))?;
+        let durable = self.group_commit.durable_end();
+        state.checkpoint(durable).write(&self.dir).map_err(|e| self.io_failure("delete-records", e))?;
+        let start = state.log_start_offset;
+        drop(state);
+        self.unlink(removed);
+        Ok(start)
+    }
+
+    /// Applies `retention.ms`, `retention.bytes` and the log start offset to closed segments
+    /// when the cleanup policy includes `delete`.
+    pub fn enforce_retention(&self) -> Result<RetentionOutcome, MaintenanceError> {
+        self.maintenance_check()?;
+        let now = self.clock.now_ms();
+        let mut state = self.lock();
+        let mut doomed: Vec<i64> = Vec::new();
+        if state.config.cleanup_policy.deletes() {
+            let closed: Vec<Arc<LogSegment>> =
+                state.segments.values().rev().skip(1).rev().cloned().collect();
+            let retention_ms = state.config.retention_ms;
+            if retention_ms >= 0 {
+                for seg in closed.iter() {
+                    let largest = match seg.max_timestamp().0 {
+                        ts if ts >= 0 => ts,
+                        _ => file_mtime_ms(&seg.log_path()).unwrap_or(now),
+                    };
+                    if now - largest <= retention_ms {
+                        break;
+                    }
+                    doomed.push(seg.base_offset());
+                }
+            }
+            let retention_bytes = state.config.retention_bytes;
+            if retention_bytes >= 0 {
+                let total: u64 = state.segments.values().map(|s| s.size()).sum();
+                let mut excess = total as i64 - retention_bytes;
+                for seg in closed.iter() {
+                    if excess - (seg.size() as i64) < 0 {
+                        break;
+                    }
+                    excess -= seg.size() as i64;
+                    if !doomed.contains(&seg.base_offset()) {
+                        doomed.push(seg.base_offset());
+                    }
+                }
+            }
+        }
+        let mut removed = Vec::new();
+        let mut deleted_bytes = 0;
+        doomed.sort_unstable();
+        for base in &doomed {
+            if let Some(seg) = state.segments.remove(base) {
+                deleted_bytes += seg.size();
+                removed.push(seg);
+            }
+        }
+        let first = *state.segments.keys().next().expect("active segment remains");
+        state.log_start_offset = state.log_start_offset.max(first);
+        let mut deleted_segments: Vec<i64> = removed.iter().map(|s| s.base_offset()).collect();
+        let below = self.remove_below_log_start(&mut state).map_err(|e| self.io_failure("retention", e))?;
+        deleted_bytes += below.iter().map(|s| s.size()).sum::<u64>();
+        deleted_segments.extend(below.iter().map(|s| s.base_offset()));
+        removed.extend(below);
+        self.rename_deleted(&removed).map_err(|e| self.io_failure("retention", e))?;
+        if !removed.is_empty() {
+            let durable = self.group_commit.durable_end();
+            state.checkpoint(durable).write(&self.dir).map_err(|e| self.io_failure("retention", e))?;
+        }
+        let log_start_offset = state.log_start_offset;
+        drop(state);
+        self.unlink(removed);
+        Ok(RetentionOutcome { deleted_segments, deleted_bytes, log_start_offset })
+    }
+
+    /// Removes closed segments whose successor starts at or below the log start offset and
+    /// renames their files to `.deleted`; the caller unlinks them after releasing the lock.
+    fn remove_below_log_start(&self, state: &mut LogState) -> std::io::Result<Vec<Arc<LogSegment>>> {
+        let bases: Vec<i64> = state.segments.keys().copied().collect();
+        let mut removed = Vec::new();
+        for pair in bases.windows(2) {
+            if pair[1] <= state.log_start_offset {
+                removed.push(state.segments.remove(&pair[0]).expect("listed above"));
+            }
+        }
+        self.rename_deleted(&removed)?;
+        Ok(removed)
+    }
+
+    fn rename_deleted(&self, segments: &[Arc<LogSegment>]) -> std::io::Result<()> {
+        for seg in segments {
+            for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+                let path = segment_path(&self.dir, seg.base_offset(), suffix);
+                let target = PathBuf::from(format!("{}{DELETED_SUFFIX}", path.display()));
+                match std::fs::rename(&path, &target) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn unlink(&self, segments: Vec<Arc<LogSegment>>) {
+        for seg in segments {
+            for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+                let path = segment_path(&self.dir, seg.base_offset(), suffix);
+                let _ = std::fs::remove_file(format!("{}{DELETED_SUFFIX}", path.display()));
+            }
+        }
+    }
+
+    /// Flushes everything, writes the checkpoint and the clean-shutdown marker. Later calls on
+    /// this handle fail with "closed"; open the directory again to continue.
+    pub fn close(&self) -> Result<(), MaintenanceError> {
+        self.maintenance_check()?;
+        let state = self.lock();
+        let active = state.active().clone();
+        active.on_become_inactive();
+        active.flush().map_err(|e| self.io_failure("close", e))?;
+        self.group_commit.mark_durable(state.log_end_offset);
+        state.checkpoint(state.log_end_offset).write(&self.dir).map_err(|e| self.io_failure("close", e))?;
+        std::fs::File::create(self.dir.join(CLEAN_SHUTDOWN_FILE))
+            .and_then(|f| f.sync_all())
+            .and_then(|_| sync_dir(&self.dir))
+            .map_err(|e| self.io_failure("close", e))?;
+        self.status.store(CLOSED, Ordering::Release);
+        Ok(())
+    }
+
+    /// Deletes the log's directory and everything in it (DeleteTopics).
+    pub fn delete(self) -> Result<(), MaintenanceError> {
+        self.status.store(CLOSED, Ordering::Release);
+        std::fs::remove_dir_all(&self.dir).map_err(|e| self.io_failure("delete", e))
+    }
+}
+
+fn file_mtime_ms(path: &Path) -> Option<i64> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
+}
