@@ -1,1 +1,238 @@
-//! Compaction.
+//! Compaction for `cleanup.policy=compact` (and `compact,delete`): keep the latest record per
+//! key, at its original offset.
+//!
+//! One pass:
+//! 1. Snapshot the closed segments (never the active one) that are older than
+//!    `min.compaction.lag.ms`, and map every key to its latest offset among them.
+//! 2. Rewrite each segment that has superseded records into `<base>.log.cleaned`: a batch whose
+//!    records all survive is copied byte for byte; a batch with some survivors is rebuilt with
+//!    the same base offset, last offset delta, codec and producer fields (Kafka's
+//!    `MemoryRecords.filterTo`); a batch with none is dropped. Tombstones (null values) survive
+//!    until `delete.retention.ms` after the newest timestamp of their segment.
+//! 3. fsync, rename to `.log.swap`, then — holding the log lock only for the renames — swap it
+//!    in for the original. Recovery completes a swap interrupted by a crash.
+//!
+//! Appends and reads continue throughout: only step 3 takes the log lock, and readers that
+//! already hold the old segment keep reading its (unlinked) file.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use brook_protocol::record_batch::patch;
+use brook_protocol::{Record, RecordBatch, RecordBatchBuilder, TimestampType};
+use bytes::Bytes;
+
+use crate::checkpoint::sync_dir;
+use crate::error::MaintenanceError;
+use crate::index::SegmentIndex;
+use crate::naming::{CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, segment_path};
+use crate::partition_log::PartitionLog;
+use crate::segment::LogSegment;
+
+/// What a compaction pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactionOutcome {
+    /// Segments rewritten and swapped in.
+    pub segments_cleaned: usize,
+    /// Records removed (superseded values and expired tombstones).
+    pub records_removed: u64,
+    /// Size of the rewritten segments before.
+    pub bytes_before: u64,
+    /// Size of the rewritten segments after.
+    pub bytes_after: u64,
+}
+
+impl PartitionLog {
+    /// Runs one compaction pass if the cleanup policy includes `compact`. Safe to call from a
+    /// background thread while appends and reads go on; passes on one log never overlap.
+    pub fn compact(&self) -> Result<CompactionOutcome, MaintenanceError> {
+        self.maintenance_check()?;
+        let _one_at_a_time = self.cleaner.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.clock.now_ms();
+        let (config, cleanable) = {
+            let state = self.lock();
+            let closed = state.segments.len().saturating_sub(1);
+            let lag = state.config.min_compaction_lag_ms;
+            let cleanable: Vec<Arc<LogSegment>> = state
+                .segments
+                .values()
+                .take(closed)
+                .take_while(|s| lag == 0 || s.max_timestamp().0 <= now - lag)
+                .cloned()
+                .collect();
+            (state.config.clone(), cleanable)
+        };
+        let mut outcome = CompactionOutcome::default();
+        if !config.cleanup_policy.compacts() || cleanable.is_empty() {
+            return Ok(outcome);
+        }
+        let io = |e| self.io_failure("compaction", e);
+
+        let mut latest: HashMap<Bytes, i64> = HashMap::new();
+        for segment in &cleanable {
+            for item in segment.batches_from(0, segment.size()) {
+                let (_, batch) = item.map_err(io)?;
+                if batch.attributes().is_control() {
+                    continue;
+                }
+                for record in decode(&batch).map_err(io)? {
+                    if let Some(key) = record.key {
+                        latest.insert(key, record.offset);
+                    }
+                }
+            }
+        }
+
+        for segment in &cleanable {
+            let (max_timestamp, _) = segment.max_timestamp();
+            let tombstones_expire = max_timestamp >= 0
+                && max_timestamp.saturating_add(config.delete_retention_ms) < now;
+            let keep = |r: &Record| match &r.key {
+                None => true,
+                Some(key) => {
+                    latest.get(key) == Some(&r.offset) && !(r.value.is_none() && tombstones_expire)
+                }
+            };
+            let Some(cleaned) = self
+                .rewrite_segment(segment, &keep, config.index_interval_bytes)
+                .map_err(io)?
+            else {
+                continue;
+            };
+            let (size, removed, index) = cleaned;
+            if self.swap_in(segment, size, index).map_err(io)? {
+                outcome.segments_cleaned += 1;
+                outcome.records_removed += removed;
+                outcome.bytes_before += segment.size();
+                outcome.bytes_after += size;
+            }
+        }
+        tracing::debug!(log = %self.dir.display(), ?outcome, "compaction pass done");
+        Ok(outcome)
+    }
+
+    /// Writes the surviving records of `segment` to `<base>.log.cleaned`. `None` when nothing
+    /// would be removed (the file is not kept).
+    fn rewrite_segment(
+        &self,
+        segment: &LogSegment,
+        keep: &dyn Fn(&Record) -> bool,
+        index_interval: u64,
+    ) -> io::Result<Option<(u64, u64, SegmentIndex)>> {
+        let base = segment.base_offset();
+        let path = cleaned_path(&self.dir, base, CLEANED_SUFFIX);
+        let mut out = io::BufWriter::with_capacity(1 << 20, File::create(&path)?);
+        let mut index = SegmentIndex::new(base);
+        let mut position = 0u64;
+        let mut removed = 0u64;
+        for item in segment.batches_from(0, segment.size()) {
+            let (_, batch) = item?;
+            let bytes = if batch.attributes().is_control() {
+                batch.as_bytes().clone()
+            } else {
+                let records = decode(&batch)?;
+                let total = records.len();
+                let survivors: Vec<Record> = records.into_iter().filter(|r| keep(r)).collect();
+                removed += (total - survivors.len()) as u64;
+                if survivors.len() == total {
+                    batch.as_bytes().clone()
+                } else if survivors.is_empty() {
+                    continue;
+                } else {
+                    rebuild(&batch, &survivors)
+                }
+            };
+            let stored = RecordBatch::new(bytes.clone()).map_err(invalid_data)?;
+            out.write_all(&bytes)?;
+            index.on_batch(stored.last_offset(), stored.max_timestamp(), position, bytes.len() as u64, index_interval);
+            position += bytes.len() as u64;
+        }
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        if removed == 0 {
+            drop(file);
+            fs::remove_file(&path)?;
+            return Ok(None);
+        }
+        file.sync_all()?;
+        index.maybe_append_time_entry();
+        Ok(Some((position, removed, index)))
+    }
+
+    /// Replaces `old` with its cleaned version if it is still part of the log. Returns whether
+    /// the swap happened.
+    fn swap_in(&self, old: &Arc<LogSegment>, size: u64, index: SegmentIndex) -> io::Result<bool> {
+        let base = old.base_offset();
+        let cleaned = cleaned_path(&self.dir, base, CLEANED_SUFFIX);
+        let swap = cleaned_path(&self.dir, base, SWAP_SUFFIX);
+        fs::rename(&cleaned, &swap)?;
+        sync_dir(&self.dir)?;
+        let mut state = self.lock();
+        let still_there = state.segments.get(&base).is_some_and(|current| Arc::ptr_eq(current, old));
+        if !still_there {
+            drop(state);
+            fs::remove_file(&swap)?;
+            return Ok(false);
+        }
+        // Stale indexes go first: if we crash before the new ones are written, open rebuilds them.
+        for suffix in [INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            match fs::remove_file(segment_path(&self.dir, base, suffix)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        let log_path = segment_path(&self.dir, base, LOG_SUFFIX);
+        fs::rename(&swap, &log_path)?;
+        let file = OpenOptions::new().read(true).append(true).open(&log_path)?;
+        let segment = LogSegment::from_parts(&self.dir, base, file, size, index, old.created_ms());
+        segment.index().rewrite(&segment.index_path(), &segment.time_index_path())?;
+        sync_dir(&self.dir)?;
+        state.segments.insert(base, Arc::new(segment));
+        Ok(true)
+    }
+}
+
+fn cleaned_path(dir: &std::path::Path, base: i64, extra: &str) -> PathBuf {
+    let path = segment_path(dir, base, LOG_SUFFIX);
+    PathBuf::from(format!("{}{extra}", path.display()))
+}
+
+fn decode(batch: &RecordBatch) -> io::Result<Vec<Record>> {
+    batch.records().map_err(invalid_data)
+}
+
+fn invalid_data(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+/// A batch holding only `survivors`, keeping the original's base offset, last offset delta,
+/// codec, timestamp type, producer fields and leader epoch.
+fn rebuild(original: &RecordBatch, survivors: &[Record]) -> Bytes {
+    let attributes = original.attributes();
+    let codec = attributes.compression().unwrap_or(brook_protocol::Compression::None);
+    let mut builder = RecordBatchBuilder::new(codec)
+        .base_offset(original.base_offset())
+        .timestamp_type(attributes.timestamp_type())
+        .producer(original.producer_id(), original.producer_epoch(), original.base_sequence())
+        .transactional(attributes.is_transactional())
+        .last_offset_delta(original.last_offset_delta());
+    if attributes.timestamp_type() == TimestampType::LogAppendTime {
+        builder = builder.min_max_timestamp(original.max_timestamp());
+    }
+    for record in survivors {
+        let headers: Vec<(&[u8], Option<&[u8]>)> =
+            record.headers.iter().map(|h| (&h.key[..], h.value.as_deref())).collect();
+        builder.append_with_offset_delta(
+            (record.offset - original.base_offset()) as i32,
+            record.timestamp,
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &headers,
+        );
+    }
+    let mut bytes = builder.build().to_vec();
+    patch::set_partition_leader_epoch(&mut bytes, original.partition_leader_epoch());
+    Bytes::from(bytes)
+}

@@ -434,7 +434,7 @@ impl PartitionLog {
         self.roll_locked(&mut state, now).map_err(|e| self.io_failure("roll", e))
     }
 
-    fn maintenance_check(&self) -> Result<(), MaintenanceError> {
+    pub(crate) fn maintenance_check(&self) -> Result<(), MaintenanceError> {
         self.check_open().map_err(|state| MaintenanceError::Unavailable { log: self.dir.clone(), state })
     }
 
