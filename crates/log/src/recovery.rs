@@ -119,11 +119,19 @@ pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded
             loaded.unwrap_or_else(|| SegmentIndex::new(base)),
             now_ms,
         );
-        let needs_scan = !trusted || !index_agrees_with_log(&segment, size);
+        let is_last = segments.len() + 1 == bases.len();
+        let mut segment_next = None;
+        let mut needs_scan = !trusted || !index_agrees_with_log(&segment, size);
         if trusted && needs_scan {
             report.rebuilt_indexes.push(segment.index_path());
+        } else if trusted && is_last {
+            // Even after a clean close, verify the batches after the last index entry: it is
+            // cheap (at most index.interval.bytes) and catches a damaged tail.
+            match verified_tail_end(&segment).map_err(io_err(&log_path))? {
+                Some(next) => segment_next = next,
+                None => needs_scan = true,
+            }
         }
-        let mut segment_next = None;
         if needs_scan {
             let outcome = segment.scan(interval, max_batch).map_err(io_err(&log_path))?;
             if base >= recover_from {
@@ -155,8 +163,6 @@ pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded
                 }
                 break;
             }
-        } else if segments.len() + 1 == bases.len() {
-            segment_next = last_batch_end(&segment).map_err(io_err(&log_path))?;
         }
         next_offset = segment_next.or(next_offset.max(Some(base)));
         segments.insert(base, Arc::new(segment));
@@ -262,16 +268,24 @@ fn index_agrees_with_log(segment: &LogSegment, size: u64) -> bool {
     }
 }
 
-/// Offset after the last batch of a trusted segment, walking from the last index entry.
-fn last_batch_end(segment: &LogSegment) -> io::Result<Option<i64>> {
+/// Offset after the last batch of a trusted segment, walking and CRC-checking the batches from
+/// the last index entry to the end. `Ok(None)` when a batch there is damaged; `Ok(Some(None))`
+/// for an empty segment.
+#[allow(clippy::option_option)]
+fn verified_tail_end(segment: &LogSegment) -> io::Result<Option<Option<i64>>> {
     let size = segment.size();
-    let mut position = segment.index().offset_entries().last().map_or(0, |&(_, p)| u64::from(p));
+    let start = segment.index().offset_entries().last().map_or(0, |&(_, p)| u64::from(p));
     let mut next = None;
-    while let Some(header) = segment.header_at(position, size)? {
-        next = Some(header.last_offset() + 1);
-        position += header.size() as u64;
+    let mut position = start;
+    for item in segment.batches_from(start, size) {
+        let Ok((at, batch)) = item else { return Ok(None) };
+        if batch.verify_crc().is_err() {
+            return Ok(None);
+        }
+        next = Some(batch.next_offset());
+        position = at + batch.size() as u64;
     }
-    Ok(next)
+    Ok((position == size).then_some(next))
 }
 
 /// Removes a segment's files (used for segments after a truncation).
