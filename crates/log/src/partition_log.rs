@@ -601,13 +601,15 @@ impl PartitionLog {
                 high_watermark: state.high_watermark.offset,
             });
         }
-        if offset <= state.log_start_offset {
-            return Ok(state.log_start_offset);
-        }
-        state.log_start_offset = offset;
+        let previous_start = state.log_start_offset;
+        // Segments wholly below the log start offset go even when it does not move: a roll
+        // since the last call may have closed the segment that held it.
+        state.log_start_offset = state.log_start_offset.max(offset);
         let removed = self.remove_below_log_start(&mut state).map_err(|e| self.io_failure("delete-records", e))?;
-        let durable = self.group_commit.durable_end();
-        state.checkpoint(durable).write(&self.dir).map_err(|e| self.io_failure("delete-records", e))?;
+        if offset > previous_start || !removed.is_empty() {
+            let durable = self.group_commit.durable_end();
+            state.checkpoint(durable).write(&self.dir).map_err(|e| self.io_failure("delete-records", e))?;
+        }
         let start = state.log_start_offset;
         drop(state);
         self.unlink(removed);
