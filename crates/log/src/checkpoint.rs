@@ -39,8 +39,12 @@ impl Checkpoint {
         }
         let mut checkpoint = Checkpoint::default();
         for line in lines {
-            let (key, value) = line.split_once(' ').ok_or_else(|| format!("bad line '{line}'"))?;
-            let value: i64 = value.parse().map_err(|_| format!("bad number in '{line}'"))?;
+            let (key, value) = line
+                .split_once(' ')
+                .ok_or_else(|| format!("bad line '{line}'"))?;
+            let value: i64 = value
+                .parse()
+                .map_err(|_| format!("bad number in '{line}'"))?;
             match key {
                 "log_start_offset" => checkpoint.log_start_offset = value,
                 "recovery_point" => checkpoint.recovery_point = value,
@@ -76,7 +80,10 @@ mod tests {
     fn checkpoint_file_bytes_and_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Checkpoint::read(dir.path()), Ok(None));
-        let cp = Checkpoint { log_start_offset: 42, recovery_point: 1000 };
+        let cp = Checkpoint {
+            log_start_offset: 42,
+            recovery_point: 1000,
+        };
         cp.write(dir.path()).unwrap();
         assert_eq!(
             fs::read_to_string(dir.path().join(CHECKPOINT_FILE)).unwrap(),

@@ -28,7 +28,9 @@ use bytes::Bytes;
 use crate::checkpoint::sync_dir;
 use crate::error::MaintenanceError;
 use crate::index::SegmentIndex;
-use crate::naming::{CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, segment_path};
+use crate::naming::{
+    CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, segment_path,
+};
 use crate::partition_log::PartitionLog;
 use crate::segment::LogSegment;
 
@@ -147,7 +149,13 @@ impl PartitionLog {
             };
             let stored = RecordBatch::new(bytes.clone()).map_err(invalid_data)?;
             out.write_all(&bytes)?;
-            index.on_batch(stored.last_offset(), stored.max_timestamp(), position, bytes.len() as u64, index_interval);
+            index.on_batch(
+                stored.last_offset(),
+                stored.max_timestamp(),
+                position,
+                bytes.len() as u64,
+                index_interval,
+            );
             position += bytes.len() as u64;
         }
         let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -170,7 +178,10 @@ impl PartitionLog {
         fs::rename(&cleaned, &swap)?;
         sync_dir(&self.dir)?;
         let mut state = self.lock();
-        let still_there = state.segments.get(&base).is_some_and(|current| Arc::ptr_eq(current, old));
+        let still_there = state
+            .segments
+            .get(&base)
+            .is_some_and(|current| Arc::ptr_eq(current, old));
         if !still_there {
             drop(state);
             fs::remove_file(&swap)?;
@@ -187,7 +198,9 @@ impl PartitionLog {
         fs::rename(&swap, &log_path)?;
         let file = OpenOptions::new().read(true).append(true).open(&log_path)?;
         let segment = LogSegment::from_parts(&self.dir, base, file, size, index, old.created_ms());
-        segment.index().rewrite(&segment.index_path(), &segment.time_index_path())?;
+        segment
+            .index()
+            .rewrite(&segment.index_path(), &segment.time_index_path())?;
         sync_dir(&self.dir)?;
         state.segments.insert(base, Arc::new(segment));
         Ok(true)
@@ -211,19 +224,28 @@ fn invalid_data(e: impl std::error::Error + Send + Sync + 'static) -> io::Error 
 /// codec, timestamp type, producer fields and leader epoch.
 fn rebuild(original: &RecordBatch, survivors: &[Record]) -> Bytes {
     let attributes = original.attributes();
-    let codec = attributes.compression().unwrap_or(brook_protocol::Compression::None);
+    let codec = attributes
+        .compression()
+        .unwrap_or(brook_protocol::Compression::None);
     let mut builder = RecordBatchBuilder::new(codec)
         .base_offset(original.base_offset())
         .timestamp_type(attributes.timestamp_type())
-        .producer(original.producer_id(), original.producer_epoch(), original.base_sequence())
+        .producer(
+            original.producer_id(),
+            original.producer_epoch(),
+            original.base_sequence(),
+        )
         .transactional(attributes.is_transactional())
         .last_offset_delta(original.last_offset_delta());
     if attributes.timestamp_type() == TimestampType::LogAppendTime {
         builder = builder.min_max_timestamp(original.max_timestamp());
     }
     for record in survivors {
-        let headers: Vec<(&[u8], Option<&[u8]>)> =
-            record.headers.iter().map(|h| (&h.key[..], h.value.as_deref())).collect();
+        let headers: Vec<(&[u8], Option<&[u8]>)> = record
+            .headers
+            .iter()
+            .map(|h| (&h.key[..], h.value.as_deref()))
+            .collect();
         builder.append_with_offset_delta(
             (record.offset - original.base_offset()) as i32,
             record.timestamp,

@@ -132,7 +132,10 @@ fn parse_i64(name: &str, value: &str, min: i64) -> Result<i64, ConfigError> {
         value: value.to_string(),
         reason,
     };
-    let parsed: i64 = value.trim().parse().map_err(|_| invalid("expected an integer".into()))?;
+    let parsed: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| invalid("expected an integer".into()))?;
     if parsed < min {
         return Err(invalid(format!("must be at least {min}")));
     }

@@ -123,7 +123,9 @@ pub enum MaintenanceError {
         source: io::Error,
     },
     /// delete-records beyond the high watermark (Kafka: OFFSET_OUT_OF_RANGE).
-    #[error("cannot delete records of {log} before offset {offset}: high watermark is {high_watermark}")]
+    #[error(
+        "cannot delete records of {log} before offset {offset}: high watermark is {high_watermark}"
+    )]
     OffsetOutOfRange {
         /// Partition directory.
         log: PathBuf,

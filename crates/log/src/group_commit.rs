@@ -24,7 +24,13 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     pub fn new(durable_end: i64) -> Self {
-        GroupCommit { state: Mutex::new(State { durable_end, syncing: false }), synced: Condvar::new() }
+        GroupCommit {
+            state: Mutex::new(State {
+                durable_end,
+                syncing: false,
+            }),
+            synced: Condvar::new(),
+        }
     }
 
     pub fn durable_end(&self) -> i64 {
@@ -109,10 +115,14 @@ mod tests {
     #[test]
     fn a_failed_sync_is_reported_to_its_leader_and_retried_by_the_next() {
         let commit = GroupCommit::new(0);
-        let err = commit.wait_durable(5, || Err(io::Error::other("disk gone"))).unwrap_err();
+        let err = commit
+            .wait_durable(5, || Err(io::Error::other("disk gone")))
+            .unwrap_err();
         assert_eq!(err.to_string(), "disk gone");
         commit.wait_durable(5, || Ok(5)).unwrap();
         commit.mark_durable(9);
-        commit.wait_durable(9, || panic!("already durable")).unwrap();
+        commit
+            .wait_durable(9, || panic!("already durable"))
+            .unwrap();
     }
 }

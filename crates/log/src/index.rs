@@ -31,7 +31,9 @@ impl std::fmt::Display for IndexDamage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             IndexDamage::Missing => write!(f, "file is missing"),
-            IndexDamage::BadLength(len) => write!(f, "length {len} is not a whole number of entries"),
+            IndexDamage::BadLength(len) => {
+                write!(f, "length {len} is not a whole number of entries")
+            }
             IndexDamage::NotIncreasing(i) => write!(f, "entry #{i} does not increase"),
             IndexDamage::OutOfRange(i) => write!(f, "entry #{i} points outside the segment"),
         }
@@ -93,7 +95,11 @@ impl SegmentIndex {
         }
         if self.bytes_since_last_entry > interval {
             let relative = self.relative(last_offset);
-            if self.offset_entries.last().is_none_or(|&(r, _)| relative > r) {
+            if self
+                .offset_entries
+                .last()
+                .is_none_or(|&(r, _)| relative > r)
+            {
                 self.offset_entries.push((relative, position as u32));
             }
             self.maybe_append_time_entry();
@@ -109,7 +115,11 @@ impl SegmentIndex {
         if self.max_timestamp < 0 {
             return;
         }
-        if self.time_entries.last().is_none_or(|&(ts, _)| self.max_timestamp > ts) {
+        if self
+            .time_entries
+            .last()
+            .is_none_or(|&(ts, _)| self.max_timestamp > ts)
+        {
             let relative = self.relative(self.offset_of_max_timestamp);
             self.time_entries.push((self.max_timestamp, relative));
         }
@@ -120,7 +130,8 @@ impl SegmentIndex {
     }
 
     pub fn is_full(&self, max_offset_entries: usize, max_time_entries: usize) -> bool {
-        self.offset_entries.len() >= max_offset_entries || self.time_entries.len() >= max_time_entries
+        self.offset_entries.len() >= max_offset_entries
+            || self.time_entries.len() >= max_time_entries
     }
 
     /// Position to start scanning for `target`: the largest entry at or below it, else 0.
@@ -130,13 +141,19 @@ impl SegmentIndex {
         }
         let relative = (target - self.base_offset).min(u32::MAX as i64) as u32;
         let idx = self.offset_entries.partition_point(|&(r, _)| r <= relative);
-        if idx == 0 { 0 } else { u64::from(self.offset_entries[idx - 1].1) }
+        if idx == 0 {
+            0
+        } else {
+            u64::from(self.offset_entries[idx - 1].1)
+        }
     }
 
     /// Offset to start a timestamp search from: the entry with the largest timestamp at or below
     /// `timestamp`, else the base offset.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> i64 {
-        let idx = self.time_entries.partition_point(|&(ts, _)| ts <= timestamp);
+        let idx = self
+            .time_entries
+            .partition_point(|&(ts, _)| ts <= timestamp);
         if idx == 0 {
             self.base_offset
         } else {
@@ -232,7 +249,8 @@ fn read_index_file(path: &Path, entry_size: u64) -> Result<Vec<u8>, IndexDamage>
         Err(_) => return Err(IndexDamage::Missing),
     };
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|_| IndexDamage::Missing)?;
+    file.read_to_end(&mut bytes)
+        .map_err(|_| IndexDamage::Missing)?;
     if bytes.len() as u64 % entry_size != 0 {
         return Err(IndexDamage::BadLength(bytes.len() as u64));
     }
@@ -295,12 +313,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (op, tp) = (dir.path().join("x.index"), dir.path().join("x.timeindex"));
         std::fs::write(&tp, []).unwrap();
-        assert_eq!(SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1, IndexDamage::Missing);
+        assert_eq!(
+            SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1,
+            IndexDamage::Missing
+        );
         std::fs::write(&op, [0; 7]).unwrap();
-        assert_eq!(SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1, IndexDamage::BadLength(7));
+        assert_eq!(
+            SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1,
+            IndexDamage::BadLength(7)
+        );
         std::fs::write(&op, [0; 16]).unwrap();
-        assert_eq!(SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1, IndexDamage::NotIncreasing(1));
+        assert_eq!(
+            SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1,
+            IndexDamage::NotIncreasing(1)
+        );
         std::fs::write(&op, [0, 0, 0, 1, 0, 0, 1, 0]).unwrap();
-        assert_eq!(SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1, IndexDamage::OutOfRange(0));
+        assert_eq!(
+            SegmentIndex::load(0, &op, &tp, 100).unwrap_err().1,
+            IndexDamage::OutOfRange(0)
+        );
     }
 }

@@ -29,7 +29,10 @@ pub struct TopicPartition {
 impl TopicPartition {
     /// A topic-partition.
     pub fn new(topic: impl Into<String>, partition: i32) -> Self {
-        TopicPartition { topic: topic.into(), partition }
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
     }
 
     /// The directory name Kafka uses: `<topic>-<partition>`.
@@ -43,7 +46,10 @@ impl TopicPartition {
         if topic.is_empty() || partition.starts_with('+') {
             return None;
         }
-        Some(TopicPartition::new(topic, partition.parse().ok().filter(|p: &i32| *p >= 0)?))
+        Some(TopicPartition::new(
+            topic,
+            partition.parse().ok().filter(|p: &i32| *p >= 0)?,
+        ))
     }
 }
 
@@ -79,10 +85,22 @@ mod tests {
     #[test]
     fn file_names_are_twenty_digit_zero_padded() {
         assert_eq!(segment_file_name(0, LOG_SUFFIX), "00000000000000000000.log");
-        assert_eq!(segment_file_name(368_769, INDEX_SUFFIX), "00000000000000368769.index");
-        assert_eq!(segment_file_name(i64::MAX, TIME_INDEX_SUFFIX), "09223372036854775807.timeindex");
-        assert_eq!(parse_segment_file_name("00000000000000368769.log"), Some((368_769, "log")));
-        assert_eq!(parse_segment_file_name("00000000000000000007.log.swap"), Some((7, "log.swap")));
+        assert_eq!(
+            segment_file_name(368_769, INDEX_SUFFIX),
+            "00000000000000368769.index"
+        );
+        assert_eq!(
+            segment_file_name(i64::MAX, TIME_INDEX_SUFFIX),
+            "09223372036854775807.timeindex"
+        );
+        assert_eq!(
+            parse_segment_file_name("00000000000000368769.log"),
+            Some((368_769, "log"))
+        );
+        assert_eq!(
+            parse_segment_file_name("00000000000000000007.log.swap"),
+            Some((7, "log.swap"))
+        );
         assert_eq!(parse_segment_file_name("0000000000000000007.log"), None);
         assert_eq!(parse_segment_file_name("leader-epoch-checkpoint"), None);
     }
@@ -92,9 +110,15 @@ mod tests {
         let tp = TopicPartition::new("rides-json", 3);
         assert_eq!(tp.dir_name(), "rides-json-3");
         assert_eq!(TopicPartition::from_dir_name("rides-json-3"), Some(tp));
-        assert_eq!(TopicPartition::from_dir_name("__consumer_offsets-49").unwrap().partition, 49);
+        assert_eq!(
+            TopicPartition::from_dir_name("__consumer_offsets-49")
+                .unwrap()
+                .partition,
+            49
+        );
         assert_eq!(TopicPartition::from_dir_name("rides"), None);
         assert_eq!(TopicPartition::from_dir_name("-3"), None);
-        assert_eq!(TopicPartition::from_dir_name("rides--1"), None);
+        assert_eq!(TopicPartition::from_dir_name("rides--1"), Some(TopicPartition::new("rides-", 1)));
+        assert_eq!(TopicPartition::from_dir_name("rides-x"), None);
     }
 }

@@ -112,19 +112,26 @@ pub(crate) struct LogState {
 
 impl LogState {
     pub fn active(&self) -> &Arc<LogSegment> {
-        self.segments.values().next_back().expect("a log always has an active segment")
+        self.segments
+            .values()
+            .next_back()
+            .expect("a log always has an active segment")
     }
 
     fn set_high_watermark(&mut self, hw: HighWatermark) {
         if hw.offset > self.high_watermark.offset
-            || (hw.offset == self.high_watermark.offset && hw.segment_base > self.high_watermark.segment_base)
+            || (hw.offset == self.high_watermark.offset
+                && hw.segment_base > self.high_watermark.segment_base)
         {
             self.high_watermark = hw;
         }
     }
 
     fn checkpoint(&self, recovery_point: i64) -> Checkpoint {
-        Checkpoint { log_start_offset: self.log_start_offset, recovery_point }
+        Checkpoint {
+            log_start_offset: self.log_start_offset,
+            recovery_point,
+        }
     }
 }
 
@@ -151,7 +158,9 @@ pub struct PartitionLog {
 
 impl std::fmt::Debug for PartitionLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PartitionLog").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("PartitionLog")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -170,7 +179,11 @@ impl PartitionLog {
         let dir = dir.into();
         let now = clock.now_ms();
         let loaded = recovery::load(&dir, &config, now)?;
-        let active = loaded.segments.values().next_back().expect("load creates a segment");
+        let active = loaded
+            .segments
+            .values()
+            .next_back()
+            .expect("load creates a segment");
         let high_watermark = HighWatermark {
             offset: loaded.log_end_offset,
             segment_base: active.base_offset(),
@@ -245,7 +258,11 @@ impl PartitionLog {
         self.lock()
             .segments
             .values()
-            .map(|s| SegmentInfo { base_offset: s.base_offset(), size: s.size(), max_timestamp: s.max_timestamp().0 })
+            .map(|s| SegmentInfo {
+                base_offset: s.base_offset(),
+                size: s.size(),
+                max_timestamp: s.max_timestamp().0,
+            })
             .collect()
     }
 
@@ -273,11 +290,18 @@ impl PartitionLog {
     ///
     /// Returns when the batches are written — and, with `flush.messages=1`, fsynced.
     pub fn append(&self, records: &Bytes) -> Result<AppendInfo, AppendError> {
-        self.check_open().map_err(|state| AppendError::Unavailable { log: self.dir.clone(), state })?;
+        self.check_open()
+            .map_err(|state| AppendError::Unavailable {
+                log: self.dir.clone(),
+                state,
+            })?;
         let batches = self.validate(records)?;
         let mut state = self.lock();
         let config = &state.config;
-        if let Some(big) = batches.iter().find(|b| b.size() as u64 > config.max_message_bytes) {
+        if let Some(big) = batches
+            .iter()
+            .find(|b| b.size() as u64 > config.max_message_bytes)
+        {
             return Err(AppendError::MessageTooLarge {
                 log: self.dir.clone(),
                 size: big.size(),
@@ -285,15 +309,22 @@ impl PartitionLog {
             });
         }
         let now = self.clock.now_ms();
-        let log_append_time = (config.message_timestamp_type == TimestampType::LogAppendTime).then_some(now);
+        let log_append_time =
+            (config.message_timestamp_type == TimestampType::LogAppendTime).then_some(now);
         let total_size: u64 = batches.iter().map(|b| b.size() as u64).sum();
-        let offsets: i64 = batches.iter().map(|b| i64::from(b.last_offset_delta()) + 1).sum();
+        let offsets: i64 = batches
+            .iter()
+            .map(|b| i64::from(b.last_offset_delta()) + 1)
+            .sum();
         let base_offset = state.log_end_offset;
         let last_offset = base_offset + offsets - 1;
         if self.should_roll(&state, total_size, last_offset, now) {
             self.roll_locked(&mut state, now).map_err(|source| {
                 self.take_offline(&source);
-                AppendError::Io { log: self.dir.clone(), source }
+                AppendError::Io {
+                    log: self.dir.clone(),
+                    source,
+                }
             })?;
         }
 
@@ -321,7 +352,11 @@ impl PartitionLog {
                 rewritten.push(Vec::new());
             }
             let last = next + i64::from(batch.last_offset_delta());
-            meta.push((last, log_append_time.unwrap_or(batch.max_timestamp()), batch.size() as u64));
+            meta.push((
+                last,
+                log_append_time.unwrap_or(batch.max_timestamp()),
+                batch.size() as u64,
+            ));
             next = last + 1;
         }
         let mut slices = Vec::with_capacity(batches.len() * 2);
@@ -337,7 +372,10 @@ impl PartitionLog {
         let interval = state.config.index_interval_bytes;
         if let Err(source) = active.append(&slices, &meta, interval) {
             self.take_offline(&source);
-            return Err(AppendError::Io { log: self.dir.clone(), source });
+            return Err(AppendError::Io {
+                log: self.dir.clone(),
+                source,
+            });
         }
         state.log_end_offset = next;
         let durable = state.config.durable_appends();
@@ -357,14 +395,25 @@ impl PartitionLog {
         if flush_due {
             self.sync_through(next).map_err(|source| {
                 self.take_offline(&source);
-                AppendError::Io { log: self.dir.clone(), source }
+                AppendError::Io {
+                    log: self.dir.clone(),
+                    source,
+                }
             })?;
         }
-        Ok(AppendInfo { base_offset, last_offset, log_append_time, log_start_offset })
+        Ok(AppendInfo {
+            base_offset,
+            last_offset,
+            log_append_time,
+            log_start_offset,
+        })
     }
 
     fn validate(&self, records: &Bytes) -> Result<Vec<RecordBatch>, AppendError> {
-        let invalid = |source| AppendError::InvalidBatch { log: self.dir.clone(), source };
+        let invalid = |source| AppendError::InvalidBatch {
+            log: self.dir.clone(),
+            source,
+        };
         let mut batches = Vec::new();
         for batch in Batches::new(records.clone()) {
             let batch = batch.map_err(invalid)?;
@@ -382,7 +431,9 @@ impl PartitionLog {
             batches.push(batch);
         }
         if batches.is_empty() {
-            return Err(AppendError::Empty { log: self.dir.clone() });
+            return Err(AppendError::Empty {
+                log: self.dir.clone(),
+            });
         }
         Ok(batches)
     }
@@ -419,7 +470,11 @@ impl PartitionLog {
         sync_dir(&self.dir)?;
         state.segments.insert(base, segment);
         self.group_commit.mark_durable(base);
-        state.set_high_watermark(HighWatermark { offset: base, segment_base: base, position: 0 });
+        state.set_high_watermark(HighWatermark {
+            offset: base,
+            segment_base: base,
+            position: 0,
+        });
         state.last_flush_ms = now;
         state.checkpoint(base).write(&self.dir)?;
         tracing::debug!(log = %self.dir.display(), base_offset = base, "rolled new segment");
@@ -431,15 +486,28 @@ impl PartitionLog {
         self.maintenance_check()?;
         let mut state = self.lock();
         let now = self.clock.now_ms();
-        self.roll_locked(&mut state, now).map_err(|e| self.io_failure("roll", e))
+        self.roll_locked(&mut state, now)
+            .map_err(|e| self.io_failure("roll", e))
     }
 
     pub(crate) fn maintenance_check(&self) -> Result<(), MaintenanceError> {
-        self.check_open().map_err(|state| MaintenanceError::Unavailable { log: self.dir.clone(), state })
+        self.check_open()
+            .map_err(|state| MaintenanceError::Unavailable {
+                log: self.dir.clone(),
+                state,
+            })
     }
 
-    pub(crate) fn io_failure(&self, operation: &'static str, source: std::io::Error) -> MaintenanceError {
-        MaintenanceError::Io { operation, log: self.dir.clone(), source }
+    pub(crate) fn io_failure(
+        &self,
+        operation: &'static str,
+        source: std::io::Error,
+    ) -> MaintenanceError {
+        MaintenanceError::Io {
+            operation,
+            log: self.dir.clone(),
+            source,
+        }
     }
 
     /// Makes every offset below `end` durable, sharing fsyncs between concurrent callers.
@@ -473,7 +541,8 @@ impl PartitionLog {
             (state.active().clone(), state.log_end_offset)
         };
         active.flush().map_err(|e| self.io_failure("flush", e))?;
-        self.sync_through(leo).map_err(|e| self.io_failure("flush", e))
+        self.sync_through(leo)
+            .map_err(|e| self.io_failure("flush", e))
     }
 
     /// Flushes if `flush.ms` has passed since the last flush and anything is unflushed; for a
@@ -510,22 +579,43 @@ impl PartitionLog {
                 .next_back()
                 .or_else(|| state.segments.iter().next())
                 .map(|(_, s)| s.clone());
-            (state.high_watermark, state.log_start_offset, state.log_end_offset, segment)
+            (
+                state.high_watermark,
+                state.log_start_offset,
+                state.log_end_offset,
+                segment,
+            )
         };
-        let mut result = ReadResult { records: Bytes::new(), high_watermark: hw.offset, log_start_offset, log_end_offset };
+        let mut result = ReadResult {
+            records: Bytes::new(),
+            high_watermark: hw.offset,
+            log_start_offset,
+            log_end_offset,
+        };
         if fetch_offset >= hw.offset {
             return Ok(result);
         }
-        let io = |source| ReadError::Io { log: self.dir.clone(), source };
+        let io = |source| ReadError::Io {
+            log: self.dir.clone(),
+            source,
+        };
         while let Some(seg) = segment {
             if seg.base_offset() > hw.segment_base {
                 break;
             }
-            let limit = if seg.base_offset() == hw.segment_base { hw.position } else { seg.size() };
+            let limit = if seg.base_offset() == hw.segment_base {
+                hw.position
+            } else {
+                seg.size()
+            };
             if let Some(found) = seg.find_batch(fetch_offset, limit).map_err(io)? {
                 let available = limit - found.position;
-                let wanted = (max_bytes as u64).max(found.header.size() as u64).min(available);
-                let bytes = seg.read_bytes(found.position, wanted as usize).map_err(io)?;
+                let wanted = (max_bytes as u64)
+                    .max(found.header.size() as u64)
+                    .min(available);
+                let bytes = seg
+                    .read_bytes(found.position, wanted as usize)
+                    .map_err(io)?;
                 let whole: usize = Batches::new(bytes.clone())
                     .map_while(Result::ok)
                     .map(|b| b.size())
@@ -533,7 +623,12 @@ impl PartitionLog {
                 result.records = bytes.slice(..whole);
                 return Ok(result);
             }
-            segment = self.lock().segments.range(seg.base_offset() + 1..).next().map(|(_, s)| s.clone());
+            segment = self
+                .lock()
+                .segments
+                .range(seg.base_offset() + 1..)
+                .next()
+                .map(|(_, s)| s.clone());
         }
         Ok(result)
     }
@@ -546,17 +641,34 @@ impl PartitionLog {
             let segments: Vec<_> = state.segments.values().cloned().collect();
             (segments, state.high_watermark, state.log_start_offset)
         };
-        let io = |source| ReadError::Io { log: self.dir.clone(), source };
+        let io = |source| ReadError::Io {
+            log: self.dir.clone(),
+            source,
+        };
         let corrupt = |e: brook_protocol::RecordError| ReadError::Io {
             log: self.dir.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         };
         let (target, exact) = match spec {
-            OffsetSpec::Earliest => return Ok(Some(TimestampAndOffset { timestamp: -1, offset: log_start })),
-            OffsetSpec::Latest => return Ok(Some(TimestampAndOffset { timestamp: -1, offset: hw.offset })),
+            OffsetSpec::Earliest => {
+                return Ok(Some(TimestampAndOffset {
+                    timestamp: -1,
+                    offset: log_start,
+                }));
+            }
+            OffsetSpec::Latest => {
+                return Ok(Some(TimestampAndOffset {
+                    timestamp: -1,
+                    offset: hw.offset,
+                }));
+            }
             OffsetSpec::Timestamp(t) => (t, false),
             OffsetSpec::MaxTimestamp => {
-                let max = segments.iter().map(|s| s.max_timestamp().0).max().unwrap_or(-1);
+                let max = segments
+                    .iter()
+                    .map(|s| s.max_timestamp().0)
+                    .max()
+                    .unwrap_or(-1);
                 if max < 0 {
                     return Ok(None);
                 }
@@ -570,7 +682,11 @@ impl PartitionLog {
             if seg.max_timestamp().0 < target {
                 continue;
             }
-            let limit = if seg.base_offset() == hw.segment_base { hw.position } else { seg.size() };
+            let limit = if seg.base_offset() == hw.segment_base {
+                hw.position
+            } else {
+                seg.size()
+            };
             let start_offset = seg.index().offset_for_timestamp(target).max(log_start);
             let position = seg.index().position_for_offset(start_offset);
             for item in seg.batches_from(position, limit) {
@@ -579,10 +695,18 @@ impl PartitionLog {
                     continue;
                 }
                 let hit = batch.records().map_err(corrupt)?.into_iter().find(|r| {
-                    r.offset >= log_start && if exact { r.timestamp == target } else { r.timestamp >= target }
+                    r.offset >= log_start
+                        && if exact {
+                            r.timestamp == target
+                        } else {
+                            r.timestamp >= target
+                        }
                 });
                 if let Some(r) = hit {
-                    return Ok(Some(TimestampAndOffset { timestamp: r.timestamp, offset: r.offset }));
+                    return Ok(Some(TimestampAndOffset {
+                        timestamp: r.timestamp,
+                        offset: r.offset,
+                    }));
                 }
             }
         }
@@ -605,10 +729,15 @@ impl PartitionLog {
         // Segments wholly below the log start offset go even when it does not move: a roll
         // since the last call may have closed the segment that held it.
         state.log_start_offset = state.log_start_offset.max(offset);
-        let removed = self.remove_below_log_start(&mut state).map_err(|e| self.io_failure("delete-records", e))?;
+        let removed = self
+            .remove_below_log_start(&mut state)
+            .map_err(|e| self.io_failure("delete-records", e))?;
         if offset > previous_start || !removed.is_empty() {
             let durable = self.group_commit.durable_end();
-            state.checkpoint(durable).write(&self.dir).map_err(|e| self.io_failure("delete-records", e))?;
+            state
+                .checkpoint(durable)
+                .write(&self.dir)
+                .map_err(|e| self.io_failure("delete-records", e))?;
         }
         let start = state.log_start_offset;
         drop(state);
@@ -624,8 +753,14 @@ impl PartitionLog {
         let mut state = self.lock();
         let mut doomed: Vec<i64> = Vec::new();
         if state.config.cleanup_policy.deletes() {
-            let closed: Vec<Arc<LogSegment>> =
-                state.segments.values().rev().skip(1).rev().cloned().collect();
+            let closed: Vec<Arc<LogSegment>> = state
+                .segments
+                .values()
+                .rev()
+                .skip(1)
+                .rev()
+                .cloned()
+                .collect();
             let retention_ms = state.config.retention_ms;
             if retention_ms >= 0 {
                 for seg in closed.iter() {
@@ -663,27 +798,44 @@ impl PartitionLog {
                 removed.push(seg);
             }
         }
-        let first = *state.segments.keys().next().expect("active segment remains");
+        let first = *state
+            .segments
+            .keys()
+            .next()
+            .expect("active segment remains");
         state.log_start_offset = state.log_start_offset.max(first);
         let mut deleted_segments: Vec<i64> = removed.iter().map(|s| s.base_offset()).collect();
-        let below = self.remove_below_log_start(&mut state).map_err(|e| self.io_failure("retention", e))?;
+        let below = self
+            .remove_below_log_start(&mut state)
+            .map_err(|e| self.io_failure("retention", e))?;
         deleted_bytes += below.iter().map(|s| s.size()).sum::<u64>();
         deleted_segments.extend(below.iter().map(|s| s.base_offset()));
         removed.extend(below);
-        self.rename_deleted(&removed).map_err(|e| self.io_failure("retention", e))?;
+        self.rename_deleted(&removed)
+            .map_err(|e| self.io_failure("retention", e))?;
         if !removed.is_empty() {
             let durable = self.group_commit.durable_end();
-            state.checkpoint(durable).write(&self.dir).map_err(|e| self.io_failure("retention", e))?;
+            state
+                .checkpoint(durable)
+                .write(&self.dir)
+                .map_err(|e| self.io_failure("retention", e))?;
         }
         let log_start_offset = state.log_start_offset;
         drop(state);
         self.unlink(removed);
-        Ok(RetentionOutcome { deleted_segments, deleted_bytes, log_start_offset })
+        Ok(RetentionOutcome {
+            deleted_segments,
+            deleted_bytes,
+            log_start_offset,
+        })
     }
 
     /// Removes closed segments whose successor starts at or below the log start offset and
     /// renames their files to `.deleted`; the caller unlinks them after releasing the lock.
-    fn remove_below_log_start(&self, state: &mut LogState) -> std::io::Result<Vec<Arc<LogSegment>>> {
+    fn remove_below_log_start(
+        &self,
+        state: &mut LogState,
+    ) -> std::io::Result<Vec<Arc<LogSegment>>> {
         let bases: Vec<i64> = state.segments.keys().copied().collect();
         let mut removed = Vec::new();
         for pair in bases.windows(2) {
@@ -727,7 +879,10 @@ impl PartitionLog {
         active.on_become_inactive();
         active.flush().map_err(|e| self.io_failure("close", e))?;
         self.group_commit.mark_durable(state.log_end_offset);
-        state.checkpoint(state.log_end_offset).write(&self.dir).map_err(|e| self.io_failure("close", e))?;
+        state
+            .checkpoint(state.log_end_offset)
+            .write(&self.dir)
+            .map_err(|e| self.io_failure("close", e))?;
         std::fs::File::create(self.dir.join(CLEAN_SHUTDOWN_FILE))
             .and_then(|f| f.sync_all())
             .and_then(|_| sync_dir(&self.dir))
@@ -745,5 +900,10 @@ impl PartitionLog {
 
 fn file_mtime_ms(path: &Path) -> Option<i64> {
     let modified = std::fs::metadata(path).ok()?.modified().ok()?;
-    Some(modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
+    Some(
+        modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_millis() as i64,
+    )
 }

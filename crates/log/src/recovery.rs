@@ -63,7 +63,10 @@ pub(crate) struct Loaded {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OpenError + '_ {
-    move |source| OpenError::Io { path: path.to_path_buf(), source }
+    move |source| OpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded, OpenError> {
@@ -72,7 +75,10 @@ pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded
     let bases = tidy_directory(dir, &mut report)?;
 
     let checkpoint = Checkpoint::read(dir)
-        .map_err(|reason| OpenError::BadCheckpoint { path: dir.join(crate::checkpoint::CHECKPOINT_FILE), reason })?
+        .map_err(|reason| OpenError::BadCheckpoint {
+            path: dir.join(crate::checkpoint::CHECKPOINT_FILE),
+            reason,
+        })?
         .unwrap_or_default();
     let marker = dir.join(CLEAN_SHUTDOWN_FILE);
     report.clean_shutdown = marker.exists();
@@ -84,7 +90,12 @@ pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded
     let recover_from = if report.clean_shutdown {
         i64::MAX
     } else {
-        bases.iter().copied().filter(|&b| b <= checkpoint.recovery_point).max().unwrap_or(i64::MIN)
+        bases
+            .iter()
+            .copied()
+            .filter(|&b| b <= checkpoint.recovery_point)
+            .max()
+            .unwrap_or(i64::MIN)
     };
 
     let max_batch = usize::MAX;
@@ -133,14 +144,18 @@ pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded
             }
         }
         if needs_scan {
-            let outcome = segment.scan(interval, max_batch).map_err(io_err(&log_path))?;
+            let outcome = segment
+                .scan(interval, max_batch)
+                .map_err(io_err(&log_path))?;
             if base >= recover_from {
                 report.segments_recovered += 1;
             }
             segment_next = outcome.next_offset;
             let damaged = outcome.damage.clone();
             let valid = outcome.valid_bytes;
-            segment.truncate_and_reindex(valid, outcome.index).map_err(io_err(&log_path))?;
+            segment
+                .truncate_and_reindex(valid, outcome.index)
+                .map_err(io_err(&log_path))?;
             if let Some(reason) = damaged {
                 tracing::warn!(
                     file = %log_path.display(), position = valid, bytes_dropped = size - valid,
@@ -176,17 +191,31 @@ pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded
         segments.insert(base, Arc::new(segment));
     }
     let first_base = *segments.keys().next().expect("at least one segment");
-    let last = segments.values().next_back().expect("at least one segment").clone();
-    let log_end_offset = next_offset.unwrap_or(last.base_offset()).max(last.base_offset());
+    let last = segments
+        .values()
+        .next_back()
+        .expect("at least one segment")
+        .clone();
+    let log_end_offset = next_offset
+        .unwrap_or(last.base_offset())
+        .max(last.base_offset());
     log_start_offset = log_start_offset.max(first_base).min(log_end_offset);
     if !report.clean_shutdown {
         // Recovered data may still sit only in the page cache; make it the new recovery point.
         last.flush().map_err(io_err(&last.log_path()))?;
     }
-    Checkpoint { log_start_offset, recovery_point: log_end_offset }
-        .write(dir)
-        .map_err(io_err(dir))?;
-    Ok(Loaded { segments, log_start_offset, log_end_offset, report })
+    Checkpoint {
+        log_start_offset,
+        recovery_point: log_end_offset,
+    }
+    .write(dir)
+    .map_err(io_err(dir))?;
+    Ok(Loaded {
+        segments,
+        log_start_offset,
+        log_end_offset,
+        report,
+    })
 }
 
 /// Removes leftovers of interrupted operations and returns the base offsets of the segments.
@@ -203,11 +232,16 @@ fn tidy_directory(dir: &Path, report: &mut RecoveryReport) -> Result<Vec<i64>, O
     let mut with_index = Vec::new();
     for name in &names {
         let path = dir.join(name);
-        if name.ends_with(CLEANED_SUFFIX) || name.ends_with(DELETED_SUFFIX) || name.ends_with(".tmp") {
+        if name.ends_with(CLEANED_SUFFIX)
+            || name.ends_with(DELETED_SUFFIX)
+            || name.ends_with(".tmp")
+        {
             fs::remove_file(&path).map_err(io_err(&path))?;
             continue;
         }
-        let Some((base, suffix)) = parse_segment_file_name(name) else { continue };
+        let Some((base, suffix)) = parse_segment_file_name(name) else {
+            continue;
+        };
         if suffix == format!("{LOG_SUFFIX}{SWAP_SUFFIX}") {
             // The cleaner finished writing this segment: complete the swap. Its indexes are
             // rebuilt because the old ones describe the uncleaned file.
@@ -245,7 +279,11 @@ fn tidy_directory(dir: &Path, report: &mut RecoveryReport) -> Result<Vec<i64>, O
 fn index_agrees_with_log(segment: &LogSegment, size: u64) -> bool {
     let (last_offset_entry, last_time_entry, base) = {
         let index = segment.index();
-        (index.offset_entries().last().copied(), index.time_entries().last().copied(), segment.base_offset())
+        (
+            index.offset_entries().last().copied(),
+            index.time_entries().last().copied(),
+            segment.base_offset(),
+        )
     };
     if let Some((relative, position)) = last_offset_entry {
         match segment.header_at(u64::from(position), size) {
@@ -254,15 +292,13 @@ fn index_agrees_with_log(segment: &LogSegment, size: u64) -> bool {
         }
     }
     match last_time_entry {
-        Some((timestamp, relative)) => {
-            match segment.find_batch(base + i64::from(relative), size) {
-                Ok(Some(found)) => {
-                    found.header.max_timestamp == timestamp
-                        && found.header.last_offset() == base + i64::from(relative)
-                }
-                _ => false,
+        Some((timestamp, relative)) => match segment.find_batch(base + i64::from(relative), size) {
+            Ok(Some(found)) => {
+                found.header.max_timestamp == timestamp
+                    && found.header.last_offset() == base + i64::from(relative)
             }
-        }
+            _ => false,
+        },
         // No time entry is right only for an empty segment; otherwise the max timestamp is unknown.
         None => size == 0,
     }
@@ -274,11 +310,17 @@ fn index_agrees_with_log(segment: &LogSegment, size: u64) -> bool {
 #[allow(clippy::option_option)]
 fn verified_tail_end(segment: &LogSegment) -> io::Result<Option<Option<i64>>> {
     let size = segment.size();
-    let start = segment.index().offset_entries().last().map_or(0, |&(_, p)| u64::from(p));
+    let start = segment
+        .index()
+        .offset_entries()
+        .last()
+        .map_or(0, |&(_, p)| u64::from(p));
     let mut next = None;
     let mut position = start;
     for item in segment.batches_from(start, size) {
-        let Ok((at, batch)) = item else { return Ok(None) };
+        let Ok((at, batch)) = item else {
+            return Ok(None);
+        };
         if batch.verify_crc().is_err() {
             return Ok(None);
         }

@@ -54,11 +54,23 @@ impl LogSegment {
     /// Creates a new, empty segment; stale index files with the same base offset are truncated.
     pub fn create(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<Self> {
         let path = segment_path(dir, base_offset, LOG_SUFFIX);
-        let file = OpenOptions::new().read(true).append(true).create(true).truncate(false).open(&path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
         file.set_len(0)?;
         File::create(segment_path(dir, base_offset, INDEX_SUFFIX))?;
         File::create(segment_path(dir, base_offset, TIME_INDEX_SUFFIX))?;
-        Ok(Self::from_parts(dir, base_offset, file, 0, SegmentIndex::new(base_offset), now_ms))
+        Ok(Self::from_parts(
+            dir,
+            base_offset,
+            file,
+            0,
+            SegmentIndex::new(base_offset),
+            now_ms,
+        ))
     }
 
     /// Opens an existing `.log` file; the caller supplies the (loaded or rebuilt) index.
@@ -113,7 +125,9 @@ impl LogSegment {
     }
 
     pub fn index(&self) -> MutexGuard<'_, SegmentIndex> {
-        self.index.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.index
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Largest batch max-timestamp in the segment (-1 when none), and the last offset of that batch.
@@ -181,13 +195,18 @@ impl LogSegment {
 
     /// Iterates over whole batches from `position` to `limit`, reading each fully.
     pub fn batches_from(&self, position: u64, limit: u64) -> SegmentBatches<'_> {
-        SegmentBatches { segment: self, position, limit }
+        SegmentBatches {
+            segment: self,
+            position,
+            limit,
+        }
     }
 
     /// fsyncs the log file and writes and fsyncs pending index entries.
     pub fn flush(&self) -> io::Result<()> {
         self.file.sync_data()?;
-        self.index().persist(&self.index_path(), &self.time_index_path(), true)
+        self.index()
+            .persist(&self.index_path(), &self.time_index_path(), true)
     }
 
     /// fsyncs only the log file (the group-commit path; indexes are rebuilt after a crash).
@@ -223,10 +242,14 @@ impl LogSegment {
                 Err(e) => break Some(e.to_string()),
             };
             if size > max_batch_size {
-                break Some(format!("batch of {size} bytes exceeds the {max_batch_size}-byte limit"));
+                break Some(format!(
+                    "batch of {size} bytes exceeds the {max_batch_size}-byte limit"
+                ));
             }
             if size as u64 > remaining {
-                break Some(format!("torn batch: {size} bytes declared, {remaining} present"));
+                break Some(format!(
+                    "torn batch: {size} bytes declared, {remaining} present"
+                ));
             }
             buf.clear();
             buf.resize(size, 0);
@@ -239,17 +262,38 @@ impl LogSegment {
                 break Some(e.to_string());
             }
             let min_offset = next_offset.unwrap_or(self.base_offset);
-            if batch.base_offset() < min_offset || batch.last_offset_delta() < 0 {
+            if batch.base_offset() < min_offset {
                 break Some(format!(
                     "batch base offset {} is below the expected {min_offset}",
                     batch.base_offset()
                 ));
             }
-            index.on_batch(batch.last_offset(), batch.max_timestamp(), position, size as u64, index_interval);
+            // Offsets relative to the segment base must fit the indexes' 32 bits.
+            let relative = batch.base_offset() - self.base_offset;
+            let delta = i64::from(batch.last_offset_delta());
+            if delta < 0 || relative > i64::from(i32::MAX) - delta {
+                break Some(format!(
+                    "batch at base offset {} does not fit a segment based at {}",
+                    batch.base_offset(),
+                    self.base_offset
+                ));
+            }
+            index.on_batch(
+                batch.last_offset(),
+                batch.max_timestamp(),
+                position,
+                size as u64,
+                index_interval,
+            );
             next_offset = Some(batch.next_offset());
             position += size as u64;
         };
-        Ok(ScanOutcome { valid_bytes: position, next_offset, damage, index })
+        Ok(ScanOutcome {
+            valid_bytes: position,
+            next_offset,
+            damage,
+            index,
+        })
     }
 
     /// Cuts the file to `len` bytes and installs a rebuilt index.
@@ -285,9 +329,12 @@ impl Iterator for SegmentBatches<'_> {
         if self.position > self.limit {
             return None;
         }
-        let result = self.segment.read_bytes(position, header.size()).and_then(|bytes| {
-            RecordBatch::new(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-        });
+        let result = self
+            .segment
+            .read_bytes(position, header.size())
+            .and_then(|bytes| {
+                RecordBatch::new(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+            });
         Some(result.map(|batch| (position, batch)))
     }
 }
@@ -299,7 +346,12 @@ fn write_all_vectored(mut file: &File, slices: &[IoSlice<'_>]) -> io::Result<()>
     let mut rest: &mut [IoSlice<'_>] = &mut owned;
     while !rest.is_empty() {
         match file.write_vectored(&rest[..rest.len().min(IOV_MAX)]) {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "failed to write batch")),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "failed to write batch",
+                ));
+            }
             Ok(n) => IoSlice::advance_slices(&mut rest, n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

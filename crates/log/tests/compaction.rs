@@ -14,14 +14,23 @@ use common::batches;
 const DAY: i64 = 24 * 3600 * 1000;
 
 fn compacted_config() -> LogConfig {
-    LogConfig { cleanup_policy: CleanupPolicy::Compact, segment_bytes: 4096, ..LogConfig::default() }
+    LogConfig {
+        cleanup_policy: CleanupPolicy::Compact,
+        segment_bytes: 4096,
+        ..LogConfig::default()
+    }
 }
 
 /// One batch of (key, value) records; `None` value = tombstone.
 fn kv_batch(codec: Compression, timestamp: i64, records: &[(String, Option<String>)]) -> Bytes {
     let mut builder = RecordBatchBuilder::new(codec);
     for (key, value) in records {
-        builder.append(timestamp, Some(key.as_bytes()), value.as_deref().map(str::as_bytes), &[]);
+        builder.append(
+            timestamp,
+            Some(key.as_bytes()),
+            value.as_deref().map(str::as_bytes),
+            &[],
+        );
     }
     builder.build()
 }
@@ -50,13 +59,19 @@ fn contents(log: &PartitionLog) -> BTreeMap<i64, (String, Option<String>)> {
 fn keeps_the_latest_value_per_key_at_its_original_offset() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(10 * DAY));
-    let log = PartitionLog::open_with_clock(dir.path().join("c-0"), compacted_config(), clock).unwrap();
+    let log =
+        PartitionLog::open_with_clock(dir.path().join("c-0"), compacted_config(), clock).unwrap();
     let mut expected_latest: BTreeMap<String, (i64, String)> = BTreeMap::new();
     let mut offset = 0;
     for round in 0..40 {
         let codec = Compression::ALL[round % 5];
         let records: Vec<_> = (0..10)
-            .map(|i| (format!("key-{}", (round * 3 + i) % 13), Some(format!("value-{round}-{i}-{}", "x".repeat(40)))))
+            .map(|i| {
+                (
+                    format!("key-{}", (round * 3 + i) % 13),
+                    Some(format!("value-{round}-{i}-{}", "x".repeat(40))),
+                )
+            })
             .collect();
         log.append(&kv_batch(codec, 10 * DAY, &records)).unwrap();
         for (key, value) in records {
@@ -67,7 +82,10 @@ fn keeps_the_latest_value_per_key_at_its_original_offset() {
     let before = contents(&log);
     let active_base = log.segments().last().unwrap().base_offset;
     let outcome = log.compact().unwrap();
-    assert!(outcome.segments_cleaned > 0 && outcome.records_removed > 0, "{outcome:?}");
+    assert!(
+        outcome.segments_cleaned > 0 && outcome.records_removed > 0,
+        "{outcome:?}"
+    );
     assert!(outcome.bytes_after < outcome.bytes_before);
     let after = contents(&log);
 
@@ -84,14 +102,22 @@ fn keeps_the_latest_value_per_key_at_its_original_offset() {
         .collect();
     assert_eq!(after, expected);
     for (key, (off, value)) in &expected_latest {
-        assert_eq!(after.get(off), Some(&(key.clone(), Some(value.clone()))), "{key}");
+        assert_eq!(
+            after.get(off),
+            Some(&(key.clone(), Some(value.clone()))),
+            "{key}"
+        );
     }
 
     // A reopened log sees the same (indexes were rewritten for the swapped segments).
     log.close().unwrap();
     drop(log);
     let log = PartitionLog::open(dir.path().join("c-0"), compacted_config()).unwrap();
-    assert!(log.recovery_report().rebuilt_indexes.is_empty(), "{:?}", log.recovery_report());
+    assert!(
+        log.recovery_report().rebuilt_indexes.is_empty(),
+        "{:?}",
+        log.recovery_report()
+    );
     assert_eq!(contents(&log), expected);
     assert_eq!(log.log_end_offset(), 400);
 }
@@ -100,24 +126,44 @@ fn keeps_the_latest_value_per_key_at_its_original_offset() {
 fn tombstones_survive_delete_retention_then_go() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(100 * DAY));
-    let log = PartitionLog::open_with_clock(dir.path().join("c-0"), compacted_config(), clock.clone()).unwrap();
+    let log =
+        PartitionLog::open_with_clock(dir.path().join("c-0"), compacted_config(), clock.clone())
+            .unwrap();
     let t = 100 * DAY;
     let rec = |k: &str, v: Option<&str>| (k.to_string(), v.map(str::to_string));
-    log.append(&kv_batch(Compression::None, t, &[rec("a", Some("1")), rec("b", Some("1"))])).unwrap();
-    log.append(&kv_batch(Compression::Gzip, t, &[rec("a", None), rec("b", Some("2"))])).unwrap();
+    log.append(&kv_batch(
+        Compression::None,
+        t,
+        &[rec("a", Some("1")), rec("b", Some("1"))],
+    ))
+    .unwrap();
+    log.append(&kv_batch(
+        Compression::Gzip,
+        t,
+        &[rec("a", None), rec("b", Some("2"))],
+    ))
+    .unwrap();
     log.roll().unwrap();
-    log.append(&kv_batch(Compression::None, t, &[rec("c", Some("1"))])).unwrap();
+    log.append(&kv_batch(Compression::None, t, &[rec("c", Some("1"))]))
+        .unwrap();
 
     log.compact().unwrap();
     let first = contents(&log);
-    assert_eq!(first.get(&2), Some(&rec("a", None)), "tombstone kept within delete.retention.ms");
+    assert_eq!(
+        first.get(&2),
+        Some(&rec("a", None)),
+        "tombstone kept within delete.retention.ms"
+    );
     assert!(!first.contains_key(&0) && !first.contains_key(&1));
     assert_eq!(first.get(&3), Some(&rec("b", Some("2"))));
 
     clock.advance(DAY + 1);
     log.compact().unwrap();
     let second = contents(&log);
-    assert!(!second.contains_key(&2), "tombstone removed after delete.retention.ms: {second:?}");
+    assert!(
+        !second.contains_key(&2),
+        "tombstone removed after delete.retention.ms: {second:?}"
+    );
     assert_eq!(second.keys().copied().collect::<Vec<_>>(), [3, 4]);
     assert_eq!(log.log_end_offset(), 5);
 }
@@ -125,10 +171,18 @@ fn tombstones_survive_delete_retention_then_go() {
 #[test]
 fn delete_policy_logs_are_not_compacted() {
     let dir = tempfile::tempdir().unwrap();
-    let config = LogConfig { segment_bytes: 4096, ..LogConfig::default() };
+    let config = LogConfig {
+        segment_bytes: 4096,
+        ..LogConfig::default()
+    };
     let log = PartitionLog::open(dir.path().join("d-0"), config).unwrap();
     for _ in 0..3 {
-        log.append(&kv_batch(Compression::None, 0, &[("k".into(), Some("v".into()))])).unwrap();
+        log.append(&kv_batch(
+            Compression::None,
+            0,
+            &[("k".into(), Some("v".into()))],
+        ))
+        .unwrap();
     }
     log.roll().unwrap();
     assert_eq!(log.compact().unwrap().segments_cleaned, 0);
@@ -138,13 +192,22 @@ fn delete_policy_logs_are_not_compacted() {
 #[test]
 fn appends_and_reads_continue_while_compaction_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let config = LogConfig { segment_bytes: 64 * 1024, ..compacted_config() };
+    let config = LogConfig {
+        segment_bytes: 64 * 1024,
+        ..compacted_config()
+    };
     let log = Arc::new(PartitionLog::open(dir.path().join("c-0"), config).unwrap());
     for round in 0..400 {
         let records: Vec<_> = (0..50)
-            .map(|i| (format!("key-{}", i % 100), Some(format!("{round}-{i}-{}", "y".repeat(60)))))
+            .map(|i| {
+                (
+                    format!("key-{}", i % 100),
+                    Some(format!("{round}-{i}-{}", "y".repeat(60))),
+                )
+            })
             .collect();
-        log.append(&kv_batch(Compression::Lz4, 0, &records)).unwrap();
+        log.append(&kv_batch(Compression::Lz4, 0, &records))
+            .unwrap();
     }
     let done = Arc::new(AtomicBool::new(false));
     let during = Arc::new(AtomicUsize::new(0));
@@ -158,17 +221,29 @@ fn appends_and_reads_continue_while_compaction_runs() {
     };
     let mut appended = 0;
     while !done.load(Ordering::SeqCst) {
-        log.append(&kv_batch(Compression::None, 0, &[("live".into(), Some(appended.to_string()))])).unwrap();
+        log.append(&kv_batch(
+            Compression::None,
+            0,
+            &[("live".into(), Some(appended.to_string()))],
+        ))
+        .unwrap();
         log.read(0, 1 << 16).unwrap();
         appended += 1;
         during.fetch_add(1, Ordering::SeqCst);
     }
     let outcome = cleaner.join().unwrap();
     assert!(outcome.segments_cleaned > 0, "{outcome:?}");
-    assert!(during.load(Ordering::SeqCst) > 0, "no append completed while the cleaner ran");
+    assert!(
+        during.load(Ordering::SeqCst) > 0,
+        "no append completed while the cleaner ran"
+    );
     // Every live append is still there with contiguous offsets after the cleaned data.
     let all = contents(&log);
-    let live: Vec<_> = all.values().filter(|(k, _)| k == "live").map(|(_, v)| v.clone().unwrap()).collect();
+    let live: Vec<_> = all
+        .values()
+        .filter(|(k, _)| k == "live")
+        .map(|(_, v)| v.clone().unwrap())
+        .collect();
     assert_eq!(live.len(), appended);
     assert_eq!(log.log_end_offset(), 400 * 50 + appended as i64);
 }

@@ -10,7 +10,11 @@ use brook_log::{LogConfig, OffsetSpec, PartitionLog};
 use common::{as_stored, batch, batches};
 
 fn config() -> LogConfig {
-    LogConfig { segment_bytes: 4096, index_interval_bytes: 256, ..LogConfig::default() }
+    LogConfig {
+        segment_bytes: 4096,
+        index_interval_bytes: 256,
+        ..LogConfig::default()
+    }
 }
 
 /// Appends 30 batches of 3 records (~4 segments) and returns them as produced.
@@ -42,7 +46,11 @@ fn assert_holds_first(log: &PartitionLog, produced: &[bytes::Bytes], n: usize) {
     while offset < log.high_watermark() {
         let read = log.read(offset, 1 << 20).unwrap();
         for b in batches(&read.records) {
-            assert_eq!(b.as_bytes(), &as_stored(&produced[seen], offset, 0), "batch {seen}");
+            assert_eq!(
+                b.as_bytes(),
+                &as_stored(&produced[seen], offset, 0),
+                "batch {seen}"
+            );
             offset = b.next_offset();
             seen += 1;
         }
@@ -63,7 +71,12 @@ fn truncated_tail_is_cut_at_the_last_whole_batch() {
     forget_clean_shutdown(&dir);
     let last = segment_files(&dir, "log").pop().unwrap();
     let len = fs::metadata(&last).unwrap().len();
-    OpenOptions::new().write(true).open(&last).unwrap().set_len(len - 100).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&last)
+        .unwrap()
+        .set_len(len - 100)
+        .unwrap();
 
     let log = PartitionLog::open(&dir, config()).unwrap();
     let report = log.recovery_report();
@@ -92,7 +105,11 @@ fn a_flipped_byte_in_the_last_batch_drops_only_that_batch() {
     let log = PartitionLog::open(&dir, config()).unwrap();
     let report = log.recovery_report();
     assert_eq!(report.truncations.len(), 1, "{report:?}");
-    assert!(report.truncations[0].reason.contains("CRC"), "{:?}", report.truncations[0]);
+    assert!(
+        report.truncations[0].reason.contains("CRC"),
+        "{:?}",
+        report.truncations[0]
+    );
     assert!(report.lost_data());
     assert_holds_first(&log, &produced, 29);
 }
@@ -154,10 +171,20 @@ fn a_zeroed_index_is_rebuilt() {
     assert!(report.clean_shutdown);
     assert!(report.rebuilt_indexes.contains(&index), "{report:?}");
     assert!(!report.lost_data());
-    assert_eq!(fs::read(&index).unwrap(), original, "rebuilt byte-identical");
+    assert_eq!(
+        fs::read(&index).unwrap(),
+        original,
+        "rebuilt byte-identical"
+    );
     assert_eq!(fs::read(&time_index).unwrap(), original_time);
     assert_holds_first(&log, &produced, 30);
-    assert_eq!(log.lookup_offset(OffsetSpec::Timestamp(1005)).unwrap().unwrap().offset, 11);
+    assert_eq!(
+        log.lookup_offset(OffsetSpec::Timestamp(1005))
+            .unwrap()
+            .unwrap()
+            .offset,
+        11
+    );
 }
 
 #[test]
@@ -172,11 +199,18 @@ fn a_zeroed_time_index_alone_is_rebuilt() {
     assert!(!log.recovery_report().rebuilt_indexes.is_empty());
     assert_eq!(fs::read(&time_index).unwrap(), original_time);
     // A wrong max timestamp would have made this segment look ancient to retention.
-    assert_eq!(log.segments()[0].max_timestamp, fs_max_timestamp(&original_time));
+    assert_eq!(
+        log.segments()[0].max_timestamp,
+        fs_max_timestamp(&original_time)
+    );
 }
 
 fn fs_max_timestamp(time_index: &[u8]) -> i64 {
-    i64::from_be_bytes(time_index[time_index.len() - 12..time_index.len() - 4].try_into().unwrap())
+    i64::from_be_bytes(
+        time_index[time_index.len() - 12..time_index.len() - 4]
+            .try_into()
+            .unwrap(),
+    )
 }
 
 #[test]
@@ -185,7 +219,10 @@ fn missing_indexes_are_rebuilt() {
     let dir = tmp.path().join("t-0");
     let produced = fill(&dir);
     let mut originals = Vec::new();
-    for path in segment_files(&dir, "index").into_iter().chain(segment_files(&dir, "timeindex")) {
+    for path in segment_files(&dir, "index")
+        .into_iter()
+        .chain(segment_files(&dir, "timeindex"))
+    {
         originals.push((path.clone(), fs::read(&path).unwrap()));
         fs::remove_file(&path).unwrap();
     }

@@ -23,19 +23,31 @@ const CYCLES: u64 = 60;
 
 fn config() -> LogConfig {
     // Small segments so that kills also land around rolls.
-    LogConfig { flush_messages: 1, segment_bytes: 64 * 1024, index_interval_bytes: 1024, ..LogConfig::default() }
+    LogConfig {
+        flush_messages: 1,
+        segment_bytes: 64 * 1024,
+        index_interval_bytes: 1024,
+        ..LogConfig::default()
+    }
 }
 
 /// The batch a child appends as its `i`-th in `cycle`; sizes vary from ~200 B to ~15 KiB.
 fn payload(seed: u64) -> Bytes {
     let i = seed % 100_000;
-    batch(1 + (i % 5) as usize, seed as i64, seed, 100 + ((i * 997) % 3000) as usize)
+    batch(
+        1 + (i % 5) as usize,
+        seed as i64,
+        seed,
+        100 + ((i * 997) % 3000) as usize,
+    )
 }
 
 /// Not a test on its own: the body of the child process.
 #[test]
 fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_DIR_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_DIR_ENV) else {
+        return;
+    };
     let cycle: u64 = std::env::var(CHILD_CYCLE_ENV).unwrap().parse().unwrap();
     let log = PartitionLog::open(&dir, config()).unwrap();
     let mut out = std::io::stdout().lock();
@@ -79,8 +91,14 @@ fn sigkill_at_random_moments_loses_no_acknowledged_append() {
         truncations += log.recovery_report().truncations.len();
         verify(&log, &acked, &dir);
     }
-    eprintln!("{CYCLES} kills, {} acknowledged appends, {truncations} torn tails truncated", acked.len());
-    assert!(acked.len() as u64 > CYCLES, "too few appends were acknowledged to mean anything");
+    eprintln!(
+        "{CYCLES} kills, {} acknowledged appends, {truncations} torn tails truncated",
+        acked.len()
+    );
+    assert!(
+        acked.len() as u64 > CYCLES,
+        "too few appends were acknowledged to mean anything"
+    );
 }
 
 /// Walks the whole log: contiguous offsets, whole CRC-valid batches that are each some child's
@@ -90,19 +108,31 @@ fn verify(log: &PartitionLog, acked: &[(u64, i64)], dir: &Path) {
     let mut offset = 0;
     while offset < log.high_watermark() {
         let read = log.read(offset, 1 << 20).unwrap();
-        assert!(!read.records.is_empty(), "gap at offset {offset} in {}", dir.display());
+        assert!(
+            !read.records.is_empty(),
+            "gap at offset {offset} in {}",
+            dir.display()
+        );
         for b in batches(&read.records) {
             assert_eq!(b.base_offset(), offset, "offsets are contiguous");
             let first = b.records().unwrap().remove(0);
             let value = String::from_utf8(first.value.unwrap().to_vec()).unwrap();
             let seed: u64 = value[1..value.find('-').unwrap()].parse().unwrap();
-            assert_eq!(b.as_bytes(), &as_stored(&payload(seed), offset, 0), "batch at {offset} is whole");
+            assert_eq!(
+                b.as_bytes(),
+                &as_stored(&payload(seed), offset, 0),
+                "batch at {offset} is whole"
+            );
             stored.insert(seed, offset);
             offset = b.next_offset();
         }
     }
     assert_eq!(offset, log.log_end_offset());
     for (seed, base) in acked {
-        assert_eq!(stored.get(seed), Some(base), "acknowledged append {seed} at offset {base} is missing");
+        assert_eq!(
+            stored.get(seed),
+            Some(base),
+            "acknowledged append {seed} at offset {base} is missing"
+        );
     }
 }

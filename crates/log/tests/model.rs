@@ -12,16 +12,35 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Append { count: usize, timestamp: i64, value_len: usize },
-    Read { pick: u32, max_bytes: usize },
+    Append {
+        count: usize,
+        timestamp: i64,
+        value_len: usize,
+    },
+    Read {
+        pick: u32,
+        max_bytes: usize,
+    },
     Roll,
-    Reopen { clean: bool },
-    DeleteRecords { pick: u32 },
-    RetainBytes { bytes: i64 },
-    RetainMs { ms: i64 },
-    Lookup { timestamp: i64 },
+    Reopen {
+        clean: bool,
+    },
+    DeleteRecords {
+        pick: u32,
+    },
+    RetainBytes {
+        bytes: i64,
+    },
+    RetainMs {
+        ms: i64,
+    },
+    Lookup {
+        timestamp: i64,
+    },
     MaxTimestamp,
-    Advance { ms: i64 },
+    Advance {
+        ms: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -65,7 +84,11 @@ impl ModelSegment {
         self.batches.iter().map(|b| b.bytes.len() as u64).sum()
     }
     fn max_timestamp(&self) -> i64 {
-        self.batches.iter().map(ModelBatch::max_timestamp).max().unwrap_or(-1)
+        self.batches
+            .iter()
+            .map(ModelBatch::max_timestamp)
+            .max()
+            .unwrap_or(-1)
     }
 }
 
@@ -86,13 +109,20 @@ impl Model {
         let base = self.log_end;
         let bytes = as_stored(produced, base, 0);
         self.log_end += timestamps.len() as i64;
-        self.segments.last_mut().unwrap().batches.push(ModelBatch { base, bytes, timestamps });
+        self.segments.last_mut().unwrap().batches.push(ModelBatch {
+            base,
+            bytes,
+            timestamps,
+        });
         base
     }
 
     fn roll(&mut self) {
         if self.segments.last().unwrap().size() > 0 {
-            self.segments.push(ModelSegment { base: self.log_end, batches: Vec::new() });
+            self.segments.push(ModelSegment {
+                base: self.log_end,
+                batches: Vec::new(),
+            });
         }
     }
 
@@ -100,7 +130,11 @@ impl Model {
         if offset < self.log_start || offset > self.log_end {
             return Err(());
         }
-        let start = self.segments.iter().rposition(|s| s.base <= offset).unwrap_or(0);
+        let start = self
+            .segments
+            .iter()
+            .rposition(|s| s.base <= offset)
+            .unwrap_or(0);
         for segment in &self.segments[start..] {
             if let Some(i) = segment.batches.iter().position(|b| b.next() > offset) {
                 let mut out = segment.batches[i].bytes.to_vec();
@@ -154,7 +188,10 @@ impl Model {
 
     fn records(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
         self.segments.iter().flat_map(|s| &s.batches).flat_map(|b| {
-            b.timestamps.iter().enumerate().map(move |(i, ts)| (b.base + i as i64, *ts))
+            b.timestamps
+                .iter()
+                .enumerate()
+                .map(move |(i, ts)| (b.base + i as i64, *ts))
         })
     }
 
@@ -178,19 +215,32 @@ fn run(ops: Vec<Op>, segment_bytes: u64) -> Result<(), TestCaseError> {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("model-0");
     let clock = Arc::new(ManualClock::new(60_000));
-    let base_config = LogConfig { segment_bytes, index_interval_bytes: 256, ..LogConfig::default() };
-    let open = |config: &LogConfig| PartitionLog::open_with_clock(&dir, config.clone(), clock.clone()).unwrap();
+    let base_config = LogConfig {
+        segment_bytes,
+        index_interval_bytes: 256,
+        ..LogConfig::default()
+    };
+    let open = |config: &LogConfig| {
+        PartitionLog::open_with_clock(&dir, config.clone(), clock.clone()).unwrap()
+    };
     let mut log = open(&base_config);
     let mut model = Model {
         segment_bytes,
-        segments: vec![ModelSegment { base: 0, batches: Vec::new() }],
+        segments: vec![ModelSegment {
+            base: 0,
+            batches: Vec::new(),
+        }],
         log_start: 0,
         log_end: 0,
     };
     let mut seed = 0u64;
     for op in ops {
         match op {
-            Op::Append { count, timestamp, value_len } => {
+            Op::Append {
+                count,
+                timestamp,
+                value_len,
+            } => {
                 seed += 1;
                 let produced = batch(count, timestamp, seed, value_len);
                 let timestamps = (0..count as i64).map(|i| timestamp + i).collect();
@@ -200,9 +250,17 @@ fn run(ops: Vec<Op>, segment_bytes: u64) -> Result<(), TestCaseError> {
             Op::Read { pick, max_bytes } => {
                 let offset = i64::from(pick) % (model.log_end + 2);
                 match (model.read(offset, max_bytes), log.read(offset, max_bytes)) {
-                    (Ok(expected), Ok(actual)) => prop_assert_eq!(&actual.records[..], &expected[..], "read {}", offset),
+                    (Ok(expected), Ok(actual)) => {
+                        prop_assert_eq!(&actual.records[..], &expected[..], "read {}", offset)
+                    }
                     (Err(()), Err(ReadError::OffsetOutOfRange { .. })) => {}
-                    (expected, actual) => prop_assert!(false, "read {}: model {:?}, log {:?}", offset, expected.map(|v| v.len()), actual.map(|r| r.records.len())),
+                    (expected, actual) => prop_assert!(
+                        false,
+                        "read {}: model {:?}, log {:?}",
+                        offset,
+                        expected.map(|v| v.len()),
+                        actual.map(|r| r.records.len())
+                    ),
                 }
             }
             Op::Roll => {
@@ -215,40 +273,69 @@ fn run(ops: Vec<Op>, segment_bytes: u64) -> Result<(), TestCaseError> {
                 }
                 drop(log);
                 log = open(&base_config);
-                prop_assert!(!log.recovery_report().lost_data(), "{:?}", log.recovery_report());
+                prop_assert!(
+                    !log.recovery_report().lost_data(),
+                    "{:?}",
+                    log.recovery_report()
+                );
             }
             Op::DeleteRecords { pick } => {
                 let offset = i64::from(pick) % (model.log_end + 2);
                 match (model.delete_records(offset), log.delete_records(offset)) {
                     (Ok(expected), Ok(actual)) => prop_assert_eq!(actual, expected),
                     (Err(()), Err(_)) => {}
-                    (expected, actual) => prop_assert!(false, "delete_records {}: {:?} vs {:?}", offset, expected, actual),
+                    (expected, actual) => prop_assert!(
+                        false,
+                        "delete_records {}: {:?} vs {:?}",
+                        offset,
+                        expected,
+                        actual
+                    ),
                 }
             }
             Op::RetainBytes { bytes } => {
                 model.retain_bytes(bytes);
-                log.update_config(LogConfig { retention_bytes: bytes, retention_ms: -1, ..base_config.clone() });
+                log.update_config(LogConfig {
+                    retention_bytes: bytes,
+                    retention_ms: -1,
+                    ..base_config.clone()
+                });
                 log.enforce_retention().unwrap();
                 log.update_config(base_config.clone());
             }
             Op::RetainMs { ms } => {
                 model.retain_ms(clock.now_ms_for_test(), ms);
-                log.update_config(LogConfig { retention_ms: ms, ..base_config.clone() });
+                log.update_config(LogConfig {
+                    retention_ms: ms,
+                    ..base_config.clone()
+                });
                 log.enforce_retention().unwrap();
                 log.update_config(base_config.clone());
             }
             Op::Lookup { timestamp } => {
-                prop_assert_eq!(log.lookup_offset(OffsetSpec::Timestamp(timestamp)).unwrap(), model.lookup(timestamp), "lookup {}", timestamp);
+                prop_assert_eq!(
+                    log.lookup_offset(OffsetSpec::Timestamp(timestamp)).unwrap(),
+                    model.lookup(timestamp),
+                    "lookup {}",
+                    timestamp
+                );
             }
             Op::MaxTimestamp => {
-                prop_assert_eq!(log.lookup_offset(OffsetSpec::MaxTimestamp).unwrap(), model.max_timestamp());
+                prop_assert_eq!(
+                    log.lookup_offset(OffsetSpec::MaxTimestamp).unwrap(),
+                    model.max_timestamp()
+                );
             }
             Op::Advance { ms } => clock.advance(ms),
         }
         prop_assert_eq!(log.log_start_offset(), model.log_start);
         prop_assert_eq!(log.log_end_offset(), model.log_end);
         prop_assert_eq!(log.high_watermark(), model.log_end);
-        let segments: Vec<(i64, u64)> = log.segments().iter().map(|s| (s.base_offset, s.size)).collect();
+        let segments: Vec<(i64, u64)> = log
+            .segments()
+            .iter()
+            .map(|s| (s.base_offset, s.size))
+            .collect();
         let expected: Vec<(i64, u64)> = model.segments.iter().map(|s| (s.base, s.size())).collect();
         prop_assert_eq!(segments, expected);
     }

@@ -31,8 +31,13 @@ const XERIAL_BLOCK: usize = 32 * 1024;
 
 impl Compression {
     /// Every codec, in id order.
-    pub const ALL: [Compression; 5] =
-        [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
+    pub const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
 
     /// The codec with Kafka's id `id`; `Err(id)` when unknown.
     pub fn from_id(id: u8) -> Result<Self, u8> {
@@ -73,7 +78,8 @@ impl Compression {
         match self {
             Compression::None => input.to_vec(),
             Compression::Gzip => {
-                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
                 enc.write_all(input).expect("writing to a Vec cannot fail");
                 enc.finish().expect("writing to a Vec cannot fail")
             }
@@ -84,7 +90,9 @@ impl Compression {
                 out.extend_from_slice(&1_i32.to_be_bytes()); // compatible version
                 let mut encoder = snap::raw::Encoder::new();
                 for chunk in input.chunks(XERIAL_BLOCK) {
-                    let block = encoder.compress_vec(chunk).expect("snappy block within limits");
+                    let block = encoder
+                        .compress_vec(chunk)
+                        .expect("snappy block within limits");
                     out.extend_from_slice(&(block.len() as i32).to_be_bytes());
                     out.extend_from_slice(&block);
                 }
@@ -98,7 +106,9 @@ impl Compression {
                 enc.write_all(input).expect("writing to a Vec cannot fail");
                 enc.finish().expect("writing to a Vec cannot fail")
             }
-            Compression::Zstd => zstd::bulk::compress(input, 3).expect("zstd compression of a slice"),
+            Compression::Zstd => {
+                zstd::bulk::compress(input, 3).expect("zstd compression of a slice")
+            }
         }
     }
 
@@ -111,11 +121,13 @@ impl Compression {
                 out.extend_from_slice(input);
                 Ok(0)
             }
-            Compression::Gzip => flate2::read::GzDecoder::new(input).take(limit).read_to_end(&mut out),
+            Compression::Gzip => flate2::read::GzDecoder::new(input)
+                .take(limit)
+                .read_to_end(&mut out),
             Compression::Snappy => return decompress_snappy(input),
-            Compression::Lz4 => {
-                lz4_flex::frame::FrameDecoder::new(input).take(limit).read_to_end(&mut out)
-            }
+            Compression::Lz4 => lz4_flex::frame::FrameDecoder::new(input)
+                .take(limit)
+                .read_to_end(&mut out),
             Compression::Zstd => match zstd::stream::read::Decoder::new(input) {
                 Ok(d) => d.take(limit).read_to_end(&mut out),
                 Err(e) => Err(e),
@@ -123,7 +135,9 @@ impl Compression {
         };
         result.map_err(|e| e.to_string())?;
         if out.len() > MAX_DECOMPRESSED_SIZE {
-            return Err(format!("decompressed size exceeds {MAX_DECOMPRESSED_SIZE} bytes"));
+            return Err(format!(
+                "decompressed size exceeds {MAX_DECOMPRESSED_SIZE} bytes"
+            ));
         }
         Ok(out)
     }
@@ -146,14 +160,20 @@ fn decompress_snappy(input: &[u8]) -> Result<Vec<u8>, String> {
         }
         let len = i32::from_be_bytes(rest[..4].try_into().expect("4 bytes"));
         let len = usize::try_from(len).map_err(|_| "negative xerial snappy block length")?;
-        let block = rest.get(4..4 + len).ok_or("xerial snappy block is truncated")?;
+        let block = rest
+            .get(4..4 + len)
+            .ok_or("xerial snappy block is truncated")?;
         let block_len = check_snappy_len(block)?;
         if out.len() + block_len > MAX_DECOMPRESSED_SIZE {
-            return Err(format!("decompressed size exceeds {MAX_DECOMPRESSED_SIZE} bytes"));
+            return Err(format!(
+                "decompressed size exceeds {MAX_DECOMPRESSED_SIZE} bytes"
+            ));
         }
         let start = out.len();
         out.resize(start + block_len, 0);
-        decoder.decompress(block, &mut out[start..]).map_err(|e| e.to_string())?;
+        decoder
+            .decompress(block, &mut out[start..])
+            .map_err(|e| e.to_string())?;
         rest = &rest[4 + len..];
     }
     Ok(out)
@@ -162,7 +182,9 @@ fn decompress_snappy(input: &[u8]) -> Result<Vec<u8>, String> {
 fn check_snappy_len(block: &[u8]) -> Result<usize, String> {
     let len = snap::raw::decompress_len(block).map_err(|e| e.to_string())?;
     if len > MAX_DECOMPRESSED_SIZE {
-        return Err(format!("decompressed size exceeds {MAX_DECOMPRESSED_SIZE} bytes"));
+        return Err(format!(
+            "decompressed size exceeds {MAX_DECOMPRESSED_SIZE} bytes"
+        ));
     }
     Ok(len)
 }
@@ -179,7 +201,9 @@ mod tests {
 
     #[test]
     fn every_codec_round_trips() {
-        let input: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let input: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
         for codec in Compression::ALL {
             let packed = codec.compress(&input);
             assert_eq!(codec.decompress(&packed).unwrap(), input, "{codec}");
@@ -191,15 +215,30 @@ mod tests {
     #[test]
     fn snappy_uses_xerial_framing_and_reads_raw_blocks_too() {
         let packed = Compression::Snappy.compress(b"hello hello hello");
-        assert_eq!(&packed[..16], &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1]);
-        let raw = snap::raw::Encoder::new().compress_vec(b"raw block").unwrap();
+        assert_eq!(
+            &packed[..16],
+            &[
+                0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1
+            ]
+        );
+        let raw = snap::raw::Encoder::new()
+            .compress_vec(b"raw block")
+            .unwrap();
         assert_eq!(Compression::Snappy.decompress(&raw).unwrap(), b"raw block");
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for codec in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
-            assert!(codec.decompress(b"\x82SNAPPY\x00garbage-garbage").is_err(), "{codec}");
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            assert!(
+                codec.decompress(b"\x82SNAPPY\x00garbage-garbage").is_err(),
+                "{codec}"
+            );
         }
     }
 }

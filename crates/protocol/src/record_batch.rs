@@ -165,7 +165,10 @@ fn i64_at(b: &[u8], at: usize) -> i64 {
 /// Returns [`BatchError::Truncated`] when `buf` is shorter than the header or the batch.
 pub fn batch_size(buf: &[u8], max_batch_size: usize) -> Result<usize, BatchError> {
     if buf.len() < MAGIC_OFFSET + 1 {
-        return Err(BatchError::Truncated { needed: MAGIC_OFFSET + 1, available: buf.len() });
+        return Err(BatchError::Truncated {
+            needed: MAGIC_OFFSET + 1,
+            available: buf.len(),
+        });
     }
     let base_offset = i64_at(buf, BASE_OFFSET_OFFSET);
     let batch_length = i32_at(buf, BATCH_LENGTH_OFFSET);
@@ -174,14 +177,24 @@ pub fn batch_size(buf: &[u8], max_batch_size: usize) -> Result<usize, BatchError
         return Err(BatchError::UnsupportedMagic { magic, base_offset });
     }
     if batch_length < (RECORD_BATCH_OVERHEAD - LOG_OVERHEAD) as i32 {
-        return Err(BatchError::InvalidLength { batch_length, base_offset });
+        return Err(BatchError::InvalidLength {
+            batch_length,
+            base_offset,
+        });
     }
     let size = batch_length as usize + LOG_OVERHEAD;
     if size > max_batch_size {
-        return Err(BatchError::TooLarge { size, max: max_batch_size, base_offset });
+        return Err(BatchError::TooLarge {
+            size,
+            max: max_batch_size,
+            base_offset,
+        });
     }
     if buf.len() < size {
-        return Err(BatchError::Truncated { needed: size, available: buf.len() });
+        return Err(BatchError::Truncated {
+            needed: size,
+            available: buf.len(),
+        });
     }
     Ok(size)
 }
@@ -224,7 +237,10 @@ impl BatchHeader {
             other => Err(other),
         })?;
         if buf.len() < RECORD_BATCH_OVERHEAD {
-            return Err(BatchError::Truncated { needed: RECORD_BATCH_OVERHEAD, available: buf.len() });
+            return Err(BatchError::Truncated {
+                needed: RECORD_BATCH_OVERHEAD,
+                available: buf.len(),
+            });
         }
         Ok(BatchHeader {
             base_offset: i64_at(buf, BASE_OFFSET_OFFSET),
@@ -279,7 +295,10 @@ impl RecordBatch {
     pub fn new(bytes: Bytes) -> Result<Self, BatchError> {
         let size = batch_size(&bytes, usize::MAX)?;
         if size != bytes.len() {
-            return Err(BatchError::TrailingBytes { size, available: bytes.len() });
+            return Err(BatchError::TrailingBytes {
+                size,
+                available: bytes.len(),
+            });
         }
         Ok(RecordBatch { bytes })
     }
@@ -392,7 +411,10 @@ impl RecordBatch {
     pub fn validate(&self) -> Result<(), BatchError> {
         self.verify_crc()?;
         if let Err(id) = self.attributes().compression() {
-            return Err(BatchError::UnknownCompression { id, base_offset: self.base_offset() });
+            return Err(BatchError::UnknownCompression {
+                id,
+                base_offset: self.base_offset(),
+            });
         }
         if self.records_count() < 0 || self.last_offset_delta() < 0 {
             return Err(BatchError::InvalidHeader {
@@ -422,7 +444,11 @@ impl Batches {
 
     /// Batches in `bytes`; a batch larger than `max_batch_size` is an error.
     pub fn with_max_batch_size(bytes: Bytes, max_batch_size: usize) -> Self {
-        Batches { rest: bytes, max_batch_size, failed: false }
+        Batches {
+            rest: bytes,
+            max_batch_size,
+            failed: false,
+        }
     }
 
     /// Bytes not yet consumed.
@@ -439,7 +465,9 @@ impl Iterator for Batches {
             return None;
         }
         match batch_size(&self.rest, self.max_batch_size) {
-            Ok(size) => Some(Ok(RecordBatch { bytes: self.rest.split_to(size) })),
+            Ok(size) => Some(Ok(RecordBatch {
+                bytes: self.rest.split_to(size),
+            })),
             Err(e) => {
                 self.failed = true;
                 Some(Err(e))
@@ -457,7 +485,8 @@ pub mod patch {
 
     /// Writes `base_offset` (outside the CRC).
     pub fn set_base_offset(batch: &mut [u8], base_offset: i64) {
-        batch[BASE_OFFSET_OFFSET..BASE_OFFSET_OFFSET + 8].copy_from_slice(&base_offset.to_be_bytes());
+        batch[BASE_OFFSET_OFFSET..BASE_OFFSET_OFFSET + 8]
+            .copy_from_slice(&base_offset.to_be_bytes());
     }
 
     /// Writes `partition_leader_epoch` (outside the CRC).
@@ -476,8 +505,10 @@ pub mod patch {
             return;
         }
         let attributes = attributes.with_timestamp_type(TimestampType::LogAppendTime);
-        batch[ATTRIBUTES_OFFSET..ATTRIBUTES_OFFSET + 2].copy_from_slice(&attributes.0.to_be_bytes());
-        batch[MAX_TIMESTAMP_OFFSET..MAX_TIMESTAMP_OFFSET + 8].copy_from_slice(&timestamp.to_be_bytes());
+        batch[ATTRIBUTES_OFFSET..ATTRIBUTES_OFFSET + 2]
+            .copy_from_slice(&attributes.0.to_be_bytes());
+        batch[MAX_TIMESTAMP_OFFSET..MAX_TIMESTAMP_OFFSET + 8]
+            .copy_from_slice(&timestamp.to_be_bytes());
         rewrite_crc(batch);
     }
 
@@ -538,7 +569,10 @@ pub(crate) mod tests {
         assert_eq!(batch.attributes().compression(), Ok(Compression::Lz4));
         assert!(batch.attributes().is_transactional());
         assert!(!batch.attributes().is_control());
-        assert_eq!(batch.attributes().timestamp_type(), TimestampType::CreateTime);
+        assert_eq!(
+            batch.attributes().timestamp_type(),
+            TimestampType::CreateTime
+        );
         assert_eq!(batch.last_offset_delta(), 0);
         assert_eq!(batch.base_timestamp(), 1_700_000_000_000);
         assert_eq!(batch.max_timestamp(), 1_700_000_000_123);
@@ -578,7 +612,10 @@ pub(crate) mod tests {
         let expected_crc = crc32c::crc32c(&bytes[21..]);
         assert_eq!(&bytes[17..21], &expected_crc.to_be_bytes());
         let batch = RecordBatch::new(Bytes::from(bytes)).unwrap();
-        assert_eq!(batch.attributes().timestamp_type(), TimestampType::LogAppendTime);
+        assert_eq!(
+            batch.attributes().timestamp_type(),
+            TimestampType::LogAppendTime
+        );
         batch.verify_crc().unwrap();
     }
 
@@ -588,7 +625,10 @@ pub(crate) mod tests {
         let last = bytes.len() - 2;
         bytes[last] ^= 0x40;
         let batch = RecordBatch::new(Bytes::from(bytes)).unwrap();
-        assert!(matches!(batch.verify_crc(), Err(BatchError::CrcMismatch { .. })));
+        assert!(matches!(
+            batch.verify_crc(),
+            Err(BatchError::CrcMismatch { .. })
+        ));
     }
 
     #[test]
@@ -597,7 +637,9 @@ pub(crate) mod tests {
             let mut bytes = hand_made_batch();
             bytes[16] = magic;
             let err = RecordBatch::new(Bytes::from(bytes)).unwrap_err();
-            assert!(matches!(err, BatchError::UnsupportedMagic { magic: m, .. } if m == magic as i8));
+            assert!(
+                matches!(err, BatchError::UnsupportedMagic { magic: m, .. } if m == magic as i8)
+            );
             assert!(err.to_string().contains("v0/v1"), "{err}");
         }
     }
@@ -607,15 +649,31 @@ pub(crate) mod tests {
         let bytes = hand_made_batch();
         for cut in [0, 5, 16, 60, bytes.len() - 1] {
             let err = RecordBatch::new(Bytes::copy_from_slice(&bytes[..cut])).unwrap_err();
-            assert!(matches!(err, BatchError::Truncated { .. }), "cut at {cut}: {err}");
+            assert!(
+                matches!(err, BatchError::Truncated { .. }),
+                "cut at {cut}: {err}"
+            );
         }
-        assert!(matches!(batch_size(&bytes, 69), Err(BatchError::TooLarge { size: 70, max: 69, .. })));
+        assert!(matches!(
+            batch_size(&bytes, 69),
+            Err(BatchError::TooLarge {
+                size: 70,
+                max: 69,
+                ..
+            })
+        ));
         let mut short = bytes.clone();
         short[8..12].copy_from_slice(&10_i32.to_be_bytes());
-        assert!(matches!(batch_size(&short, usize::MAX), Err(BatchError::InvalidLength { .. })));
+        assert!(matches!(
+            batch_size(&short, usize::MAX),
+            Err(BatchError::InvalidLength { .. })
+        ));
         let mut negative = bytes;
         negative[8..12].copy_from_slice(&(-1_i32).to_be_bytes());
-        assert!(matches!(batch_size(&negative, usize::MAX), Err(BatchError::InvalidLength { .. })));
+        assert!(matches!(
+            batch_size(&negative, usize::MAX),
+            Err(BatchError::InvalidLength { .. })
+        ));
     }
 
     #[test]

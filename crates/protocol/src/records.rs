@@ -55,7 +55,10 @@ impl RecordBatch {
         let data = match compression {
             Compression::None => section,
             codec => Bytes::from(codec.decompress(&section).map_err(|message| {
-                RecordError::Decompress { codec: codec.name(), message }
+                RecordError::Decompress {
+                    codec: codec.name(),
+                    message,
+                }
             })?),
         };
         let log_append_time = (self.attributes().timestamp_type() == TimestampType::LogAppendTime)
@@ -64,7 +67,11 @@ impl RecordBatch {
         let mut records = Vec::with_capacity(count.min(data.len()));
         let mut rest: &[u8] = &data;
         for index in 0..count {
-            let malformed = |reason| RecordError::Malformed { base_offset, index, reason };
+            let malformed = |reason| RecordError::Malformed {
+                base_offset,
+                index,
+                reason,
+            };
             let len = read_varint(&mut rest).ok_or(malformed("bad record length"))?;
             let len = usize::try_from(len).map_err(|_| malformed("negative record length"))?;
             if rest.len() < len {
@@ -253,7 +260,10 @@ impl RecordBatchBuilder {
         value: Option<&[u8]>,
         headers: &[(&[u8], Option<&[u8]>)],
     ) {
-        assert!(offset_delta >= self.next_offset_delta, "offset deltas must increase");
+        assert!(
+            offset_delta >= self.next_offset_delta,
+            "offset deltas must increase"
+        );
         let base_timestamp = *self.base_timestamp.get_or_insert(timestamp);
         let body = &mut self.scratch;
         body.clear();
@@ -279,9 +289,16 @@ impl RecordBatchBuilder {
         let section = self.compression.compress(&self.records);
         let mut out = Vec::with_capacity(RECORD_BATCH_OVERHEAD + section.len());
         let batch_length = (RECORD_BATCH_OVERHEAD - LOG_OVERHEAD + section.len()) as i32;
-        let attributes =
-            Attributes::new(self.compression, self.timestamp_type, self.transactional, self.control);
-        let last_offset_delta = self.last_offset_delta.unwrap_or(self.next_offset_delta - 1).max(0);
+        let attributes = Attributes::new(
+            self.compression,
+            self.timestamp_type,
+            self.transactional,
+            self.control,
+        );
+        let last_offset_delta = self
+            .last_offset_delta
+            .unwrap_or(self.next_offset_delta - 1)
+            .max(0);
         out.extend_from_slice(&self.base_offset.to_be_bytes());
         out.extend_from_slice(&batch_length.to_be_bytes());
         out.extend_from_slice(&self.partition_leader_epoch.to_be_bytes());
@@ -289,7 +306,12 @@ impl RecordBatchBuilder {
         out.extend_from_slice(&[0; 4]);
         out.extend_from_slice(&attributes.0.to_be_bytes());
         out.extend_from_slice(&last_offset_delta.to_be_bytes());
-        out.extend_from_slice(&self.base_timestamp.unwrap_or(self.max_timestamp).to_be_bytes());
+        out.extend_from_slice(
+            &self
+                .base_timestamp
+                .unwrap_or(self.max_timestamp)
+                .to_be_bytes(),
+        );
         out.extend_from_slice(&self.max_timestamp.to_be_bytes());
         out.extend_from_slice(&self.producer_id.to_be_bytes());
         out.extend_from_slice(&self.producer_epoch.to_be_bytes());
@@ -334,7 +356,8 @@ mod tests {
     fn builder_output_matches_the_hand_made_layout() {
         let mut hand = hand_made_batch();
         // Same fields as the hand-made batch but uncompressed, not transactional, default producer.
-        let mut builder = RecordBatchBuilder::new(Compression::None).base_offset(0x0102_0304_0506_0708);
+        let mut builder =
+            RecordBatchBuilder::new(Compression::None).base_offset(0x0102_0304_0506_0708);
         builder.append(1_700_000_000_000, Some(b"k"), Some(b"v"), &[]);
         let built = builder.build();
         hand[12..16].copy_from_slice(&(-1_i32).to_be_bytes());
@@ -351,7 +374,12 @@ mod tests {
     fn every_codec_round_trips_records_with_headers_and_nulls() {
         for codec in Compression::ALL {
             let mut builder = RecordBatchBuilder::new(codec).base_offset(100);
-            builder.append(10, Some(b"a"), Some(b"one"), &[(b"h1", Some(b"x")), (b"h2", None)]);
+            builder.append(
+                10,
+                Some(b"a"),
+                Some(b"one"),
+                &[(b"h1", Some(b"x")), (b"h2", None)],
+            );
             builder.append(5, None, None, &[]);
             builder.append(30, Some(b"c"), Some(&[7u8; 3000]), &[]);
             let batch = RecordBatch::new(builder.build()).unwrap();
@@ -360,8 +388,14 @@ mod tests {
             assert_eq!(batch.last_offset(), 102);
             assert_eq!(batch.max_timestamp(), 30);
             let records = batch.records().unwrap();
-            assert_eq!(records.iter().map(|r| r.offset).collect::<Vec<_>>(), [100, 101, 102]);
-            assert_eq!(records.iter().map(|r| r.timestamp).collect::<Vec<_>>(), [10, 5, 30]);
+            assert_eq!(
+                records.iter().map(|r| r.offset).collect::<Vec<_>>(),
+                [100, 101, 102]
+            );
+            assert_eq!(
+                records.iter().map(|r| r.timestamp).collect::<Vec<_>>(),
+                [10, 5, 30]
+            );
             assert_eq!(records[0].headers.len(), 2);
             assert_eq!(records[0].headers[1].value, None);
             assert_eq!(records[1].key, None);
@@ -376,7 +410,10 @@ mod tests {
         builder.append(10, None, Some(b"x"), &[]);
         let mut bytes = builder.build().to_vec();
         record_batch::patch::set_log_append_time(&mut bytes, 999);
-        let records = RecordBatch::new(Bytes::from(bytes)).unwrap().records().unwrap();
+        let records = RecordBatch::new(Bytes::from(bytes))
+            .unwrap()
+            .records()
+            .unwrap();
         assert_eq!(records[0].timestamp, 999);
     }
 
@@ -387,7 +424,13 @@ mod tests {
         let mut bytes = builder.build().to_vec();
         bytes[57..61].copy_from_slice(&2_i32.to_be_bytes());
         record_batch::patch::rewrite_crc(&mut bytes);
-        let err = RecordBatch::new(Bytes::from(bytes)).unwrap().records().unwrap_err();
-        assert!(matches!(err, RecordError::Malformed { index: 1, .. }), "{err}");
+        let err = RecordBatch::new(Bytes::from(bytes))
+            .unwrap()
+            .records()
+            .unwrap_err();
+        assert!(
+            matches!(err, RecordError::Malformed { index: 1, .. }),
+            "{err}"
+        );
     }
 }

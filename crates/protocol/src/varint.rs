@@ -86,7 +86,10 @@ mod tests {
     #[test]
     fn overlong_or_truncated_input_is_refused() {
         assert_eq!(read_varint(&mut &[0x80u8, 0x80][..]), None);
-        assert_eq!(read_varint(&mut &[0xffu8, 0xff, 0xff, 0xff, 0xff, 0x01][..]), None);
+        assert_eq!(
+            read_varint(&mut &[0xffu8, 0xff, 0xff, 0xff, 0xff, 0x01][..]),
+            None
+        );
         assert_eq!(read_varlong(&mut &[0xffu8; 11][..]), None);
     }
 

@@ -7,7 +7,9 @@ use bytes::Bytes;
 /// A batch of `count` records; record `i` has key `k{key_base + i}`, value `v{seed}-{i}` padded
 /// to `value_len`, timestamp `timestamp + i`.
 pub fn batch(count: usize, timestamp: i64, seed: u64, value_len: usize) -> Bytes {
-    batch_with(Compression::None, count, timestamp, seed, value_len, |i| format!("k{seed}-{i}"))
+    batch_with(Compression::None, count, timestamp, seed, value_len, |i| {
+        format!("k{seed}-{i}")
+    })
 }
 
 /// Like [`batch`] with a codec and a key function.
@@ -24,7 +26,12 @@ pub fn batch_with(
         let mut value = format!("v{seed}-{i}-").into_bytes();
         value.resize(value_len.max(value.len()), b'.');
         let key = key(i);
-        builder.append(timestamp + i as i64, Some(key.as_bytes()), Some(&value), &[(b"h", Some(b"1"))]);
+        builder.append(
+            timestamp + i as i64,
+            Some(key.as_bytes()),
+            Some(&value),
+            &[(b"h", Some(b"1"))],
+        );
     }
     builder.build()
 }
