@@ -118,7 +118,10 @@ mod tests {
         );
         assert_eq!(TopicPartition::from_dir_name("rides"), None);
         assert_eq!(TopicPartition::from_dir_name("-3"), None);
-        assert_eq!(TopicPartition::from_dir_name("rides--1"), Some(TopicPartition::new("rides-", 1)));
+        assert_eq!(
+            TopicPartition::from_dir_name("rides--1"),
+            Some(TopicPartition::new("rides-", 1))
+        );
         assert_eq!(TopicPartition::from_dir_name("rides-x"), None);
     }
 }

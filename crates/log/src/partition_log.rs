@@ -729,15 +729,9 @@ impl PartitionLog {
         // Segments wholly below the log start offset go even when it does not move: a roll
         // since the last call may have closed the segment that held it.
         state.log_start_offset = state.log_start_offset.max(offset);
-        let removed = self
-            .remove_below_log_start(&mut state)
-            .map_err(|e| self.io_failure("delete-records", e))?;
+        let removed = self.remove_below_log_start(&mut state);
         if offset > previous_start || !removed.is_empty() {
-            let durable = self.group_commit.durable_end();
-            state
-                .checkpoint(durable)
-                .write(&self.dir)
-                .map_err(|e| self.io_failure("delete-records", e))?;
+            self.retire(&state, &removed, "delete-records")?;
         }
         let start = state.log_start_offset;
         drop(state);
@@ -789,36 +783,21 @@ impl PartitionLog {
                 }
             }
         }
-        let mut removed = Vec::new();
-        let mut deleted_bytes = 0;
-        doomed.sort_unstable();
-        for base in &doomed {
-            if let Some(seg) = state.segments.remove(base) {
-                deleted_bytes += seg.size();
-                removed.push(seg);
-            }
-        }
+        let mut removed: Vec<Arc<LogSegment>> = doomed
+            .iter()
+            .filter_map(|base| state.segments.remove(base))
+            .collect();
         let first = *state
             .segments
             .keys()
             .next()
             .expect("active segment remains");
         state.log_start_offset = state.log_start_offset.max(first);
-        let mut deleted_segments: Vec<i64> = removed.iter().map(|s| s.base_offset()).collect();
-        let below = self
-            .remove_below_log_start(&mut state)
-            .map_err(|e| self.io_failure("retention", e))?;
-        deleted_bytes += below.iter().map(|s| s.size()).sum::<u64>();
-        deleted_segments.extend(below.iter().map(|s| s.base_offset()));
-        removed.extend(below);
-        self.rename_deleted(&removed)
-            .map_err(|e| self.io_failure("retention", e))?;
+        removed.extend(self.remove_below_log_start(&mut state));
+        let deleted_bytes = removed.iter().map(|s| s.size()).sum();
+        let deleted_segments: Vec<i64> = removed.iter().map(|s| s.base_offset()).collect();
         if !removed.is_empty() {
-            let durable = self.group_commit.durable_end();
-            state
-                .checkpoint(durable)
-                .write(&self.dir)
-                .map_err(|e| self.io_failure("retention", e))?;
+            self.retire(&state, &removed, "retention")?;
         }
         let log_start_offset = state.log_start_offset;
         drop(state);
@@ -830,12 +809,9 @@ impl PartitionLog {
         })
     }
 
-    /// Removes closed segments whose successor starts at or below the log start offset and
-    /// renames their files to `.deleted`; the caller unlinks them after releasing the lock.
-    fn remove_below_log_start(
-        &self,
-        state: &mut LogState,
-    ) -> std::io::Result<Vec<Arc<LogSegment>>> {
+    /// Takes out of the map the closed segments whose successor starts at or below the log
+    /// start offset; the caller retires them.
+    fn remove_below_log_start(&self, state: &mut LogState) -> Vec<Arc<LogSegment>> {
         let bases: Vec<i64> = state.segments.keys().copied().collect();
         let mut removed = Vec::new();
         for pair in bases.windows(2) {
@@ -843,8 +819,25 @@ impl PartitionLog {
                 removed.push(state.segments.remove(&pair[0]).expect("listed above"));
             }
         }
-        self.rename_deleted(&removed)?;
-        Ok(removed)
+        removed
+    }
+
+    /// Renames the files of segments taken out of the log to `.deleted` and records the new
+    /// log start offset in the checkpoint, under the lock; the caller unlinks them after
+    /// releasing it. A crash in between leaves `.deleted` files that open removes.
+    fn retire(
+        &self,
+        state: &LogState,
+        removed: &[Arc<LogSegment>],
+        operation: &'static str,
+    ) -> Result<(), MaintenanceError> {
+        self.rename_deleted(removed)
+            .map_err(|e| self.io_failure(operation, e))?;
+        let durable = self.group_commit.durable_end();
+        state
+            .checkpoint(durable)
+            .write(&self.dir)
+            .map_err(|e| self.io_failure(operation, e))
     }
 
     fn rename_deleted(&self, segments: &[Arc<LogSegment>]) -> std::io::Result<()> {
