@@ -328,44 +328,33 @@ impl PartitionLog {
             })?;
         }
 
-        // Patch copies of the headers (and whole batches for LogAppendTime) and write the
-        // produced bytes around them: the payload is never copied.
+        // Patch copies of the headers (whole batches for LogAppendTime, whose CRC changes) and
+        // write the produced payload bytes around them: the payload is never copied.
         let epoch = state.leader_epoch;
-        let mut headers = Vec::with_capacity(batches.len());
-        let mut rewritten = Vec::new();
+        let mut prepared = Vec::with_capacity(batches.len());
         let mut meta = Vec::with_capacity(batches.len());
         let mut next = base_offset;
         for batch in &batches {
+            let mut patched = match log_append_time {
+                Some(_) => batch.as_bytes().to_vec(),
+                None => batch.as_bytes()[..RECORD_BATCH_OVERHEAD].to_vec(),
+            };
+            patch::set_base_offset(&mut patched, next);
+            patch::set_partition_leader_epoch(&mut patched, epoch);
             if let Some(time) = log_append_time {
-                let mut copy = batch.as_bytes().to_vec();
-                patch::set_base_offset(&mut copy, next);
-                patch::set_partition_leader_epoch(&mut copy, epoch);
-                patch::set_log_append_time(&mut copy, time);
-                rewritten.push(copy);
-                headers.push([0u8; RECORD_BATCH_OVERHEAD]);
-            } else {
-                let mut header = [0u8; RECORD_BATCH_OVERHEAD];
-                header.copy_from_slice(&batch.as_bytes()[..RECORD_BATCH_OVERHEAD]);
-                patch::set_base_offset(&mut header, next);
-                patch::set_partition_leader_epoch(&mut header, epoch);
-                headers.push(header);
-                rewritten.push(Vec::new());
+                patch::set_log_append_time(&mut patched, time);
             }
+            prepared.push(patched);
             let last = next + i64::from(batch.last_offset_delta());
-            meta.push((
-                last,
-                log_append_time.unwrap_or(batch.max_timestamp()),
-                batch.size() as u64,
-            ));
+            let max_timestamp = log_append_time.unwrap_or(batch.max_timestamp());
+            meta.push((last, max_timestamp, batch.size() as u64));
             next = last + 1;
         }
         let mut slices = Vec::with_capacity(batches.len() * 2);
-        for ((batch, header), copy) in batches.iter().zip(&headers).zip(&rewritten) {
-            if log_append_time.is_some() {
-                slices.push(IoSlice::new(copy));
-            } else {
-                slices.push(IoSlice::new(header));
-                slices.push(IoSlice::new(&batch.as_bytes()[RECORD_BATCH_OVERHEAD..]));
+        for (batch, patched) in batches.iter().zip(&prepared) {
+            slices.push(IoSlice::new(patched));
+            if patched.len() < batch.size() {
+                slices.push(IoSlice::new(&batch.as_bytes()[patched.len()..]));
             }
         }
         let active = state.active().clone();
