@@ -50,41 +50,43 @@ fn dump_file(path: &Path, print_records: bool, out: &mut impl Write) -> Result<(
         .map_or(0, |(base, _)| base);
     match path.extension().and_then(|e| e.to_str()) {
         Some("log") => dump_segment(Bytes::from(bytes), print_records, out),
-        Some("index") => {
-            for entry in bytes.chunks(8) {
-                let Ok(entry) = <[u8; 8]>::try_from(entry) else {
-                    bail!("{} ends in a partial entry", path.display());
-                };
-                let relative = u32::from_be_bytes(entry[..4].try_into().expect("4 bytes"));
-                let position = u32::from_be_bytes(entry[4..].try_into().expect("4 bytes"));
-                writeln!(
-                    out,
-                    "offset: {} position: {position}",
-                    base_offset + i64::from(relative)
-                )?;
-            }
-            Ok(())
-        }
-        Some("timeindex") => {
-            for entry in bytes.chunks(12) {
-                let Ok(entry) = <[u8; 12]>::try_from(entry) else {
-                    bail!("{} ends in a partial entry", path.display());
-                };
-                let timestamp = i64::from_be_bytes(entry[..8].try_into().expect("8 bytes"));
-                let relative = u32::from_be_bytes(entry[8..].try_into().expect("4 bytes"));
-                writeln!(
-                    out,
-                    "timestamp: {timestamp} offset: {}",
-                    base_offset + i64::from(relative)
-                )?;
-            }
-            Ok(())
-        }
+        Some("index") => dump_entries::<8>(path, &bytes, out, |e| {
+            let relative = u32::from_be_bytes(e[..4].try_into().expect("4 bytes"));
+            let position = u32::from_be_bytes(e[4..].try_into().expect("4 bytes"));
+            format!(
+                "offset: {} position: {position}",
+                base_offset + i64::from(relative)
+            )
+        }),
+        Some("timeindex") => dump_entries::<12>(path, &bytes, out, |e| {
+            let timestamp = i64::from_be_bytes(e[..8].try_into().expect("8 bytes"));
+            let relative = u32::from_be_bytes(e[8..].try_into().expect("4 bytes"));
+            format!(
+                "timestamp: {timestamp} offset: {}",
+                base_offset + i64::from(relative)
+            )
+        }),
         _ => bail!(
             "{}: expected a .log, .index or .timeindex file",
             path.display()
         ),
     }
+}
+
+/// Prints each fixed-size index entry with `describe`; a partial trailing entry is an error.
+fn dump_entries<const N: usize>(
+    path: &Path,
+    bytes: &[u8],
+    out: &mut impl Write,
+    describe: impl Fn(&[u8; N]) -> String,
+) -> Result<()> {
+    for entry in bytes.chunks(N) {
+        let Ok(entry) = <&[u8; N]>::try_from(entry) else {
+            bail!("{} ends in a partial entry", path.display());
+        };
+        writeln!(out, "{}", describe(entry))?;
+    }
+    Ok(())
 }
 
 fn dump_segment(bytes: Bytes, print_records: bool, out: &mut impl Write) -> Result<()> {

@@ -59,6 +59,15 @@ fn assert_holds_first(log: &PartitionLog, produced: &[bytes::Bytes], n: usize) {
     assert_eq!(log.log_end_offset(), 3 * n as i64);
 }
 
+/// Flips one bit 50 bytes before the end of the last segment: inside its last batch.
+fn flip_byte_in_last_batch(dir: &Path) {
+    let last = segment_files(dir, "log").pop().unwrap();
+    let mut bytes = fs::read(&last).unwrap();
+    let at = bytes.len() - 50;
+    bytes[at] ^= 0x10;
+    fs::write(&last, &bytes).unwrap();
+}
+
 fn forget_clean_shutdown(dir: &Path) {
     fs::remove_file(dir.join(".brook-clean-shutdown")).unwrap();
 }
@@ -96,11 +105,7 @@ fn a_flipped_byte_in_the_last_batch_drops_only_that_batch() {
     let dir = tmp.path().join("t-0");
     let produced = fill(&dir);
     forget_clean_shutdown(&dir);
-    let last = segment_files(&dir, "log").pop().unwrap();
-    let mut bytes = fs::read(&last).unwrap();
-    let at = bytes.len() - 50;
-    bytes[at] ^= 0x10;
-    fs::write(&last, &bytes).unwrap();
+    flip_byte_in_last_batch(&dir);
 
     let log = PartitionLog::open(&dir, config()).unwrap();
     let report = log.recovery_report();
@@ -119,11 +124,7 @@ fn a_flipped_byte_is_caught_even_after_a_clean_close() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("t-0");
     let produced = fill(&dir);
-    let last = segment_files(&dir, "log").pop().unwrap();
-    let mut bytes = fs::read(&last).unwrap();
-    let at = bytes.len() - 50;
-    bytes[at] ^= 0x10;
-    fs::write(&last, &bytes).unwrap();
+    flip_byte_in_last_batch(&dir);
 
     let log = PartitionLog::open(&dir, config()).unwrap();
     assert!(log.recovery_report().clean_shutdown);
