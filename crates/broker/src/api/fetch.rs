@@ -1,0 +1,110 @@
+//! Fetch: stored batches straight from the log, long-polling until `min_bytes` are ready or
+//! `max_wait_ms` passes — woken by appends, not by polling. Incremental fetch sessions
+//! (KIP-227) are declined by answering session id 0, so clients send full fetches.
+
+use std::time::Duration;
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use tokio::time::Instant;
+
+use crate::errors::read_error_code;
+use crate::server::BrokerContext;
+
+/// Handles a Fetch request of any supported version.
+pub async fn handle(context: &BrokerContext, request: FetchRequest, version: i16) -> FetchResponse {
+    if request.session_id > 0 {
+        // We never hand out sessions, so this one cannot exist.
+        return FetchResponse::default()
+            .with_error_code(ResponseError::FetchSessionIdNotFound.code());
+    }
+    let deadline = Instant::now() + Duration::from_millis(request.max_wait_ms.max(0) as u64);
+    let mut appended = context.topics.subscribe_appends();
+    loop {
+        appended.borrow_and_update();
+        let (responses, bytes, errors) = read_all(context, &request, version);
+        if bytes >= request.min_bytes.max(0) as usize || errors || Instant::now() >= deadline {
+            return FetchResponse::default().with_responses(responses);
+        }
+        if tokio::time::timeout_at(deadline, appended.changed())
+            .await
+            .is_err()
+        {
+            let (responses, _, _) = read_all(context, &request, version);
+            return FetchResponse::default().with_responses(responses);
+        }
+    }
+}
+
+/// One pass over the requested partitions: (responses, bytes read, any partition errored).
+fn read_all(
+    context: &BrokerContext,
+    request: &FetchRequest,
+    version: i16,
+) -> (Vec<FetchableTopicResponse>, usize, bool) {
+    let mut budget = if request.max_bytes > 0 {
+        request.max_bytes as usize
+    } else {
+        usize::MAX
+    };
+    let mut total = 0usize;
+    let mut errors = false;
+    let mut responses = Vec::with_capacity(request.topics.len());
+    for wanted in &request.topics {
+        let topic = if version >= 13 {
+            context.topics.get_by_id(wanted.topic_id)
+        } else {
+            context.topics.get(&wanted.topic)
+        };
+        let mut partitions = Vec::with_capacity(wanted.partitions.len());
+        for p in &wanted.partitions {
+            let response = PartitionData::default()
+                .with_partition_index(p.partition)
+                .with_high_watermark(-1)
+                .with_last_stable_offset(-1)
+                .with_log_start_offset(-1);
+            let Some(partition) = topic.as_ref().and_then(|t| t.partition(p.partition)) else {
+                errors = true;
+                let code = if version >= 13 && topic.is_none() {
+                    ResponseError::UnknownTopicId.code()
+                } else {
+                    ResponseError::UnknownTopicOrPartition.code()
+                };
+                partitions.push(response.with_error_code(code));
+                continue;
+            };
+            let limit = (p.partition_max_bytes.max(0) as usize).min(budget);
+            match partition.log.read(p.fetch_offset, limit) {
+                Ok(read) => {
+                    // Only the first partition with data may exceed the limits (one whole batch).
+                    let records = if total > 0 && read.records.len() > limit {
+                        bytes::Bytes::new()
+                    } else {
+                        read.records
+                    };
+                    total += records.len();
+                    budget = budget.saturating_sub(records.len());
+                    partitions.push(
+                        response
+                            .with_high_watermark(read.high_watermark)
+                            .with_last_stable_offset(read.high_watermark)
+                            .with_log_start_offset(read.log_start_offset)
+                            .with_records(Some(records)),
+                    );
+                }
+                Err(e) => {
+                    errors = true;
+                    partitions.push(response.with_error_code(read_error_code(&e)));
+                }
+            }
+        }
+        responses.push(
+            FetchableTopicResponse::default()
+                .with_topic(wanted.topic.clone())
+                .with_topic_id(wanted.topic_id)
+                .with_partitions(partitions),
+        );
+    }
+    (responses, total, errors)
+}

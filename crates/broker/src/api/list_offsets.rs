@@ -1,0 +1,59 @@
+//! ListOffsets: earliest (-2), latest (-1), max timestamp (-3), earliest local (-4), latest
+//! tiered (-5, the same as latest here) and by timestamp.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
+use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
+
+use brook_log::OffsetSpec;
+
+use crate::errors::read_error_code;
+use crate::server::BrokerContext;
+
+/// Handles a ListOffsets request of any supported version.
+pub fn handle(context: &BrokerContext, request: ListOffsetsRequest) -> ListOffsetsResponse {
+    let topics = request
+        .topics
+        .into_iter()
+        .map(|wanted| {
+            let topic = context.topics.get(&wanted.name);
+            let partitions = wanted
+                .partitions
+                .iter()
+                .map(|p| {
+                    let response = ListOffsetsPartitionResponse::default()
+                        .with_partition_index(p.partition_index)
+                        .with_timestamp(-1)
+                        .with_offset(-1);
+                    let Some(partition) =
+                        topic.as_ref().and_then(|t| t.partition(p.partition_index))
+                    else {
+                        return response
+                            .with_error_code(ResponseError::UnknownTopicOrPartition.code());
+                    };
+                    let spec = match p.timestamp {
+                        -2 | -4 => OffsetSpec::Earliest,
+                        -1 | -5 => OffsetSpec::Latest,
+                        -3 => OffsetSpec::MaxTimestamp,
+                        t if t >= 0 => OffsetSpec::Timestamp(t),
+                        _ => return response.with_error_code(ResponseError::InvalidRequest.code()),
+                    };
+                    match partition.log.lookup_offset(spec) {
+                        Ok(Some(found)) => response
+                            .with_timestamp(found.timestamp)
+                            .with_offset(found.offset)
+                            .with_leader_epoch(0),
+                        Ok(None) => response,
+                        Err(e) => response.with_error_code(read_error_code(&e)),
+                    }
+                })
+                .collect();
+            ListOffsetsTopicResponse::default()
+                .with_name(wanted.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    ListOffsetsResponse::default().with_topics(topics)
+}

@@ -1,0 +1,63 @@
+//! One module per Kafka API. `dispatch` routes a decoded request to its handler; `SUPPORTED`
+//! is what ApiVersions advertises — exactly the APIs implemented here, in every version the
+//! kafka-protocol crate can decode.
+
+pub mod api_versions;
+pub mod create_topics;
+pub mod delete_topics;
+pub mod fetch;
+pub mod list_offsets;
+pub mod metadata;
+pub mod produce;
+
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::server::BrokerContext;
+
+/// The APIs this broker implements.
+pub const SUPPORTED: &[ApiKey] = &[
+    ApiKey::Produce,
+    ApiKey::Fetch,
+    ApiKey::ListOffsets,
+    ApiKey::Metadata,
+    ApiKey::ApiVersions,
+    ApiKey::CreateTopics,
+    ApiKey::DeleteTopics,
+];
+
+/// Whether `version` of `api` is served.
+pub fn supports(api: ApiKey, version: i16) -> bool {
+    let range = api.valid_versions();
+    SUPPORTED.contains(&api) && (range.min..=range.max).contains(&version)
+}
+
+/// Runs a request. `Ok(None)`: no response is sent (acks=0 produce).
+pub async fn dispatch(
+    context: &BrokerContext,
+    header: &RequestHeader,
+    request: RequestKind,
+) -> Result<Option<ResponseKind>, String> {
+    let version = header.request_api_version;
+    Ok(Some(match request {
+        RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
+        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(context, r, version)),
+        RequestKind::Produce(r) => match produce::handle(context, r, version).await {
+            Some(response) => ResponseKind::Produce(response),
+            None => return Ok(None),
+        },
+        RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(context, r, version).await),
+        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(context, r)),
+        RequestKind::CreateTopics(r) => {
+            ResponseKind::CreateTopics(create_topics::handle(context, r))
+        }
+        RequestKind::DeleteTopics(r) => {
+            ResponseKind::DeleteTopics(delete_topics::handle(context, r, version))
+        }
+        other => return Err(format!("no handler for {other:?}")),
+    }))
+}
+
+pub(crate) fn str_bytes(s: impl Into<String>) -> StrBytes {
+    StrBytes::from_string(s.into())
+}

@@ -1,0 +1,92 @@
+//! Produce: append each partition's batches, stored exactly as produced whatever their
+//! compression, and answer with per-partition offsets or errors. acks=0 gets no response.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+
+use super::str_bytes;
+use crate::errors::append_error_code;
+use crate::server::BrokerContext;
+
+/// Handles a Produce request; `None` for acks=0.
+pub async fn handle(
+    context: &BrokerContext,
+    request: ProduceRequest,
+    version: i16,
+) -> Option<ProduceResponse> {
+    let acks = request.acks;
+    let acks_valid = matches!(acks, -1..=1);
+    let mut responses = Vec::with_capacity(request.topic_data.len());
+    let mut appended = false;
+    for topic_data in request.topic_data {
+        let topic = if version >= 13 {
+            context.topics.get_by_id(topic_data.topic_id)
+        } else {
+            context.topics.get(&topic_data.name)
+        };
+        let unknown = if version >= 13 {
+            ResponseError::UnknownTopicId.code()
+        } else {
+            ResponseError::UnknownTopicOrPartition.code()
+        };
+        let mut partitions = Vec::with_capacity(topic_data.partition_data.len());
+        for data in topic_data.partition_data {
+            let response = PartitionProduceResponse::default()
+                .with_index(data.index)
+                .with_base_offset(-1)
+                .with_log_append_time_ms(-1)
+                .with_log_start_offset(-1);
+            let partition = topic
+                .as_ref()
+                .and_then(|t| t.partition(data.index))
+                .cloned();
+            let response = match (acks_valid, partition, data.records) {
+                (false, _, _) => {
+                    response.with_error_code(ResponseError::InvalidRequiredAcks.code())
+                }
+                (_, None, _) => response.with_error_code(unknown),
+                (_, Some(_), None) => {
+                    response.with_error_code(ResponseError::CorruptMessage.code())
+                }
+                (_, Some(partition), Some(records)) => {
+                    // Durable appends wait for an fsync: keep that off the async workers.
+                    let result = if partition.log.config().durable_appends() {
+                        let p = partition.clone();
+                        tokio::task::spawn_blocking(move || p.log.append(&records))
+                            .await
+                            .expect("append does not panic")
+                    } else {
+                        partition.log.append(&records)
+                    };
+                    match result {
+                        Ok(info) => {
+                            appended = true;
+                            response
+                                .with_base_offset(info.base_offset)
+                                .with_log_append_time_ms(info.log_append_time.unwrap_or(-1))
+                                .with_log_start_offset(info.log_start_offset)
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "produce refused");
+                            response
+                                .with_error_code(append_error_code(&e))
+                                .with_error_message(Some(str_bytes(e.to_string())))
+                        }
+                    }
+                }
+            };
+            partitions.push(response);
+        }
+        responses.push(
+            TopicProduceResponse::default()
+                .with_name(topic_data.name)
+                .with_topic_id(topic_data.topic_id)
+                .with_partition_responses(partitions),
+        );
+    }
+    if appended {
+        context.topics.notify_appended();
+    }
+    (acks != 0).then(|| ProduceResponse::default().with_responses(responses))
+}

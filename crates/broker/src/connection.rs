@@ -1,0 +1,122 @@
+//! One client connection: size-prefixed frames in, responses out, one request at a time (as
+//! Kafka does), so pipelined requests are answered in order. Undecodable input closes the
+//! connection with a logged reason; the broker keeps serving everyone else.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::api;
+use crate::server::BrokerContext;
+
+pub(crate) async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    context: Arc<BrokerContext>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (read, write) = stream.into_split();
+    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let mut writer = BufWriter::with_capacity(64 * 1024, write);
+    let max = context.config.socket_request_max_bytes;
+    let mut out = BytesMut::with_capacity(64 * 1024);
+    loop {
+        let size = tokio::select! {
+            size = reader.read_i32() => match size {
+                Ok(size) => size,
+                Err(_) => break, // the client closed the connection
+            },
+            _ = shutdown.changed() => break,
+        };
+        if size < 0 || size as usize > max {
+            tracing::warn!(%peer, size, max, "closing connection: request size is over socket.request.max.bytes");
+            break;
+        }
+        let mut frame = BytesMut::zeroed(size as usize);
+        if reader.read_exact(&mut frame).await.is_err() {
+            tracing::debug!(%peer, "closing connection: truncated frame");
+            break;
+        }
+        out.clear();
+        match handle_frame(&context, frame.freeze(), &mut out).await {
+            Ok(true) => {
+                if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
+                    break;
+                }
+            }
+            Ok(false) => {} // acks=0 produce: no response
+            Err(reason) => {
+                tracing::warn!(%peer, %reason, "closing connection");
+                break;
+            }
+        }
+    }
+}
+
+/// Decodes one request, runs it and encodes the size-prefixed response into `out`.
+/// `Ok(false)` means the request takes no response.
+pub(crate) async fn handle_frame(
+    context: &BrokerContext,
+    mut frame: Bytes,
+    out: &mut BytesMut,
+) -> Result<bool, String> {
+    if frame.len() < 8 {
+        return Err(format!("request header truncated at {} bytes", frame.len()));
+    }
+    let raw_key = i16::from_be_bytes([frame[0], frame[1]]);
+    let version = i16::from_be_bytes([frame[2], frame[3]]);
+    let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+    let api_key = ApiKey::try_from(raw_key).map_err(|_| format!("unknown API key {raw_key}"))?;
+    if !api::supports(api_key, version) {
+        if api_key == ApiKey::ApiVersions {
+            // KIP-511: answer an unknown ApiVersions version with a v0 response carrying
+            // UNSUPPORTED_VERSION and our ranges, so the client can retry with one we know.
+            let response = api::api_versions::unsupported_version_response();
+            encode_response(out, correlation_id, 0, 0, |buf| response.encode(buf, 0))?;
+            return Ok(true);
+        }
+        return Err(format!("unsupported version {version} of {api_key:?}"));
+    }
+    let header_version = api_key.request_header_version(version);
+    let header = RequestHeader::decode(&mut frame, header_version)
+        .map_err(|e| format!("undecodable {api_key:?} v{version} request header: {e}"))?;
+    let request = RequestKind::decode(api_key, &mut frame, version)
+        .map_err(|e| format!("undecodable {api_key:?} v{version} request: {e}"))?;
+    let Some(response) = api::dispatch(context, &header, request).await? else {
+        return Ok(false);
+    };
+    let response_header_version = api_key.response_header_version(version);
+    encode_response(
+        out,
+        correlation_id,
+        response_header_version,
+        version,
+        |buf| response.encode(buf, version),
+    )?;
+    Ok(true)
+}
+
+fn encode_response(
+    out: &mut BytesMut,
+    correlation_id: i32,
+    header_version: i16,
+    version: i16,
+    body: impl FnOnce(&mut BytesMut) -> anyhow::Result<()>,
+) -> Result<(), String> {
+    let start = out.len();
+    out.put_i32(0);
+    ResponseHeader::default()
+        .with_correlation_id(correlation_id)
+        .encode(out, header_version)
+        .map_err(|e| format!("cannot encode response header: {e}"))?;
+    body(out).map_err(|e| format!("cannot encode v{version} response: {e}"))?;
+    let size = (out.len() - start - 4) as i32;
+    out[start..start + 4].copy_from_slice(&size.to_be_bytes());
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! The one place where Brook's typed errors become Kafka error codes.
+
+use brook_log::{AppendError, MaintenanceError, ReadError};
+use brook_protocol::BatchError;
+use kafka_protocol::ResponseError;
+
+/// Kafka's "no error".
+pub const NONE: i16 = 0;
+
+/// Error code for a failed append.
+pub fn append_error_code(e: &AppendError) -> i16 {
+    match e {
+        AppendError::Empty { .. } => ResponseError::CorruptMessage.code(),
+        AppendError::InvalidBatch {
+            source: BatchError::UnsupportedMagic { .. },
+            ..
+        } => ResponseError::UnsupportedForMessageFormat.code(),
+        AppendError::InvalidBatch {
+            source: BatchError::TooLarge { .. },
+            ..
+        } => ResponseError::MessageTooLarge.code(),
+        AppendError::InvalidBatch { .. } => ResponseError::CorruptMessage.code(),
+        AppendError::InvalidRecord { .. } => ResponseError::InvalidRecord.code(),
+        AppendError::MessageTooLarge { .. } => ResponseError::MessageTooLarge.code(),
+        AppendError::Io { .. } | AppendError::Unavailable { .. } => {
+            ResponseError::KafkaStorageError.code()
+        }
+    }
+}
+
+/// Error code for a failed read or lookup.
+pub fn read_error_code(e: &ReadError) -> i16 {
+    match e {
+        ReadError::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange.code(),
+        ReadError::Io { .. } => ResponseError::KafkaStorageError.code(),
+    }
+}
+
+/// Error code for a failed maintenance operation (delete-records, …).
+pub fn maintenance_error_code(e: &MaintenanceError) -> i16 {
+    match e {
+        MaintenanceError::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange.code(),
+        MaintenanceError::Io { .. } | MaintenanceError::Unavailable { .. } => {
+            ResponseError::KafkaStorageError.code()
+        }
+    }
+}

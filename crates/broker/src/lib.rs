@@ -1,0 +1,33 @@
+//! Brook's broker: the Apache Kafka wire protocol over [`brook_log`].
+//!
+//! Layout:
+//! - [`server`]: the listener and graceful shutdown ([`Broker`]);
+//! - `connection`: framing, one request at a time per connection, responses in order;
+//! - [`api`]: one module per Kafka API and the ApiVersions table;
+//! - [`topics`]: the topic registry and partition logs; [`metadata_log`]: its durable record;
+//! - [`errors`]: the one mapping from typed errors to Kafka error codes;
+//! - [`config`]: the settings ([`BrokerConfig`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = brook_broker::BrokerConfig {
+//!     listen: "127.0.0.1:0".parse()?,
+//!     data_dir: "brook-data".into(),
+//!     ..Default::default()
+//! };
+//! let broker = brook_broker::Broker::start(config).await?;
+//! println!("bootstrap.servers={}", broker.local_addr());
+//! broker.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod config;
+mod connection;
+pub mod errors;
+pub mod metadata_log;
+pub mod server;
+pub mod topics;
+
+pub use config::BrokerConfig;
+pub use server::{Broker, BrokerContext, StartError};
