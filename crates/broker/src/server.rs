@@ -21,6 +21,8 @@ pub struct BrokerContext {
     pub advertised: (String, u16),
     /// Topics and their logs.
     pub topics: TopicRegistry,
+    /// Producer id allocation for idempotent producers.
+    pub producer_ids: crate::api::init_producer_id::ProducerIds,
 }
 
 /// A running broker.
@@ -75,6 +77,7 @@ impl Broker {
             config,
             advertised,
             topics,
+            producer_ids: Default::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, context.clone(), shutdown_rx));

@@ -6,6 +6,7 @@ pub mod api_versions;
 pub mod create_topics;
 pub mod delete_topics;
 pub mod fetch;
+pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
@@ -24,6 +25,7 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::ApiVersions,
     ApiKey::CreateTopics,
     ApiKey::DeleteTopics,
+    ApiKey::InitProducerId,
 ];
 
 /// Whether `version` of `api` is served.
@@ -53,6 +55,9 @@ pub async fn dispatch(
         }
         RequestKind::DeleteTopics(r) => {
             ResponseKind::DeleteTopics(delete_topics::handle(context, r, version))
+        }
+        RequestKind::InitProducerId(r) => {
+            ResponseKind::InitProducerId(init_producer_id::handle(&context.producer_ids, r))
         }
         other => return Err(format!("no handler for {other:?}")),
     }))

@@ -1,0 +1,38 @@
+//! InitProducerId: hands idempotent producers their id and epoch.
+//!
+//! Interim (issue 4 brings producer state): ids come from a counter seeded with the start time
+//! in microseconds, so a restarted broker never repeats an id it handed out before; sequence
+//! numbers are not yet checked. Transactional ids are refused.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
+
+/// Allocates producer ids. One per broker.
+#[derive(Debug)]
+pub struct ProducerIds(AtomicI64);
+
+impl Default for ProducerIds {
+    fn default() -> Self {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(1);
+        ProducerIds(AtomicI64::new(micros))
+    }
+}
+
+/// Handles an InitProducerId request of any supported version.
+pub fn handle(ids: &ProducerIds, request: InitProducerIdRequest) -> InitProducerIdResponse {
+    if request.transactional_id.is_some() {
+        return InitProducerIdResponse::default()
+            .with_error_code(ResponseError::InvalidRequest.code())
+            .with_producer_id(ProducerId(-1))
+            .with_producer_epoch(-1);
+    }
+    let id = ids.0.fetch_add(1, Ordering::Relaxed);
+    InitProducerIdResponse::default()
+        .with_producer_id(ProducerId(id))
+        .with_producer_epoch(0)
+}

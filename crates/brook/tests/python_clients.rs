@@ -1,0 +1,51 @@
+//! kafka-python and confluent-kafka from PyPI against `brook serve`. The interpreter is the
+//! venv that `./scripts/test` creates (`.venv` at the workspace root), or `BROOK_TEST_PYTHON`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::Server;
+
+fn python() -> PathBuf {
+    if let Ok(path) = std::env::var("BROOK_TEST_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python venv with the Kafka clients at {}: run ./scripts/test, which creates it",
+        venv.display()
+    );
+    venv
+}
+
+fn run_script(name: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name);
+    let output = Command::new(python())
+        .arg(&script)
+        .arg(server.addr.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{name} failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn kafka_python_round_trip() {
+    run_script("kafka_python_roundtrip.py");
+}
+
+#[test]
+fn confluent_kafka_round_trip() {
+    run_script("confluent_kafka_roundtrip.py");
+}
