@@ -44,3 +44,33 @@ impl Default for BrokerConfig {
         }
     }
 }
+
+/// Kafka's broker-level name for a topic config (the synonym DescribeConfigs reports).
+pub fn broker_synonym(topic_config: &str) -> Option<&'static str> {
+    Some(match topic_config {
+        "segment.bytes" => "log.segment.bytes",
+        "segment.ms" => "log.roll.ms",
+        "segment.index.bytes" => "log.index.size.max.bytes",
+        "index.interval.bytes" => "log.index.interval.bytes",
+        "retention.ms" => "log.retention.ms",
+        "retention.bytes" => "log.retention.bytes",
+        "cleanup.policy" => "log.cleanup.policy",
+        "delete.retention.ms" => "log.cleaner.delete.retention.ms",
+        "min.compaction.lag.ms" => "log.cleaner.min.compaction.lag.ms",
+        "flush.messages" => "log.flush.interval.messages",
+        "flush.ms" => "log.flush.interval.ms",
+        "max.message.bytes" => "message.max.bytes",
+        "message.timestamp.type" => "log.message.timestamp.type",
+        _ => return None,
+    })
+}
+
+/// Kafka's DescribeConfigs config type of a topic config (3 INT, 5 LONG, 7 LIST, 2 STRING).
+pub fn config_type(topic_config: &str) -> i8 {
+    match topic_config {
+        "segment.bytes" | "segment.index.bytes" | "index.interval.bytes" | "max.message.bytes" => 3,
+        "cleanup.policy" => 7,
+        "message.timestamp.type" => 2,
+        _ => 5,
+    }
+}

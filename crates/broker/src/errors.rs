@@ -4,6 +4,8 @@ use brook_log::{AppendError, MaintenanceError, ReadError};
 use brook_protocol::BatchError;
 use kafka_protocol::ResponseError;
 
+use crate::topics::TopicError;
+
 /// Kafka's "no error".
 pub const NONE: i16 = 0;
 
@@ -43,5 +45,19 @@ pub fn maintenance_error_code(e: &MaintenanceError) -> i16 {
         MaintenanceError::Io { .. } | MaintenanceError::Unavailable { .. } => {
             ResponseError::KafkaStorageError.code()
         }
+    }
+}
+
+/// Error code for a failed topic change.
+pub fn topic_error_code(e: &TopicError) -> i16 {
+    match e {
+        TopicError::InvalidName { .. } => ResponseError::InvalidTopicException.code(),
+        TopicError::AlreadyExists(_) => ResponseError::TopicAlreadyExists.code(),
+        TopicError::Unknown(_) => ResponseError::UnknownTopicOrPartition.code(),
+        TopicError::InvalidPartitions(_) | TopicError::PartitionCount { .. } => {
+            ResponseError::InvalidPartitions.code()
+        }
+        TopicError::InvalidConfig(_) => ResponseError::InvalidConfig.code(),
+        TopicError::Storage { .. } => ResponseError::KafkaStorageError.code(),
     }
 }

@@ -25,6 +25,20 @@ pub enum MetadataRecord {
         /// Config overrides by Kafka name.
         configs: BTreeMap<String, String>,
     },
+    /// A topic's config overrides were replaced.
+    TopicConfig {
+        /// Topic id.
+        id: uuid::Uuid,
+        /// The complete new set of overrides.
+        configs: BTreeMap<String, String>,
+    },
+    /// A topic grew to `count` partitions.
+    Partitions {
+        /// Topic id.
+        id: uuid::Uuid,
+        /// New partition count.
+        count: i32,
+    },
     /// A topic was deleted.
     RemoveTopic {
         /// Topic id.

@@ -67,6 +67,18 @@ pub enum TopicError {
     /// Partition count out of range (Kafka: INVALID_PARTITIONS).
     #[error("invalid number of partitions {0}: must be between 1 and 100000")]
     InvalidPartitions(i32),
+    /// CreatePartitions must grow the count (Kafka: INVALID_PARTITIONS).
+    #[error(
+        "topic '{topic}' has {current} partitions; cannot change to {requested}: the count can only grow"
+    )]
+    PartitionCount {
+        /// Topic name.
+        topic: String,
+        /// Partitions now.
+        current: i32,
+        /// Partitions asked for.
+        requested: i32,
+    },
     /// A config override is invalid (Kafka: INVALID_CONFIG).
     #[error(transparent)]
     InvalidConfig(#[from] ConfigError),
@@ -136,6 +148,16 @@ impl TopicRegistry {
                     configs,
                 } => {
                     live.insert(id, (name, partitions, configs));
+                }
+                MetadataRecord::TopicConfig { id, configs } => {
+                    if let Some(topic) = live.get_mut(&id) {
+                        topic.2 = configs;
+                    }
+                }
+                MetadataRecord::Partitions { id, count } => {
+                    if let Some(topic) = live.get_mut(&id) {
+                        topic.1 = count;
+                    }
                 }
                 MetadataRecord::RemoveTopic { id } => {
                     live.remove(&id);
@@ -278,6 +300,104 @@ impl TopicRegistry {
         self.write_topics().insert(name.to_string(), topic.clone());
         tracing::info!(topic = name, %id, partitions, "created topic");
         Ok(topic)
+    }
+
+    /// Replaces a topic's config overrides (validated as a whole first) and applies them to its
+    /// open logs.
+    pub fn alter_configs(
+        &self,
+        name: &str,
+        overrides: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<(), TopicError> {
+        let config = self.config_for(&overrides)?;
+        let mut metadata = self.metadata.lock().unwrap_or_else(|p| p.into_inner());
+        let topic = self
+            .get(name)
+            .ok_or_else(|| TopicError::Unknown(name.to_string()))?;
+        if validate_only {
+            return Ok(());
+        }
+        metadata
+            .append(&MetadataRecord::TopicConfig {
+                id: topic.id,
+                configs: overrides.clone(),
+            })
+            .map_err(|e| TopicError::Storage {
+                topic: name.to_string(),
+                message: e.to_string(),
+            })?;
+        for partition in &topic.partitions {
+            partition.log.update_config(config.clone());
+        }
+        let updated = Topic {
+            name: topic.name.clone(),
+            id: topic.id,
+            partitions: topic.partitions.clone(),
+            overrides,
+        };
+        self.write_topics()
+            .insert(name.to_string(), Arc::new(updated));
+        Ok(())
+    }
+
+    /// Grows a topic to `count` partitions (Kafka never shrinks them).
+    pub fn create_partitions(
+        &self,
+        name: &str,
+        count: i32,
+        validate_only: bool,
+    ) -> Result<(), TopicError> {
+        let mut metadata = self.metadata.lock().unwrap_or_else(|p| p.into_inner());
+        let topic = self
+            .get(name)
+            .ok_or_else(|| TopicError::Unknown(name.to_string()))?;
+        let current = topic.partitions.len() as i32;
+        if count <= current || count > 100_000 {
+            return Err(TopicError::PartitionCount {
+                topic: name.to_string(),
+                current,
+                requested: count,
+            });
+        }
+        if validate_only {
+            return Ok(());
+        }
+        let storage = |e: std::io::Error| TopicError::Storage {
+            topic: name.to_string(),
+            message: e.to_string(),
+        };
+        let config = self.config_for(&topic.overrides)?;
+        let mut partitions = topic.partitions.clone();
+        for index in current..count {
+            let dir = self
+                .data_dir
+                .join(TopicPartition::new(name, index).dir_name());
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(storage)?;
+            }
+            let log = PartitionLog::open(dir, config.clone()).map_err(|e| TopicError::Storage {
+                topic: name.to_string(),
+                message: e.to_string(),
+            })?;
+            partitions.push(Arc::new(Partition { index, log }));
+        }
+        metadata
+            .append(&MetadataRecord::Partitions {
+                id: topic.id,
+                count,
+            })
+            .map_err(storage)?;
+        let updated = Topic {
+            name: topic.name.clone(),
+            id: topic.id,
+            partitions,
+            overrides: topic.overrides.clone(),
+        };
+        self.write_topics()
+            .insert(name.to_string(), Arc::new(updated));
+        tracing::info!(topic = name, from = current, to = count, "added partitions");
+        Ok(())
     }
 
     /// Deletes a topic and its data.

@@ -10,8 +10,8 @@ use kafka_protocol::messages::create_topics_response::{
 use kafka_protocol::messages::{BrokerId, CreateTopicsRequest, CreateTopicsResponse};
 
 use super::str_bytes;
+use crate::errors::topic_error_code;
 use crate::server::BrokerContext;
-use crate::topics::TopicError;
 
 /// Handles a CreateTopics request of any supported version.
 pub fn handle(context: &BrokerContext, request: CreateTopicsRequest) -> CreateTopicsResponse {
@@ -91,17 +91,7 @@ pub fn handle(context: &BrokerContext, request: CreateTopicsRequest) -> CreateTo
                         .with_configs(Some(configs))
                 }
                 Err(e) => {
-                    let code = match &e {
-                        TopicError::InvalidName { .. } => {
-                            ResponseError::InvalidTopicException.code()
-                        }
-                        TopicError::AlreadyExists(_) => ResponseError::TopicAlreadyExists.code(),
-                        TopicError::InvalidPartitions(_) => ResponseError::InvalidPartitions.code(),
-                        TopicError::InvalidConfig(_) => ResponseError::InvalidConfig.code(),
-                        TopicError::Unknown(_) | TopicError::Storage { .. } => {
-                            ResponseError::UnknownServerError.code()
-                        }
-                    };
+                    let code = topic_error_code(&e);
                     fail(code, e.to_string())
                 }
             }

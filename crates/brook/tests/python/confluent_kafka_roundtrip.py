@@ -2,7 +2,8 @@
 import sys
 
 from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 bootstrap = sys.argv[1]
 topic = "confluent-rides"
@@ -12,6 +13,18 @@ admin = AdminClient({"bootstrap.servers": bootstrap})
 futures = admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1,
                                         config={"cleanup.policy": "delete"})])
 futures[topic].result(timeout=10)
+resource = ConfigResource("topic", topic)
+configs = admin.describe_configs([resource])[resource].result(timeout=10)
+assert configs["cleanup.policy"].value == "delete"
+assert configs["cleanup.policy"].source == 1  # DYNAMIC_TOPIC_CONFIG
+assert configs["segment.bytes"].value == "1073741824"
+assert configs["segment.bytes"].source == 5  # DEFAULT_CONFIG
+bad = ConfigResource("topic", topic, set_config={"cleanup.policy": "shred"})
+try:
+    admin.alter_configs([bad])[bad].result(timeout=10)
+    raise AssertionError("an invalid config was accepted")
+except KafkaException as e:
+    assert e.args[0].code() == 40, e  # INVALID_CONFIG
 
 producer = Producer({"bootstrap.servers": bootstrap, "compression.type": "lz4"})
 delivered = []

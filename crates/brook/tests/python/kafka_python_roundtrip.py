@@ -2,7 +2,7 @@
 import sys
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 
 bootstrap = sys.argv[1]
 topic = "kafka-python-rides"
@@ -12,6 +12,13 @@ admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="brook-test")
 admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1,
                               topic_configs={"retention.ms": "3600000"})])
 assert topic in admin.list_topics(), admin.list_topics()
+described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+# kafka-python 3 answers {"topic": {name: {config: {"value": …, "config_source": …}}}}
+# and leaves out configs at their defaults.
+configs = described["topic"][topic]
+assert configs["retention.ms"]["value"] == "3600000", configs
+assert configs["retention.ms"]["config_source"] == "DYNAMIC_TOPIC_CONFIG", configs
+assert configs["retention.ms"]["config_type"] == "LONG", configs
 
 producer = KafkaProducer(bootstrap_servers=bootstrap, key_serializer=str.encode,
                          value_serializer=str.encode, acks="all")

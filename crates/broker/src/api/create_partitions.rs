@@ -1,0 +1,44 @@
+//! CreatePartitions: grows topics; partitions can only be added, never removed.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
+
+use super::str_bytes;
+use crate::errors::topic_error_code;
+use crate::server::BrokerContext;
+
+/// Handles a CreatePartitions request of any supported version.
+pub fn handle(
+    context: &BrokerContext,
+    request: CreatePartitionsRequest,
+) -> CreatePartitionsResponse {
+    let results = request
+        .topics
+        .into_iter()
+        .map(|topic| {
+            let result = CreatePartitionsTopicResult::default().with_name(topic.name.clone());
+            let node = context.config.node_id;
+            if topic
+                .assignments
+                .iter()
+                .flatten()
+                .any(|a| a.broker_ids.iter().any(|b| b.0 != node))
+            {
+                return result
+                    .with_error_code(ResponseError::InvalidReplicaAssignment.code())
+                    .with_error_message(Some(str_bytes(format!("only broker {node} exists"))));
+            }
+            match context
+                .topics
+                .create_partitions(&topic.name, topic.count, request.validate_only)
+            {
+                Ok(()) => result,
+                Err(e) => result
+                    .with_error_code(topic_error_code(&e))
+                    .with_error_message(Some(str_bytes(e.to_string()))),
+            }
+        })
+        .collect();
+    CreatePartitionsResponse::default().with_results(results)
+}
