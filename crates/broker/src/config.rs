@@ -27,6 +27,8 @@ pub struct BrokerConfig {
     pub log_defaults: LogConfig,
     /// Cluster id reported in Metadata.
     pub cluster_id: String,
+    /// Where Prometheus `/metrics` is served (None: not served).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for BrokerConfig {
@@ -41,6 +43,7 @@ impl Default for BrokerConfig {
             socket_request_max_bytes: 100 * 1024 * 1024,
             log_defaults: LogConfig::default(),
             cluster_id: "brook-cluster".to_string(),
+            metrics_listen: None,
         }
     }
 }

@@ -25,6 +25,10 @@ pub(crate) async fn serve_connection(
     let mut reader = BufReader::with_capacity(64 * 1024, read);
     let mut writer = BufWriter::with_capacity(64 * 1024, write);
     let max = context.config.socket_request_max_bytes;
+    context.metrics.open_connections.inc();
+    let _open = scopeguard(|| {
+        context.metrics.open_connections.dec();
+    });
     let mut out = BytesMut::with_capacity(64 * 1024);
     loop {
         let size = tokio::select! {
@@ -88,7 +92,12 @@ pub(crate) async fn handle_frame(
         .map_err(|e| format!("undecodable {api_key:?} v{version} request header: {e}"))?;
     let request = RequestKind::decode(api_key, &mut frame, version)
         .map_err(|e| format!("undecodable {api_key:?} v{version} request: {e}"))?;
-    let Some(response) = api::dispatch(context, &header, request).await? else {
+    let started = std::time::Instant::now();
+    let response = api::dispatch(context, &header, request).await?;
+    context
+        .metrics
+        .observe_request(api_name(api_key), started.elapsed());
+    let Some(response) = response else {
         return Ok(false);
     };
     let response_header_version = api_key.response_header_version(version);
@@ -119,4 +128,37 @@ fn encode_response(
     let size = (out.len() - start - 4) as i32;
     out[start..start + 4].copy_from_slice(&size.to_be_bytes());
     Ok(())
+}
+
+/// Runs a closure when dropped (the connection gauge must fall however the task ends).
+fn scopeguard<F: FnMut()>(on_drop: F) -> impl Drop {
+    struct Guard<F: FnMut()>(F);
+    impl<F: FnMut()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    Guard(on_drop)
+}
+
+/// The API's name as Kafka spells it, for metric labels.
+fn api_name(api_key: ApiKey) -> &'static str {
+    match api_key {
+        ApiKey::Produce => "Produce",
+        ApiKey::Fetch => "Fetch",
+        ApiKey::ListOffsets => "ListOffsets",
+        ApiKey::Metadata => "Metadata",
+        ApiKey::ApiVersions => "ApiVersions",
+        ApiKey::CreateTopics => "CreateTopics",
+        ApiKey::DeleteTopics => "DeleteTopics",
+        ApiKey::InitProducerId => "InitProducerId",
+        ApiKey::DeleteRecords => "DeleteRecords",
+        ApiKey::DescribeConfigs => "DescribeConfigs",
+        ApiKey::AlterConfigs => "AlterConfigs",
+        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
+        ApiKey::CreatePartitions => "CreatePartitions",
+        ApiKey::DescribeCluster => "DescribeCluster",
+        ApiKey::DescribeLogDirs => "DescribeLogDirs",
+        _ => "Other",
+    }
 }

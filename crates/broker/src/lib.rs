@@ -6,6 +6,7 @@
 //! - [`api`]: one module per Kafka API and the ApiVersions table;
 //! - [`topics`]: the topic registry and partition logs; [`metadata_log`]: its durable record;
 //! - [`errors`]: the one mapping from typed errors to Kafka error codes;
+//! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint;
 //! - [`config`]: the settings ([`BrokerConfig`]).
 //!
 //! ```no_run
@@ -26,6 +27,7 @@ pub mod config;
 mod connection;
 pub mod errors;
 pub mod metadata_log;
+pub mod metrics;
 pub mod server;
 pub mod topics;
 

@@ -23,12 +23,15 @@ pub struct BrokerContext {
     pub topics: TopicRegistry,
     /// Producer id allocation for idempotent producers.
     pub producer_ids: crate::api::init_producer_id::ProducerIds,
+    /// Prometheus metrics.
+    pub metrics: crate::metrics::BrokerMetrics,
 }
 
 /// A running broker.
 #[derive(Debug)]
 pub struct Broker {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     context: Arc<BrokerContext>,
@@ -78,12 +81,26 @@ impl Broker {
             advertised,
             topics,
             producer_ids: Default::default(),
+            metrics: Default::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut metrics_addr = None;
+        if let Some(addr) = context.config.metrics_listen {
+            let metrics_listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            metrics_addr = metrics_listener.local_addr().ok();
+            tokio::spawn(crate::metrics::serve(
+                metrics_listener,
+                context.clone(),
+                shutdown_rx.clone(),
+            ));
+        }
         let task = tokio::spawn(accept_loop(listener, context.clone(), shutdown_rx));
-        tracing::info!(%local_addr, "broker listening");
+        tracing::info!(%local_addr, ?metrics_addr, "broker listening");
         Ok(Broker {
             local_addr,
+            metrics_addr,
             shutdown,
             task,
             context,
@@ -93,6 +110,11 @@ impl Broker {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The bound `/metrics` address, when metrics are served.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Shared state, for embedding and tests.

@@ -25,6 +25,9 @@ pub struct Args {
     /// Create topics on first use (Kafka's auto.create.topics.enable).
     #[arg(long, env = "BROOK_AUTO_CREATE_TOPICS_ENABLE", default_value_t = true, action = clap::ArgAction::Set)]
     auto_create_topics_enable: bool,
+    /// Address of the Prometheus /metrics endpoint; "off" disables it.
+    #[arg(long, env = "BROOK_METRICS_LISTEN", default_value = "127.0.0.1:9644")]
+    metrics_listen: String,
     /// Default topic configs as name=value with Kafka's names, e.g. --log-config segment.bytes=104857600.
     #[arg(long = "log-config", value_name = "NAME=VALUE")]
     log_config: Vec<String>,
@@ -36,6 +39,13 @@ pub fn run(args: &Args) -> Result<()> {
         data_dir: args.data_dir.clone(),
         num_partitions: args.num_partitions,
         auto_create_topics: args.auto_create_topics_enable,
+        metrics_listen: match args.metrics_listen.as_str() {
+            "off" => None,
+            addr => Some(
+                addr.parse()
+                    .with_context(|| format!("--metrics-listen '{addr}' is not an address"))?,
+            ),
+        },
         ..BrokerConfig::default()
     };
     if let Some(advertised) = &args.advertised_listener {

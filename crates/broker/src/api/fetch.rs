@@ -25,16 +25,44 @@ pub async fn handle(context: &BrokerContext, request: FetchRequest, version: i16
         appended.borrow_and_update();
         let (responses, bytes, errors) = read_all(context, &request, version);
         if bytes >= request.min_bytes.max(0) as usize || errors || Instant::now() >= deadline {
-            return FetchResponse::default().with_responses(responses);
+            return respond(context, responses, version);
         }
         if tokio::time::timeout_at(deadline, appended.changed())
             .await
             .is_err()
         {
             let (responses, _, _) = read_all(context, &request, version);
-            return FetchResponse::default().with_responses(responses);
+            return respond(context, responses, version);
         }
     }
+}
+
+/// The final response, counted in the bytes-out and records-out metrics.
+fn respond(
+    context: &BrokerContext,
+    responses: Vec<FetchableTopicResponse>,
+    version: i16,
+) -> FetchResponse {
+    for topic in &responses {
+        let name = if version >= 13 {
+            context
+                .topics
+                .get_by_id(topic.topic_id)
+                .map(|t| t.name.clone())
+        } else {
+            Some(topic.topic.to_string())
+        };
+        let Some(name) = name else { continue };
+        for partition in &topic.partitions {
+            if let Some(records) = partition.records.as_ref().filter(|r| !r.is_empty()) {
+                let count = crate::metrics::count_records(records);
+                context
+                    .metrics
+                    .record_out(&name, records.len() as u64, count);
+            }
+        }
+    }
+    FetchResponse::default().with_responses(responses)
 }
 
 /// One pass over the requested partitions: (responses, bytes read, any partition errored).

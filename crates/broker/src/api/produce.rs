@@ -50,6 +50,7 @@ pub async fn handle(
                     response.with_error_code(ResponseError::CorruptMessage.code())
                 }
                 (_, Some(partition), Some(records)) => {
+                    let size = records.len();
                     // Durable appends wait for an fsync: keep that off the async workers.
                     let result = if partition.log.config().durable_appends() {
                         let p = partition.clone();
@@ -62,6 +63,10 @@ pub async fn handle(
                     match result {
                         Ok(info) => {
                             appended = true;
+                            if let Some(topic) = &topic {
+                                let records = (info.last_offset - info.base_offset + 1) as u64;
+                                context.metrics.record_in(&topic.name, size as u64, records);
+                            }
                             response
                                 .with_base_offset(info.base_offset)
                                 .with_log_append_time_ms(info.log_append_time.unwrap_or(-1))

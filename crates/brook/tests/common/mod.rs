@@ -28,7 +28,14 @@ impl Server {
     pub fn start_on(data_dir: &Path, port: u16) -> Server {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_brook"))
-            .args(["serve", "--listen", &addr.to_string(), "--data-dir"])
+            .args([
+                "serve",
+                "--metrics-listen",
+                "off",
+                "--listen",
+                &addr.to_string(),
+                "--data-dir",
+            ])
             .arg(data_dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
