@@ -64,6 +64,8 @@ pub fn broker_synonym(topic_config: &str) -> Option<&'static str> {
         "flush.ms" => "log.flush.interval.ms",
         "max.message.bytes" => "message.max.bytes",
         "message.timestamp.type" => "log.message.timestamp.type",
+        "message.timestamp.before.max.ms" => "log.message.timestamp.before.max.ms",
+        "message.timestamp.after.max.ms" => "log.message.timestamp.after.max.ms",
         _ => return None,
     })
 }

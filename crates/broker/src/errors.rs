@@ -24,6 +24,7 @@ pub fn append_error_code(e: &AppendError) -> i16 {
         AppendError::InvalidBatch { .. } => ResponseError::CorruptMessage.code(),
         AppendError::InvalidRecord { .. } => ResponseError::InvalidRecord.code(),
         AppendError::MessageTooLarge { .. } => ResponseError::MessageTooLarge.code(),
+        AppendError::InvalidTimestamp { .. } => ResponseError::InvalidTimestamp.code(),
         AppendError::Io { .. } | AppendError::Unavailable { .. } => {
             ResponseError::KafkaStorageError.code()
         }

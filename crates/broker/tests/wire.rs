@@ -252,3 +252,85 @@ async fn a_waiting_fetch_returns_as_soon_as_a_record_arrives() {
     );
     broker.shutdown().await;
 }
+
+#[tokio::test]
+async fn produce_errors_are_per_partition_kafka_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = start(tmp.path(), 1 << 22).await;
+    let topics = &broker.context().topics;
+    topics
+        .create("errors", 1, Default::default(), false)
+        .unwrap();
+    let small = [("max.message.bytes".to_string(), "200".to_string())]
+        .into_iter()
+        .collect();
+    topics.create("small", 1, small, false).unwrap();
+    let append_time = [(
+        "message.timestamp.type".to_string(),
+        "LogAppendTime".to_string(),
+    )]
+    .into_iter()
+    .collect();
+    topics.create("stamped", 1, append_time, false).unwrap();
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let batch = |timestamp: i64, value: &[u8]| {
+        let mut b = RecordBatchBuilder::new(Compression::None);
+        b.append(timestamp, Some(b"k"), Some(value), &[]);
+        b.build()
+    };
+    let mut corrupt = batch(now, b"fine").to_vec();
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 1;
+    let mut lying = batch(now, b"fine").to_vec();
+    lying[57..61].copy_from_slice(&3i32.to_be_bytes());
+    brook_protocol::record_batch::patch::rewrite_crc(&mut lying);
+
+    let cases: Vec<(&str, i16, Bytes, i16)> = vec![
+        ("errors", 1, batch(now, b"fine"), 0),
+        ("missing", 1, batch(now, b"fine"), 3), // UNKNOWN_TOPIC_OR_PARTITION
+        ("errors", 1, Bytes::from(corrupt), 2), // CORRUPT_MESSAGE
+        ("small", 1, batch(now, &[b'x'; 500]), 10), // MESSAGE_TOO_LARGE
+        ("errors", 1, batch(now + 2 * 3_600_000, b"future"), 32), // INVALID_TIMESTAMP
+        ("errors", 1, Bytes::from(lying), 87),  // INVALID_RECORD
+        ("errors", 2, batch(now, b"fine"), 21), // INVALID_REQUIRED_ACKS
+        ("stamped", 1, batch(1, b"old"), 0),
+    ];
+    let mut stream = TcpStream::connect(broker.local_addr()).await.unwrap();
+    for (i, (topic, acks, records, expected)) in cases.into_iter().enumerate() {
+        let request = ProduceRequest::default()
+            .with_acks(acks)
+            .with_timeout_ms(5000)
+            .with_topic_data(vec![
+                TopicProduceData::default()
+                    .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+                    .with_partition_data(vec![
+                        PartitionProduceData::default()
+                            .with_index(0)
+                            .with_records(Some(records)),
+                    ]),
+            ]);
+        let response: ProduceResponse = call(&mut stream, &request, 9, i as i32).await;
+        let partition = &response.responses[0].partition_responses[0];
+        assert_eq!(partition.error_code, expected, "case {i} ({topic})");
+        if expected == 0 && topic == "stamped" {
+            assert!(
+                partition.log_append_time_ms >= now,
+                "LogAppendTime is reported"
+            );
+        } else if expected != 0 {
+            assert_eq!(partition.base_offset, -1);
+        }
+    }
+    assert_eq!(
+        topics.get("errors").unwrap().partitions[0]
+            .log
+            .log_end_offset(),
+        1,
+        "only the good batch landed"
+    );
+    broker.shutdown().await;
+}

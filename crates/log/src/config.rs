@@ -87,6 +87,12 @@ pub struct LogConfig {
     pub max_message_bytes: u64,
     /// `message.timestamp.type` (CreateTime).
     pub message_timestamp_type: TimestampType,
+    /// `message.timestamp.before.max.ms` (i64::MAX): how far in the past a CreateTime
+    /// timestamp may be.
+    pub message_timestamp_before_max_ms: i64,
+    /// `message.timestamp.after.max.ms` (1 hour, Kafka 4.0's default): how far in the future a
+    /// CreateTime timestamp may be.
+    pub message_timestamp_after_max_ms: i64,
 }
 
 impl Default for LogConfig {
@@ -105,6 +111,8 @@ impl Default for LogConfig {
             flush_ms: i64::MAX,
             max_message_bytes: 1_048_588,
             message_timestamp_type: TimestampType::CreateTime,
+            message_timestamp_before_max_ms: i64::MAX,
+            message_timestamp_after_max_ms: 3_600_000,
         }
     }
 }
@@ -124,6 +132,8 @@ pub const LOG_CONFIG_NAMES: &[&str] = &[
     "flush.ms",
     "max.message.bytes",
     "message.timestamp.type",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.after.max.ms",
 ];
 
 fn parse_i64(name: &str, value: &str, min: i64) -> Result<i64, ConfigError> {
@@ -197,6 +207,12 @@ impl LogConfig {
                     _ => return Err(invalid("expected CreateTime or LogAppendTime")),
                 }
             }
+            "message.timestamp.before.max.ms" => {
+                self.message_timestamp_before_max_ms = parse_i64(name, value, 0)?
+            }
+            "message.timestamp.after.max.ms" => {
+                self.message_timestamp_after_max_ms = parse_i64(name, value, 0)?
+            }
             _ => return Err(ConfigError::UnknownName(name.to_string())),
         }
         Ok(())
@@ -221,6 +237,8 @@ impl LogConfig {
                 TimestampType::CreateTime => "CreateTime".to_string(),
                 TimestampType::LogAppendTime => "LogAppendTime".to_string(),
             },
+            "message.timestamp.before.max.ms" => self.message_timestamp_before_max_ms.to_string(),
+            "message.timestamp.after.max.ms" => self.message_timestamp_after_max_ms.to_string(),
             _ => return None,
         })
     }

@@ -52,6 +52,24 @@ pub enum AppendError {
         /// What is wrong.
         reason: String,
     },
+    /// A CreateTime timestamp is outside `message.timestamp.before/after.max.ms`
+    /// (Kafka: INVALID_TIMESTAMP).
+    #[error(
+        "append to {log} refused: timestamp {timestamp} is more than {limit_ms} ms {direction} \
+         the broker's time {now}"
+    )]
+    InvalidTimestamp {
+        /// Partition directory.
+        log: PathBuf,
+        /// The offending timestamp.
+        timestamp: i64,
+        /// The broker's time.
+        now: i64,
+        /// The configured limit.
+        limit_ms: i64,
+        /// "before" or "after".
+        direction: &'static str,
+    },
     /// A batch exceeds `max.message.bytes` (Kafka: MESSAGE_TOO_LARGE).
     #[error("append to {log} refused: batch of {size} bytes exceeds max.message.bytes={max}")]
     MessageTooLarge {

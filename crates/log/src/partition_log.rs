@@ -309,6 +309,9 @@ impl PartitionLog {
             });
         }
         let now = self.clock.now_ms();
+        if config.message_timestamp_type == TimestampType::CreateTime {
+            self.check_timestamps(&batches, config, now)?;
+        }
         let log_append_time =
             (config.message_timestamp_type == TimestampType::LogAppendTime).then_some(now);
         let total_size: u64 = batches.iter().map(|b| b.size() as u64).sum();
@@ -425,6 +428,46 @@ impl PartitionLog {
             });
         }
         Ok(batches)
+    }
+
+    /// Kafka's `message.timestamp.after.max.ms` / `before.max.ms` checks. The batch max
+    /// timestamp settles "after"; "before" needs the smallest record timestamp, decoded only
+    /// when that limit is set.
+    fn check_timestamps(
+        &self,
+        batches: &[RecordBatch],
+        config: &LogConfig,
+        now: i64,
+    ) -> Result<(), AppendError> {
+        let refuse = |timestamp, limit_ms, direction| AppendError::InvalidTimestamp {
+            log: self.dir.clone(),
+            timestamp,
+            now,
+            limit_ms,
+            direction,
+        };
+        for batch in batches {
+            let max = batch.max_timestamp();
+            if max.saturating_sub(now) > config.message_timestamp_after_max_ms {
+                return Err(refuse(max, config.message_timestamp_after_max_ms, "after"));
+            }
+            if config.message_timestamp_before_max_ms < i64::MAX {
+                let records = batch.records().map_err(|e| AppendError::InvalidRecord {
+                    log: self.dir.clone(),
+                    reason: e.to_string(),
+                })?;
+                if let Some(min) = records.iter().map(|r| r.timestamp).min()
+                    && now.saturating_sub(min) > config.message_timestamp_before_max_ms
+                {
+                    return Err(refuse(
+                        min,
+                        config.message_timestamp_before_max_ms,
+                        "before",
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn should_roll(&self, state: &LogState, incoming: u64, last_offset: i64, now: i64) -> bool {
