@@ -63,13 +63,31 @@ pub(crate) async fn serve_connection(
     }
 }
 
-/// Decodes one request, runs it and encodes the size-prefixed response into `out`.
-/// `Ok(false)` means the request takes no response.
-pub(crate) async fn handle_frame(
-    context: &BrokerContext,
-    mut frame: Bytes,
-    out: &mut BytesMut,
-) -> Result<bool, String> {
+/// What the first bytes of a frame say, or why the frame is unusable.
+// The request is moved once, straight into its handler; boxing it would cost an allocation per
+// request for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Decoded {
+    /// A request this broker serves.
+    Request {
+        /// The API.
+        api_key: ApiKey,
+        /// The request header.
+        header: RequestHeader,
+        /// The request body.
+        request: RequestKind,
+    },
+    /// ApiVersions at a version we do not know: answered with a v0 error response (KIP-511).
+    UnsupportedApiVersions {
+        /// To echo in the response.
+        correlation_id: i32,
+    },
+}
+
+/// Decodes a request frame (without its size prefix). `Err` carries the reason the connection
+/// must be closed. Never panics, whatever the bytes.
+pub fn decode_request(mut frame: Bytes) -> Result<Decoded, String> {
     if frame.len() < 8 {
         return Err(format!("request header truncated at {} bytes", frame.len()));
     }
@@ -79,11 +97,7 @@ pub(crate) async fn handle_frame(
     let api_key = ApiKey::try_from(raw_key).map_err(|_| format!("unknown API key {raw_key}"))?;
     if !api::supports(api_key, version) {
         if api_key == ApiKey::ApiVersions {
-            // KIP-511: answer an unknown ApiVersions version with a v0 response carrying
-            // UNSUPPORTED_VERSION and our ranges, so the client can retry with one we know.
-            let response = api::api_versions::unsupported_version_response();
-            encode_response(out, correlation_id, 0, 0, |buf| response.encode(buf, 0))?;
-            return Ok(true);
+            return Ok(Decoded::UnsupportedApiVersions { correlation_id });
         }
         return Err(format!("unsupported version {version} of {api_key:?}"));
     }
@@ -92,6 +106,34 @@ pub(crate) async fn handle_frame(
         .map_err(|e| format!("undecodable {api_key:?} v{version} request header: {e}"))?;
     let request = RequestKind::decode(api_key, &mut frame, version)
         .map_err(|e| format!("undecodable {api_key:?} v{version} request: {e}"))?;
+    Ok(Decoded::Request {
+        api_key,
+        header,
+        request,
+    })
+}
+
+/// Decodes one request, runs it and encodes the size-prefixed response into `out`.
+/// `Ok(false)` means the request takes no response.
+pub(crate) async fn handle_frame(
+    context: &BrokerContext,
+    frame: Bytes,
+    out: &mut BytesMut,
+) -> Result<bool, String> {
+    let (api_key, header, request) = match decode_request(frame)? {
+        Decoded::Request {
+            api_key,
+            header,
+            request,
+        } => (api_key, header, request),
+        Decoded::UnsupportedApiVersions { correlation_id } => {
+            let response = api::api_versions::unsupported_version_response();
+            encode_response(out, correlation_id, 0, 0, |buf| response.encode(buf, 0))?;
+            return Ok(true);
+        }
+    };
+    let version = header.request_api_version;
+    let correlation_id = header.correlation_id;
     let started = std::time::Instant::now();
     let response = api::dispatch(context, &header, request).await?;
     context

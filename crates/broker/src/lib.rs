@@ -2,7 +2,7 @@
 //!
 //! Layout:
 //! - [`server`]: the listener and graceful shutdown ([`Broker`]);
-//! - `connection`: framing, one request at a time per connection, responses in order;
+//! - [`connection`]: framing and request decoding, one request at a time per connection, responses in order;
 //! - [`api`]: one module per Kafka API and the ApiVersions table;
 //! - [`topics`]: the topic registry and partition logs; [`metadata_log`]: its durable record;
 //! - [`errors`]: the one mapping from typed errors to Kafka error codes;
@@ -24,7 +24,7 @@
 
 pub mod api;
 pub mod config;
-mod connection;
+pub mod connection;
 pub mod errors;
 pub mod metadata_log;
 pub mod metrics;

@@ -110,6 +110,16 @@ async fn bad_frames_close_only_their_connection() {
                 .map(|(i, b)| if i == 7 { 99 } else { *b })
                 .collect(),
         ),
+        ("array count far beyond the frame (fuzz regression)", {
+            // AlterConfigs v0 whose resources array claims 3 million entries in 14 bytes: the
+            // unpatched decoder tried to allocate gigabytes and aborted the process.
+            let frame = [
+                0x00, 0x21, 0x00, 0x00, 0x00, 0x00, 0x00, 0x23, 0x00, 0x00, 0x2e, 0x00, 0x21, 0x00,
+            ];
+            let mut v = (frame.len() as i32).to_be_bytes().to_vec();
+            v.extend_from_slice(&frame);
+            v
+        }),
         ("header shorter than 8 bytes", {
             let mut v = 4i32.to_be_bytes().to_vec();
             v.extend_from_slice(&[0, 18, 0, 3]);
