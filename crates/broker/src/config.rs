@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use brook_log::LogConfig;
+use brook_log::{ConfigError, LogConfig};
 
 /// Settings of one broker.
 #[derive(Debug, Clone)]
@@ -77,5 +77,169 @@ pub fn config_type(topic_config: &str) -> i8 {
         "cleanup.policy" => 7,
         "message.timestamp.type" => 2,
         _ => 5,
+    }
+}
+
+/// The topic config a broker-level name sets the default of (`log.retention.ms` →
+/// `retention.ms`).
+pub fn topic_config_for(broker_name: &str) -> Option<&'static str> {
+    brook_log::config::LOG_CONFIG_NAMES
+        .iter()
+        .copied()
+        .find(|topic_name| broker_synonym(topic_name) == Some(broker_name))
+}
+
+/// Broker property names [`BrokerConfig::set`] accepts besides the `log.*` defaults.
+pub const BROKER_PROPERTY_NAMES: &[&str] = &[
+    "node.id",
+    "listeners",
+    "advertised.listeners",
+    "log.dirs",
+    "log.dir",
+    "num.partitions",
+    "auto.create.topics.enable",
+    "socket.request.max.bytes",
+    "metrics.listen",
+];
+
+impl BrokerConfig {
+    /// Whether `name` is a property [`BrokerConfig::set`] knows.
+    pub fn knows(name: &str) -> bool {
+        BROKER_PROPERTY_NAMES.contains(&name) || topic_config_for(name).is_some()
+    }
+
+    /// Sets one property by its Kafka broker name (`server.properties` style).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let invalid = |reason: &str| ConfigError::InvalidValue {
+            name: name.to_string(),
+            value: value.to_string(),
+            reason: reason.to_string(),
+        };
+        let value = value.trim();
+        match name {
+            "node.id" => {
+                self.node_id = value.parse().map_err(|_| invalid("expected an integer"))?
+            }
+            "listeners" => self.listen = parse_listener(value).map_err(|r| invalid(&r))?,
+            "advertised.listeners" => {
+                let endpoint = first_endpoint(value).map_err(|r| invalid(&r))?;
+                let (host, port) = endpoint
+                    .rsplit_once(':')
+                    .ok_or_else(|| invalid("expected host:port"))?;
+                let port = port
+                    .parse()
+                    .map_err(|_| invalid("expected a port number"))?;
+                self.advertised = Some((host.trim_matches(['[', ']']).to_string(), port));
+            }
+            "log.dirs" | "log.dir" => {
+                let first = value.split(',').next().unwrap_or_default().trim();
+                if first.is_empty() {
+                    return Err(invalid("expected a directory"));
+                }
+                self.data_dir = PathBuf::from(first);
+            }
+            "num.partitions" => {
+                self.num_partitions = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| invalid("expected an integer >= 1"))?
+            }
+            "auto.create.topics.enable" => {
+                self.auto_create_topics = value
+                    .parse()
+                    .map_err(|_| invalid("expected true or false"))?
+            }
+            "socket.request.max.bytes" => {
+                self.socket_request_max_bytes = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1024)
+                    .ok_or_else(|| invalid("expected an integer >= 1024"))?
+            }
+            "metrics.listen" => {
+                self.metrics_listen = match value {
+                    "" | "off" => None,
+                    addr => Some(
+                        addr.parse()
+                            .map_err(|_| invalid("expected host:port or off"))?,
+                    ),
+                }
+            }
+            other => match topic_config_for(other) {
+                Some(topic_name) => self.log_defaults.set(topic_name, value)?,
+                None => return Err(ConfigError::UnknownName(other.to_string())),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// `PLAINTEXT://127.0.0.1:9092` or `127.0.0.1:9092` (the first of a comma-separated list).
+fn parse_listener(value: &str) -> Result<SocketAddr, String> {
+    let endpoint = first_endpoint(value)?;
+    let endpoint = endpoint.replace("localhost:", "127.0.0.1:");
+    endpoint
+        .parse()
+        .map_err(|_| format!("'{endpoint}' is not ip:port"))
+}
+
+fn first_endpoint(value: &str) -> Result<String, String> {
+    let first = value.split(',').next().unwrap_or_default().trim();
+    match first.split_once("://") {
+        Some(("PLAINTEXT", rest)) | Some(("plaintext", rest)) => Ok(rest.to_string()),
+        Some((protocol, _)) => Err(format!(
+            "security protocol {protocol} is not supported yet; use PLAINTEXT"
+        )),
+        None => Ok(first.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_broker_names_set_broker_and_topic_defaults() {
+        let mut config = BrokerConfig::default();
+        for (name, value) in [
+            ("listeners", "PLAINTEXT://127.0.0.1:19092"),
+            ("advertised.listeners", "PLAINTEXT://broker.local:19092"),
+            ("log.dirs", "/var/lib/brook,/ignored"),
+            ("num.partitions", "3"),
+            ("auto.create.topics.enable", "false"),
+            ("log.retention.ms", "1000"),
+            ("log.segment.bytes", "1048576"),
+            ("message.max.bytes", "2000000"),
+        ] {
+            config.set(name, value).unwrap();
+        }
+        assert_eq!(config.listen, "127.0.0.1:19092".parse().unwrap());
+        assert_eq!(config.advertised, Some(("broker.local".to_string(), 19092)));
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/brook"));
+        assert_eq!(config.num_partitions, 3);
+        assert!(!config.auto_create_topics);
+        assert_eq!(config.log_defaults.retention_ms, 1000);
+        assert_eq!(config.log_defaults.segment_bytes, 1_048_576);
+        assert_eq!(config.log_defaults.max_message_bytes, 2_000_000);
+    }
+
+    #[test]
+    fn bad_names_and_values_are_named_in_the_error() {
+        let mut config = BrokerConfig::default();
+        let err = config.set("log.retention.ms", "soon").unwrap_err();
+        assert!(err.to_string().contains("retention.ms"), "{err}");
+        assert!(matches!(
+            config.set("no.such.thing", "1"),
+            Err(ConfigError::UnknownName(_))
+        ));
+        assert!(
+            config
+                .set("listeners", "SSL://127.0.0.1:9093")
+                .unwrap_err()
+                .to_string()
+                .contains("SSL")
+        );
+        assert!(config.set("num.partitions", "0").is_err());
     }
 }

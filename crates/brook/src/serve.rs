@@ -1,72 +1,155 @@
 //! `brook serve`: the broker on its defaults (127.0.0.1:9092, data in ./brook-data), with
 //! graceful shutdown on SIGINT / SIGTERM.
+//!
+//! Settings use Kafka's broker property names (`listeners`, `log.dirs`, `num.partitions`,
+//! `log.retention.ms`, …) and are layered: defaults, then a TOML file (`--config`), then
+//! `BROOK_*` environment variables (`BROOK_LOG_RETENTION_MS` sets `log.retention.ms`), then
+//! `--set name=value`, then the convenience flags below.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use brook_broker::{Broker, BrokerConfig};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Address the Kafka listener binds.
-    #[arg(long, env = "BROOK_LISTEN", default_value = "127.0.0.1:9092")]
-    listen: SocketAddr,
-    /// host:port clients are told to connect to (Kafka's advertised.listeners); defaults to the
-    /// bound address.
-    #[arg(long, env = "BROOK_ADVERTISED_LISTENER")]
+    /// A TOML file of Kafka-named properties, e.g. `listeners = "127.0.0.1:9092"` and
+    /// `log.retention.ms = 86400000`.
+    #[arg(long, env = "BROOK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Any property by its Kafka name; repeatable. Example: --set log.segment.bytes=104857600
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Address the Kafka listener binds (`listeners`; default 127.0.0.1:9092).
+    #[arg(long)]
+    listen: Option<String>,
+    /// host:port clients are told to connect to (`advertised.listeners`).
+    #[arg(long)]
     advertised_listener: Option<String>,
-    /// Where partitions are stored (Kafka's log.dirs).
-    #[arg(long, env = "BROOK_DATA_DIR", default_value = "brook-data")]
-    data_dir: PathBuf,
-    /// Partitions of auto-created topics (Kafka's num.partitions).
-    #[arg(long, env = "BROOK_NUM_PARTITIONS", default_value_t = 1)]
-    num_partitions: i32,
-    /// Create topics on first use (Kafka's auto.create.topics.enable).
-    #[arg(long, env = "BROOK_AUTO_CREATE_TOPICS_ENABLE", default_value_t = true, action = clap::ArgAction::Set)]
-    auto_create_topics_enable: bool,
-    /// Address of the Prometheus /metrics endpoint; "off" disables it.
-    #[arg(long, env = "BROOK_METRICS_LISTEN", default_value = "127.0.0.1:9644")]
-    metrics_listen: String,
-    /// Default topic configs as name=value with Kafka's names, e.g. --log-config segment.bytes=104857600.
-    #[arg(long = "log-config", value_name = "NAME=VALUE")]
-    log_config: Vec<String>,
+    /// Where partitions are stored (`log.dirs`; default ./brook-data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Partitions of auto-created topics (`num.partitions`; default 1).
+    #[arg(long)]
+    num_partitions: Option<i32>,
+    /// Address of the Prometheus /metrics endpoint, or "off" (`metrics.listen`; default
+    /// 127.0.0.1:9644).
+    #[arg(long)]
+    metrics_listen: Option<String>,
+}
+
+/// Builds the broker config from every layer.
+pub fn broker_config(
+    args: &Args,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<BrokerConfig> {
+    let mut config = BrokerConfig {
+        metrics_listen: Some("127.0.0.1:9644".parse()?),
+        ..BrokerConfig::default()
+    };
+    if let Some(path) = &args.config {
+        for (name, value) in read_toml(path)? {
+            config
+                .set(&name, &value)
+                .with_context(|| format!("in {}", path.display()))?;
+        }
+    }
+    for (key, value) in env {
+        let Some(rest) = key.strip_prefix("BROOK_") else {
+            continue;
+        };
+        let name = rest.to_lowercase().replace('_', ".");
+        if BrokerConfig::knows(&name) {
+            config
+                .set(&name, &value)
+                .with_context(|| format!("in environment variable {key}"))?;
+        }
+    }
+    for pair in &args.set {
+        let (name, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--set '{pair}' is not NAME=VALUE"))?;
+        config.set(name.trim(), value)?;
+    }
+    let flags = [
+        ("listeners", args.listen.clone()),
+        ("advertised.listeners", args.advertised_listener.clone()),
+        (
+            "log.dirs",
+            args.data_dir.as_ref().map(|d| d.display().to_string()),
+        ),
+        ("num.partitions", args.num_partitions.map(|n| n.to_string())),
+        ("metrics.listen", args.metrics_listen.clone()),
+    ];
+    for (name, value) in flags {
+        if let Some(value) = value {
+            config
+                .set(name, &value)
+                .with_context(|| format!("flag for {name}"))?;
+        }
+    }
+    Ok(config)
+}
+
+/// Reads a TOML file into flat Kafka property names: nested tables join with dots, so both
+/// `log.retention.ms = 1` and `[log] retention.ms = 1` mean `log.retention.ms`.
+fn read_toml(path: &Path) -> Result<Vec<(String, String)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let mut out = Vec::new();
+    flatten("", &toml::Value::Table(table), &mut out)?;
+    Ok(out)
+}
+
+fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, String)>) -> Result<()> {
+    let text = match value {
+        toml::Value::Table(table) => {
+            for (key, inner) in table {
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&name, inner, out)?;
+            }
+            return Ok(());
+        }
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Array(items) => {
+            let mut parts = Vec::new();
+            for item in items {
+                let mut one = Vec::new();
+                flatten(prefix, item, &mut one)?;
+                parts.extend(one.into_iter().map(|(_, v)| v));
+            }
+            parts.join(",")
+        }
+        toml::Value::Datetime(_) => bail!("{prefix}: dates are not a valid setting"),
+    };
+    out.push((prefix.to_string(), text));
+    Ok(())
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let mut config = BrokerConfig {
-        listen: args.listen,
-        data_dir: args.data_dir.clone(),
-        num_partitions: args.num_partitions,
-        auto_create_topics: args.auto_create_topics_enable,
-        metrics_listen: match args.metrics_listen.as_str() {
-            "off" => None,
-            addr => Some(
-                addr.parse()
-                    .with_context(|| format!("--metrics-listen '{addr}' is not an address"))?,
-            ),
-        },
-        ..BrokerConfig::default()
-    };
-    if let Some(advertised) = &args.advertised_listener {
-        let (host, port) = advertised
-            .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
-            .with_context(|| format!("--advertised-listener '{advertised}' is not host:port"))?;
-        config.advertised = Some((host, port));
-    }
-    for pair in &args.log_config {
-        let (name, value) = pair
-            .split_once('=')
-            .with_context(|| format!("--log-config '{pair}' is not NAME=VALUE"))?;
-        config.log_defaults.set(name, value)?;
-    }
+    let config = broker_config(args, std::env::vars())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let data_dir = config.data_dir.clone();
         let broker = Broker::start(config).await?;
-        tracing::info!(bootstrap = %broker.local_addr(), data_dir = %args.data_dir.display(), "Brook is ready");
+        tracing::info!(
+            bootstrap = %broker.local_addr(),
+            metrics = ?broker.metrics_addr(),
+            data_dir = %data_dir.display(),
+            "Brook is ready"
+        );
         wait_for_signal().await?;
         tracing::info!("shutting down");
         broker.shutdown().await;
@@ -82,4 +165,73 @@ async fn wait_for_signal() -> Result<()> {
         _ = terminate.recv() => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_env_set_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("brook.toml");
+        std::fs::write(
+            &file,
+            "listeners = \"PLAINTEXT://127.0.0.1:1111\"\nnum.partitions = 2\n[log]\nretention.ms = 5000\nsegment.bytes = 2097152\n",
+        )
+        .unwrap();
+        let cli = Cli::parse_from([
+            "brook",
+            "--config",
+            file.to_str().unwrap(),
+            "--set",
+            "log.segment.bytes=4194304",
+            "--listen",
+            "127.0.0.1:3333",
+        ]);
+        let env = [
+            ("BROOK_NUM_PARTITIONS".to_string(), "4".to_string()),
+            ("BROOK_LOG".to_string(), "debug".to_string()),
+            ("BROOK_LISTENERS".to_string(), "127.0.0.1:2222".to_string()),
+        ];
+        let config = broker_config(&cli.args, env).unwrap();
+        assert_eq!(config.log_defaults.retention_ms, 5000, "from the file");
+        assert_eq!(config.num_partitions, 4, "env over file");
+        assert_eq!(
+            config.log_defaults.segment_bytes, 4_194_304,
+            "--set over file"
+        );
+        assert_eq!(
+            config.listen,
+            "127.0.0.1:3333".parse().unwrap(),
+            "flag over env and file"
+        );
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9644".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn bad_settings_name_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("brook.toml");
+        std::fs::write(&file, "log.retention.ms = \"soon\"\n").unwrap();
+        let cli = Cli::parse_from(["brook", "--config", file.to_str().unwrap()]);
+        let err = format!("{:#}", broker_config(&cli.args, []).unwrap_err());
+        assert!(
+            err.contains("brook.toml") && err.contains("retention.ms"),
+            "{err}"
+        );
+        std::fs::write(&file, "unknown.setting = 1\n").unwrap();
+        let err = format!("{:#}", broker_config(&cli.args, []).unwrap_err());
+        assert!(err.contains("unknown.setting"), "{err}");
+    }
 }
