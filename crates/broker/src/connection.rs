@@ -30,6 +30,7 @@ pub(crate) async fn serve_connection(
         context.metrics.open_connections.dec();
     });
     let mut out = BytesMut::with_capacity(64 * 1024);
+    let mut input = BytesMut::with_capacity(64 * 1024);
     loop {
         let size = tokio::select! {
             size = reader.read_i32() => match size {
@@ -42,13 +43,20 @@ pub(crate) async fn serve_connection(
             tracing::warn!(%peer, size, max, "closing connection: request size is over socket.request.max.bytes");
             break;
         }
-        let mut frame = BytesMut::zeroed(size as usize);
-        if reader.read_exact(&mut frame).await.is_err() {
+        // Read into reused, uninitialised capacity: once the previous request's `Bytes` are
+        // dropped, `reserve` takes the same allocation back instead of touching new memory.
+        input.clear();
+        input.reserve(size as usize);
+        if read_frame(&mut reader, &mut input, size as usize)
+            .await
+            .is_err()
+        {
             tracing::debug!(%peer, "closing connection: truncated frame");
             break;
         }
+        let frame = input.split_to(size as usize).freeze();
         out.clear();
-        match handle_frame(&context, frame.freeze(), &mut out).await {
+        match handle_frame(&context, frame, &mut out).await {
             Ok(true) => {
                 if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
                     break;
@@ -61,6 +69,21 @@ pub(crate) async fn serve_connection(
             }
         }
     }
+}
+
+/// Reads exactly `size` bytes into `buf`'s spare capacity.
+async fn read_frame<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut BytesMut,
+    size: usize,
+) -> std::io::Result<()> {
+    while buf.len() < size {
+        let mut limited = (&mut *reader).take((size - buf.len()) as u64);
+        if limited.read_buf(buf).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    Ok(())
 }
 
 /// What the first bytes of a frame say, or why the frame is unusable.
