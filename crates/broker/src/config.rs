@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use brook_log::{ConfigError, LogConfig};
 
@@ -29,6 +30,13 @@ pub struct BrokerConfig {
     pub cluster_id: String,
     /// Where Prometheus `/metrics` is served (None: not served).
     pub metrics_listen: Option<SocketAddr>,
+    /// `log.retention.check.interval.ms` (5 minutes): how often retention runs.
+    pub retention_check_interval: Duration,
+    /// `log.cleaner.backoff.ms` (15 s): how often compacted topics are cleaned.
+    pub cleaner_backoff: Duration,
+    /// `log.flush.scheduler.interval.ms` (1 s here; Kafka's default never checks): how often
+    /// `flush.ms` is checked.
+    pub flush_scheduler_interval: Duration,
 }
 
 impl Default for BrokerConfig {
@@ -44,6 +52,9 @@ impl Default for BrokerConfig {
             log_defaults: LogConfig::default(),
             cluster_id: "brook-cluster".to_string(),
             metrics_listen: None,
+            retention_check_interval: Duration::from_millis(300_000),
+            cleaner_backoff: Duration::from_millis(15_000),
+            flush_scheduler_interval: Duration::from_millis(1_000),
         }
     }
 }
@@ -100,6 +111,9 @@ pub const BROKER_PROPERTY_NAMES: &[&str] = &[
     "auto.create.topics.enable",
     "socket.request.max.bytes",
     "metrics.listen",
+    "log.retention.check.interval.ms",
+    "log.cleaner.backoff.ms",
+    "log.flush.scheduler.interval.ms",
 ];
 
 impl BrokerConfig {
@@ -166,6 +180,15 @@ impl BrokerConfig {
                     ),
                 }
             }
+            "log.retention.check.interval.ms" => {
+                self.retention_check_interval = millis(value).map_err(|r| invalid(r))?
+            }
+            "log.cleaner.backoff.ms" => {
+                self.cleaner_backoff = millis(value).map_err(|r| invalid(r))?
+            }
+            "log.flush.scheduler.interval.ms" => {
+                self.flush_scheduler_interval = millis(value).map_err(|r| invalid(r))?
+            }
             other => match topic_config_for(other) {
                 Some(topic_name) => self.log_defaults.set(topic_name, value)?,
                 None => return Err(ConfigError::UnknownName(other.to_string())),
@@ -173,6 +196,15 @@ impl BrokerConfig {
         }
         Ok(())
     }
+}
+
+fn millis(value: &str) -> Result<Duration, &'static str> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|ms| *ms >= 1)
+        .map(Duration::from_millis)
+        .ok_or("expected milliseconds >= 1")
 }
 
 /// `PLAINTEXT://127.0.0.1:9092` or `127.0.0.1:9092` (the first of a comma-separated list).

@@ -6,6 +6,7 @@
 //! - [`api`]: one module per Kafka API and the ApiVersions table;
 //! - [`topics`]: the topic registry and partition logs; [`metadata_log`]: its durable record;
 //! - [`errors`]: the one mapping from typed errors to Kafka error codes;
+//! - [`maintenance`]: the background retention, compaction and flush schedule;
 //! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint;
 //! - [`config`]: the settings ([`BrokerConfig`]).
 //!
@@ -26,6 +27,7 @@ pub mod api;
 pub mod config;
 pub mod connection;
 pub mod errors;
+pub mod maintenance;
 pub mod metadata_log;
 pub mod metrics;
 pub mod server;

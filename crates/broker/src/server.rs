@@ -96,6 +96,10 @@ impl Broker {
                 shutdown_rx.clone(),
             ));
         }
+        tokio::spawn(crate::maintenance::run(
+            context.clone(),
+            shutdown_rx.clone(),
+        ));
         let task = tokio::spawn(accept_loop(listener, context.clone(), shutdown_rx));
         tracing::info!(%local_addr, ?metrics_addr, "broker listening");
         Ok(Broker {
