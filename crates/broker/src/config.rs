@@ -181,13 +181,13 @@ impl BrokerConfig {
                 }
             }
             "log.retention.check.interval.ms" => {
-                self.retention_check_interval = millis(value).map_err(|r| invalid(r))?
+                self.retention_check_interval = millis(value).map_err(invalid)?
             }
             "log.cleaner.backoff.ms" => {
-                self.cleaner_backoff = millis(value).map_err(|r| invalid(r))?
+                self.cleaner_backoff = millis(value).map_err(invalid)?
             }
             "log.flush.scheduler.interval.ms" => {
-                self.flush_scheduler_interval = millis(value).map_err(|r| invalid(r))?
+                self.flush_scheduler_interval = millis(value).map_err(invalid)?
             }
             other => match topic_config_for(other) {
                 Some(topic_name) => self.log_defaults.set(topic_name, value)?,
