@@ -183,9 +183,7 @@ impl BrokerConfig {
             "log.retention.check.interval.ms" => {
                 self.retention_check_interval = millis(value).map_err(invalid)?
             }
-            "log.cleaner.backoff.ms" => {
-                self.cleaner_backoff = millis(value).map_err(invalid)?
-            }
+            "log.cleaner.backoff.ms" => self.cleaner_backoff = millis(value).map_err(invalid)?,
             "log.flush.scheduler.interval.ms" => {
                 self.flush_scheduler_interval = millis(value).map_err(invalid)?
             }
