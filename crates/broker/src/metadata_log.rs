@@ -39,6 +39,11 @@ pub enum MetadataRecord {
         /// New partition count.
         count: i32,
     },
+    /// The dynamic broker-level defaults (Kafka names such as `log.retention.ms`) were replaced.
+    BrokerConfig {
+        /// The complete new set.
+        configs: BTreeMap<String, String>,
+    },
     /// A topic was deleted.
     RemoveTopic {
         /// Topic id.

@@ -123,7 +123,9 @@ pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
 #[derive(Debug)]
 pub struct TopicRegistry {
     data_dir: PathBuf,
-    defaults: LogConfig,
+    static_defaults: LogConfig,
+    /// Broker-level defaults set at runtime (Kafka names, e.g. `log.retention.ms`).
+    dynamic_defaults: RwLock<BTreeMap<String, String>>,
     topics: RwLock<HashMap<String, Arc<Topic>>>,
     metadata: Mutex<MetadataLog>,
     appended: watch::Sender<u64>,
@@ -139,6 +141,7 @@ impl TopicRegistry {
         let (metadata, records) =
             MetadataLog::open(&data_dir).map_err(|e| storage(e.to_string()))?;
         let mut live: BTreeMap<Uuid, (String, i32, BTreeMap<String, String>)> = BTreeMap::new();
+        let mut dynamic = BTreeMap::new();
         for record in records {
             match record {
                 MetadataRecord::Topic {
@@ -159,6 +162,7 @@ impl TopicRegistry {
                         topic.1 = count;
                     }
                 }
+                MetadataRecord::BrokerConfig { configs } => dynamic = configs,
                 MetadataRecord::RemoveTopic { id } => {
                     live.remove(&id);
                 }
@@ -167,7 +171,8 @@ impl TopicRegistry {
         let (appended, _) = watch::channel(0);
         let registry = TopicRegistry {
             data_dir,
-            defaults,
+            static_defaults: defaults,
+            dynamic_defaults: RwLock::new(dynamic),
             topics: RwLock::new(HashMap::new()),
             metadata: Mutex::new(metadata),
             appended,
@@ -192,16 +197,78 @@ impl TopicRegistry {
         &self,
         overrides: &BTreeMap<String, String>,
     ) -> Result<LogConfig, ConfigError> {
-        let mut config = self.defaults.clone();
+        let mut config = self.defaults();
         for (name, value) in overrides {
             config.set(name, value)?;
         }
         Ok(config)
     }
 
-    /// Broker-wide defaults.
-    pub fn defaults(&self) -> &LogConfig {
-        &self.defaults
+    /// Broker-wide topic defaults: the static ones with the dynamic ones applied.
+    pub fn defaults(&self) -> LogConfig {
+        let mut config = self.static_defaults.clone();
+        for (name, value) in self.dynamic_defaults().iter() {
+            if let Some(topic_name) = crate::config::topic_config_for(name) {
+                // Validated when set; a value that no longer parses keeps the static default.
+                let _ = config.set(topic_name, value);
+            }
+        }
+        config
+    }
+
+    /// The broker defaults set at startup (flags, file, environment).
+    pub fn static_defaults(&self) -> &LogConfig {
+        &self.static_defaults
+    }
+
+    /// The broker defaults set at runtime, by Kafka broker name.
+    pub fn dynamic_defaults(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, String>> {
+        self.dynamic_defaults
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the dynamic broker defaults (Kafka names like `log.retention.ms`) and applies
+    /// the result to every topic's logs, as Kafka's dynamic broker configs do.
+    pub fn alter_broker_defaults(
+        &self,
+        configs: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<(), TopicError> {
+        let mut candidate = self.static_defaults.clone();
+        for (name, value) in &configs {
+            let topic_name = crate::config::topic_config_for(name).ok_or_else(|| {
+                TopicError::InvalidConfig(ConfigError::InvalidValue {
+                    name: name.clone(),
+                    value: value.clone(),
+                    reason: "only log.* topic defaults can be updated dynamically".to_string(),
+                })
+            })?;
+            candidate.set(topic_name, value)?;
+        }
+        let mut metadata = self.metadata.lock().unwrap_or_else(|p| p.into_inner());
+        if validate_only {
+            return Ok(());
+        }
+        metadata
+            .append(&MetadataRecord::BrokerConfig {
+                configs: configs.clone(),
+            })
+            .map_err(|e| TopicError::Storage {
+                topic: String::new(),
+                message: e.to_string(),
+            })?;
+        *self
+            .dynamic_defaults
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = configs;
+        for topic in self.list() {
+            let config = self.config_for(&topic.overrides)?;
+            for partition in &topic.partitions {
+                partition.log.update_config(config.clone());
+            }
+        }
+        Ok(())
     }
 
     fn open_topic(

@@ -310,6 +310,43 @@ async fn admin_configs_partitions_and_delete_records() {
         Some("604800000")
     );
 
+    // Dynamic broker defaults reach topics without an override of their own.
+    let broker_alter =
+        AlterConfig::new(ResourceSpecifier::Broker(1)).set("log.retention.ms", "1234");
+    admin
+        .alter_configs(&[broker_alter], &options)
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    let described = admin
+        .describe_configs(
+            &[
+                ResourceSpecifier::Topic("admin"),
+                ResourceSpecifier::Broker(1),
+            ],
+            &options,
+        )
+        .await
+        .unwrap();
+    let topic_retention = described[0].as_ref().unwrap().get("retention.ms").unwrap();
+    assert_eq!(topic_retention.value.as_deref(), Some("1234"));
+    assert_eq!(topic_retention.source, ConfigSource::DynamicBroker);
+    let broker_retention = described[1]
+        .as_ref()
+        .unwrap()
+        .get("log.retention.ms")
+        .unwrap();
+    assert_eq!(broker_retention.value.as_deref(), Some("1234"));
+    assert_eq!(broker_retention.source, ConfigSource::DynamicBroker);
+    assert_eq!(
+        broker.context().topics.get("admin").unwrap().partitions[0]
+            .log
+            .config()
+            .retention_ms,
+        1234
+    );
+
     admin
         .create_partitions(&[NewPartitions::new("admin", 3)], &options)
         .await

@@ -1,5 +1,5 @@
-//! AlterConfigs: replaces a topic's whole set of overrides. Broker configs are static in this
-//! version (set by `brook serve` flags) and are refused with a message saying so.
+//! AlterConfigs: replaces a topic's whole set of overrides, or the broker's dynamic `log.*`
+//! defaults (resource name "" for the cluster default, or this broker's id).
 
 use std::collections::BTreeMap;
 
@@ -83,12 +83,32 @@ pub(crate) fn apply(
                 Err(e) => (topic_error_code(&e), Some(str_bytes(e.to_string()))),
             }
         }
-        BROKER => (
-            ResponseError::InvalidRequest.code(),
-            Some(str_bytes(
-                "broker configs are static in this version: set them with `brook serve` flags",
-            )),
-        ),
+        BROKER => {
+            let name = resource_name.as_str();
+            if !name.is_empty() && name != context.config.node_id.to_string() {
+                return (
+                    ResponseError::InvalidRequest.code(),
+                    Some(str_bytes(format!(
+                        "broker '{name}' is not this broker ({})",
+                        context.config.node_id
+                    ))),
+                );
+            }
+            let current = context.topics.dynamic_defaults().clone();
+            let configs = match change(&current) {
+                Ok(configs) => configs,
+                Err(message) => {
+                    return (
+                        ResponseError::InvalidConfig.code(),
+                        Some(str_bytes(message)),
+                    );
+                }
+            };
+            match context.topics.alter_broker_defaults(configs, validate_only) {
+                Ok(()) => (0, None),
+                Err(e) => (topic_error_code(&e), Some(str_bytes(e.to_string()))),
+            }
+        }
         other => (
             ResponseError::InvalidRequest.code(),
             Some(str_bytes(format!("resource type {other} is not supported"))),

@@ -1,5 +1,7 @@
 //! DescribeConfigs for topics (resource type 2) and the broker (type 4), with config sources,
-//! synonyms and types as Kafka reports them.
+//! synonyms and types as Kafka reports them. A topic config's value comes from, in order: a
+//! topic override (source 1), a dynamic broker default (2), a static broker default set at
+//! start (4), or Kafka's default (5).
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::describe_configs_response::{
@@ -20,13 +22,63 @@ pub const TOPIC: i8 = 2;
 pub const BROKER: i8 = 4;
 
 const DYNAMIC_TOPIC_CONFIG: i8 = 1;
+const DYNAMIC_BROKER_CONFIG: i8 = 2;
 const STATIC_BROKER_CONFIG: i8 = 4;
 const DEFAULT_CONFIG: i8 = 5;
 
+/// One place a value can come from: (name at that level, value, source).
+type Origin = (String, Option<String>, i8);
+
+/// Where the broker-level default of a topic config comes from, highest precedence first.
+fn default_chain(context: &BrokerContext, topic_name: &str) -> Vec<Origin> {
+    let broker_name = broker_synonym(topic_name).unwrap_or(topic_name).to_string();
+    let kafka_value = LogConfig::default().get(topic_name);
+    let static_value = context.topics.static_defaults().get(topic_name);
+    let mut chain = Vec::new();
+    if let Some(value) = context.topics.dynamic_defaults().get(&broker_name) {
+        chain.push((
+            broker_name.clone(),
+            Some(value.clone()),
+            DYNAMIC_BROKER_CONFIG,
+        ));
+    }
+    if static_value != kafka_value {
+        chain.push((broker_name.clone(), static_value, STATIC_BROKER_CONFIG));
+    }
+    chain.push((broker_name, kafka_value, DEFAULT_CONFIG));
+    chain
+}
+
+fn entry(
+    name: &str,
+    value: Option<String>,
+    source: i8,
+    synonyms: Vec<Origin>,
+    include_synonyms: bool,
+) -> DescribeConfigsResourceResult {
+    let synonyms = if include_synonyms {
+        synonyms
+            .into_iter()
+            .map(|(name, value, source)| {
+                DescribeConfigsSynonym::default()
+                    .with_name(str_bytes(name))
+                    .with_value(value.map(str_bytes))
+                    .with_source(source)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    DescribeConfigsResourceResult::default()
+        .with_name(str_bytes(name))
+        .with_value(value.map(str_bytes))
+        .with_config_source(source)
+        .with_synonyms(synonyms)
+}
+
 /// Handles a DescribeConfigs request of any supported version.
 pub fn handle(context: &BrokerContext, request: DescribeConfigsRequest) -> DescribeConfigsResponse {
-    let kafka_defaults = LogConfig::default();
-    let broker_defaults = context.topics.defaults();
+    let include_synonyms = request.include_synonyms;
     let results = request
         .resources
         .into_iter()
@@ -40,63 +92,35 @@ pub fn handle(context: &BrokerContext, request: DescribeConfigsRequest) -> Descr
                     .as_ref()
                     .is_none_or(|keys| keys.iter().any(|k| k.as_str() == name))
             };
+            let fail = |code: i16, message: String| {
+                result
+                    .clone()
+                    .with_error_code(code)
+                    .with_error_message(Some(str_bytes(message)))
+            };
             match resource.resource_type {
                 TOPIC => {
-                    let Some(topic) = context.topics.get(resource.resource_name.as_str()) else {
-                        return result
-                            .with_error_code(ResponseError::UnknownTopicOrPartition.code())
-                            .with_error_message(Some(str_bytes(format!(
-                                "topic '{}' does not exist",
-                                resource.resource_name.as_str()
-                            ))));
+                    let name = resource.resource_name.as_str();
+                    let Some(topic) = context.topics.get(name) else {
+                        return fail(
+                            ResponseError::UnknownTopicOrPartition.code(),
+                            format!("topic '{name}' does not exist"),
+                        );
                     };
-                    let effective = context
-                        .topics
-                        .config_for(&topic.overrides)
-                        .unwrap_or_else(|_| broker_defaults.clone());
                     let configs = LOG_CONFIG_NAMES
                         .iter()
                         .filter(|name| wanted(name))
                         .map(|name| {
-                            let broker_value = broker_defaults.get(name);
-                            let static_broker = broker_value != kafka_defaults.get(name);
-                            let mut synonyms = Vec::new();
+                            let mut chain = default_chain(context, name);
                             if let Some(value) = topic.overrides.get(*name) {
-                                synonyms.push(synonym(
-                                    name,
-                                    Some(value.clone()),
-                                    DYNAMIC_TOPIC_CONFIG,
-                                ));
+                                chain.insert(
+                                    0,
+                                    (name.to_string(), Some(value.clone()), DYNAMIC_TOPIC_CONFIG),
+                                );
                             }
-                            if static_broker {
-                                synonyms.push(synonym(
-                                    broker_synonym(name).unwrap_or(name),
-                                    broker_value.clone(),
-                                    STATIC_BROKER_CONFIG,
-                                ));
-                            }
-                            synonyms.push(synonym(
-                                broker_synonym(name).unwrap_or(name),
-                                kafka_defaults.get(name),
-                                DEFAULT_CONFIG,
-                            ));
-                            let source = if topic.overrides.contains_key(*name) {
-                                DYNAMIC_TOPIC_CONFIG
-                            } else if static_broker {
-                                STATIC_BROKER_CONFIG
-                            } else {
-                                DEFAULT_CONFIG
-                            };
-                            DescribeConfigsResourceResult::default()
-                                .with_name(str_bytes(*name))
-                                .with_value(effective.get(name).map(str_bytes))
-                                .with_config_source(source)
+                            let (value, source) = (chain[0].1.clone(), chain[0].2);
+                            entry(name, value, source, chain, include_synonyms)
                                 .with_config_type(config_type(name))
-                                .with_synonyms(if request.include_synonyms {
-                                    synonyms
-                                } else {
-                                    Vec::new()
-                                })
                         })
                         .collect();
                     result.with_configs(configs)
@@ -104,49 +128,59 @@ pub fn handle(context: &BrokerContext, request: DescribeConfigsRequest) -> Descr
                 BROKER => {
                     let name = resource.resource_name.as_str();
                     if !name.is_empty() && name != context.config.node_id.to_string() {
-                        return result
-                            .with_error_code(ResponseError::InvalidRequest.code())
-                            .with_error_message(Some(str_bytes(format!(
+                        return fail(
+                            ResponseError::InvalidRequest.code(),
+                            format!(
                                 "broker '{name}' is not this broker ({})",
                                 context.config.node_id
-                            ))));
+                            ),
+                        );
                     }
-                    let configs = broker_configs(context)
+                    let mut configs: Vec<_> = static_broker_configs(context)
                         .into_iter()
                         .filter(|(name, _, _)| wanted(name))
                         .map(|(name, value, source)| {
-                            DescribeConfigsResourceResult::default()
-                                .with_name(str_bytes(name))
-                                .with_value(Some(str_bytes(value)))
-                                .with_config_source(source)
+                            entry(&name, Some(value), source, Vec::new(), false)
                                 .with_read_only(true)
                         })
                         .collect();
+                    for topic_name in LOG_CONFIG_NAMES {
+                        let Some(broker_name) = broker_synonym(topic_name) else {
+                            continue;
+                        };
+                        if !wanted(broker_name) {
+                            continue;
+                        }
+                        let chain = default_chain(context, topic_name);
+                        let (value, source) = (chain[0].1.clone(), chain[0].2);
+                        configs.push(
+                            entry(broker_name, value, source, chain, include_synonyms)
+                                .with_config_type(config_type(topic_name)),
+                        );
+                    }
                     result.with_configs(configs)
                 }
-                other => result
-                    .with_error_code(ResponseError::InvalidRequest.code())
-                    .with_error_message(Some(str_bytes(format!(
-                        "resource type {other} is not supported"
-                    )))),
+                other => fail(
+                    ResponseError::InvalidRequest.code(),
+                    format!("resource type {other} is not supported"),
+                ),
             }
         })
         .collect();
     DescribeConfigsResponse::default().with_results(results)
 }
 
-fn synonym(name: &str, value: Option<String>, source: i8) -> DescribeConfigsSynonym {
-    DescribeConfigsSynonym::default()
-        .with_name(str_bytes(name))
-        .with_value(value.map(str_bytes))
-        .with_source(source)
-}
-
-/// The broker's own settings: (Kafka name, value, source).
-fn broker_configs(context: &BrokerContext) -> Vec<(String, String, i8)> {
+/// The broker's settings that cannot change at runtime: (Kafka name, value, source).
+fn static_broker_configs(context: &BrokerContext) -> Vec<(String, String, i8)> {
     let config = &context.config;
-    let kafka_defaults = LogConfig::default();
-    let mut out = vec![
+    let source = |is_default: bool| {
+        if is_default {
+            DEFAULT_CONFIG
+        } else {
+            STATIC_BROKER_CONFIG
+        }
+    };
+    vec![
         (
             "node.id".to_string(),
             config.node_id.to_string(),
@@ -160,41 +194,17 @@ fn broker_configs(context: &BrokerContext) -> Vec<(String, String, i8)> {
         (
             "num.partitions".to_string(),
             config.num_partitions.to_string(),
-            if config.num_partitions == 1 {
-                DEFAULT_CONFIG
-            } else {
-                STATIC_BROKER_CONFIG
-            },
+            source(config.num_partitions == 1),
         ),
         (
             "auto.create.topics.enable".to_string(),
             config.auto_create_topics.to_string(),
-            if config.auto_create_topics {
-                DEFAULT_CONFIG
-            } else {
-                STATIC_BROKER_CONFIG
-            },
+            source(config.auto_create_topics),
         ),
         (
             "socket.request.max.bytes".to_string(),
             config.socket_request_max_bytes.to_string(),
-            if config.socket_request_max_bytes == 104_857_600 {
-                DEFAULT_CONFIG
-            } else {
-                STATIC_BROKER_CONFIG
-            },
+            source(config.socket_request_max_bytes == 104_857_600),
         ),
-    ];
-    for name in LOG_CONFIG_NAMES {
-        if let Some(broker_name) = broker_synonym(name) {
-            let value = config.log_defaults.get(name).unwrap_or_default();
-            let source = if Some(&value) == kafka_defaults.get(name).as_ref() {
-                DEFAULT_CONFIG
-            } else {
-                STATIC_BROKER_CONFIG
-            };
-            out.push((broker_name.to_string(), value, source));
-        }
-    }
-    out
+    ]
 }

@@ -18,7 +18,7 @@ pub fn handle(
     context: &BrokerContext,
     request: IncrementalAlterConfigsRequest,
 ) -> IncrementalAlterConfigsResponse {
-    let defaults = context.topics.defaults().clone();
+    let defaults = context.topics.defaults();
     let responses = request
         .resources
         .into_iter()

@@ -3,7 +3,8 @@ import sys
 
 from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,
+                                  NewTopic)
 
 bootstrap = sys.argv[1]
 topic = "confluent-rides"
@@ -25,6 +26,23 @@ try:
     raise AssertionError("an invalid config was accepted")
 except KafkaException as e:
     assert e.args[0].code() == 40, e  # INVALID_CONFIG
+
+incremental = ConfigResource("topic", topic, incremental_configs=[
+    ConfigEntry("retention.ms", "7200000", incremental_operation=AlterConfigOpType.SET),
+    ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND),
+])
+admin.incremental_alter_configs([incremental])[incremental].result(timeout=10)
+configs = admin.describe_configs([resource])[resource].result(timeout=10)
+assert configs["retention.ms"].value == "7200000", configs["retention.ms"]
+assert configs["cleanup.policy"].value == "delete,compact", configs["cleanup.policy"]
+remove = ConfigResource("topic", topic, incremental_configs=[
+    ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.SUBTRACT),
+    ConfigEntry("retention.ms", None, incremental_operation=AlterConfigOpType.DELETE),
+])
+admin.incremental_alter_configs([remove])[remove].result(timeout=10)
+configs = admin.describe_configs([resource])[resource].result(timeout=10)
+assert configs["cleanup.policy"].value == "delete", configs["cleanup.policy"]
+assert configs["retention.ms"].source == 5, configs["retention.ms"]
 
 producer = Producer({"bootstrap.servers": bootstrap, "compression.type": "lz4"})
 delivered = []
