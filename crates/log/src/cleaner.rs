@@ -34,6 +34,18 @@ use crate::naming::{
 use crate::partition_log::PartitionLog;
 use crate::segment::LogSegment;
 
+/// Where the last compaction pass got to, so that a pass with nothing new to do is skipped.
+#[derive(Debug, Default)]
+pub(crate) struct CleanerMark {
+    /// End (next segment's base offset) of the cleanable range last time.
+    clean_through: Option<i64>,
+    /// When that pass ran.
+    at_ms: i64,
+}
+
+/// A pass over an unchanged cleanable range still runs this often, so that tombstones expire.
+const RECHECK_MS: i64 = 3_600_000;
+
 /// What a compaction pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompactionOutcome {
@@ -52,9 +64,9 @@ impl PartitionLog {
     /// background thread while appends and reads go on; passes on one log never overlap.
     pub fn compact(&self) -> Result<CompactionOutcome, MaintenanceError> {
         self.maintenance_check()?;
-        let _one_at_a_time = self.cleaner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut mark = self.cleaner.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.clock.now_ms();
-        let (config, cleanable) = {
+        let (config, cleanable, clean_through) = {
             let state = self.lock();
             let closed = state.segments.len().saturating_sub(1);
             let lag = state.config.min_compaction_lag_ms;
@@ -65,10 +77,20 @@ impl PartitionLog {
                 .take_while(|s| lag == 0 || s.max_timestamp().0 <= now - lag)
                 .cloned()
                 .collect();
-            (state.config.clone(), cleanable)
+            let clean_through = state
+                .segments
+                .range(cleanable.last().map_or(i64::MIN, |s| s.base_offset() + 1)..)
+                .next()
+                .map(|(base, _)| *base);
+            (state.config.clone(), cleanable, clean_through)
         };
         let mut outcome = CompactionOutcome::default();
         if !config.cleanup_policy.compacts() || cleanable.is_empty() {
+            return Ok(outcome);
+        }
+        // Nothing rolled since the last pass: only tombstone expiry could change anything.
+        let recheck = config.delete_retention_ms.clamp(1, RECHECK_MS);
+        if mark.clean_through == clean_through && now - mark.at_ms < recheck {
             return Ok(outcome);
         }
         let io = |e| self.io_failure("compaction", e);
@@ -112,6 +134,10 @@ impl PartitionLog {
                 outcome.bytes_after += size;
             }
         }
+        *mark = CleanerMark {
+            clean_through,
+            at_ms: now,
+        };
         tracing::debug!(log = %self.dir.display(), ?outcome, "compaction pass done");
         Ok(outcome)
     }

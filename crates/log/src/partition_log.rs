@@ -151,7 +151,7 @@ pub struct PartitionLog {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) state: Mutex<LogState>,
     group_commit: GroupCommit,
-    pub(crate) cleaner: Mutex<()>,
+    pub(crate) cleaner: Mutex<crate::cleaner::CleanerMark>,
     status: AtomicU8,
     report: RecoveryReport,
 }
@@ -202,7 +202,7 @@ impl PartitionLog {
                 leader_epoch: 0,
                 last_flush_ms: now,
             }),
-            cleaner: Mutex::new(()),
+            cleaner: Mutex::new(Default::default()),
             status: AtomicU8::new(OPEN),
             report: loaded.report,
         })
