@@ -30,6 +30,8 @@ pub struct BrokerConfig {
     pub cluster_id: String,
     /// Where Prometheus `/metrics` is served (None: not served).
     pub metrics_listen: Option<SocketAddr>,
+    /// `offsets.topic.num.partitions` (50): partitions of `__consumer_offsets` when created.
+    pub offsets_topic_partitions: i32,
     /// `log.retention.check.interval.ms` (5 minutes): how often retention runs.
     pub retention_check_interval: Duration,
     /// `log.cleaner.backoff.ms` (15 s): how often compacted topics are cleaned.
@@ -55,6 +57,7 @@ impl Default for BrokerConfig {
             retention_check_interval: Duration::from_millis(300_000),
             cleaner_backoff: Duration::from_millis(15_000),
             flush_scheduler_interval: Duration::from_millis(1_000),
+            offsets_topic_partitions: 50,
         }
     }
 }
@@ -112,6 +115,7 @@ pub const BROKER_PROPERTY_NAMES: &[&str] = &[
     "socket.request.max.bytes",
     "metrics.listen",
     "log.retention.check.interval.ms",
+    "offsets.topic.num.partitions",
     "log.cleaner.backoff.ms",
     "log.flush.scheduler.interval.ms",
 ];
@@ -182,6 +186,13 @@ impl BrokerConfig {
             }
             "log.retention.check.interval.ms" => {
                 self.retention_check_interval = millis(value).map_err(invalid)?
+            }
+            "offsets.topic.num.partitions" => {
+                self.offsets_topic_partitions = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| invalid("expected an integer >= 1"))?
             }
             "log.cleaner.backoff.ms" => self.cleaner_backoff = millis(value).map_err(invalid)?,
             "log.flush.scheduler.interval.ms" => {

@@ -224,6 +224,9 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::CreatePartitions => "CreatePartitions",
         ApiKey::DescribeCluster => "DescribeCluster",
         ApiKey::DescribeLogDirs => "DescribeLogDirs",
+        ApiKey::FindCoordinator => "FindCoordinator",
+        ApiKey::OffsetCommit => "OffsetCommit",
+        ApiKey::OffsetFetch => "OffsetFetch",
         _ => "Other",
     }
 }

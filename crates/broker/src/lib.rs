@@ -4,6 +4,7 @@
 //! - [`server`]: the listener and graceful shutdown ([`Broker`]);
 //! - [`connection`]: framing and request decoding, one request at a time per connection, responses in order;
 //! - [`api`]: one module per Kafka API and the ApiVersions table;
+//! - [`coordinator`]: committed offsets in `__consumer_offsets`;
 //! - [`topics`]: the topic registry and partition logs; [`metadata_log`]: its durable record;
 //! - [`errors`]: the one mapping from typed errors to Kafka error codes;
 //! - [`maintenance`]: the background retention, compaction and flush schedule;
@@ -26,6 +27,7 @@
 pub mod api;
 pub mod config;
 pub mod connection;
+pub mod coordinator;
 pub mod errors;
 pub mod maintenance;
 pub mod metadata_log;

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::config::BrokerConfig;
 use crate::connection::serve_connection;
+use crate::coordinator::GroupCoordinator;
 use crate::topics::{TopicError, TopicRegistry};
 
 /// What every request handler can reach. Shared by all connections.
@@ -25,6 +26,8 @@ pub struct BrokerContext {
     pub producer_ids: crate::api::init_producer_id::ProducerIds,
     /// Prometheus metrics.
     pub metrics: crate::metrics::BrokerMetrics,
+    /// Committed offsets.
+    pub coordinator: GroupCoordinator,
 }
 
 /// A running broker.
@@ -69,9 +72,14 @@ impl Broker {
         })?;
         let data_dir = config.data_dir.clone();
         let defaults = config.log_defaults.clone();
-        let topics = tokio::task::spawn_blocking(move || TopicRegistry::open(data_dir, defaults))
-            .await
-            .expect("opening the registry does not panic")?;
+        let offsets_partitions = config.offsets_topic_partitions;
+        let (topics, coordinator) = tokio::task::spawn_blocking(move || {
+            let topics = TopicRegistry::open(data_dir, defaults)?;
+            let coordinator = GroupCoordinator::start(&topics, offsets_partitions)?;
+            Ok::<_, TopicError>((topics, coordinator))
+        })
+        .await
+        .expect("opening the registry does not panic")?;
         let advertised = config
             .advertised
             .clone()
@@ -82,6 +90,7 @@ impl Broker {
             topics,
             producer_ids: Default::default(),
             metrics: Default::default(),
+            coordinator,
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut metrics_addr = None;

@@ -12,10 +12,13 @@ pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_log_dirs;
 pub mod fetch;
+pub mod find_coordinator;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_fetch;
 pub mod produce;
 
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
@@ -40,6 +43,9 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::CreatePartitions,
     ApiKey::DescribeCluster,
     ApiKey::DescribeLogDirs,
+    ApiKey::FindCoordinator,
+    ApiKey::OffsetCommit,
+    ApiKey::OffsetFetch,
 ];
 
 /// Whether `version` of `api` is served.
@@ -93,6 +99,15 @@ pub async fn dispatch(
         }
         RequestKind::DescribeLogDirs(r) => {
             ResponseKind::DescribeLogDirs(describe_log_dirs::handle(context, r))
+        }
+        RequestKind::FindCoordinator(r) => {
+            ResponseKind::FindCoordinator(find_coordinator::handle(context, r, version))
+        }
+        RequestKind::OffsetCommit(r) => {
+            ResponseKind::OffsetCommit(offset_commit::handle(context, r, version))
+        }
+        RequestKind::OffsetFetch(r) => {
+            ResponseKind::OffsetFetch(offset_fetch::handle(context, r, version))
         }
         other => return Err(format!("no handler for {other:?}")),
     }))

@@ -39,3 +39,18 @@ assert len(received) == count, len(received)
 assert sorted(v for _, v in received) == sorted(f"ride-{i}" for i in range(count))
 assert all(k == str(int(v.split("-")[1]) % 3) for k, v in received)
 print(f"kafka-python: {count} records round-tripped")
+
+# Standalone offset commits (assign + commit, no group membership), read back by a new consumer.
+from kafka.structs import OffsetAndMetadata
+
+committer = KafkaConsumer(bootstrap_servers=bootstrap, group_id="kafka-python-group",
+                          enable_auto_commit=False)
+partition = TopicPartition(topic, 0)
+committer.assign([partition])
+committer.commit({partition: OffsetAndMetadata(17, "checkpoint", -1)})
+committer.close()
+reader = KafkaConsumer(bootstrap_servers=bootstrap, group_id="kafka-python-group",
+                       enable_auto_commit=False)
+assert reader.committed(partition) == 17, reader.committed(partition)
+reader.close()
+print("kafka-python: standalone commit read back")

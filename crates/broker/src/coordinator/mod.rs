@@ -1,0 +1,163 @@
+//! The group coordinator, first slice: committed offsets. Offsets are kept in the compacted
+//! `__consumer_offsets` topic (50 partitions by default, like Kafka) in Kafka's key/value
+//! formats ([`records`]), loaded at start and served from memory.
+//!
+//! Group membership (JoinGroup / SyncGroup / Heartbeat / LeaveGroup) is not implemented yet, so
+//! only "standalone" commits are accepted: generation -1 and no member id, as consumers that
+//! `assign()` partitions send them.
+
+pub mod records;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use brook_protocol::{Batches, Compression, RecordBatchBuilder};
+
+use crate::topics::{Topic, TopicError, TopicRegistry};
+use records::{OffsetCommitValue, OffsetsKey};
+
+/// Name of the offsets topic.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// Committed offsets of one group: (topic, partition) → value.
+pub type GroupOffsets = BTreeMap<(String, i32), OffsetCommitValue>;
+
+/// Committed offsets for every group. `Sync`; commits to one broker are serialized so that
+/// the log and the in-memory view always agree on the latest value.
+#[derive(Debug)]
+pub struct GroupCoordinator {
+    topic: Arc<Topic>,
+    offsets: Mutex<HashMap<String, GroupOffsets>>,
+}
+
+/// Why a commit could not be stored.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot store offsets of group '{group}': {source}")]
+pub struct CommitError {
+    /// Group id.
+    pub group: String,
+    /// What the log said.
+    #[source]
+    pub source: brook_log::AppendError,
+}
+
+impl GroupCoordinator {
+    /// Opens (creating if needed) `__consumer_offsets` and loads every committed offset.
+    pub fn start(topics: &TopicRegistry, partitions: i32) -> Result<Self, TopicError> {
+        let topic = match topics.get(OFFSETS_TOPIC) {
+            Some(topic) => topic,
+            None => {
+                let overrides = [
+                    ("cleanup.policy", "compact"),
+                    ("segment.bytes", "104857600"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+                topics.create(OFFSETS_TOPIC, partitions, overrides, false)?
+            }
+        };
+        let mut offsets: HashMap<String, GroupOffsets> = HashMap::new();
+        let mut loaded = 0usize;
+        for partition in &topic.partitions {
+            let log = &partition.log;
+            let mut position = log.log_start_offset();
+            while position < log.high_watermark() {
+                let read = log
+                    .read(position, 1 << 20)
+                    .map_err(|e| TopicError::Storage {
+                        topic: OFFSETS_TOPIC.to_string(),
+                        message: e.to_string(),
+                    })?;
+                if read.records.is_empty() {
+                    break;
+                }
+                for batch in Batches::new(read.records).map_while(Result::ok) {
+                    position = batch.next_offset();
+                    let Ok(records) = batch.records() else {
+                        continue;
+                    };
+                    for record in records {
+                        let Some(OffsetsKey::OffsetCommit {
+                            group,
+                            topic,
+                            partition,
+                        }) = record.key.as_deref().and_then(records::decode_key)
+                        else {
+                            continue;
+                        };
+                        let group_offsets = offsets.entry(group).or_default();
+                        match record
+                            .value
+                            .as_deref()
+                            .and_then(records::decode_offset_value)
+                        {
+                            Some(value) => {
+                                group_offsets.insert((topic, partition), value);
+                                loaded += 1;
+                            }
+                            None => {
+                                group_offsets.remove(&(topic, partition));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        offsets.retain(|_, group| !group.is_empty());
+        tracing::info!(
+            groups = offsets.len(),
+            records = loaded,
+            "loaded committed offsets"
+        );
+        Ok(GroupCoordinator {
+            topic,
+            offsets: Mutex::new(offsets),
+        })
+    }
+
+    /// Stores `entries` for `group`: one batch appended to the group's offsets partition, then
+    /// the in-memory view updated.
+    pub fn commit(
+        &self,
+        group: &str,
+        entries: Vec<(String, i32, OffsetCommitValue)>,
+    ) -> Result<(), CommitError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut builder = RecordBatchBuilder::new(Compression::None);
+        for (topic, partition, value) in &entries {
+            builder.append(
+                value.commit_timestamp,
+                Some(&records::encode_offset_key(group, topic, *partition)),
+                Some(&records::encode_offset_value(value)),
+                &[],
+            );
+        }
+        let index = records::partition_for(group, self.topic.partitions.len() as i32);
+        self.topic.partitions[index as usize]
+            .log
+            .append(&builder.build())
+            .map_err(|source| CommitError {
+                group: group.to_string(),
+                source,
+            })?;
+        let group_offsets = offsets.entry(group.to_string()).or_default();
+        for (topic, partition, value) in entries {
+            group_offsets.insert((topic, partition), value);
+        }
+        Ok(())
+    }
+
+    /// The committed offsets of `group` (empty when it has none).
+    pub fn committed(&self, group: &str) -> GroupOffsets {
+        self.offsets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(group)
+            .cloned()
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,216 @@
+//! The `__consumer_offsets` record formats, byte for byte as Kafka writes them, so that tools
+//! reading that topic (and a future migration) understand Brook's.
+//!
+//! ```text
+//! OffsetCommitKey   version i16 (1) | group string | topic string | partition i32
+//! OffsetCommitValue version i16 (3) | offset i64 | leader_epoch i32 | metadata string
+//!                   | commit_timestamp i64
+//! GroupMetadataKey  version i16 (2) | group string
+//! ```
+//! Strings are an i16 length followed by UTF-8 bytes. A record with a null value (tombstone)
+//! deletes the committed offset.
+
+/// A decoded `__consumer_offsets` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OffsetsKey {
+    /// A committed offset of one partition (key versions 0 and 1).
+    OffsetCommit {
+        /// Group id.
+        group: String,
+        /// Topic name.
+        topic: String,
+        /// Partition index.
+        partition: i32,
+    },
+    /// Group membership metadata (key version 2); its value is not used yet.
+    GroupMetadata {
+        /// Group id.
+        group: String,
+    },
+}
+
+/// A committed offset as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetCommitValue {
+    /// The next offset to consume.
+    pub offset: i64,
+    /// Leader epoch of the committed record, or -1.
+    pub leader_epoch: i32,
+    /// Client metadata.
+    pub metadata: String,
+    /// When the commit happened (ms).
+    pub commit_timestamp: i64,
+}
+
+/// The partition of `__consumer_offsets` that owns `group`: Kafka's
+/// `Utils.abs(groupId.hashCode()) % partitions`, with Java's `String.hashCode`.
+pub fn partition_for(group: &str, partitions: i32) -> i32 {
+    let hash = group.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    });
+    let abs = if hash == i32::MIN { 0 } else { hash.abs() };
+    abs % partitions
+}
+
+fn put_string(out: &mut Vec<u8>, s: &str) {
+    let bytes = &s.as_bytes()[..s.len().min(i16::MAX as usize)];
+    out.extend_from_slice(&(bytes.len() as i16).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Encodes an OffsetCommitKey (version 1).
+pub fn encode_offset_key(group: &str, topic: &str, partition: i32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(10 + group.len() + topic.len());
+    out.extend_from_slice(&1i16.to_be_bytes());
+    put_string(&mut out, group);
+    put_string(&mut out, topic);
+    out.extend_from_slice(&partition.to_be_bytes());
+    out
+}
+
+/// Encodes an OffsetCommitValue (version 3).
+pub fn encode_offset_value(value: &OffsetCommitValue) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24 + value.metadata.len());
+    out.extend_from_slice(&3i16.to_be_bytes());
+    out.extend_from_slice(&value.offset.to_be_bytes());
+    out.extend_from_slice(&value.leader_epoch.to_be_bytes());
+    put_string(&mut out, &value.metadata);
+    out.extend_from_slice(&value.commit_timestamp.to_be_bytes());
+    out
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+    fn i16(&mut self) -> Option<i16> {
+        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
+    }
+    fn i32(&mut self) -> Option<i32> {
+        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_be_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn string(&mut self) -> Option<String> {
+        let len = usize::try_from(self.i16()?).ok()?;
+        String::from_utf8(self.take(len)?.to_vec()).ok()
+    }
+}
+
+/// Decodes a key; `None` for versions or bytes Brook does not understand.
+pub fn decode_key(bytes: &[u8]) -> Option<OffsetsKey> {
+    let mut r = Reader(bytes);
+    match r.i16()? {
+        0 | 1 => Some(OffsetsKey::OffsetCommit {
+            group: r.string()?,
+            topic: r.string()?,
+            partition: r.i32()?,
+        }),
+        2 => Some(OffsetsKey::GroupMetadata { group: r.string()? }),
+        _ => None,
+    }
+}
+
+/// Decodes an OffsetCommitValue of versions 0–3; `None` when malformed.
+pub fn decode_offset_value(bytes: &[u8]) -> Option<OffsetCommitValue> {
+    let mut r = Reader(bytes);
+    let version = r.i16()?;
+    let offset = r.i64()?;
+    let leader_epoch = if version >= 3 { r.i32()? } else { -1 };
+    let metadata = r.string()?;
+    let commit_timestamp = r.i64()?;
+    if version == 1 {
+        r.i64()?; // expire timestamp, unused since Kafka 2.1
+    }
+    (0..=3).contains(&version).then_some(OffsetCommitValue {
+        offset,
+        leader_epoch,
+        metadata,
+        commit_timestamp,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_key_and_value_bytes_match_kafkas_layout() {
+        assert_eq!(
+            encode_offset_key("g", "rides", 3),
+            [
+                0, 1, 0, 1, b'g', 0, 5, b'r', b'i', b'd', b'e', b's', 0, 0, 0, 3
+            ]
+        );
+        let value = OffsetCommitValue {
+            offset: 42,
+            leader_epoch: 0,
+            metadata: "m".into(),
+            commit_timestamp: 7,
+        };
+        assert_eq!(
+            encode_offset_value(&value),
+            [
+                0, 3, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 0, 1, b'm', 0, 0, 0, 0, 0, 0, 0, 7
+            ]
+        );
+        assert_eq!(
+            decode_offset_value(&encode_offset_value(&value)),
+            Some(value)
+        );
+        assert_eq!(
+            decode_key(&encode_offset_key("g", "rides", 3)),
+            Some(OffsetsKey::OffsetCommit {
+                group: "g".into(),
+                topic: "rides".into(),
+                partition: 3
+            })
+        );
+        assert_eq!(
+            decode_key(&[0, 2, 0, 1, b'g']),
+            Some(OffsetsKey::GroupMetadata { group: "g".into() })
+        );
+        assert_eq!(decode_key(&[0, 9]), None);
+        assert_eq!(decode_offset_value(&[0, 3, 1]), None);
+    }
+
+    #[test]
+    fn old_value_versions_decode() {
+        // Version 1: offset, metadata, commit timestamp, expire timestamp.
+        let v1 = [
+            0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 10,
+        ];
+        let decoded = decode_offset_value(&v1).unwrap();
+        assert_eq!(
+            (
+                decoded.offset,
+                decoded.leader_epoch,
+                decoded.commit_timestamp
+            ),
+            (5, -1, 9)
+        );
+    }
+
+    #[test]
+    fn partition_matches_javas_string_hash_code() {
+        // Java: "consumer.group.id.csv-example".hashCode() and "".hashCode() == 0.
+        assert_eq!(partition_for("", 50), 0);
+        let java_hash = "consumer.group.id.csv-example"
+            .chars()
+            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
+        assert_eq!(
+            partition_for("consumer.group.id.csv-example", 50),
+            java_hash.wrapping_abs() % 50
+        );
+        // "polygenelubricants".hashCode() is Integer.MIN_VALUE; Kafka's Utils.abs maps it to 0.
+        assert_eq!(partition_for("polygenelubricants", 50), 0);
+    }
+}
