@@ -32,6 +32,9 @@ pub struct BrokerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// `offsets.topic.num.partitions` (50): partitions of `__consumer_offsets` when created.
     pub offsets_topic_partitions: i32,
+    /// `group.initial.rebalance.delay.ms` (3 s): how long a new group waits for more members
+    /// before its first rebalance completes.
+    pub group_initial_rebalance_delay: Duration,
     /// `log.retention.check.interval.ms` (5 minutes): how often retention runs.
     pub retention_check_interval: Duration,
     /// `log.cleaner.backoff.ms` (15 s): how often compacted topics are cleaned.
@@ -58,6 +61,7 @@ impl Default for BrokerConfig {
             cleaner_backoff: Duration::from_millis(15_000),
             flush_scheduler_interval: Duration::from_millis(1_000),
             offsets_topic_partitions: 50,
+            group_initial_rebalance_delay: Duration::from_millis(3_000),
         }
     }
 }
@@ -116,6 +120,7 @@ pub const BROKER_PROPERTY_NAMES: &[&str] = &[
     "metrics.listen",
     "log.retention.check.interval.ms",
     "offsets.topic.num.partitions",
+    "group.initial.rebalance.delay.ms",
     "log.cleaner.backoff.ms",
     "log.flush.scheduler.interval.ms",
 ];
@@ -186,6 +191,13 @@ impl BrokerConfig {
             }
             "log.retention.check.interval.ms" => {
                 self.retention_check_interval = millis(value).map_err(invalid)?
+            }
+            "group.initial.rebalance.delay.ms" => {
+                self.group_initial_rebalance_delay = Duration::from_millis(
+                    value
+                        .parse()
+                        .map_err(|_| invalid("expected milliseconds"))?,
+                )
             }
             "offsets.topic.num.partitions" => {
                 self.offsets_topic_partitions = value

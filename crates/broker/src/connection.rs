@@ -56,7 +56,7 @@ pub(crate) async fn serve_connection(
         }
         let frame = input.split_to(size as usize).freeze();
         out.clear();
-        match handle_frame(&context, frame, &mut out).await {
+        match handle_frame(&context, peer, frame, &mut out).await {
             Ok(true) => {
                 if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
                     break;
@@ -140,6 +140,7 @@ pub fn decode_request(mut frame: Bytes) -> Result<Decoded, String> {
 /// `Ok(false)` means the request takes no response.
 pub(crate) async fn handle_frame(
     context: &BrokerContext,
+    peer: SocketAddr,
     frame: Bytes,
     out: &mut BytesMut,
 ) -> Result<bool, String> {
@@ -158,7 +159,7 @@ pub(crate) async fn handle_frame(
     let version = header.request_api_version;
     let correlation_id = header.correlation_id;
     let started = std::time::Instant::now();
-    let response = api::dispatch(context, &header, request).await?;
+    let response = api::dispatch(context, peer, &header, request).await?;
     context
         .metrics
         .observe_request(api_name(api_key), started.elapsed());
@@ -227,6 +228,12 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::FindCoordinator => "FindCoordinator",
         ApiKey::OffsetCommit => "OffsetCommit",
         ApiKey::OffsetFetch => "OffsetFetch",
+        ApiKey::JoinGroup => "JoinGroup",
+        ApiKey::SyncGroup => "SyncGroup",
+        ApiKey::Heartbeat => "Heartbeat",
+        ApiKey::LeaveGroup => "LeaveGroup",
+        ApiKey::ListGroups => "ListGroups",
+        ApiKey::DescribeGroups => "DescribeGroups",
         _ => "Other",
     }
 }

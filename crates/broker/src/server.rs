@@ -73,9 +73,10 @@ impl Broker {
         let data_dir = config.data_dir.clone();
         let defaults = config.log_defaults.clone();
         let offsets_partitions = config.offsets_topic_partitions;
+        let initial_delay = config.group_initial_rebalance_delay;
         let (topics, coordinator) = tokio::task::spawn_blocking(move || {
             let topics = TopicRegistry::open(data_dir, defaults)?;
-            let coordinator = GroupCoordinator::start(&topics, offsets_partitions)?;
+            let coordinator = GroupCoordinator::start(&topics, offsets_partitions, initial_delay)?;
             Ok::<_, TopicError>((topics, coordinator))
         })
         .await
@@ -109,6 +110,7 @@ impl Broker {
             context.clone(),
             shutdown_rx.clone(),
         ));
+        tokio::spawn(group_ticks(context.clone(), shutdown_rx.clone()));
         let task = tokio::spawn(accept_loop(listener, context.clone(), shutdown_rx));
         tracing::info!(%local_addr, ?metrics_addr, "broker listening");
         Ok(Broker {
@@ -143,6 +145,17 @@ impl Broker {
         let context = self.context.clone();
         let _ = tokio::task::spawn_blocking(move || context.topics.close_all()).await;
         tracing::info!("broker stopped");
+    }
+}
+
+/// Drives group timeouts (sessions, rebalances, the initial delay).
+async fn group_ticks(context: Arc<BrokerContext>, mut shutdown: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = interval.tick() => context.coordinator.membership.tick(),
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -10,9 +10,11 @@ pub mod delete_records;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
+pub mod describe_groups;
 pub mod describe_log_dirs;
 pub mod fetch;
 pub mod find_coordinator;
+pub mod groups;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod list_offsets;
@@ -46,6 +48,12 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::FindCoordinator,
     ApiKey::OffsetCommit,
     ApiKey::OffsetFetch,
+    ApiKey::JoinGroup,
+    ApiKey::SyncGroup,
+    ApiKey::Heartbeat,
+    ApiKey::LeaveGroup,
+    ApiKey::ListGroups,
+    ApiKey::DescribeGroups,
 ];
 
 /// Whether `version` of `api` is served.
@@ -57,6 +65,7 @@ pub fn supports(api: ApiKey, version: i16) -> bool {
 /// Runs a request. `Ok(None)`: no response is sent (acks=0 produce).
 pub async fn dispatch(
     context: &BrokerContext,
+    peer: std::net::SocketAddr,
     header: &RequestHeader,
     request: RequestKind,
 ) -> Result<Option<ResponseKind>, String> {
@@ -108,6 +117,16 @@ pub async fn dispatch(
         }
         RequestKind::OffsetFetch(r) => {
             ResponseKind::OffsetFetch(offset_fetch::handle(context, r, version))
+        }
+        RequestKind::JoinGroup(r) => {
+            ResponseKind::JoinGroup(groups::join(context, peer, header, r, version).await)
+        }
+        RequestKind::SyncGroup(r) => ResponseKind::SyncGroup(groups::sync(context, r).await),
+        RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(groups::heartbeat(context, r)),
+        RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(groups::leave(context, r, version)),
+        RequestKind::ListGroups(r) => ResponseKind::ListGroups(describe_groups::list(context, r)),
+        RequestKind::DescribeGroups(r) => {
+            ResponseKind::DescribeGroups(describe_groups::describe(context, r))
         }
         other => return Err(format!("no handler for {other:?}")),
     }))

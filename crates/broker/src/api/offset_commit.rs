@@ -1,5 +1,6 @@
-//! OffsetCommit: standalone commits (generation -1, no member id) stored in
-//! `__consumer_offsets`. Commits from group members arrive with JoinGroup support.
+//! OffsetCommit: commits from group members (checked against their generation) and standalone
+//! commits (generation -1, no member id) for groups without members, stored in
+//! `__consumer_offsets`.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::offset_commit_response::{
@@ -23,11 +24,15 @@ pub fn handle(
     let group = request.group_id.to_string();
     let group_error = if group.is_empty() {
         Some(ResponseError::InvalidGroupId.code())
-    } else if request.generation_id_or_member_epoch >= 0 || !request.member_id.is_empty() {
-        // No group has members yet, so no generation can be current.
-        Some(ResponseError::IllegalGeneration.code())
     } else {
-        None
+        match context.coordinator.membership.check_commit(
+            &group,
+            request.generation_id_or_member_epoch,
+            &request.member_id,
+        ) {
+            0 => None,
+            code => Some(code),
+        }
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -2,10 +2,11 @@
 //! `__consumer_offsets` topic (50 partitions by default, like Kafka) in Kafka's key/value
 //! formats ([`records`]), loaded at start and served from memory.
 //!
-//! Group membership (JoinGroup / SyncGroup / Heartbeat / LeaveGroup) is not implemented yet, so
-//! only "standalone" commits are accepted: generation -1 and no member id, as consumers that
-//! `assign()` partitions send them.
+//! Membership and rebalancing live in [`membership`]; commits are checked against it (members
+//! commit with their generation; standalone commits, generation -1 and no member id, are for
+//! groups without members, as consumers that `assign()` partitions send them).
 
+pub mod membership;
 pub mod records;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +27,8 @@ pub type GroupOffsets = BTreeMap<(String, i32), OffsetCommitValue>;
 /// the log and the in-memory view always agree on the latest value.
 #[derive(Debug)]
 pub struct GroupCoordinator {
+    /// Members, generations and rebalances.
+    pub membership: membership::Membership,
     topic: Arc<Topic>,
     offsets: Mutex<HashMap<String, GroupOffsets>>,
 }
@@ -43,7 +46,11 @@ pub struct CommitError {
 
 impl GroupCoordinator {
     /// Opens (creating if needed) `__consumer_offsets` and loads every committed offset.
-    pub fn start(topics: &TopicRegistry, partitions: i32) -> Result<Self, TopicError> {
+    pub fn start(
+        topics: &TopicRegistry,
+        partitions: i32,
+        initial_rebalance_delay: std::time::Duration,
+    ) -> Result<Self, TopicError> {
         let topic = match topics.get(OFFSETS_TOPIC) {
             Some(topic) => topic,
             None => {
@@ -111,6 +118,7 @@ impl GroupCoordinator {
             "loaded committed offsets"
         );
         Ok(GroupCoordinator {
+            membership: membership::Membership::new(initial_rebalance_delay),
             topic,
             offsets: Mutex::new(offsets),
         })
@@ -149,6 +157,16 @@ impl GroupCoordinator {
             group_offsets.insert((topic, partition), value);
         }
         Ok(())
+    }
+
+    /// Groups with committed offsets.
+    pub fn groups_with_offsets(&self) -> Vec<String> {
+        self.offsets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// The committed offsets of `group` (empty when it has none).

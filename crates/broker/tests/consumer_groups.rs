@@ -1,0 +1,206 @@
+//! Consumer groups with librdkafka's classic protocol: subscribe, rebalance across members,
+//! a member leaving mid-stream, committed offsets, and a restart resuming from them.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use brook_broker::{Broker, BrokerConfig};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+async fn start(dir: &std::path::Path, port: u16) -> Broker {
+    Broker::start(BrokerConfig {
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        group_initial_rebalance_delay: Duration::from_millis(300),
+        ..BrokerConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn produce(bootstrap: &str, from: usize, to: usize) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    for i in from..to {
+        let key = format!("vendor-{}", i % 7);
+        let value = format!("ride-{i}");
+        producer
+            .send(BaseRecord::to("rides6").key(&key).payload(&value))
+            .unwrap();
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+}
+
+/// A member polling in its own thread, recording every value it sees.
+struct Member {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<usize>,
+}
+
+fn member(bootstrap: &str, seen: Arc<Mutex<Vec<String>>>, strategy: &str) -> Member {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "rides-group")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "true")
+        .set("auto.commit.interval.ms", "100")
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "200")
+        .set("partition.assignment.strategy", strategy)
+        .create()
+        .unwrap();
+    consumer.subscribe(&["rides6"]).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let mut mine = 0;
+        while !flag.load(Ordering::SeqCst) {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+                mine += 1;
+            }
+        }
+        drop(consumer); // closing leaves the group (committing first)
+        mine
+    });
+    Member { stop, thread }
+}
+
+impl Member {
+    fn leave(self) -> usize {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap()
+    }
+}
+
+fn wait_for_all(seen: &Mutex<Vec<String>>, count: usize) -> HashSet<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let unique: HashSet<String> = seen.lock().unwrap().iter().cloned().collect();
+        if unique.len() >= count || Instant::now() > deadline {
+            return unique;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the group is Stable with `members` members that all hold partitions.
+fn wait_stable(broker: &Broker, members: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let group = broker
+            .context()
+            .coordinator
+            .membership
+            .describe("rides-group")
+            .unwrap();
+        let ready = group.state == brook_broker::coordinator::membership::GroupState::Stable
+            && group.members.len() == members
+            && group.members.iter().all(|m| m.assignment.len() >= 26); // at least one partition
+        if ready {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "group never settled: {:?}",
+            group.state
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn run_group(strategy: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let broker = runtime.block_on(start(tmp.path(), port));
+    broker
+        .context()
+        .topics
+        .create("rides6", 6, Default::default(), false)
+        .unwrap();
+    let bootstrap = broker.local_addr().to_string();
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let members: Vec<Member> = (0..3)
+        .map(|_| member(&bootstrap, seen.clone(), strategy))
+        .collect();
+    produce(&bootstrap, 0, 3000);
+    let unique = wait_for_all(&seen, 3000);
+    assert_eq!(unique.len(), 3000, "every record reached the group");
+
+    // One member leaves, another joins, while the producer keeps going.
+    let mut members = members.into_iter();
+    let leaving = members.next().unwrap();
+    let got = leaving.leave();
+    let joining = member(&bootstrap, seen.clone(), strategy);
+    wait_stable(&broker, 3);
+    produce(&bootstrap, 3000, 6000);
+    let unique = wait_for_all(&seen, 6000);
+    assert_eq!(unique.len(), 6000, "no record lost across the rebalance");
+    let described = broker
+        .context()
+        .coordinator
+        .membership
+        .describe("rides-group")
+        .unwrap();
+    assert_eq!(
+        described.members.len(),
+        3,
+        "two old members and the new one"
+    );
+    assert!(got > 0, "the leaving member had partitions");
+    let rest: Vec<usize> = members
+        .chain(std::iter::once(joining))
+        .map(Member::leave)
+        .collect();
+    assert!(
+        rest.iter().all(|n| *n > 0),
+        "every member got a share: {rest:?}"
+    );
+
+    // Duplicates only within the uncommitted window: after a restart the group resumes from its
+    // committed offsets, so nothing already committed comes back.
+    let total_before = seen.lock().unwrap().len();
+    runtime.block_on(broker.shutdown());
+    let broker = runtime.block_on(start(tmp.path(), port));
+    let after = Arc::new(Mutex::new(Vec::new()));
+    let resumed = member(&bootstrap, after.clone(), strategy);
+    produce(&bootstrap, 6000, 6100);
+    let fresh = wait_for_all(&after, 100);
+    resumed.leave();
+    assert!(fresh.contains("ride-6099"));
+    assert!(
+        !fresh
+            .iter()
+            .any(|v| v.trim_start_matches("ride-").parse::<usize>().unwrap() < 5000),
+        "old records redelivered after restart: {} of them",
+        fresh.len()
+    );
+    assert!(total_before >= 6000);
+    runtime.block_on(broker.shutdown());
+}
+
+#[test]
+fn eager_range_assignor_group() {
+    run_group("range");
+}
+
+#[test]
+fn cooperative_sticky_assignor_group() {
+    run_group("cooperative-sticky");
+}
