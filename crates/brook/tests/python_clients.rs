@@ -49,3 +49,8 @@ fn kafka_python_round_trip() {
 fn confluent_kafka_round_trip() {
     run_script("confluent_kafka_roundtrip.py");
 }
+
+#[test]
+fn confluent_kafka_consumer_groups_and_group_admin() {
+    run_script("confluent_groups.py");
+}

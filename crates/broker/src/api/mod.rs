@@ -6,6 +6,7 @@ pub mod alter_configs;
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_groups;
 pub mod delete_records;
 pub mod delete_topics;
 pub mod describe_cluster;
@@ -54,6 +55,8 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::LeaveGroup,
     ApiKey::ListGroups,
     ApiKey::DescribeGroups,
+    ApiKey::DeleteGroups,
+    ApiKey::OffsetDelete,
 ];
 
 /// Whether `version` of `api` is served.
@@ -127,6 +130,12 @@ pub async fn dispatch(
         RequestKind::ListGroups(r) => ResponseKind::ListGroups(describe_groups::list(context, r)),
         RequestKind::DescribeGroups(r) => {
             ResponseKind::DescribeGroups(describe_groups::describe(context, r))
+        }
+        RequestKind::DeleteGroups(r) => {
+            ResponseKind::DeleteGroups(delete_groups::delete_groups(context, r))
+        }
+        RequestKind::OffsetDelete(r) => {
+            ResponseKind::OffsetDelete(delete_groups::offset_delete(context, r))
         }
         other => return Err(format!("no handler for {other:?}")),
     }))

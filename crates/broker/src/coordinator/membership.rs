@@ -680,6 +680,32 @@ impl Membership {
         }
     }
 
+    /// Forgets an Empty group. `Err(())` when it still has members; `Ok(known)` otherwise.
+    #[allow(clippy::result_unit_err)]
+    pub fn remove_if_empty(&self, group_id: &str) -> Result<bool, ()> {
+        let mut groups = self.lock();
+        match groups.get(group_id) {
+            None => Ok(false),
+            Some(group) if group.state != GroupState::Empty => Err(()),
+            Some(_) => {
+                groups.remove(group_id);
+                Ok(true)
+            }
+        }
+    }
+
+    /// The group's current generation, if known.
+    pub fn generation(&self, group_id: &str) -> Option<i32> {
+        self.lock().get(group_id).map(|g| g.generation)
+    }
+
+    /// Whether the group has members now.
+    pub fn is_active(&self, group_id: &str) -> bool {
+        self.lock()
+            .get(group_id)
+            .is_some_and(|g| g.state != GroupState::Empty)
+    }
+
     /// Every group with its state and protocol type.
     pub fn list(&self) -> Vec<(String, GroupState, String)> {
         self.lock()

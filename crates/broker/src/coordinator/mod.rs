@@ -159,6 +159,53 @@ impl GroupCoordinator {
         Ok(())
     }
 
+    /// Deletes committed offsets (tombstones in `__consumer_offsets`); returns how many existed.
+    pub fn delete_offsets(
+        &self,
+        group: &str,
+        partitions: &[(String, i32)],
+    ) -> Result<usize, CommitError> {
+        let mut offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(group_offsets) = offsets.get_mut(group) else {
+            return Ok(0);
+        };
+        let present: Vec<&(String, i32)> = partitions
+            .iter()
+            .filter(|k| group_offsets.contains_key(*k))
+            .collect();
+        if present.is_empty() {
+            return Ok(0);
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut builder = RecordBatchBuilder::new(Compression::None);
+        for (topic, partition) in &present {
+            builder.append(
+                now,
+                Some(&records::encode_offset_key(group, topic, *partition)),
+                None,
+                &[],
+            );
+        }
+        let index = records::partition_for(group, self.topic.partitions.len() as i32);
+        self.topic.partitions[index as usize]
+            .log
+            .append(&builder.build())
+            .map_err(|source| CommitError {
+                group: group.to_string(),
+                source,
+            })?;
+        let count = present.len();
+        for key in partitions {
+            group_offsets.remove(key);
+        }
+        if group_offsets.is_empty() {
+            offsets.remove(group);
+        }
+        Ok(count)
+    }
+
     /// Groups with committed offsets.
     pub fn groups_with_offsets(&self) -> Vec<String> {
         self.offsets
