@@ -25,6 +25,8 @@ pub fn append_error_code(e: &AppendError) -> i16 {
         AppendError::InvalidRecord { .. } => ResponseError::InvalidRecord.code(),
         AppendError::MessageTooLarge { .. } => ResponseError::MessageTooLarge.code(),
         AppendError::InvalidTimestamp { .. } => ResponseError::InvalidTimestamp.code(),
+        AppendError::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber.code(),
+        AppendError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch.code(),
         AppendError::Io { .. } | AppendError::Unavailable { .. } => {
             ResponseError::KafkaStorageError.code()
         }

@@ -70,6 +70,35 @@ pub enum AppendError {
         /// "before" or "after".
         direction: &'static str,
     },
+    /// An idempotent batch does not follow its producer's last sequence
+    /// (Kafka: OUT_OF_ORDER_SEQUENCE_NUMBER).
+    #[error(
+        "append to {log} refused: producer {producer_id} sent sequence {got}, expected {expected}"
+    )]
+    OutOfOrderSequence {
+        /// Partition directory.
+        log: PathBuf,
+        /// Producer id.
+        producer_id: i64,
+        /// Sequence expected next.
+        expected: i32,
+        /// First sequence of the batch.
+        got: i32,
+    },
+    /// An idempotent batch carries an older producer epoch (Kafka: INVALID_PRODUCER_EPOCH).
+    #[error(
+        "append to {log} refused: producer {producer_id} epoch {epoch} is older than {current}"
+    )]
+    InvalidProducerEpoch {
+        /// Partition directory.
+        log: PathBuf,
+        /// Producer id.
+        producer_id: i64,
+        /// The batch's epoch.
+        epoch: i16,
+        /// The producer's current epoch.
+        current: i16,
+    },
     /// A batch exceeds `max.message.bytes` (Kafka: MESSAGE_TOO_LARGE).
     #[error("append to {log} refused: batch of {size} bytes exceeds max.message.bytes={max}")]
     MessageTooLarge {

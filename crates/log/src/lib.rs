@@ -10,6 +10,7 @@
 //! - [`partition_log`]: [`PartitionLog`] — append, read, offset lookups, roll, retention,
 //!   delete-records, flush, close;
 //! - [`cleaner`]: compaction (`cleanup.policy=compact`);
+//! - [`producer_state`]: idempotent producers' sequence checks and duplicate detection;
 //! - [`recovery`]: open — interrupted swaps and deletions, index checks, tail verification;
 //! - `segment`, `index`: one segment file and its two indexes;
 //! - [`config`]: [`LogConfig`] with Kafka's property names;
@@ -45,6 +46,7 @@ mod group_commit;
 mod index;
 pub mod naming;
 pub mod partition_log;
+pub mod producer_state;
 pub mod recovery;
 mod segment;
 

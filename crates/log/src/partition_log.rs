@@ -108,6 +108,7 @@ pub(crate) struct LogState {
     pub high_watermark: HighWatermark,
     pub leader_epoch: i32,
     pub last_flush_ms: i64,
+    pub producers: crate::producer_state::ProducerState,
 }
 
 impl LogState {
@@ -179,6 +180,7 @@ impl PartitionLog {
         let dir = dir.into();
         let now = clock.now_ms();
         let loaded = recovery::load(&dir, &config, now)?;
+        let producers = producers_from(&loaded.segments);
         let active = loaded
             .segments
             .values()
@@ -201,6 +203,7 @@ impl PartitionLog {
                 high_watermark,
                 leader_epoch: 0,
                 last_flush_ms: now,
+                producers,
             }),
             cleaner: Mutex::new(Default::default()),
             status: AtomicU8::new(OPEN),
@@ -319,6 +322,22 @@ impl PartitionLog {
             .iter()
             .map(|b| i64::from(b.last_offset_delta()) + 1)
             .sum();
+        if let Some((base, last)) = self.check_sequences(&state, &batches)? {
+            // A retried batch that is already in the log: its original offsets, nothing written.
+            let log_start_offset = state.log_start_offset;
+            drop(state);
+            self.sync_through(last + 1)
+                .map_err(|source| AppendError::Io {
+                    log: self.dir.clone(),
+                    source,
+                })?;
+            return Ok(AppendInfo {
+                base_offset: base,
+                last_offset: last,
+                log_append_time: None,
+                log_start_offset,
+            });
+        }
         let base_offset = state.log_end_offset;
         let last_offset = base_offset + offsets - 1;
         if self.should_roll(&state, total_size, last_offset, now) {
@@ -370,6 +389,14 @@ impl PartitionLog {
             });
         }
         state.log_end_offset = next;
+        for (batch, &(last, _, _)) in batches.iter().zip(&meta) {
+            if let Some((producer_id, epoch, first_seq, last_seq)) = idempotence(batch) {
+                let base = last - i64::from(batch.last_offset_delta());
+                state
+                    .producers
+                    .update(producer_id, epoch, first_seq, last_seq, base, last);
+            }
+        }
         let durable = state.config.durable_appends();
         if !durable {
             state.set_high_watermark(HighWatermark {
@@ -468,6 +495,59 @@ impl PartitionLog {
             }
         }
         Ok(())
+    }
+
+    /// Sequence checks for idempotent batches. `Some((base, last))` when the request is a
+    /// retry of a batch already written.
+    fn check_sequences(
+        &self,
+        state: &LogState,
+        batches: &[RecordBatch],
+    ) -> Result<Option<(i64, i64)>, AppendError> {
+        use crate::producer_state::{SequenceError, SequenceVerdict};
+        for batch in batches {
+            let Some((producer_id, epoch, first_seq, last_seq)) = idempotence(batch) else {
+                continue;
+            };
+            match state
+                .producers
+                .check(producer_id, epoch, first_seq, last_seq)
+            {
+                Ok(SequenceVerdict::Append) => {}
+                // Producers send one batch per partition per request; a retry is that batch again.
+                Ok(SequenceVerdict::Duplicate {
+                    base_offset,
+                    last_offset,
+                }) if batches.len() == 1 => {
+                    return Ok(Some((base_offset, last_offset)));
+                }
+                Ok(SequenceVerdict::Duplicate { .. }) => {
+                    return Err(AppendError::OutOfOrderSequence {
+                        log: self.dir.clone(),
+                        producer_id,
+                        expected: -1,
+                        got: first_seq,
+                    });
+                }
+                Err(SequenceError::OutOfOrder { expected, got }) => {
+                    return Err(AppendError::OutOfOrderSequence {
+                        log: self.dir.clone(),
+                        producer_id,
+                        expected,
+                        got,
+                    });
+                }
+                Err(SequenceError::StaleEpoch { epoch, current }) => {
+                    return Err(AppendError::InvalidProducerEpoch {
+                        log: self.dir.clone(),
+                        producer_id,
+                        epoch,
+                        current,
+                    });
+                }
+            }
+        }
+        Ok(None)
     }
 
     fn should_roll(&self, state: &LogState, incoming: u64, last_offset: i64, now: i64) -> bool {
@@ -921,6 +1001,44 @@ impl PartitionLog {
         self.status.store(CLOSED, Ordering::Release);
         std::fs::remove_dir_all(&self.dir).map_err(|e| self.io_failure("delete", e))
     }
+}
+
+/// (producer id, epoch, first sequence, last sequence) of an idempotent batch.
+fn idempotence(batch: &RecordBatch) -> Option<(i64, i16, i32, i32)> {
+    let (producer_id, first_seq) = (batch.producer_id(), batch.base_sequence());
+    (producer_id >= 0 && first_seq >= 0).then(|| {
+        let last_seq = crate::producer_state::last_sequence(first_seq, batch.last_offset_delta());
+        (producer_id, batch.producer_epoch(), first_seq, last_seq)
+    })
+}
+
+/// Rebuilds producer state from the batch headers of every segment.
+fn producers_from(
+    segments: &BTreeMap<i64, Arc<LogSegment>>,
+) -> crate::producer_state::ProducerState {
+    let mut state = crate::producer_state::ProducerState::default();
+    for segment in segments.values() {
+        let size = segment.size();
+        let mut position = 0;
+        while let Ok(Some(header)) = segment.header_at(position, size) {
+            if header.producer_id >= 0 && header.base_sequence >= 0 {
+                let last_seq = crate::producer_state::last_sequence(
+                    header.base_sequence,
+                    header.last_offset_delta,
+                );
+                state.update(
+                    header.producer_id,
+                    header.producer_epoch,
+                    header.base_sequence,
+                    last_seq,
+                    header.base_offset,
+                    header.last_offset(),
+                );
+            }
+            position += header.size() as u64;
+        }
+    }
+    state
 }
 
 fn file_mtime_ms(path: &Path) -> Option<i64> {

@@ -446,3 +446,81 @@ fn closed_log_refuses_work() {
     assert!(dir.path().join("rides-0/.brook-clean-shutdown").exists());
     let _ = CleanupPolicy::Delete;
 }
+
+fn idempotent_batch(producer_id: i64, epoch: i16, first_seq: i32, count: usize) -> bytes::Bytes {
+    let mut builder = brook_protocol::RecordBatchBuilder::new(Compression::None).producer(
+        producer_id,
+        epoch,
+        first_seq,
+    );
+    for i in 0..count {
+        builder.append(
+            1_000 + i as i64,
+            Some(b"k"),
+            Some(format!("seq-{}", first_seq as usize + i).as_bytes()),
+            &[],
+        );
+    }
+    builder.build()
+}
+
+#[test]
+fn idempotent_retries_get_their_original_offsets_even_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), LogConfig::default());
+    log.append(&batch(2, 0, 1, 10)).unwrap(); // a non-idempotent batch first: offsets 0..1
+    let first = log.append(&idempotent_batch(9, 0, 0, 3)).unwrap();
+    let second = log.append(&idempotent_batch(9, 0, 3, 2)).unwrap();
+    assert_eq!((first.base_offset, first.last_offset), (2, 4));
+    assert_eq!((second.base_offset, second.last_offset), (5, 6));
+
+    let retry = log.append(&idempotent_batch(9, 0, 0, 3)).unwrap();
+    assert_eq!(
+        (retry.base_offset, retry.last_offset),
+        (2, 4),
+        "a retry is not written again"
+    );
+    assert_eq!(log.log_end_offset(), 7);
+    let gap = log.append(&idempotent_batch(9, 0, 9, 1)).unwrap_err();
+    assert!(
+        matches!(
+            gap,
+            AppendError::OutOfOrderSequence {
+                expected: 5,
+                got: 9,
+                ..
+            }
+        ),
+        "{gap}"
+    );
+
+    drop(log);
+    let log = open(dir.path(), LogConfig::default());
+    let retry = log.append(&idempotent_batch(9, 0, 3, 2)).unwrap();
+    assert_eq!(
+        (retry.base_offset, retry.last_offset),
+        (5, 6),
+        "state rebuilt from the log"
+    );
+    assert_eq!(
+        log.append(&idempotent_batch(9, 0, 5, 1))
+            .unwrap()
+            .base_offset,
+        7
+    );
+    let fenced = log
+        .append(&idempotent_batch(9, 1, 0, 1))
+        .map(|_| ())
+        .and_then(|_| log.append(&idempotent_batch(9, 0, 6, 1)).map(|_| ()));
+    assert!(
+        matches!(
+            fenced,
+            Err(AppendError::InvalidProducerEpoch {
+                epoch: 0,
+                current: 1,
+                ..
+            })
+        ),
+        "{fenced:?}"
+    );
+}

@@ -1,0 +1,243 @@
+//! Idempotent-producer state of one partition: per producer id, its epoch and the sequence
+//! ranges of its last five batches, so that a retried batch is recognised and answered with its
+//! original offsets instead of being written twice (Kafka's `ProducerStateManager`).
+//!
+//! Rebuilt from batch headers when the log opens; owned by the log's state lock.
+
+use std::collections::{HashMap, VecDeque};
+
+/// Batches remembered per producer, like Kafka (max.in.flight.requests.per.connection ≤ 5).
+pub const RETAINED_BATCHES: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BatchRange {
+    first_seq: i32,
+    last_seq: i32,
+    base_offset: i64,
+    last_offset: i64,
+}
+
+#[derive(Debug, Default)]
+struct ProducerEntry {
+    epoch: i16,
+    batches: VecDeque<BatchRange>,
+}
+
+/// What to do with an idempotent batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceVerdict {
+    /// New and in sequence: write it.
+    Append,
+    /// Already written: answer with these offsets and write nothing.
+    Duplicate {
+        /// Offset of its first record.
+        base_offset: i64,
+        /// Offset of its last record.
+        last_offset: i64,
+    },
+}
+
+/// Why an idempotent batch is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceError {
+    /// The epoch is older than the producer's current one (Kafka: INVALID_PRODUCER_EPOCH).
+    StaleEpoch {
+        /// The batch's epoch.
+        epoch: i16,
+        /// The current epoch.
+        current: i16,
+    },
+    /// The sequence does not follow the last one (Kafka: OUT_OF_ORDER_SEQUENCE_NUMBER).
+    OutOfOrder {
+        /// The sequence expected next.
+        expected: i32,
+        /// The batch's first sequence.
+        got: i32,
+    },
+}
+
+/// The last sequence of a batch, wrapping at `i32::MAX` as Kafka does.
+pub fn last_sequence(first_seq: i32, last_offset_delta: i32) -> i32 {
+    if first_seq > i32::MAX - last_offset_delta {
+        first_seq - (i32::MAX - last_offset_delta) - 1
+    } else {
+        first_seq + last_offset_delta
+    }
+}
+
+fn follows(last: i32, next: i32) -> bool {
+    next == if last == i32::MAX { 0 } else { last + 1 }
+}
+
+/// Producer state of one partition.
+#[derive(Debug, Default)]
+pub struct ProducerState {
+    producers: HashMap<i64, ProducerEntry>,
+}
+
+impl ProducerState {
+    /// Judges a batch from `producer_id` without changing anything.
+    pub fn check(
+        &self,
+        producer_id: i64,
+        epoch: i16,
+        first_seq: i32,
+        last_seq: i32,
+    ) -> Result<SequenceVerdict, SequenceError> {
+        let Some(entry) = self.producers.get(&producer_id) else {
+            // Unknown producers (new, or whose state was lost) may start anywhere, as in Kafka
+            // since KIP-360.
+            return Ok(SequenceVerdict::Append);
+        };
+        if epoch < entry.epoch {
+            return Err(SequenceError::StaleEpoch {
+                epoch,
+                current: entry.epoch,
+            });
+        }
+        if epoch > entry.epoch {
+            return if first_seq == 0 {
+                Ok(SequenceVerdict::Append)
+            } else {
+                Err(SequenceError::OutOfOrder {
+                    expected: 0,
+                    got: first_seq,
+                })
+            };
+        }
+        if let Some(done) = entry
+            .batches
+            .iter()
+            .find(|b| b.first_seq == first_seq && b.last_seq == last_seq)
+        {
+            return Ok(SequenceVerdict::Duplicate {
+                base_offset: done.base_offset,
+                last_offset: done.last_offset,
+            });
+        }
+        match entry.batches.back() {
+            Some(last) if !follows(last.last_seq, first_seq) => Err(SequenceError::OutOfOrder {
+                expected: if last.last_seq == i32::MAX {
+                    0
+                } else {
+                    last.last_seq + 1
+                },
+                got: first_seq,
+            }),
+            _ => Ok(SequenceVerdict::Append),
+        }
+    }
+
+    /// Records a written batch.
+    pub fn update(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        first_seq: i32,
+        last_seq: i32,
+        base_offset: i64,
+        last_offset: i64,
+    ) {
+        let entry = self.producers.entry(producer_id).or_default();
+        if epoch != entry.epoch {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        entry.batches.push_back(BatchRange {
+            first_seq,
+            last_seq,
+            base_offset,
+            last_offset,
+        });
+        while entry.batches.len() > RETAINED_BATCHES {
+            entry.batches.pop_front();
+        }
+    }
+
+    /// Number of producers tracked.
+    pub fn len(&self) -> usize {
+        self.producers.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_out_of_order_and_epochs() {
+        let mut state = ProducerState::default();
+        assert_eq!(state.check(7, 0, 0, 4), Ok(SequenceVerdict::Append));
+        state.update(7, 0, 0, 4, 100, 104);
+        assert_eq!(state.check(7, 0, 5, 9), Ok(SequenceVerdict::Append));
+        state.update(7, 0, 5, 9, 105, 109);
+        // A retry of either retained batch gets its original offsets.
+        assert_eq!(
+            state.check(7, 0, 0, 4),
+            Ok(SequenceVerdict::Duplicate {
+                base_offset: 100,
+                last_offset: 104
+            })
+        );
+        assert_eq!(
+            state.check(7, 0, 5, 9),
+            Ok(SequenceVerdict::Duplicate {
+                base_offset: 105,
+                last_offset: 109
+            })
+        );
+        // A gap is refused.
+        assert_eq!(
+            state.check(7, 0, 12, 13),
+            Err(SequenceError::OutOfOrder {
+                expected: 10,
+                got: 12
+            })
+        );
+        // A bumped epoch must restart at 0; an older epoch is fenced.
+        assert_eq!(
+            state.check(7, 1, 3, 3),
+            Err(SequenceError::OutOfOrder {
+                expected: 0,
+                got: 3
+            })
+        );
+        assert_eq!(state.check(7, 1, 0, 0), Ok(SequenceVerdict::Append));
+        state.update(7, 1, 0, 0, 110, 110);
+        assert_eq!(
+            state.check(7, 0, 10, 10),
+            Err(SequenceError::StaleEpoch {
+                epoch: 0,
+                current: 1
+            })
+        );
+        // Only the last five batches are remembered.
+        for i in 1..=6 {
+            state.update(7, 1, i, i, 110 + i64::from(i), 110 + i64::from(i));
+        }
+        assert_eq!(
+            state.check(7, 1, 1, 1),
+            Err(SequenceError::OutOfOrder {
+                expected: 7,
+                got: 1
+            })
+        );
+        assert_eq!(
+            state.check(7, 1, 2, 2),
+            Ok(SequenceVerdict::Duplicate {
+                base_offset: 112,
+                last_offset: 112
+            })
+        );
+        assert_eq!(state.len(), 1);
+    }
+
+    #[test]
+    fn sequences_wrap_at_i32_max() {
+        assert_eq!(last_sequence(i32::MAX - 1, 3), 1);
+        assert_eq!(last_sequence(10, 4), 14);
+        let mut state = ProducerState::default();
+        state.update(1, 0, i32::MAX - 1, i32::MAX, 0, 1);
+        assert_eq!(state.check(1, 0, 0, 3), Ok(SequenceVerdict::Append));
+    }
+}
