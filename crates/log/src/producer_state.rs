@@ -158,6 +158,11 @@ impl ProducerState {
     pub fn len(&self) -> usize {
         self.producers.len()
     }
+
+    /// No producer tracked.
+    pub fn is_empty(&self) -> bool {
+        self.producers.is_empty()
+    }
 }
 
 #[cfg(test)]
