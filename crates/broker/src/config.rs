@@ -32,6 +32,9 @@ pub struct BrokerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// `offsets.topic.num.partitions` (50): partitions of `__consumer_offsets` when created.
     pub offsets_topic_partitions: i32,
+    /// `offsets.retention.minutes` (7 days): committed offsets of groups without members expire
+    /// this long after their commit.
+    pub offsets_retention: Duration,
     /// `group.initial.rebalance.delay.ms` (3 s): how long a new group waits for more members
     /// before its first rebalance completes.
     pub group_initial_rebalance_delay: Duration,
@@ -62,6 +65,7 @@ impl Default for BrokerConfig {
             flush_scheduler_interval: Duration::from_millis(1_000),
             offsets_topic_partitions: 50,
             group_initial_rebalance_delay: Duration::from_millis(3_000),
+            offsets_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -121,6 +125,7 @@ pub const BROKER_PROPERTY_NAMES: &[&str] = &[
     "log.retention.check.interval.ms",
     "offsets.topic.num.partitions",
     "group.initial.rebalance.delay.ms",
+    "offsets.retention.minutes",
     "log.cleaner.backoff.ms",
     "log.flush.scheduler.interval.ms",
 ];
@@ -191,6 +196,14 @@ impl BrokerConfig {
             }
             "log.retention.check.interval.ms" => {
                 self.retention_check_interval = millis(value).map_err(invalid)?
+            }
+            "offsets.retention.minutes" => {
+                let minutes: u64 = value
+                    .parse()
+                    .ok()
+                    .filter(|m| *m >= 1)
+                    .ok_or_else(|| invalid("expected minutes >= 1"))?;
+                self.offsets_retention = Duration::from_secs(minutes * 60);
             }
             "group.initial.rebalance.delay.ms" => {
                 self.group_initial_rebalance_delay = Duration::from_millis(

@@ -1,7 +1,8 @@
 //! Background upkeep of every partition log, as Kafka's log manager schedules it: `flush.ms`
 //! checks every `log.flush.scheduler.interval.ms`, retention every
 //! `log.retention.check.interval.ms`, compaction of compacted topics every
-//! `log.cleaner.backoff.ms`. The file work runs on the blocking pool so that requests are
+//! `log.cleaner.backoff.ms` (committed offsets expire on the retention schedule, after
+//! `offsets.retention.minutes`). The file work runs on the blocking pool so that requests are
 //! never stalled behind it.
 
 use std::sync::Arc;
@@ -49,8 +50,16 @@ pub async fn run(context: Arc<BrokerContext>, mut shutdown: watch::Receiver<bool
     }
 }
 
-/// One pass over every partition.
+/// One pass over every partition (and, with retention, over committed offsets).
 pub fn run_once(context: &BrokerContext, flush: bool, retention: bool, clean: bool) {
+    if retention {
+        let expired = context
+            .coordinator
+            .expire_offsets(context.config.offsets_retention);
+        if expired > 0 {
+            tracing::info!(offsets = expired, "expired committed offsets");
+        }
+    }
     for topic in context.topics.list() {
         for partition in &topic.partitions {
             let log = &partition.log;

@@ -66,3 +66,52 @@ async fn topics_configs_and_broker_defaults_are_replayed() {
     );
     broker.shutdown().await;
 }
+
+#[tokio::test]
+async fn committed_offsets_of_groups_without_members_expire() {
+    use brook_broker::coordinator::records::OffsetCommitValue;
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = start(tmp.path()).await;
+    let coordinator = &broker.context().coordinator;
+    let old = OffsetCommitValue {
+        offset: 5,
+        leader_epoch: -1,
+        metadata: String::new(),
+        commit_timestamp: 1_000,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let fresh = OffsetCommitValue {
+        commit_timestamp: now,
+        ..old.clone()
+    };
+    coordinator
+        .commit("stale-group", vec![("t".into(), 0, old)])
+        .unwrap();
+    coordinator
+        .commit("live-offsets", vec![("t".into(), 0, fresh)])
+        .unwrap();
+    assert_eq!(
+        coordinator.expire_offsets(std::time::Duration::from_secs(3600)),
+        1
+    );
+    assert!(coordinator.committed("stale-group").is_empty());
+    assert_eq!(coordinator.committed("live-offsets").len(), 1);
+    broker.shutdown().await;
+    // The expiry is durable: tombstones in __consumer_offsets.
+    let broker = start(tmp.path()).await;
+    assert!(
+        broker
+            .context()
+            .coordinator
+            .committed("stale-group")
+            .is_empty()
+    );
+    assert_eq!(
+        broker.context().coordinator.committed("live-offsets").len(),
+        1
+    );
+    broker.shutdown().await;
+}

@@ -206,6 +206,39 @@ impl GroupCoordinator {
         Ok(count)
     }
 
+    /// Deletes committed offsets older than `retention` (Kafka's `offsets.retention.minutes`)
+    /// of groups that have no members now. Returns how many were deleted.
+    pub fn expire_offsets(&self, retention: std::time::Duration) -> usize {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let cutoff = now.saturating_sub(retention.as_millis() as i64);
+        let stale: Vec<(String, Vec<(String, i32)>)> = {
+            let offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
+            offsets
+                .iter()
+                .filter(|(group, _)| !self.membership.is_active(group))
+                .map(|(group, committed)| {
+                    let old = committed
+                        .iter()
+                        .filter(|(_, v)| v.commit_timestamp < cutoff)
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    (group.clone(), old)
+                })
+                .filter(|(_, old): &(String, Vec<(String, i32)>)| !old.is_empty())
+                .collect()
+        };
+        let mut deleted = 0;
+        for (group, partitions) in stale {
+            match self.delete_offsets(&group, &partitions) {
+                Ok(n) => deleted += n,
+                Err(e) => tracing::warn!(error = %e, "offset expiry failed"),
+            }
+        }
+        deleted
+    }
+
     /// Groups with committed offsets.
     pub fn groups_with_offsets(&self) -> Vec<String> {
         self.offsets
