@@ -144,19 +144,25 @@ impl GroupCoordinator {
                 &[],
             );
         }
-        let index = records::partition_for(group, self.topic.partitions.len() as i32);
-        self.topic.partitions[index as usize]
-            .log
-            .append(&builder.build())
-            .map_err(|source| CommitError {
-                group: group.to_string(),
-                source,
-            })?;
+        self.append_for(group, builder)?;
         let group_offsets = offsets.entry(group.to_string()).or_default();
         for (topic, partition, value) in entries {
             group_offsets.insert((topic, partition), value);
         }
         Ok(())
+    }
+
+    /// Appends a batch of offset records to the `__consumer_offsets` partition that owns `group`.
+    fn append_for(&self, group: &str, builder: RecordBatchBuilder) -> Result<(), CommitError> {
+        let index = records::partition_for(group, self.topic.partitions.len() as i32);
+        self.topic.partitions[index as usize]
+            .log
+            .append(&builder.build())
+            .map(|_| ())
+            .map_err(|source| CommitError {
+                group: group.to_string(),
+                source,
+            })
     }
 
     /// Deletes committed offsets (tombstones in `__consumer_offsets`); returns how many existed.
@@ -188,14 +194,7 @@ impl GroupCoordinator {
                 &[],
             );
         }
-        let index = records::partition_for(group, self.topic.partitions.len() as i32);
-        self.topic.partitions[index as usize]
-            .log
-            .append(&builder.build())
-            .map_err(|source| CommitError {
-                group: group.to_string(),
-                source,
-            })?;
+        self.append_for(group, builder)?;
         let count = present.len();
         for key in partitions {
             group_offsets.remove(key);
