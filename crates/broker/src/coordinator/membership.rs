@@ -640,11 +640,14 @@ impl Membership {
         if !group.members.contains_key(member_id) {
             return ResponseError::UnknownMemberId.code();
         }
-        if group.state == GroupState::PreparingRebalance {
-            return ResponseError::RebalanceInProgress.code();
-        }
         if generation != group.generation {
             return ResponseError::IllegalGeneration.code();
+        }
+        // As Kafka: members may still commit for the current generation while it rebalances
+        // (consumers commit before giving partitions up), but not between the new generation's
+        // join and its assignments.
+        if group.state == GroupState::CompletingRebalance {
+            return ResponseError::RebalanceInProgress.code();
         }
         0
     }
