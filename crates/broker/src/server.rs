@@ -153,7 +153,11 @@ async fn group_ticks(context: Arc<BrokerContext>, mut shutdown: watch::Receiver<
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(100));
     loop {
         tokio::select! {
-            _ = interval.tick() => context.coordinator.membership.tick(),
+            _ = interval.tick() => {
+                for group in context.coordinator.membership.tick() {
+                    context.coordinator.store_group(&group);
+                }
+            }
             _ = shutdown.changed() => return,
         }
     }

@@ -190,8 +190,22 @@ fn run_group(strategy: &str) {
     // Duplicates only within the uncommitted window: after a restart the group resumes from its
     // committed offsets, so nothing already committed comes back.
     let total_before = seen.lock().unwrap().len();
+    let generation = broker
+        .context()
+        .coordinator
+        .membership
+        .generation("rides-group");
     runtime.block_on(broker.shutdown());
     let broker = runtime.block_on(start(tmp.path(), port));
+    assert_eq!(
+        broker
+            .context()
+            .coordinator
+            .membership
+            .generation("rides-group"),
+        generation,
+        "the group's generation was stored in __consumer_offsets and restored"
+    );
     let after = Arc::new(Mutex::new(Vec::new()));
     let resumed = member(&bootstrap, after.clone(), strategy);
     produce(&bootstrap, 6000, 6100);

@@ -74,6 +74,8 @@ pub async fn join(
 
 /// Handles a SyncGroup request; followers wait for the leader's assignments.
 pub async fn sync(context: &BrokerContext, request: SyncGroupRequest) -> SyncGroupResponse {
+    // Only the leader sends assignments; its successful sync completes the rebalance.
+    let from_leader = !request.assignments.is_empty();
     let assignments = request
         .assignments
         .into_iter()
@@ -89,6 +91,9 @@ pub async fn sync(context: &BrokerContext, request: SyncGroupRequest) -> SyncGro
             assignments,
         )
         .await;
+    if from_leader && result.error_code == 0 {
+        context.coordinator.store_group(&request.group_id);
+    }
     SyncGroupResponse::default()
         .with_error_code(result.error_code)
         .with_protocol_type(result.protocol_type.map(str_bytes))
@@ -130,6 +135,9 @@ pub fn leave(
         .coordinator
         .membership
         .leave(&request.group_id, &members);
+    if !context.coordinator.membership.is_active(&request.group_id) {
+        context.coordinator.store_group(&request.group_id);
+    }
     if version < 3 {
         return LeaveGroupResponse::default().with_error_code(codes[0]);
     }

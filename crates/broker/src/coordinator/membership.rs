@@ -653,10 +653,12 @@ impl Membership {
     }
 
     /// Expires silent members and finishes joins whose time has come. Call every ~100 ms.
-    pub fn tick(&self) {
+    /// Returns the groups that lost their last member.
+    pub fn tick(&self) -> Vec<String> {
         let now = Instant::now();
+        let mut emptied = Vec::new();
         let mut groups = self.lock();
-        for group in groups.values_mut() {
+        for (group_id, group) in groups.iter_mut() {
             let expired: Vec<String> = group
                 .members
                 .iter()
@@ -675,12 +677,14 @@ impl Membership {
                     group.state = GroupState::Empty;
                     group.generation += 1;
                     group.leader = None;
+                    emptied.push(group_id.clone());
                 } else {
                     group.prepare_rebalance(self.initial_delay);
                 }
             }
             group.maybe_complete_join(now);
         }
+        emptied
     }
 
     /// Forgets an Empty group. `Err(())` when it still has members; `Ok(known)` otherwise.
@@ -695,6 +699,50 @@ impl Membership {
                 Ok(true)
             }
         }
+    }
+
+    /// The group as `__consumer_offsets` stores it (GroupMetadataValue).
+    pub fn snapshot(&self, group_id: &str) -> Option<super::records::GroupMetadataValue> {
+        let groups = self.lock();
+        let group = groups.get(group_id)?;
+        let protocol = group.protocol_name.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Some(super::records::GroupMetadataValue {
+            protocol_type: group.protocol_type.clone().unwrap_or_default(),
+            generation: group.generation,
+            protocol: protocol.clone(),
+            leader: group.leader.clone(),
+            current_state_timestamp: now,
+            members: group
+                .members
+                .iter()
+                .map(|(id, m)| super::records::MemberMetadata {
+                    member_id: id.clone(),
+                    group_instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    rebalance_timeout: m.rebalance_timeout.as_millis() as i32,
+                    session_timeout: m.session_timeout.as_millis() as i32,
+                    subscription: protocol
+                        .as_ref()
+                        .and_then(|p| m.protocols.iter().find(|(n, _)| n == p))
+                        .map(|(_, md)| md.to_vec())
+                        .unwrap_or_default(),
+                    assignment: m.assignment.to_vec(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Recreates a group from `__consumer_offsets` as Empty with its last generation, so that
+    /// generations keep increasing across restarts; members rejoin.
+    pub fn restore(&self, group_id: &str, protocol_type: String, generation: i32) {
+        let mut group = Group::new();
+        group.generation = generation;
+        group.protocol_type = (!protocol_type.is_empty()).then_some(protocol_type);
+        self.lock().insert(group_id.to_string(), group);
     }
 
     /// The group's current generation, if known.

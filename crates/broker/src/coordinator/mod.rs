@@ -65,6 +65,7 @@ impl GroupCoordinator {
             }
         };
         let mut offsets: HashMap<String, GroupOffsets> = HashMap::new();
+        let mut generations: HashMap<String, (String, i32)> = HashMap::new();
         let mut loaded = 0usize;
         for partition in &topic.partitions {
             let log = &partition.log;
@@ -85,11 +86,23 @@ impl GroupCoordinator {
                         continue;
                     };
                     for record in records {
+                        let key = record.key.as_deref().and_then(records::decode_key);
+                        if let Some(OffsetsKey::GroupMetadata { group }) = &key {
+                            match record
+                                .value
+                                .as_deref()
+                                .and_then(records::decode_group_generation)
+                            {
+                                Some(found) => generations.insert(group.clone(), found),
+                                None => generations.remove(group),
+                            };
+                            continue;
+                        }
                         let Some(OffsetsKey::OffsetCommit {
                             group,
                             topic,
                             partition,
-                        }) = record.key.as_deref().and_then(records::decode_key)
+                        }) = key
                         else {
                             continue;
                         };
@@ -117,11 +130,34 @@ impl GroupCoordinator {
             records = loaded,
             "loaded committed offsets"
         );
+        let membership = membership::Membership::new(initial_rebalance_delay);
+        for (group, (protocol_type, generation)) in generations {
+            membership.restore(&group, protocol_type, generation);
+        }
         Ok(GroupCoordinator {
-            membership: membership::Membership::new(initial_rebalance_delay),
+            membership,
             topic,
             offsets: Mutex::new(offsets),
         })
+    }
+
+    /// Writes the group's membership (GroupMetadataKey/Value) to `__consumer_offsets`, as
+    /// Kafka does when a rebalance completes or the group empties.
+    pub fn store_group(&self, group: &str) {
+        let Some(value) = self.membership.snapshot(group) else {
+            return;
+        };
+        let _serialize = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut builder = RecordBatchBuilder::new(Compression::None);
+        builder.append(
+            value.current_state_timestamp,
+            Some(&records::encode_group_key(group)),
+            Some(&records::encode_group_value(&value)),
+            &[],
+        );
+        if let Err(e) = self.append_for(group, builder) {
+            tracing::warn!(error = %e, "storing group metadata failed");
+        }
     }
 
     /// Stores `entries` for `group`: one batch appended to the group's offsets partition, then

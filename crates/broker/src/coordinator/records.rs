@@ -58,6 +58,99 @@ fn put_string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(bytes);
 }
 
+/// A group's membership as stored (GroupMetadataValue).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupMetadataValue {
+    /// Usually "consumer".
+    pub protocol_type: String,
+    /// Generation.
+    pub generation: i32,
+    /// Chosen assignor, if any.
+    pub protocol: Option<String>,
+    /// Leader's member id, if any.
+    pub leader: Option<String>,
+    /// When the group entered its state (ms).
+    pub current_state_timestamp: i64,
+    /// Members.
+    pub members: Vec<MemberMetadata>,
+}
+
+/// One member as stored in GroupMetadataValue.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemberMetadata {
+    /// Member id.
+    pub member_id: String,
+    /// Static id.
+    pub group_instance_id: Option<String>,
+    /// Client id.
+    pub client_id: String,
+    /// Client host.
+    pub client_host: String,
+    /// Rebalance timeout (ms).
+    pub rebalance_timeout: i32,
+    /// Session timeout (ms).
+    pub session_timeout: i32,
+    /// Subscription bytes (consumer protocol).
+    pub subscription: Vec<u8>,
+    /// Assignment bytes (consumer protocol).
+    pub assignment: Vec<u8>,
+}
+
+/// Encodes a GroupMetadataKey (version 2).
+pub fn encode_group_key(group: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + group.len());
+    out.extend_from_slice(&2i16.to_be_bytes());
+    put_string(&mut out, group);
+    out
+}
+
+fn put_nullable_string(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => put_string(out, s),
+        None => out.extend_from_slice(&(-1i16).to_be_bytes()),
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Encodes a GroupMetadataValue (version 3).
+pub fn encode_group_value(value: &GroupMetadataValue) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&3i16.to_be_bytes());
+    put_string(&mut out, &value.protocol_type);
+    out.extend_from_slice(&value.generation.to_be_bytes());
+    put_nullable_string(&mut out, value.protocol.as_deref());
+    put_nullable_string(&mut out, value.leader.as_deref());
+    out.extend_from_slice(&value.current_state_timestamp.to_be_bytes());
+    out.extend_from_slice(&(value.members.len() as i32).to_be_bytes());
+    for m in &value.members {
+        put_string(&mut out, &m.member_id);
+        put_nullable_string(&mut out, m.group_instance_id.as_deref());
+        put_string(&mut out, &m.client_id);
+        put_string(&mut out, &m.client_host);
+        out.extend_from_slice(&m.rebalance_timeout.to_be_bytes());
+        out.extend_from_slice(&m.session_timeout.to_be_bytes());
+        put_bytes(&mut out, &m.subscription);
+        put_bytes(&mut out, &m.assignment);
+    }
+    out
+}
+
+/// The generation and protocol type of a stored GroupMetadataValue (versions 0–3); the rest is
+/// not needed to resume.
+pub fn decode_group_generation(bytes: &[u8]) -> Option<(String, i32)> {
+    let mut r = Reader(bytes);
+    let version = r.i16()?;
+    if !(0..=3).contains(&version) {
+        return None;
+    }
+    let protocol_type = r.string()?;
+    Some((protocol_type, r.i32()?))
+}
+
 /// Encodes an OffsetCommitKey (version 1).
 pub fn encode_offset_key(group: &str, topic: &str, partition: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(10 + group.len() + topic.len());
@@ -180,6 +273,48 @@ mod tests {
         );
         assert_eq!(decode_key(&[0, 9]), None);
         assert_eq!(decode_offset_value(&[0, 3, 1]), None);
+    }
+
+    #[test]
+    fn group_metadata_bytes_match_kafkas_layout() {
+        assert_eq!(encode_group_key("g"), [0, 2, 0, 1, b'g']);
+        let value = GroupMetadataValue {
+            protocol_type: "consumer".into(),
+            generation: 3,
+            protocol: Some("range".into()),
+            leader: Some("m".into()),
+            current_state_timestamp: 9,
+            members: vec![MemberMetadata {
+                member_id: "m".into(),
+                group_instance_id: None,
+                client_id: "c".into(),
+                client_host: "/h".into(),
+                rebalance_timeout: 300,
+                session_timeout: 45,
+                subscription: vec![1],
+                assignment: vec![],
+            }],
+        };
+        let mut expected = vec![0, 3, 0, 8];
+        expected.extend_from_slice(b"consumer");
+        expected.extend_from_slice(&[0, 0, 0, 3, 0, 5]);
+        expected.extend_from_slice(b"range");
+        expected.extend_from_slice(&[0, 1, b'm', 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1]);
+        expected.extend_from_slice(&[0, 1, b'm', 0xff, 0xff, 0, 1, b'c', 0, 2, b'/', b'h']);
+        expected.extend_from_slice(&[0, 0, 1, 44, 0, 0, 0, 45, 0, 0, 0, 1, 1, 0, 0, 0, 0]);
+        assert_eq!(encode_group_value(&value), expected);
+        assert_eq!(
+            decode_group_generation(&expected),
+            Some(("consumer".to_string(), 3))
+        );
+        let empty = GroupMetadataValue {
+            generation: 4,
+            ..Default::default()
+        };
+        assert_eq!(
+            decode_group_generation(&encode_group_value(&empty)),
+            Some((String::new(), 4))
+        );
     }
 
     #[test]
