@@ -15,6 +15,9 @@ use tokio::sync::watch;
 use crate::api;
 use crate::server::BrokerContext;
 
+/// How long a request in progress at shutdown may still take.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub(crate) async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -56,7 +59,18 @@ pub(crate) async fn serve_connection(
         }
         let frame = input.split_to(size as usize).freeze();
         out.clear();
-        match handle_frame(&context, peer, frame, &mut out).await {
+        let result = {
+            let work = handle_frame(&context, peer, frame, &mut out);
+            tokio::pin!(work);
+            tokio::select! {
+                result = &mut work => Some(result),
+                // On shutdown an in-flight request gets a grace period; a JoinGroup or fetch
+                // that would wait longer is dropped and the client reconnects later.
+                _ = shutdown.changed() => tokio::time::timeout(SHUTDOWN_GRACE, &mut work).await.ok(),
+            }
+        };
+        let Some(result) = result else { break };
+        match result {
             Ok(true) => {
                 if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
                     break;

@@ -344,3 +344,40 @@ async fn produce_errors_are_per_partition_kafka_codes() {
     );
     broker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_for_a_long_poll() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = start(tmp.path(), 1 << 20).await;
+    broker
+        .context()
+        .topics
+        .create("quiet", 1, Default::default(), false)
+        .unwrap();
+    let fetch = FetchRequest::default()
+        .with_replica_id((-1).into())
+        .with_max_wait_ms(60_000)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_session_epoch(-1)
+        .with_topics(vec![
+            FetchTopic::default()
+                .with_topic(TopicName(StrBytes::from_static_str("quiet")))
+                .with_partitions(vec![
+                    FetchPartition::default()
+                        .with_partition(0)
+                        .with_fetch_offset(0)
+                        .with_partition_max_bytes(1 << 20),
+                ]),
+        ]);
+    let mut stream = TcpStream::connect(broker.local_addr()).await.unwrap();
+    stream.write_all(&frame(&fetch, 12, 1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    broker.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+}
