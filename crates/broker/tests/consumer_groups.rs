@@ -267,3 +267,68 @@ fn a_static_member_restarting_within_its_session_rejoins_without_a_rebalance() {
     b.leave();
     runtime.block_on(broker.shutdown());
 }
+
+#[test]
+fn offset_delete_refuses_topics_the_members_subscribe_to() {
+    use brook_broker::coordinator::records::OffsetCommitValue;
+    use kafka_protocol::messages::offset_delete_request::{
+        OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+    };
+    use kafka_protocol::messages::{GroupId, OffsetDeleteRequest, TopicName};
+    use kafka_protocol::protocol::StrBytes;
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = runtime.block_on(start(tmp.path(), 0));
+    let context = broker.context();
+    context
+        .topics
+        .create("rides6", 6, Default::default(), false)
+        .unwrap();
+    context
+        .topics
+        .create("other", 1, Default::default(), false)
+        .unwrap();
+    let old = OffsetCommitValue {
+        offset: 3,
+        leader_epoch: -1,
+        metadata: String::new(),
+        commit_timestamp: 1,
+    };
+    context
+        .coordinator
+        .commit(
+            "rides-group",
+            vec![("other".into(), 0, old.clone()), ("rides6".into(), 0, old)],
+        )
+        .unwrap();
+    let member = member(
+        &broker.local_addr().to_string(),
+        Arc::new(Mutex::new(Vec::new())),
+        "range",
+    );
+    wait_stable(&broker, 1);
+
+    let topic = |name: &'static str| {
+        OffsetDeleteRequestTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str(name)))
+            .with_partitions(vec![
+                OffsetDeleteRequestPartition::default().with_partition_index(0),
+            ])
+    };
+    let request = OffsetDeleteRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("rides-group")))
+        .with_topics(vec![topic("rides6"), topic("other")]);
+    let response = brook_broker::api::delete_groups::offset_delete(context, request);
+    assert_eq!(response.error_code, 0);
+    assert_eq!(
+        response.topics[0].partitions[0].error_code, 86,
+        "GROUP_SUBSCRIBED_TO_TOPIC"
+    );
+    assert_eq!(response.topics[1].partitions[0].error_code, 0);
+    let committed = context.coordinator.committed("rides-group");
+    assert!(committed.contains_key(&("rides6".to_string(), 0)));
+    assert!(!committed.contains_key(&("other".to_string(), 0)));
+    member.leave();
+    runtime.block_on(broker.shutdown());
+}

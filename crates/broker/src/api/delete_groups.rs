@@ -1,5 +1,5 @@
 //! DeleteGroups (groups without members: their committed offsets are tombstoned) and
-//! OffsetDelete (committed offsets of partitions the group does not consume now).
+//! OffsetDelete (committed offsets of topics the group's members do not subscribe to).
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
@@ -55,9 +55,9 @@ pub fn offset_delete(
         return OffsetDeleteResponse::default()
             .with_error_code(ResponseError::GroupIdNotFound.code());
     }
-    // Subscriptions are not decoded yet, so a group with members is treated as consuming every
-    // topic, as the safe answer.
-    let active = coordinator.membership.is_active(&group);
+    // Offsets of topics the members consume now cannot be deleted; unreadable subscriptions
+    // count as consuming everything.
+    let subscribed = coordinator.membership.subscribed_topics(&group);
     let mut wanted = Vec::new();
     let topics: Vec<OffsetDeleteResponseTopic> = request
         .topics
@@ -67,7 +67,10 @@ pub fn offset_delete(
                 .partitions
                 .iter()
                 .map(|p| {
-                    let code = if active {
+                    let in_use = subscribed
+                        .as_ref()
+                        .is_none_or(|topics| topics.contains(topic.name.as_str()));
+                    let code = if in_use {
                         ResponseError::GroupSubscribedToTopic.code()
                     } else {
                         wanted.push((topic.name.to_string(), p.partition_index));

@@ -750,6 +750,28 @@ impl Membership {
         self.lock().get(group_id).map(|g| g.generation)
     }
 
+    /// Topics the group's members subscribe to, read from their consumer-protocol metadata.
+    /// `None` when a member's metadata cannot be read (then assume every topic).
+    pub fn subscribed_topics(&self, group_id: &str) -> Option<HashSet<String>> {
+        let groups = self.lock();
+        let Some(group) = groups.get(group_id) else {
+            return Some(HashSet::new());
+        };
+        let mut topics = HashSet::new();
+        for member in group.members.values() {
+            let metadata = match &group.protocol_name {
+                Some(p) => member
+                    .protocols
+                    .iter()
+                    .find(|(n, _)| n == p)
+                    .map(|(_, md)| md.clone()),
+                None => member.protocols.first().map(|(_, md)| md.clone()),
+            }?;
+            topics.extend(super::records::subscription_topics(&metadata)?);
+        }
+        Some(topics)
+    }
+
     /// Whether the group has members now.
     pub fn is_active(&self, group_id: &str) -> bool {
         self.lock()

@@ -151,6 +151,15 @@ pub fn decode_group_generation(bytes: &[u8]) -> Option<(String, i32)> {
     Some((protocol_type, r.i32()?))
 }
 
+/// The topics of a consumer's subscription (ConsumerProtocolSubscription, any version): what
+/// its JoinGroup metadata says it consumes. `None` when the bytes are not that format.
+pub fn subscription_topics(metadata: &[u8]) -> Option<Vec<String>> {
+    let mut r = Reader(metadata);
+    let _version = r.i16()?;
+    let count = usize::try_from(r.i32()?).ok()?;
+    (0..count).map(|_| r.string()).collect()
+}
+
 /// Encodes an OffsetCommitKey (version 1).
 pub fn encode_offset_key(group: &str, topic: &str, partition: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(10 + group.len() + topic.len());
@@ -315,6 +324,20 @@ mod tests {
             decode_group_generation(&encode_group_value(&empty)),
             Some((String::new(), 4))
         );
+    }
+
+    #[test]
+    fn subscription_topics_are_read_from_consumer_metadata() {
+        // version 1, topics ["a", "rides"], user data null, owned partitions [].
+        let metadata = [
+            0, 1, 0, 0, 0, 2, 0, 1, b'a', 0, 5, b'r', b'i', b'd', b'e', b's', 0xff, 0xff, 0xff,
+            0xff, 0, 0, 0, 0,
+        ];
+        assert_eq!(
+            subscription_topics(&metadata),
+            Some(vec!["a".to_string(), "rides".to_string()])
+        );
+        assert_eq!(subscription_topics(&[0, 1, 0, 0, 0, 9]), None);
     }
 
     #[test]
