@@ -29,9 +29,10 @@ use crate::checkpoint::sync_dir;
 use crate::error::MaintenanceError;
 use crate::index::SegmentIndex;
 use crate::naming::{
-    CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, segment_path,
+    CLEANED_SUFFIX, INDEX_SUFFIXES, LOG_SUFFIX, SWAP_SUFFIX, segment_path, with_extra_suffix,
 };
 use crate::partition_log::PartitionLog;
+use crate::recovery::remove_if_exists;
 use crate::segment::LogSegment;
 
 /// Where the last compaction pass got to, so that a pass with nothing new to do is skipped.
@@ -214,11 +215,8 @@ impl PartitionLog {
             return Ok(false);
         }
         // Stale indexes go first: if we crash before the new ones are written, open rebuilds them.
-        for suffix in [INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
-            match fs::remove_file(segment_path(&self.dir, base, suffix)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+        for suffix in INDEX_SUFFIXES {
+            remove_if_exists(&segment_path(&self.dir, base, suffix))?;
         }
         let log_path = segment_path(&self.dir, base, LOG_SUFFIX);
         fs::rename(&swap, &log_path)?;
@@ -234,8 +232,7 @@ impl PartitionLog {
 }
 
 fn cleaned_path(dir: &std::path::Path, base: i64, extra: &str) -> PathBuf {
-    let path = segment_path(dir, base, LOG_SUFFIX);
-    PathBuf::from(format!("{}{extra}", path.display()))
+    with_extra_suffix(&segment_path(dir, base, LOG_SUFFIX), extra)
 }
 
 fn decode(batch: &RecordBatch) -> io::Result<Vec<Record>> {

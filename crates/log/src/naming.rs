@@ -17,6 +17,18 @@ pub const SWAP_SUFFIX: &str = ".swap";
 /// Extra suffix of a segment file scheduled for deletion; removed at open.
 pub const DELETED_SUFFIX: &str = ".deleted";
 
+/// Every file of a segment: data, offset index, time index.
+pub const SEGMENT_SUFFIXES: [&str; 3] = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX];
+/// A segment's index files.
+pub const INDEX_SUFFIXES: [&str; 2] = [INDEX_SUFFIX, TIME_INDEX_SUFFIX];
+
+/// `path` with `extra` appended to its file name (`….log` → `….log.swap`).
+pub fn with_extra_suffix(path: &Path, extra: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(extra);
+    PathBuf::from(name)
+}
+
 /// A topic name and partition number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -103,6 +115,10 @@ mod tests {
         );
         assert_eq!(parse_segment_file_name("0000000000000000007.log"), None);
         assert_eq!(parse_segment_file_name("leader-epoch-checkpoint"), None);
+        assert_eq!(
+            with_extra_suffix(Path::new("/d/00000000000000000007.log"), SWAP_SUFFIX),
+            Path::new("/d/00000000000000000007.log.swap")
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::config::LogConfig;
 use crate::error::{AppendError, MaintenanceError, OpenError, ReadError};
 use crate::group_commit::GroupCommit;
 use crate::index::{OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE};
-use crate::naming::{DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_path};
+use crate::naming::{DELETED_SUFFIX, SEGMENT_SUFFIXES, segment_path, with_extra_suffix};
 use crate::recovery::{self, RecoveryReport};
 use crate::segment::LogSegment;
 
@@ -954,10 +954,9 @@ impl PartitionLog {
 
     fn rename_deleted(&self, segments: &[Arc<LogSegment>]) -> std::io::Result<()> {
         for seg in segments {
-            for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            for suffix in SEGMENT_SUFFIXES {
                 let path = segment_path(&self.dir, seg.base_offset(), suffix);
-                let target = PathBuf::from(format!("{}{DELETED_SUFFIX}", path.display()));
-                match std::fs::rename(&path, &target) {
+                match std::fs::rename(&path, with_extra_suffix(&path, DELETED_SUFFIX)) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                     _ => {}
                 }
@@ -968,9 +967,9 @@ impl PartitionLog {
 
     fn unlink(&self, segments: Vec<Arc<LogSegment>>) {
         for seg in segments {
-            for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            for suffix in SEGMENT_SUFFIXES {
                 let path = segment_path(&self.dir, seg.base_offset(), suffix);
-                let _ = std::fs::remove_file(format!("{}{DELETED_SUFFIX}", path.display()));
+                let _ = std::fs::remove_file(with_extra_suffix(&path, DELETED_SUFFIX));
             }
         }
     }

@@ -13,8 +13,8 @@ use crate::config::LogConfig;
 use crate::error::OpenError;
 use crate::index::SegmentIndex;
 use crate::naming::{
-    CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX,
-    parse_segment_file_name, segment_path,
+    CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, INDEX_SUFFIXES, LOG_SUFFIX, SEGMENT_SUFFIXES,
+    SWAP_SUFFIX, TIME_INDEX_SUFFIX, parse_segment_file_name, segment_path,
 };
 use crate::segment::LogSegment;
 
@@ -245,7 +245,7 @@ fn tidy_directory(dir: &Path, report: &mut RecoveryReport) -> Result<Vec<i64>, O
         if suffix == format!("{LOG_SUFFIX}{SWAP_SUFFIX}") {
             // The cleaner finished writing this segment: complete the swap. Its indexes are
             // rebuilt because the old ones describe the uncleaned file.
-            for old in [INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            for old in INDEX_SUFFIXES {
                 let _ = fs::remove_file(segment_path(dir, base, old));
             }
             let target = segment_path(dir, base, LOG_SUFFIX);
@@ -332,11 +332,16 @@ fn verified_tail_end(segment: &LogSegment) -> io::Result<Option<Option<i64>>> {
 
 /// Removes a segment's files (used for segments after a truncation).
 pub(crate) fn delete_segment_files(dir: &Path, base: i64) -> io::Result<()> {
-    for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
-        match fs::remove_file(segment_path(dir, base, suffix)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
+    for suffix in SEGMENT_SUFFIXES {
+        remove_if_exists(&segment_path(dir, base, suffix))?;
     }
     Ok(())
+}
+
+/// Removes a file; one that is already gone is not an error.
+pub(crate) fn remove_if_exists(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
