@@ -174,9 +174,7 @@ pub(crate) async fn handle_frame(
     let correlation_id = header.correlation_id;
     let started = std::time::Instant::now();
     let response = api::dispatch(context, peer, &header, request).await?;
-    context
-        .metrics
-        .observe_request(api_name(api_key), started.elapsed());
+    context.metrics.observe_request(api_key, started.elapsed());
     let Some(response) = response else {
         return Ok(false);
     };
@@ -219,37 +217,4 @@ fn scopeguard<F: FnMut()>(on_drop: F) -> impl Drop {
         }
     }
     Guard(on_drop)
-}
-
-/// The API's name as Kafka spells it, for metric labels.
-fn api_name(api_key: ApiKey) -> &'static str {
-    match api_key {
-        ApiKey::Produce => "Produce",
-        ApiKey::Fetch => "Fetch",
-        ApiKey::ListOffsets => "ListOffsets",
-        ApiKey::Metadata => "Metadata",
-        ApiKey::ApiVersions => "ApiVersions",
-        ApiKey::CreateTopics => "CreateTopics",
-        ApiKey::DeleteTopics => "DeleteTopics",
-        ApiKey::InitProducerId => "InitProducerId",
-        ApiKey::DeleteRecords => "DeleteRecords",
-        ApiKey::DescribeConfigs => "DescribeConfigs",
-        ApiKey::AlterConfigs => "AlterConfigs",
-        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
-        ApiKey::CreatePartitions => "CreatePartitions",
-        ApiKey::DescribeCluster => "DescribeCluster",
-        ApiKey::DescribeLogDirs => "DescribeLogDirs",
-        ApiKey::FindCoordinator => "FindCoordinator",
-        ApiKey::OffsetCommit => "OffsetCommit",
-        ApiKey::OffsetFetch => "OffsetFetch",
-        ApiKey::JoinGroup => "JoinGroup",
-        ApiKey::SyncGroup => "SyncGroup",
-        ApiKey::Heartbeat => "Heartbeat",
-        ApiKey::LeaveGroup => "LeaveGroup",
-        ApiKey::ListGroups => "ListGroups",
-        ApiKey::DescribeGroups => "DescribeGroups",
-        ApiKey::DeleteGroups => "DeleteGroups",
-        ApiKey::OffsetDelete => "OffsetDelete",
-        _ => "Other",
-    }
 }

@@ -113,10 +113,11 @@ impl Default for BrokerMetrics {
 }
 
 impl BrokerMetrics {
-    /// Counts one request and its latency.
-    pub fn observe_request(&self, api: &str, elapsed: Duration) {
+    /// Counts one request and its latency, labelled with the API's name as Kafka spells it
+    /// (`ApiKey`'s variant names are exactly those).
+    pub fn observe_request(&self, api: kafka_protocol::messages::ApiKey, elapsed: Duration) {
         let labels = ApiLabels {
-            api: api.to_string(),
+            api: format!("{api:?}"),
         };
         self.requests.get_or_create(&labels).inc();
         self.request_seconds
