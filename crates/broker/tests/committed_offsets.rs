@@ -2,24 +2,17 @@
 //! another consumer and after a restart, and stored in `__consumer_offsets` in Kafka's
 //! documented key/value formats.
 
+mod common;
+
+use common::start;
 use std::time::Duration;
 
-use brook_broker::{Broker, BrokerConfig};
+use brook_broker::Broker;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-
-async fn start(dir: &std::path::Path) -> Broker {
-    Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        ..BrokerConfig::default()
-    })
-    .await
-    .unwrap()
-}
 
 fn consumer(broker: &Broker, group: &str) -> BaseConsumer {
     ClientConfig::new()

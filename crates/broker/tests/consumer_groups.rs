@@ -1,6 +1,8 @@
 //! Consumer groups with librdkafka's classic protocol: subscribe, rebalance across members,
 //! a member leaving mid-stream, committed offsets, and a restart resuming from them.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,9 +17,8 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 async fn start(dir: &std::path::Path, port: u16) -> Broker {
     Broker::start(BrokerConfig {
         listen: format!("127.0.0.1:{port}").parse().unwrap(),
-        data_dir: dir.to_path_buf(),
         group_initial_rebalance_delay: Duration::from_millis(300),
-        ..BrokerConfig::default()
+        ..common::test_config(dir)
     })
     .await
     .unwrap()

@@ -2,6 +2,8 @@
 //! test drops it after the broker got a request but before the response reaches the client):
 //! the producer retries, and the partition holds every record exactly once, in order.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -85,11 +87,9 @@ async fn an_idempotent_producer_survives_cut_connections_without_duplicates() {
     let proxy_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy_port = proxy_listener.local_addr().unwrap().port();
     let broker = Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
         // Clients must reach the broker through the proxy, metadata included.
         advertised: Some(("127.0.0.1".to_string(), proxy_port)),
-        data_dir: tmp.path().to_path_buf(),
-        ..BrokerConfig::default()
+        ..common::test_config(tmp.path())
     })
     .await
     .unwrap();

@@ -1,5 +1,7 @@
 //! The broker's background schedule applies retention and compaction without being asked.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use brook_broker::{Broker, BrokerConfig};
@@ -27,11 +29,9 @@ async fn eventually(what: &str, check: impl Fn() -> bool) {
 async fn retention_and_compaction_run_on_schedule() {
     let tmp = tempfile::tempdir().unwrap();
     let broker = Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: tmp.path().to_path_buf(),
         retention_check_interval: Duration::from_millis(300),
         cleaner_backoff: Duration::from_millis(300),
-        ..BrokerConfig::default()
+        ..common::test_config(tmp.path())
     })
     .await
     .unwrap();

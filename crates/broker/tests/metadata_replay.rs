@@ -1,19 +1,11 @@
 //! Topic metadata survives a restart: the metadata log is replayed into the same topics, ids,
 //! partition counts, overrides and dynamic broker defaults.
 
+mod common;
+
+use common::start;
 use std::collections::BTreeMap;
 
-use brook_broker::{Broker, BrokerConfig};
-
-async fn start(dir: &std::path::Path) -> Broker {
-    Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        ..BrokerConfig::default()
-    })
-    .await
-    .unwrap()
-}
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs

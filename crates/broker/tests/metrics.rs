@@ -1,5 +1,7 @@
 //! The Prometheus endpoint reflects produced and fetched traffic.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -35,10 +37,8 @@ fn value(text: &str, series: &str) -> f64 {
 async fn metrics_count_traffic_per_topic_and_api() {
     let tmp = tempfile::tempdir().unwrap();
     let broker = Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
         metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
-        data_dir: tmp.path().to_path_buf(),
-        ..BrokerConfig::default()
+        ..common::test_config(tmp.path())
     })
     .await
     .unwrap();

@@ -1,9 +1,12 @@
 //! The broker against librdkafka (the `rdkafka` crate): admin, produce with every codec and
 //! acks setting, consume back byte-identical, ListOffsets by timestamp.
 
+mod common;
+
+use common::start;
 use std::time::Duration;
 
-use brook_broker::{Broker, BrokerConfig};
+use brook_broker::Broker;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -11,15 +14,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-
-async fn start(dir: &std::path::Path) -> Broker {
-    let config = BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        ..BrokerConfig::default()
-    };
-    Broker::start(config).await.unwrap()
-}
 
 fn client_config(broker: &Broker) -> ClientConfig {
     let mut config = ClientConfig::new();

@@ -1,6 +1,8 @@
 //! The broker at the byte level: bad input, the ApiVersions fallback, pipelining and the fetch
 //! long-poll, over raw TCP.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use brook_broker::{Broker, BrokerConfig};
@@ -18,10 +20,8 @@ use tokio::net::TcpStream;
 
 async fn start(dir: &std::path::Path, max_request: usize) -> Broker {
     Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
         socket_request_max_bytes: max_request,
-        ..BrokerConfig::default()
+        ..common::test_config(dir)
     })
     .await
     .unwrap()
