@@ -6,7 +6,6 @@ mod common;
 use common::start;
 use std::collections::BTreeMap;
 
-
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
