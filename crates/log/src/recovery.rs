@@ -204,12 +204,15 @@ pub(crate) fn load(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Loaded
         // Recovered data may still sit only in the page cache; make it the new recovery point.
         last.flush().map_err(io_err(&last.log_path()))?;
     }
-    Checkpoint {
+    let current = Checkpoint {
         log_start_offset,
         recovery_point: log_end_offset,
+    };
+    // After a clean close the file already says this; rewriting it (with its fsyncs) for every
+    // partition would only slow start-up.
+    if current != checkpoint {
+        current.write(dir).map_err(io_err(dir))?;
     }
-    .write(dir)
-    .map_err(io_err(dir))?;
     Ok(Loaded {
         segments,
         log_start_offset,
