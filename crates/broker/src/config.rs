@@ -38,6 +38,9 @@ pub struct BrokerConfig {
     /// `group.initial.rebalance.delay.ms` (3 s): how long a new group waits for more members
     /// before its first rebalance completes.
     pub group_initial_rebalance_delay: Duration,
+    /// `group.consumer.session.timeout.ms`, `group.consumer.heartbeat.interval.ms` and
+    /// `group.consumer.assignors`: KIP-848 consumer groups.
+    pub consumer_groups: crate::coordinator::consumer_groups::Settings,
     /// `log.retention.check.interval.ms` (5 minutes): how often retention runs.
     pub retention_check_interval: Duration,
     /// `log.cleaner.backoff.ms` (15 s): how often compacted topics are cleaned.
@@ -66,6 +69,7 @@ impl Default for BrokerConfig {
             offsets_topic_partitions: 50,
             group_initial_rebalance_delay: Duration::from_millis(3_000),
             offsets_retention: Duration::from_secs(7 * 24 * 3600),
+            consumer_groups: Default::default(),
         }
     }
 }
@@ -126,6 +130,9 @@ pub const BROKER_PROPERTY_NAMES: &[&str] = &[
     "offsets.topic.num.partitions",
     "group.initial.rebalance.delay.ms",
     "offsets.retention.minutes",
+    "group.consumer.session.timeout.ms",
+    "group.consumer.heartbeat.interval.ms",
+    "group.consumer.assignors",
     "log.cleaner.backoff.ms",
     "log.flush.scheduler.interval.ms",
 ];
@@ -219,6 +226,21 @@ impl BrokerConfig {
                     .filter(|n| *n >= 1)
                     .ok_or_else(|| invalid("expected an integer >= 1"))?
             }
+            "group.consumer.session.timeout.ms" => {
+                self.consumer_groups.session_timeout = millis(value).map_err(invalid)?
+            }
+            "group.consumer.heartbeat.interval.ms" => {
+                self.consumer_groups.heartbeat_interval = millis(value).map_err(invalid)?
+            }
+            "group.consumer.assignors" => {
+                let assignors = value
+                    .split(',')
+                    .map(crate::coordinator::assignors::Assignor::from_name)
+                    .collect::<Option<Vec<_>>>()
+                    .filter(|list| !list.is_empty())
+                    .ok_or_else(|| invalid("expected a list of uniform and range"))?;
+                self.consumer_groups.assignors = assignors;
+            }
             "log.cleaner.backoff.ms" => self.cleaner_backoff = millis(value).map_err(invalid)?,
             "log.flush.scheduler.interval.ms" => {
                 self.flush_scheduler_interval = millis(value).map_err(invalid)?
@@ -277,6 +299,12 @@ mod tests {
             ("log.retention.ms", "1000"),
             ("log.segment.bytes", "1048576"),
             ("message.max.bytes", "2000000"),
+            ("group.consumer.heartbeat.interval.ms", "500"),
+            ("group.consumer.session.timeout.ms", "10000"),
+            (
+                "group.consumer.assignors",
+                "range, org.apache.kafka.coordinator.group.assignor.UniformAssignor",
+            ),
         ] {
             config.set(name, value).unwrap();
         }
@@ -288,6 +316,12 @@ mod tests {
         assert_eq!(config.log_defaults.retention_ms, 1000);
         assert_eq!(config.log_defaults.segment_bytes, 1_048_576);
         assert_eq!(config.log_defaults.max_message_bytes, 2_000_000);
+        let groups = &config.consumer_groups;
+        assert_eq!(groups.heartbeat_interval, Duration::from_millis(500));
+        assert_eq!(groups.session_timeout, Duration::from_secs(10));
+        use crate::coordinator::assignors::Assignor;
+        assert_eq!(groups.assignors, vec![Assignor::Range, Assignor::Uniform]);
+        assert!(config.set("group.consumer.assignors", "sticky").is_err());
     }
 
     #[test]

@@ -74,9 +74,15 @@ impl Broker {
         let defaults = config.log_defaults.clone();
         let offsets_partitions = config.offsets_topic_partitions;
         let initial_delay = config.group_initial_rebalance_delay;
+        let consumer_settings = config.consumer_groups.clone();
         let (topics, coordinator) = tokio::task::spawn_blocking(move || {
             let topics = TopicRegistry::open(data_dir, defaults)?;
-            let coordinator = GroupCoordinator::start(&topics, offsets_partitions, initial_delay)?;
+            let coordinator = GroupCoordinator::start(
+                &topics,
+                offsets_partitions,
+                initial_delay,
+                consumer_settings,
+            )?;
             Ok::<_, TopicError>((topics, coordinator))
         })
         .await
@@ -157,6 +163,7 @@ async fn group_ticks(context: Arc<BrokerContext>, mut shutdown: watch::Receiver<
                 for group in context.coordinator.membership.tick() {
                     context.coordinator.store_group(&group);
                 }
+                context.coordinator.consumer_groups.tick();
             }
             _ = shutdown.changed() => return,
         }

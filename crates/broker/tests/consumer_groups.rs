@@ -1,5 +1,6 @@
-//! Consumer groups with librdkafka's classic protocol: subscribe, rebalance across members,
-//! a member leaving mid-stream, committed offsets, and a restart resuming from them.
+//! Consumer groups with librdkafka, over the classic protocol (client-side assignors) and the
+//! KIP-848 consumer protocol (server-side assignors): subscribe, rebalance across members, a
+//! member leaving mid-stream, committed offsets, and a restart resuming from them.
 
 mod common;
 
@@ -18,6 +19,11 @@ async fn start(dir: &std::path::Path, port: u16) -> Broker {
     Broker::start(BrokerConfig {
         listen: format!("127.0.0.1:{port}").parse().unwrap(),
         group_initial_rebalance_delay: Duration::from_millis(300),
+        consumer_groups: brook_broker::coordinator::consumer_groups::Settings {
+            heartbeat_interval: Duration::from_millis(200),
+            session_timeout: Duration::from_millis(6_000),
+            ..Default::default()
+        },
         ..common::test_config(dir)
     })
     .await
@@ -46,29 +52,44 @@ struct Member {
     thread: std::thread::JoinHandle<usize>,
 }
 
-fn member(bootstrap: &str, seen: Arc<Mutex<Vec<String>>>, strategy: &str) -> Member {
-    static_member(bootstrap, seen, strategy, None)
+/// Which group protocol the members speak, and with which assignor.
+#[derive(Clone, Copy)]
+enum Protocol {
+    /// JoinGroup/SyncGroup with a client-side assignor (`partition.assignment.strategy`).
+    Classic(&'static str),
+    /// KIP-848 ConsumerGroupHeartbeat with a server-side assignor (`group.remote.assignor`).
+    Consumer(&'static str),
+}
+
+fn member(bootstrap: &str, seen: Arc<Mutex<Vec<String>>>, protocol: Protocol) -> Member {
+    static_member(bootstrap, seen, protocol, None)
 }
 
 fn static_member(
     bootstrap: &str,
     seen: Arc<Mutex<Vec<String>>>,
-    strategy: &str,
+    protocol: Protocol,
     instance: Option<&str>,
 ) -> Member {
     let mut config = ClientConfig::new();
     if let Some(instance) = instance {
         config.set("group.instance.id", instance);
     }
+    match protocol {
+        Protocol::Classic(strategy) => config
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "200")
+            .set("partition.assignment.strategy", strategy),
+        Protocol::Consumer(assignor) => config
+            .set("group.protocol", "consumer")
+            .set("group.remote.assignor", assignor),
+    };
     let consumer: BaseConsumer = config
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "rides-group")
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "true")
         .set("auto.commit.interval.ms", "100")
-        .set("session.timeout.ms", "6000")
-        .set("heartbeat.interval.ms", "200")
-        .set("partition.assignment.strategy", strategy)
         .create()
         .unwrap();
     consumer.subscribe(&["rides6"]).unwrap();
@@ -109,32 +130,41 @@ fn wait_for_all(seen: &Mutex<Vec<String>>, count: usize) -> HashSet<String> {
 }
 
 /// Waits until the group is Stable with `members` members that all hold partitions.
-fn wait_stable(broker: &Broker, members: usize) {
+fn wait_stable(broker: &Broker, members: usize, protocol: Protocol) {
+    let coordinator = &broker.context().coordinator;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let group = broker
-            .context()
-            .coordinator
-            .membership
-            .describe("rides-group");
-        let ready = group.as_ref().is_some_and(|group| {
-            group.state == brook_broker::coordinator::membership::GroupState::Stable
-                && group.members.len() == members
-                && group.members.iter().all(|m| m.assignment.len() >= 26) // at least one partition
-        });
+        let (ready, state) = match protocol {
+            Protocol::Classic(_) => {
+                let group = coordinator.membership.describe("rides-group");
+                let ready = group.as_ref().is_some_and(|group| {
+                    group.state == brook_broker::coordinator::membership::GroupState::Stable
+                        && group.members.len() == members
+                        // at least one partition in each ConsumerProtocolAssignment
+                        && group.members.iter().all(|m| m.assignment.len() >= 26)
+                });
+                (ready, format!("{:?}", group.map(|g| g.state)))
+            }
+            Protocol::Consumer(_) => {
+                let group = coordinator.consumer_groups.describe("rides-group");
+                let ready = group.as_ref().is_some_and(|group| {
+                    group.state
+                        == brook_broker::coordinator::consumer_groups::ConsumerGroupState::Stable
+                        && group.members.len() == members
+                        && group.members.iter().all(|m| !m.assignment.is_empty())
+                });
+                (ready, format!("{:?}", group.map(|g| g.state)))
+            }
+        };
         if ready {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "group never settled: {:?}",
-            group.map(|g| g.state)
-        );
+        assert!(Instant::now() < deadline, "group never settled: {state}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-fn run_group(strategy: &str) {
+fn run_group(protocol: Protocol) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -152,8 +182,9 @@ fn run_group(strategy: &str) {
 
     let seen = Arc::new(Mutex::new(Vec::new()));
     let members: Vec<Member> = (0..3)
-        .map(|_| member(&bootstrap, seen.clone(), strategy))
+        .map(|_| member(&bootstrap, seen.clone(), protocol))
         .collect();
+    wait_stable(&broker, 3, protocol);
     produce(&bootstrap, 0, 3000);
     let unique = wait_for_all(&seen, 3000);
     assert_eq!(unique.len(), 3000, "every record reached the group");
@@ -162,22 +193,11 @@ fn run_group(strategy: &str) {
     let mut members = members.into_iter();
     let leaving = members.next().unwrap();
     let got = leaving.leave();
-    let joining = member(&bootstrap, seen.clone(), strategy);
-    wait_stable(&broker, 3);
+    let joining = member(&bootstrap, seen.clone(), protocol);
+    wait_stable(&broker, 3, protocol);
     produce(&bootstrap, 3000, 6000);
     let unique = wait_for_all(&seen, 6000);
     assert_eq!(unique.len(), 6000, "no record lost across the rebalance");
-    let described = broker
-        .context()
-        .coordinator
-        .membership
-        .describe("rides-group")
-        .unwrap();
-    assert_eq!(
-        described.members.len(),
-        3,
-        "two old members and the new one"
-    );
     assert!(got > 0, "the leaving member had partitions");
     let rest: Vec<usize> = members
         .chain(std::iter::once(joining))
@@ -198,17 +218,19 @@ fn run_group(strategy: &str) {
         .generation("rides-group");
     runtime.block_on(broker.shutdown());
     let broker = runtime.block_on(start(tmp.path(), port));
-    assert_eq!(
-        broker
-            .context()
-            .coordinator
-            .membership
-            .generation("rides-group"),
-        generation,
-        "the group's generation was stored in __consumer_offsets and restored"
-    );
+    if let Protocol::Classic(_) = protocol {
+        assert_eq!(
+            broker
+                .context()
+                .coordinator
+                .membership
+                .generation("rides-group"),
+            generation,
+            "the group's generation was stored in __consumer_offsets and restored"
+        );
+    }
     let after = Arc::new(Mutex::new(Vec::new()));
-    let resumed = member(&bootstrap, after.clone(), strategy);
+    let resumed = member(&bootstrap, after.clone(), protocol);
     produce(&bootstrap, 6000, 6100);
     let fresh = wait_for_all(&after, 100);
     resumed.leave();
@@ -226,12 +248,22 @@ fn run_group(strategy: &str) {
 
 #[test]
 fn eager_range_assignor_group() {
-    run_group("range");
+    run_group(Protocol::Classic("range"));
 }
 
 #[test]
 fn cooperative_sticky_assignor_group() {
-    run_group("cooperative-sticky");
+    run_group(Protocol::Classic("cooperative-sticky"));
+}
+
+#[test]
+fn consumer_protocol_group_with_the_uniform_assignor() {
+    run_group(Protocol::Consumer("uniform"));
+}
+
+#[test]
+fn consumer_protocol_group_with_the_range_assignor() {
+    run_group(Protocol::Consumer("range"));
 }
 
 #[test]
@@ -246,19 +278,34 @@ fn a_static_member_restarting_within_its_session_rejoins_without_a_rebalance() {
         .unwrap();
     let bootstrap = broker.local_addr().to_string();
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let a = static_member(&bootstrap, seen.clone(), "range", Some("member-a"));
-    let b = static_member(&bootstrap, seen.clone(), "range", Some("member-b"));
-    wait_stable(&broker, 2);
+    let a = static_member(
+        &bootstrap,
+        seen.clone(),
+        Protocol::Classic("range"),
+        Some("member-a"),
+    );
+    let b = static_member(
+        &bootstrap,
+        seen.clone(),
+        Protocol::Classic("range"),
+        Some("member-b"),
+    );
+    wait_stable(&broker, 2, Protocol::Classic("range"));
     let membership = &broker.context().coordinator.membership;
     let generation = membership.generation("rides-group").unwrap();
 
     // Static members leave no group on close; the restart takes over the old place.
     a.leave();
-    let a = static_member(&bootstrap, seen.clone(), "range", Some("member-a"));
+    let a = static_member(
+        &bootstrap,
+        seen.clone(),
+        Protocol::Classic("range"),
+        Some("member-a"),
+    );
     produce(&bootstrap, 0, 600);
     let unique = wait_for_all(&seen, 600);
     assert_eq!(unique.len(), 600);
-    wait_stable(&broker, 2);
+    wait_stable(&broker, 2, Protocol::Classic("range"));
     assert_eq!(
         membership.generation("rides-group"),
         Some(generation),
@@ -306,9 +353,9 @@ fn offset_delete_refuses_topics_the_members_subscribe_to() {
     let member = member(
         &broker.local_addr().to_string(),
         Arc::new(Mutex::new(Vec::new())),
-        "range",
+        Protocol::Classic("range"),
     );
-    wait_stable(&broker, 1);
+    wait_stable(&broker, 1, Protocol::Classic("range"));
 
     let topic = |name: &'static str| {
         OffsetDeleteRequestTopic::default()

@@ -54,3 +54,8 @@ fn confluent_kafka_round_trip() {
 fn confluent_kafka_consumer_groups_and_group_admin() {
     run_script("confluent_groups.py");
 }
+
+#[test]
+fn confluent_kafka_consumer_protocol_group() {
+    run_script("confluent_consumer_protocol.py");
+}

@@ -24,9 +24,14 @@ pub fn delete_groups(
         .into_iter()
         .map(|group| {
             let result = DeletableGroupResult::default().with_group_id(group.clone());
-            let had_members = match coordinator.membership.remove_if_empty(&group) {
-                Err(()) => return result.with_error_code(ResponseError::NonEmptyGroup.code()),
-                Ok(known) => known,
+            let had_members = match (
+                coordinator.membership.remove_if_empty(&group),
+                coordinator.consumer_groups.remove_if_empty(&group),
+            ) {
+                (Err(()), _) | (_, Err(())) => {
+                    return result.with_error_code(ResponseError::NonEmptyGroup.code());
+                }
+                (Ok(classic), Ok(consumer)) => classic || consumer,
             };
             let partitions: Vec<(String, i32)> =
                 coordinator.committed(&group).into_keys().collect();
@@ -50,6 +55,7 @@ pub fn offset_delete(
     let coordinator = &context.coordinator;
     let group = request.group_id.to_string();
     let known = coordinator.membership.describe(&group).is_some()
+        || coordinator.consumer_groups.contains(&group)
         || !coordinator.committed(&group).is_empty();
     if !known {
         return OffsetDeleteResponse::default()
@@ -57,7 +63,10 @@ pub fn offset_delete(
     }
     // Offsets of topics the members consume now cannot be deleted; unreadable subscriptions
     // count as consuming everything.
-    let subscribed = coordinator.membership.subscribed_topics(&group);
+    let subscribed = match coordinator.consumer_groups.subscribed_topics(&group) {
+        Some(topics) => Some(topics.into_iter().collect()),
+        None => coordinator.membership.subscribed_topics(&group),
+    };
     let mut wanted = Vec::new();
     let topics: Vec<OffsetDeleteResponseTopic> = request
         .topics

@@ -1,5 +1,6 @@
-//! ListGroups (with the state and type filters) and DescribeGroups (members, assignments,
-//! protocol). Groups known only through committed offsets are listed as Empty.
+//! ListGroups (with the state and type filters, classic and KIP-848 consumer groups) and
+//! DescribeGroups (members, assignments, protocol). Groups known only through committed
+//! offsets are listed as Empty.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,15 @@ use kafka_protocol::messages::{
     DescribeGroupsRequest, DescribeGroupsResponse, GroupId, ListGroupsRequest, ListGroupsResponse,
 };
 
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition;
+use kafka_protocol::messages::{
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName,
+};
+use kafka_protocol::protocol::Encodable;
+
 use super::str_bytes;
+use crate::coordinator::consumer_groups::{ConsumerGroupState, GroupDescription};
 use crate::server::BrokerContext;
 
 /// Handles a ListGroups request of any supported version.
@@ -24,6 +33,22 @@ pub fn list(context: &BrokerContext, request: ListGroupsRequest) -> ListGroupsRe
     for (group, state, protocol_type) in context.coordinator.membership.list() {
         all.insert(group, (state.name().to_string(), protocol_type));
     }
+    let consumer_groups: BTreeMap<String, ConsumerGroupState> = context
+        .coordinator
+        .consumer_groups
+        .list()
+        .into_iter()
+        .collect();
+    for (group, state) in &consumer_groups {
+        all.insert(group.clone(), (state.name().to_string(), "consumer".into()));
+    }
+    let group_type = |group: &str| {
+        if consumer_groups.contains_key(group) {
+            "consumer"
+        } else {
+            "classic"
+        }
+    };
     let groups = all
         .into_iter()
         .filter(|(_, (state, _))| {
@@ -33,19 +58,20 @@ pub fn list(context: &BrokerContext, request: ListGroupsRequest) -> ListGroupsRe
                     .iter()
                     .any(|s| s.as_str().eq_ignore_ascii_case(state))
         })
-        .filter(|_| {
+        .filter(|(group, _)| {
             request.types_filter.is_empty()
                 || request
                     .types_filter
                     .iter()
-                    .any(|t| t.as_str().eq_ignore_ascii_case("classic"))
+                    .any(|t| t.as_str().eq_ignore_ascii_case(group_type(group)))
         })
         .map(|(group, (state, protocol_type))| {
+            let kind = group_type(&group);
             ListedGroup::default()
                 .with_group_id(GroupId(str_bytes(group)))
                 .with_protocol_type(str_bytes(protocol_type))
                 .with_group_state(str_bytes(state))
-                .with_group_type(str_bytes("classic"))
+                .with_group_type(str_bytes(kind))
         })
         .collect();
     ListGroupsResponse::default().with_groups(groups)
@@ -60,6 +86,9 @@ pub fn describe(context: &BrokerContext, request: DescribeGroupsRequest) -> Desc
             let described = DescribedGroup::default().with_group_id(group_id.clone());
             if group_id.is_empty() {
                 return described.with_error_code(ResponseError::InvalidGroupId.code());
+            }
+            if let Some(group) = context.coordinator.consumer_groups.describe(&group_id) {
+                return describe_consumer_group(described, group);
             }
             match context.coordinator.membership.describe(&group_id) {
                 Some(group) => {
@@ -88,4 +117,54 @@ pub fn describe(context: &BrokerContext, request: DescribeGroupsRequest) -> Desc
         })
         .collect();
     DescribeGroupsResponse::default().with_groups(groups)
+}
+
+/// A KIP-848 group as DescribeGroups shows it (as Kafka does, so that older tools still see
+/// its members): protocol type "consumer", the assignor as protocol, and each member's
+/// subscription and assignment in the classic ConsumerProtocol encodings.
+fn describe_consumer_group(described: DescribedGroup, group: GroupDescription) -> DescribedGroup {
+    let members = group
+        .members
+        .into_iter()
+        .map(|m| {
+            let subscription = ConsumerProtocolSubscription::default().with_topics(
+                m.subscribed_topic_names
+                    .into_iter()
+                    .map(str_bytes)
+                    .collect(),
+            );
+            let assignment = ConsumerProtocolAssignment::default().with_assigned_partitions(
+                m.assignment
+                    .into_iter()
+                    .map(|(_, name, partitions)| {
+                        TopicPartition::default()
+                            .with_topic(TopicName(str_bytes(name)))
+                            .with_partitions(partitions)
+                    })
+                    .collect(),
+            );
+            DescribedGroupMember::default()
+                .with_member_id(str_bytes(m.member_id))
+                .with_group_instance_id(m.instance_id.map(str_bytes))
+                .with_client_id(str_bytes(m.client_id))
+                .with_client_host(str_bytes(m.client_host))
+                .with_member_metadata(versioned(&subscription))
+                .with_member_assignment(versioned(&assignment))
+        })
+        .collect();
+    described
+        .with_group_state(str_bytes(group.state.name()))
+        .with_protocol_type(str_bytes("consumer"))
+        .with_protocol_data(str_bytes(group.assignor))
+        .with_members(members)
+}
+
+/// Version 0 of a ConsumerProtocol message, with its leading version number.
+fn versioned(message: &impl Encodable) -> Bytes {
+    let mut buf = BytesMut::new();
+    buf.put_i16(0);
+    message
+        .encode(&mut buf, 0)
+        .expect("version 0 encodes every field we set");
+    buf.freeze()
 }

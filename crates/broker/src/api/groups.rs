@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use kafka_protocol::ResponseError;
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{
@@ -23,6 +24,15 @@ pub async fn join(
     request: JoinGroupRequest,
     version: i16,
 ) -> JoinGroupResponse {
+    let consumer_groups = &context.coordinator.consumer_groups;
+    if consumer_groups.is_active(&request.group_id) {
+        // A KIP-848 group with members: classic members cannot join it.
+        return JoinGroupResponse::default()
+            .with_error_code(ResponseError::InconsistentGroupProtocol.code())
+            .with_generation_id(-1)
+            .with_member_id(request.member_id);
+    }
+    let _ = consumer_groups.remove_if_empty(&request.group_id);
     let millis = |ms: i32| Duration::from_millis(ms.max(0) as u64);
     let join = JoinRequest {
         member_id: request.member_id.to_string(),

@@ -1,4 +1,5 @@
-//! OffsetCommit: commits from group members (checked against their generation) and standalone
+//! OffsetCommit: commits from group members (checked against their generation, or their member
+//! epoch in KIP-848 consumer groups) and standalone
 //! commits (generation -1, no member id) for groups without members, stored in
 //! `__consumer_offsets`.
 
@@ -25,11 +26,19 @@ pub fn handle(
     let group_error = if group.is_empty() {
         Some(ResponseError::InvalidGroupId.code())
     } else {
-        match context.coordinator.membership.check_commit(
-            &group,
-            request.generation_id_or_member_epoch,
-            &request.member_id,
-        ) {
+        let (epoch, member) = (request.generation_id_or_member_epoch, &request.member_id);
+        let code = match context
+            .coordinator
+            .consumer_groups
+            .check_member(&group, epoch, member)
+        {
+            Some(code) => code,
+            None => context
+                .coordinator
+                .membership
+                .check_commit(&group, epoch, member),
+        };
+        match code {
             0 => None,
             code => Some(code),
         }

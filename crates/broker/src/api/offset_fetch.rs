@@ -1,5 +1,6 @@
 //! OffsetFetch: committed offsets of one group (v1–7) or several (v8+); all of a group's
-//! partitions when no topics are named. Unknown partitions answer offset -1.
+//! partitions when no topics are named. Unknown partitions answer offset -1. From v9 a KIP-848
+//! member's epoch is checked (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID).
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::offset_fetch_response::{
@@ -94,6 +95,19 @@ pub fn handle(
         .groups
         .into_iter()
         .map(|group| {
+            // v9+: a KIP-848 member names itself and its epoch, which must be current.
+            if let Some(member) = group.member_id.as_ref().filter(|_| group.member_epoch >= 0)
+                && let Some(code) = context.coordinator.consumer_groups.check_member(
+                    &group.group_id,
+                    group.member_epoch,
+                    member,
+                )
+                && code != 0
+            {
+                return OffsetFetchResponseGroup::default()
+                    .with_group_id(group.group_id)
+                    .with_error_code(code);
+            }
             let wanted = group.topics.map(|topics| {
                 topics
                     .into_iter()

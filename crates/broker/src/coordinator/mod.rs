@@ -2,10 +2,14 @@
 //! `__consumer_offsets` topic (50 partitions by default, like Kafka) in Kafka's key/value
 //! formats ([`records`]), loaded at start and served from memory.
 //!
-//! Membership and rebalancing live in [`membership`]; commits are checked against it (members
-//! commit with their generation; standalone commits, generation -1 and no member id, are for
-//! groups without members, as consumers that `assign()` partitions send them).
+//! Membership and rebalancing of classic groups live in [`membership`], KIP-848 consumer groups
+//! in [`consumer_groups`] (with the server-side [`assignors`]); commits are checked against
+//! them (members commit with their generation or member epoch; standalone commits, generation
+//! -1 and no member id, are for groups without members, as consumers that `assign()`
+//! partitions send them).
 
+pub mod assignors;
+pub mod consumer_groups;
 pub mod membership;
 pub mod records;
 
@@ -27,8 +31,10 @@ pub type GroupOffsets = BTreeMap<(String, i32), OffsetCommitValue>;
 /// the log and the in-memory view always agree on the latest value.
 #[derive(Debug)]
 pub struct GroupCoordinator {
-    /// Members, generations and rebalances.
+    /// Members, generations and rebalances of classic groups.
     pub membership: membership::Membership,
+    /// KIP-848 consumer groups.
+    pub consumer_groups: consumer_groups::ConsumerGroups,
     topic: Arc<Topic>,
     offsets: Mutex<HashMap<String, GroupOffsets>>,
 }
@@ -50,6 +56,7 @@ impl GroupCoordinator {
         topics: &TopicRegistry,
         partitions: i32,
         initial_rebalance_delay: std::time::Duration,
+        consumer_settings: consumer_groups::Settings,
     ) -> Result<Self, TopicError> {
         let topic = match topics.get(OFFSETS_TOPIC) {
             Some(topic) => topic,
@@ -136,6 +143,7 @@ impl GroupCoordinator {
         }
         Ok(GroupCoordinator {
             membership,
+            consumer_groups: consumer_groups::ConsumerGroups::new(consumer_settings),
             topic,
             offsets: Mutex::new(offsets),
         })
@@ -252,7 +260,7 @@ impl GroupCoordinator {
             let offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
             offsets
                 .iter()
-                .filter(|(group, _)| !self.membership.is_active(group))
+                .filter(|(group, _)| !self.is_active(group))
                 .map(|(group, committed)| {
                     let old = committed
                         .iter()
@@ -272,6 +280,11 @@ impl GroupCoordinator {
             }
         }
         deleted
+    }
+
+    /// Whether the group (classic or consumer) has members now.
+    pub fn is_active(&self, group: &str) -> bool {
+        self.membership.is_active(group) || self.consumer_groups.is_active(group)
     }
 
     /// Groups with committed offsets.
