@@ -7,7 +7,9 @@
 //! 2. Rewrite each segment that has superseded records into `<base>.log.cleaned`: a batch whose
 //!    records all survive is copied byte for byte; a batch with some survivors is rebuilt with
 //!    the same base offset, last offset delta, codec and producer fields (Kafka's
-//!    `MemoryRecords.filterTo`); a batch with none is dropped. Tombstones (null values) survive
+//!    `MemoryRecords.filterTo`); a batch with none is dropped, except an idempotent producer's
+//!    newest batch, which stays as an empty batch so that the producer's sequence state
+//!    survives a rebuild from the log (Kafka keeps it too). Tombstones (null values) survive
 //!    until `delete.retention.ms` after the newest timestamp of their segment.
 //! 3. fsync, rename to `.log.swap`, then — holding the log lock only for the renames — swap it
 //!    in for the original. Recovery completes a swap interrupted by a crash.
@@ -67,8 +69,9 @@ impl PartitionLog {
         self.maintenance_check()?;
         let mut mark = self.cleaner.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.clock.now_ms();
-        let (config, cleanable, clean_through) = {
+        let (config, cleanable, clean_through, producer_tails) = {
             let state = self.lock();
+            let producer_tails = state.producers.last_batch_offsets();
             let closed = state.segments.len().saturating_sub(1);
             let lag = state.config.min_compaction_lag_ms;
             let cleanable: Vec<Arc<LogSegment>> = state
@@ -83,7 +86,12 @@ impl PartitionLog {
                 .range(cleanable.last().map_or(i64::MIN, |s| s.base_offset() + 1)..)
                 .next()
                 .map(|(base, _)| *base);
-            (state.config.clone(), cleanable, clean_through)
+            (
+                state.config.clone(),
+                cleanable,
+                clean_through,
+                producer_tails,
+            )
         };
         let mut outcome = CompactionOutcome::default();
         if !config.cleanup_policy.compacts() || cleanable.is_empty() {
@@ -122,7 +130,7 @@ impl PartitionLog {
                 }
             };
             let Some(cleaned) = self
-                .rewrite_segment(segment, &keep, config.index_interval_bytes)
+                .rewrite_segment(segment, &keep, &producer_tails, config.index_interval_bytes)
                 .map_err(io)?
             else {
                 continue;
@@ -149,6 +157,7 @@ impl PartitionLog {
         &self,
         segment: &LogSegment,
         keep: &dyn Fn(&Record) -> bool,
+        producer_tails: &std::collections::HashSet<i64>,
         index_interval: u64,
     ) -> io::Result<Option<(u64, u64, SegmentIndex)>> {
         let base = segment.base_offset();
@@ -168,7 +177,9 @@ impl PartitionLog {
                 removed += (total - survivors.len()) as u64;
                 if survivors.len() == total {
                     batch.as_bytes().clone()
-                } else if survivors.is_empty() {
+                } else if survivors.is_empty()
+                    && !(batch.producer_id() >= 0 && producer_tails.contains(&batch.last_offset()))
+                {
                     continue;
                 } else {
                     rebuild(&batch, &survivors)
@@ -260,7 +271,7 @@ fn rebuild(original: &RecordBatch, survivors: &[Record]) -> Bytes {
         )
         .transactional(attributes.is_transactional())
         .last_offset_delta(original.last_offset_delta());
-    if attributes.timestamp_type() == TimestampType::LogAppendTime {
+    if attributes.timestamp_type() == TimestampType::LogAppendTime || survivors.is_empty() {
         builder = builder.min_max_timestamp(original.max_timestamp());
     }
     for record in survivors {

@@ -154,6 +154,15 @@ impl ProducerState {
         }
     }
 
+    /// The last offset of each producer's newest batch: the batches compaction must keep (at
+    /// least as empty batches) so that the producer state survives a rebuild from the log.
+    pub fn last_batch_offsets(&self) -> std::collections::HashSet<i64> {
+        self.producers
+            .values()
+            .filter_map(|entry| entry.batches.back().map(|b| b.last_offset))
+            .collect()
+    }
+
     /// Number of producers tracked.
     pub fn len(&self) -> usize {
         self.producers.len()

@@ -247,3 +247,61 @@ fn appends_and_reads_continue_while_compaction_runs() {
     assert_eq!(live.len(), appended);
     assert_eq!(log.log_end_offset(), 400 * 50 + appended as i64);
 }
+
+#[test]
+fn an_idempotent_producers_newest_batch_survives_as_an_empty_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p-0");
+    let log = PartitionLog::open(&path, compacted_config()).unwrap();
+    let producer_batch = |first_seq: i32| {
+        let mut builder = RecordBatchBuilder::new(Compression::None).producer(77, 0, first_seq);
+        for key in ["a", "b"] {
+            builder.append(1_000, Some(key.as_bytes()), Some(b"from-producer"), &[]);
+        }
+        builder.build()
+    };
+    log.append(&producer_batch(0)).unwrap();
+    let newest = log.append(&producer_batch(2)).unwrap();
+    // Plain batches supersede both keys until the producer's batches sit in closed segments.
+    let filler: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|k| (k.to_string(), Some("y".repeat(300))))
+        .collect();
+    while log.segments().len() < 3 {
+        log.append(&kv_batch(Compression::None, 2_000, &filler))
+            .unwrap();
+    }
+    let outcome = log.compact().unwrap();
+    assert!(outcome.records_removed >= 4, "{outcome:?}");
+
+    let producer_batches = |log: &PartitionLog| {
+        let read = log.read(log.log_start_offset(), 1 << 20).unwrap();
+        batches(&read.records)
+            .into_iter()
+            .filter(|b| b.producer_id() == 77)
+            .map(|b| (b.base_offset(), b.last_offset(), b.records_count()))
+            .collect::<Vec<_>>()
+    };
+    // The first batch is gone; the newest stays, with no records but its offsets.
+    assert_eq!(
+        producer_batches(&log),
+        vec![(newest.base_offset, newest.last_offset, 0)]
+    );
+    assert!(
+        !contents(&log)
+            .values()
+            .any(|(_, v)| v.as_deref() == Some("from-producer"))
+    );
+
+    // Rebuilt from the log after a reopen, the producer state still knows that batch: a retry
+    // of it is answered with its original offsets, and the next sequence is accepted.
+    log.close().unwrap();
+    drop(log);
+    let log = PartitionLog::open(&path, compacted_config()).unwrap();
+    let retry = log.append(&producer_batch(2)).unwrap();
+    assert_eq!(
+        (retry.base_offset, retry.last_offset),
+        (newest.base_offset, newest.last_offset)
+    );
+    assert!(log.append(&producer_batch(4)).is_ok());
+}

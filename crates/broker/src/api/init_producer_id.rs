@@ -1,8 +1,10 @@
 //! InitProducerId: hands idempotent producers their id and epoch.
 //!
-//! Interim (issue 4 brings producer state): ids come from a counter seeded with the start time
-//! in microseconds, so a restarted broker never repeats an id it handed out before; sequence
-//! numbers are not yet checked. Transactional ids are refused.
+//! As in Kafka, a request without a transactional id always gets a fresh id with epoch 0, even
+//! when it names its current id and epoch (idempotent producers bump their epoch themselves,
+//! KIP-360). Ids come from a counter seeded with the start time in microseconds, so a
+//! restarted broker never repeats an id it handed out before. Sequence numbers are checked in
+//! `brook-log`. Transactional ids are refused until transactions exist.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
