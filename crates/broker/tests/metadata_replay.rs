@@ -79,16 +79,28 @@ async fn committed_offsets_of_groups_without_members_expire() {
         ..old.clone()
     };
     coordinator
-        .commit("stale-group", vec![("t".into(), 0, old)])
+        .commit("stale-group", vec![("t".into(), 0, old.clone())])
         .unwrap();
     coordinator
         .commit("live-offsets", vec![("t".into(), 0, fresh)])
         .unwrap();
+    // KIP-211: a group that emptied a minute ago keeps even old offsets; one that emptied
+    // long ago loses them.
+    for (group, emptied_at) in [("just-emptied", now - 60_000), ("long-empty", 2_000)] {
+        coordinator
+            .membership
+            .restore(group, "consumer".into(), 4, Some(emptied_at));
+        coordinator
+            .commit(group, vec![("t".into(), 0, old.clone())])
+            .unwrap();
+    }
     assert_eq!(
         coordinator.expire_offsets(std::time::Duration::from_secs(3600)),
-        1
+        2
     );
     assert!(coordinator.committed("stale-group").is_empty());
+    assert!(coordinator.committed("long-empty").is_empty());
+    assert_eq!(coordinator.committed("just-emptied").len(), 1);
     assert_eq!(coordinator.committed("live-offsets").len(), 1);
     broker.shutdown().await;
     // The expiry is durable: tombstones in __consumer_offsets.

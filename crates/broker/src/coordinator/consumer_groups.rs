@@ -151,6 +151,8 @@ struct Group {
     names: BTreeMap<Uuid, String>,
     static_members: HashMap<String, String>,
     assignor: Option<Assignor>,
+    /// When the last member left (ms since the epoch).
+    emptied_at_ms: Option<i64>,
 }
 
 /// The state of a consumer group, as ListGroups and ConsumerGroupDescribe name it.
@@ -277,6 +279,12 @@ impl Group {
         }
         self.target.remove(member_id);
         self.epoch += 1;
+        if self.members.is_empty() {
+            self.emptied_at_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_millis() as i64);
+        }
     }
 
     /// The assignor: the one most members prefer, else the broker's default.
@@ -430,6 +438,14 @@ impl ConsumerGroups {
         self.lock()
             .get(group_id)
             .is_some_and(|g| !g.members.is_empty())
+    }
+
+    /// When the group's last member left, if it has none now.
+    pub fn empty_since(&self, group_id: &str) -> Option<i64> {
+        self.lock()
+            .get(group_id)
+            .filter(|g| g.members.is_empty())
+            .and_then(|g| g.emptied_at_ms)
     }
 
     /// Handles a ConsumerGroupHeartbeat. `topics`: the cluster's topics now.

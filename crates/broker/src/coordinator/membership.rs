@@ -150,6 +150,8 @@ struct Group {
     static_members: HashMap<String, String>,
     rebalance_deadline: Instant,
     join_not_before: Instant,
+    /// When the group last became Empty (ms since the epoch); offsets expire from then.
+    emptied_at_ms: Option<i64>,
 }
 
 impl Group {
@@ -166,7 +168,17 @@ impl Group {
             static_members: HashMap::new(),
             rebalance_deadline: now,
             join_not_before: now,
+            emptied_at_ms: None,
         }
+    }
+
+    /// The last member is gone: a new generation with nobody in it.
+    fn become_empty(&mut self) {
+        self.state = GroupState::Empty;
+        self.generation += 1;
+        self.protocol_name = None;
+        self.leader = None;
+        self.emptied_at_ms = Some(now_ms());
     }
 
     fn prepare_rebalance(&mut self, initial_delay: Duration) {
@@ -233,10 +245,7 @@ impl Group {
         }
         self.pending.clear();
         if self.members.is_empty() {
-            self.state = GroupState::Empty;
-            self.generation += 1;
-            self.protocol_name = None;
-            self.leader = None;
+            self.become_empty();
             return;
         }
         self.generation += 1;
@@ -318,6 +327,12 @@ pub struct Membership {
     groups: std::sync::Mutex<HashMap<String, Group>>,
     initial_delay: Duration,
     next_id: std::sync::atomic::AtomicU64,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Kafka's group.min.session.timeout.ms and group.max.session.timeout.ms.
@@ -608,10 +623,7 @@ impl Membership {
         }
         if removed {
             if group.members.is_empty() {
-                group.state = GroupState::Empty;
-                group.generation += 1;
-                group.leader = None;
-                group.protocol_name = None;
+                group.become_empty();
             } else {
                 group.prepare_rebalance(self.initial_delay);
                 group.maybe_complete_join(Instant::now());
@@ -674,9 +686,7 @@ impl Membership {
                     group.remove_member(id);
                 }
                 if group.members.is_empty() {
-                    group.state = GroupState::Empty;
-                    group.generation += 1;
-                    group.leader = None;
+                    group.become_empty();
                     emptied.push(group_id.clone());
                 } else {
                     group.prepare_rebalance(self.initial_delay);
@@ -706,9 +716,7 @@ impl Membership {
         let groups = self.lock();
         let group = groups.get(group_id)?;
         let protocol = group.protocol_name.clone();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = now_ms();
         Some(super::records::GroupMetadataValue {
             protocol_type: group.protocol_type.clone().unwrap_or_default(),
             generation: group.generation,
@@ -737,12 +745,28 @@ impl Membership {
     }
 
     /// Recreates a group from `__consumer_offsets` as Empty with its last generation, so that
-    /// generations keep increasing across restarts; members rejoin.
-    pub fn restore(&self, group_id: &str, protocol_type: String, generation: i32) {
+    /// generations keep increasing across restarts; members rejoin. `state_timestamp`: when it
+    /// last changed state, from which its offsets expire.
+    pub fn restore(
+        &self,
+        group_id: &str,
+        protocol_type: String,
+        generation: i32,
+        state_timestamp: Option<i64>,
+    ) {
         let mut group = Group::new();
         group.generation = generation;
         group.protocol_type = (!protocol_type.is_empty()).then_some(protocol_type);
+        group.emptied_at_ms = Some(state_timestamp.unwrap_or_else(now_ms));
         self.lock().insert(group_id.to_string(), group);
+    }
+
+    /// When the group became Empty (ms), if it is Empty and has had members.
+    pub fn empty_since(&self, group_id: &str) -> Option<i64> {
+        self.lock()
+            .get(group_id)
+            .filter(|g| g.state == GroupState::Empty)
+            .and_then(|g| g.emptied_at_ms)
     }
 
     /// The group's current generation, if known.

@@ -72,7 +72,7 @@ impl GroupCoordinator {
             }
         };
         let mut offsets: HashMap<String, GroupOffsets> = HashMap::new();
-        let mut generations: HashMap<String, (String, i32)> = HashMap::new();
+        let mut stored_groups: HashMap<String, records::StoredGroup> = HashMap::new();
         let mut loaded = 0usize;
         for partition in &topic.partitions {
             let log = &partition.log;
@@ -95,13 +95,9 @@ impl GroupCoordinator {
                     for record in records {
                         let key = record.key.as_deref().and_then(records::decode_key);
                         if let Some(OffsetsKey::GroupMetadata { group }) = &key {
-                            match record
-                                .value
-                                .as_deref()
-                                .and_then(records::decode_group_generation)
-                            {
-                                Some(found) => generations.insert(group.clone(), found),
-                                None => generations.remove(group),
+                            match record.value.as_deref().and_then(records::decode_group) {
+                                Some(found) => stored_groups.insert(group.clone(), found),
+                                None => stored_groups.remove(group),
                             };
                             continue;
                         }
@@ -138,8 +134,13 @@ impl GroupCoordinator {
             "loaded committed offsets"
         );
         let membership = membership::Membership::new(initial_rebalance_delay);
-        for (group, (protocol_type, generation)) in generations {
-            membership.restore(&group, protocol_type, generation);
+        for (group, stored) in stored_groups {
+            membership.restore(
+                &group,
+                stored.protocol_type,
+                stored.generation,
+                stored.state_timestamp,
+            );
         }
         Ok(GroupCoordinator {
             membership,
@@ -249,8 +250,10 @@ impl GroupCoordinator {
         Ok(count)
     }
 
-    /// Deletes committed offsets older than `retention` (Kafka's `offsets.retention.minutes`)
-    /// of groups that have no members now. Returns how many were deleted.
+    /// Deletes the committed offsets of groups without members once `retention` (Kafka's
+    /// `offsets.retention.minutes`) has passed since the group became empty, or since the
+    /// commit when that is later or the group never had members. Returns how many were
+    /// deleted.
     pub fn expire_offsets(&self, retention: std::time::Duration) -> usize {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -262,9 +265,16 @@ impl GroupCoordinator {
                 .iter()
                 .filter(|(group, _)| !self.is_active(group))
                 .map(|(group, committed)| {
+                    // KIP-211: a group's offsets count from when it became empty; offsets
+                    // committed without a group (or later) count from their commit.
+                    let emptied = self
+                        .membership
+                        .empty_since(group)
+                        .or_else(|| self.consumer_groups.empty_since(group))
+                        .unwrap_or(i64::MIN);
                     let old = committed
                         .iter()
-                        .filter(|(_, v)| v.commit_timestamp < cutoff)
+                        .filter(|(_, v)| v.commit_timestamp.max(emptied) < cutoff)
                         .map(|(k, _)| k.clone())
                         .collect();
                     (group.clone(), old)

@@ -139,16 +139,38 @@ pub fn encode_group_value(value: &GroupMetadataValue) -> Vec<u8> {
     out
 }
 
-/// The generation and protocol type of a stored GroupMetadataValue (versions 0–3); the rest is
-/// not needed to resume.
-pub fn decode_group_generation(bytes: &[u8]) -> Option<(String, i32)> {
+/// What a stored GroupMetadataValue says that Brook needs to resume a group.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredGroup {
+    /// Protocol type ("consumer", or empty).
+    pub protocol_type: String,
+    /// Generation.
+    pub generation: i32,
+    /// When the group last changed state (ms; versions 2+).
+    pub state_timestamp: Option<i64>,
+}
+
+/// Reads a stored GroupMetadataValue (versions 0–3) up to what [`StoredGroup`] holds.
+pub fn decode_group(bytes: &[u8]) -> Option<StoredGroup> {
     let mut r = Reader(bytes);
     let version = r.i16()?;
     if !(0..=3).contains(&version) {
         return None;
     }
     let protocol_type = r.string()?;
-    Some((protocol_type, r.i32()?))
+    let generation = r.i32()?;
+    let state_timestamp = if version >= 2 {
+        let _protocol = r.nullable_string()?;
+        let _leader = r.nullable_string()?;
+        Some(r.i64()?).filter(|t| *t >= 0)
+    } else {
+        None
+    };
+    Some(StoredGroup {
+        protocol_type,
+        generation,
+        state_timestamp,
+    })
 }
 
 /// The topics of a consumer's subscription (ConsumerProtocolSubscription, any version): what
@@ -204,6 +226,16 @@ impl Reader<'_> {
     fn string(&mut self) -> Option<String> {
         let len = usize::try_from(self.i16()?).ok()?;
         String::from_utf8(self.take(len)?.to_vec()).ok()
+    }
+
+    /// `Some(None)` for a null string (length -1).
+    fn nullable_string(&mut self) -> Option<Option<String>> {
+        let len = self.i16()?;
+        if len == -1 {
+            return Some(None);
+        }
+        let len = usize::try_from(len).ok()?;
+        String::from_utf8(self.take(len)?.to_vec()).ok().map(Some)
     }
 }
 
@@ -313,16 +345,25 @@ mod tests {
         expected.extend_from_slice(&[0, 0, 1, 44, 0, 0, 0, 45, 0, 0, 0, 1, 1, 0, 0, 0, 0]);
         assert_eq!(encode_group_value(&value), expected);
         assert_eq!(
-            decode_group_generation(&expected),
-            Some(("consumer".to_string(), 3))
+            decode_group(&expected),
+            Some(StoredGroup {
+                protocol_type: "consumer".to_string(),
+                generation: 3,
+                state_timestamp: Some(9),
+            })
         );
         let empty = GroupMetadataValue {
             generation: 4,
+            current_state_timestamp: 1_700_000_000_000,
             ..Default::default()
         };
         assert_eq!(
-            decode_group_generation(&encode_group_value(&empty)),
-            Some((String::new(), 4))
+            decode_group(&encode_group_value(&empty)),
+            Some(StoredGroup {
+                protocol_type: String::new(),
+                generation: 4,
+                state_timestamp: Some(1_700_000_000_000),
+            })
         );
     }
 
