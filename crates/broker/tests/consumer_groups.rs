@@ -317,6 +317,56 @@ fn a_static_member_restarting_within_its_session_rejoins_without_a_rebalance() {
 }
 
 #[test]
+fn members_carry_on_across_a_broker_restart_without_a_rebalance() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let broker = runtime.block_on(start(tmp.path(), port));
+    broker
+        .context()
+        .topics
+        .create("rides6", 6, Default::default(), false)
+        .unwrap();
+    let bootstrap = broker.local_addr().to_string();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let protocol = Protocol::Classic("range");
+    let members = [
+        member(&bootstrap, seen.clone(), protocol),
+        member(&bootstrap, seen.clone(), protocol),
+    ];
+    wait_stable(&broker, 2, protocol);
+    let membership = |broker: &Broker| {
+        let coordinator = &broker.context().coordinator;
+        let group = coordinator.membership.describe("rides-group").unwrap();
+        let ids: Vec<String> = group.members.iter().map(|m| m.member_id.clone()).collect();
+        (coordinator.membership.generation("rides-group"), ids)
+    };
+    let before = membership(&broker);
+
+    runtime.block_on(broker.shutdown());
+    let broker = runtime.block_on(start(tmp.path(), port));
+    // The group came back from __consumer_offsets with its members and assignments.
+    assert_eq!(membership(&broker), before);
+    produce(&bootstrap, 0, 600);
+    let unique = wait_for_all(&seen, 600);
+    assert_eq!(unique.len(), 600, "the members consumed after the restart");
+    wait_stable(&broker, 2, protocol);
+    assert_eq!(
+        membership(&broker),
+        before,
+        "same generation and member ids: no rebalance"
+    );
+    for m in members {
+        m.leave();
+    }
+    runtime.block_on(broker.shutdown());
+}
+
+#[test]
 fn offset_delete_refuses_topics_the_members_subscribe_to() {
     use brook_broker::coordinator::records::OffsetCommitValue;
     use kafka_protocol::messages::offset_delete_request::{

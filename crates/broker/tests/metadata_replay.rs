@@ -87,9 +87,13 @@ async fn committed_offsets_of_groups_without_members_expire() {
     // KIP-211: a group that emptied a minute ago keeps even old offsets; one that emptied
     // long ago loses them.
     for (group, emptied_at) in [("just-emptied", now - 60_000), ("long-empty", 2_000)] {
-        coordinator
-            .membership
-            .restore(group, "consumer".into(), 4, Some(emptied_at));
+        let stored = brook_broker::coordinator::records::GroupMetadataValue {
+            protocol_type: "consumer".into(),
+            generation: 4,
+            current_state_timestamp: emptied_at,
+            ..Default::default()
+        };
+        coordinator.membership.restore(group, stored);
         coordinator
             .commit(group, vec![("t".into(), 0, old.clone())])
             .unwrap();

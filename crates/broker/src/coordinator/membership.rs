@@ -744,20 +744,52 @@ impl Membership {
         })
     }
 
-    /// Recreates a group from `__consumer_offsets` as Empty with its last generation, so that
-    /// generations keep increasing across restarts; members rejoin. `state_timestamp`: when it
-    /// last changed state, from which its offsets expire.
-    pub fn restore(
-        &self,
-        group_id: &str,
-        protocol_type: String,
-        generation: i32,
-        state_timestamp: Option<i64>,
-    ) {
+    /// Recreates a group from its last GroupMetadataValue in `__consumer_offsets`: its
+    /// generation, protocol, leader and members with their assignments, Stable, so that
+    /// members heartbeating across a broker restart carry on without a rebalance (as in
+    /// Kafka). Members that do not come back expire after their session timeout.
+    pub fn restore(&self, group_id: &str, stored: super::records::GroupMetadataValue) {
+        let now = Instant::now();
+        let millis = |ms: i32| Duration::from_millis(ms.max(0) as u64);
         let mut group = Group::new();
-        group.generation = generation;
-        group.protocol_type = (!protocol_type.is_empty()).then_some(protocol_type);
-        group.emptied_at_ms = Some(state_timestamp.unwrap_or_else(now_ms));
+        group.generation = stored.generation;
+        group.protocol_type = (!stored.protocol_type.is_empty()).then_some(stored.protocol_type);
+        let state_timestamp = Some(stored.current_state_timestamp)
+            .filter(|t| *t >= 0)
+            .unwrap_or_else(now_ms);
+        if stored.members.is_empty() {
+            group.emptied_at_ms = Some(state_timestamp);
+        } else {
+            let protocol = stored.protocol.clone().unwrap_or_default();
+            for m in stored.members {
+                if let Some(instance) = &m.group_instance_id {
+                    group
+                        .static_members
+                        .insert(instance.clone(), m.member_id.clone());
+                }
+                group.members.insert(
+                    m.member_id,
+                    Member {
+                        instance_id: m.group_instance_id,
+                        client_id: m.client_id,
+                        client_host: m.client_host,
+                        session_timeout: millis(m.session_timeout),
+                        rebalance_timeout: millis(m.rebalance_timeout),
+                        protocols: vec![(protocol.clone(), Bytes::from(m.subscription))],
+                        last_heartbeat: now,
+                        join_waiter: None,
+                        sync_waiter: None,
+                        assignment: Bytes::from(m.assignment),
+                    },
+                );
+            }
+            group.protocol_name = stored.protocol;
+            group.leader = stored
+                .leader
+                .filter(|l| group.members.contains_key(l))
+                .or_else(|| group.members.keys().next().cloned());
+            group.state = GroupState::Stable;
+        }
         self.lock().insert(group_id.to_string(), group);
     }
 

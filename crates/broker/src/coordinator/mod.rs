@@ -72,7 +72,7 @@ impl GroupCoordinator {
             }
         };
         let mut offsets: HashMap<String, GroupOffsets> = HashMap::new();
-        let mut stored_groups: HashMap<String, records::StoredGroup> = HashMap::new();
+        let mut stored_groups: HashMap<String, records::GroupMetadataValue> = HashMap::new();
         let mut loaded = 0usize;
         for partition in &topic.partitions {
             let log = &partition.log;
@@ -95,7 +95,11 @@ impl GroupCoordinator {
                     for record in records {
                         let key = record.key.as_deref().and_then(records::decode_key);
                         if let Some(OffsetsKey::GroupMetadata { group }) = &key {
-                            match record.value.as_deref().and_then(records::decode_group) {
+                            match record
+                                .value
+                                .as_deref()
+                                .and_then(records::decode_group_value)
+                            {
                                 Some(found) => stored_groups.insert(group.clone(), found),
                                 None => stored_groups.remove(group),
                             };
@@ -135,12 +139,7 @@ impl GroupCoordinator {
         );
         let membership = membership::Membership::new(initial_rebalance_delay);
         for (group, stored) in stored_groups {
-            membership.restore(
-                &group,
-                stored.protocol_type,
-                stored.generation,
-                stored.state_timestamp,
-            );
+            membership.restore(&group, stored);
         }
         Ok(GroupCoordinator {
             membership,

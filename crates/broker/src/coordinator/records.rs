@@ -139,19 +139,9 @@ pub fn encode_group_value(value: &GroupMetadataValue) -> Vec<u8> {
     out
 }
 
-/// What a stored GroupMetadataValue says that Brook needs to resume a group.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct StoredGroup {
-    /// Protocol type ("consumer", or empty).
-    pub protocol_type: String,
-    /// Generation.
-    pub generation: i32,
-    /// When the group last changed state (ms; versions 2+).
-    pub state_timestamp: Option<i64>,
-}
-
-/// Reads a stored GroupMetadataValue (versions 0–3) up to what [`StoredGroup`] holds.
-pub fn decode_group(bytes: &[u8]) -> Option<StoredGroup> {
+/// Decodes a GroupMetadataValue of any version (0–3); fields a version lacks come back empty
+/// (`current_state_timestamp` -1, no instance ids, rebalance timeout = session timeout).
+pub fn decode_group_value(bytes: &[u8]) -> Option<GroupMetadataValue> {
     let mut r = Reader(bytes);
     let version = r.i16()?;
     if !(0..=3).contains(&version) {
@@ -159,17 +149,40 @@ pub fn decode_group(bytes: &[u8]) -> Option<StoredGroup> {
     }
     let protocol_type = r.string()?;
     let generation = r.i32()?;
-    let state_timestamp = if version >= 2 {
-        let _protocol = r.nullable_string()?;
-        let _leader = r.nullable_string()?;
-        Some(r.i64()?).filter(|t| *t >= 0)
-    } else {
-        None
-    };
-    Some(StoredGroup {
+    let protocol = r.nullable_string()?;
+    let leader = r.nullable_string()?;
+    let current_state_timestamp = if version >= 2 { r.i64()? } else { -1 };
+    let count = usize::try_from(r.i32()?).ok()?;
+    let mut members = Vec::with_capacity(count.min(1024));
+    for _ in 0..count {
+        let member_id = r.string()?;
+        let group_instance_id = if version >= 3 {
+            r.nullable_string()?
+        } else {
+            None
+        };
+        let client_id = r.string()?;
+        let client_host = r.string()?;
+        let rebalance_timeout = if version >= 1 { Some(r.i32()?) } else { None };
+        let session_timeout = r.i32()?;
+        members.push(MemberMetadata {
+            member_id,
+            group_instance_id,
+            client_id,
+            client_host,
+            rebalance_timeout: rebalance_timeout.unwrap_or(session_timeout),
+            session_timeout,
+            subscription: r.bytes()?,
+            assignment: r.bytes()?,
+        });
+    }
+    Some(GroupMetadataValue {
         protocol_type,
         generation,
-        state_timestamp,
+        protocol,
+        leader,
+        current_state_timestamp,
+        members,
     })
 }
 
@@ -226,6 +239,11 @@ impl Reader<'_> {
     fn string(&mut self) -> Option<String> {
         let len = usize::try_from(self.i16()?).ok()?;
         String::from_utf8(self.take(len)?.to_vec()).ok()
+    }
+
+    fn bytes(&mut self) -> Option<Vec<u8>> {
+        let len = usize::try_from(self.i32()?).ok()?;
+        Some(self.take(len)?.to_vec())
     }
 
     /// `Some(None)` for a null string (length -1).
@@ -344,27 +362,23 @@ mod tests {
         expected.extend_from_slice(&[0, 1, b'm', 0xff, 0xff, 0, 1, b'c', 0, 2, b'/', b'h']);
         expected.extend_from_slice(&[0, 0, 1, 44, 0, 0, 0, 45, 0, 0, 0, 1, 1, 0, 0, 0, 0]);
         assert_eq!(encode_group_value(&value), expected);
-        assert_eq!(
-            decode_group(&expected),
-            Some(StoredGroup {
-                protocol_type: "consumer".to_string(),
-                generation: 3,
-                state_timestamp: Some(9),
-            })
-        );
+        assert_eq!(decode_group_value(&expected), Some(value));
         let empty = GroupMetadataValue {
             generation: 4,
             current_state_timestamp: 1_700_000_000_000,
             ..Default::default()
         };
-        assert_eq!(
-            decode_group(&encode_group_value(&empty)),
-            Some(StoredGroup {
-                protocol_type: String::new(),
-                generation: 4,
-                state_timestamp: Some(1_700_000_000_000),
-            })
-        );
+        assert_eq!(decode_group_value(&encode_group_value(&empty)), Some(empty));
+        // Version 0 (no rebalance timeout, state timestamp or instance id).
+        let mut v0 = vec![0, 0, 0, 8];
+        v0.extend_from_slice(b"consumer");
+        v0.extend_from_slice(&[0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1]);
+        v0.extend_from_slice(&[0, 1, b'm', 0, 1, b'c', 0, 2, b'/', b'h', 0, 0, 0, 45]);
+        v0.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+        let old = decode_group_value(&v0).unwrap();
+        assert_eq!((old.generation, old.current_state_timestamp), (2, -1));
+        assert_eq!(old.members[0].rebalance_timeout, 45);
+        assert_eq!(decode_group_value(&v0[..v0.len() - 1]), None);
     }
 
     #[test]
