@@ -1,51 +1,113 @@
-//! The `brook` binary: `brook serve` runs the broker; `brook dump-log` reads log files.
+//! The `brook` binary: `brook serve` runs the broker; `brook topic`, `produce`, `consume`,
+//! `group` and `bench` work against any Kafka-compatible cluster; `brook dump-log` reads log
+//! files.
 
+mod cli;
 mod dump_log;
 mod serve;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
+
+use cli::connect::ConnectArgs;
+use cli::output::Format;
 
 /// Brook: an event-streaming platform in one binary, compatible with Kafka clients.
 #[derive(Parser)]
-#[command(name = "brook", version, about, long_about = None)]
+#[command(
+    name = "brook",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 failed, 2 bad usage, 3 cluster unreachable, 4 topic or \
+                  group not found.\n\nStart with: brook serve   (then, in another terminal)   \
+                  brook topic create rides --partitions 3"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Output format of the client subcommands.
+    #[arg(short, long, value_enum, default_value_t, global = true)]
+    output: Format,
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the broker: the Kafka protocol on 127.0.0.1:9092, data in ./brook-data.
+    ///
+    /// Example: brook serve --listen 127.0.0.1:9092 --data-dir /var/lib/brook
+    Serve(serve::Args),
+    /// Create, list, describe, alter and delete topics.
+    #[command(subcommand)]
+    Topic(cli::topic::TopicCommand),
+    /// Write lines from stdin or a file to a topic, one record per line.
+    Produce(cli::produce::ProduceArgs),
+    /// Print a topic's records.
+    Consume(cli::consume::ConsumeArgs),
+    /// List, describe, reset and delete consumer groups.
+    #[command(subcommand)]
+    Group(cli::group::GroupCommand),
+    /// Measure produce and consume throughput and latency.
+    #[command(subcommand)]
+    Bench(cli::bench::BenchCommand),
     /// Print the batches of segment files (`.log`) or the entries of index files (`.index`,
     /// `.timeindex`), in the format of Kafka's kafka-dump-log.sh.
     ///
     /// Example: brook dump-log brook-data/rides-0/00000000000000000000.log --print-records
     DumpLog(dump_log::Args),
-    /// Run the broker: the Kafka protocol on 127.0.0.1:9092, data in ./brook-data.
+    /// Print a shell completion script.
     ///
-    /// Example: brook serve --listen 127.0.0.1:9092 --data-dir /var/lib/brook
-    Serve(serve::Args),
+    /// Example: brook completions bash > /etc/bash_completion.d/brook
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BROOK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let result = match cli.command {
-        Command::DumpLog(args) => dump_log::run(&args),
-        Command::Serve(args) => serve::run(&args),
+    if matches!(cli.command, Command::Serve(_) | Command::DumpLog(_))
+        || std::env::var_os("BROOK_LOG").is_some()
+    {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("BROOK_LOG")
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let (connect, format) = (&cli.connect, cli.output);
+    let result = match &cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::DumpLog(args) => dump_log::run(args),
+        Command::Topic(command) => cli::topic::run(command, connect, format),
+        Command::Produce(args) => cli::produce::run(args, connect, format),
+        Command::Consume(args) => cli::consume::run(args, connect, format),
+        Command::Group(command) => cli::group::run(command, connect, format),
+        Command::Bench(command) => cli::bench::run(command, connect, format),
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "brook", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(cli::exit_code(&e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
     }
 }

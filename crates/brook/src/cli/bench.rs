@@ -1,0 +1,540 @@
+//! `brook bench produce|consume|e2e`: load tests in the spirit of kafka-producer-perf-test and
+//! kafka-consumer-perf-test, against any Kafka-compatible cluster, through librdkafka.
+//!
+//! MB/s means 10^6 bytes of record values per second. Produce latency is from `send` to the
+//! delivery report; end-to-end latency is from `send` to the consumer receiving the record
+//! (the send time travels in the first 8 bytes of the value).
+
+use std::io::IsTerminal as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use hdrhistogram::Histogram;
+use rdkafka::admin::{NewTopic, TopicReplication};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::Consumer as _;
+use rdkafka::message::Message as _;
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext};
+use rdkafka::{Offset, TopicPartitionList};
+use serde::Serialize;
+
+use super::Fail;
+use super::connect::{ConnectArgs, Quiet, block_on};
+use super::output::{self, Format};
+use super::produce::Codec;
+
+/// Workload flags shared by the three benchmarks.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Workload {
+    /// Topic to use (created with --partitions when missing).
+    #[arg(short, long, default_value = "brook-bench")]
+    pub topic: String,
+    /// Records to send or read.
+    #[arg(short = 'n', long, default_value_t = 1_000_000)]
+    pub records: u64,
+    /// Bytes per record value.
+    #[arg(short = 's', long, default_value_t = 1024)]
+    pub record_size: usize,
+    /// Records per second to aim for (-1: as fast as possible).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub throughput: i64,
+    /// Producer acknowledgements: 0, 1 or all.
+    #[arg(long, default_value = "all", allow_hyphen_values = true)]
+    pub acks: String,
+    /// Compression codec.
+    #[arg(short = 'z', long, value_enum, default_value_t)]
+    pub compression: Codec,
+    /// Partitions of the topic when it is created.
+    #[arg(short, long, default_value_t = 1)]
+    pub partitions: i32,
+    /// Print the result as JSON (same as --output json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `brook bench …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Produce records as fast as possible (or at --throughput) and report MB/s, records/s
+    /// and send-to-acknowledgement latency.
+    ///
+    /// Example: brook bench produce --records 1000000 --record-size 1024 --acks 1
+    Produce(Workload),
+    /// Read records from the beginning of the topic and report MB/s and records/s.
+    ///
+    /// Example: brook bench consume --records 1000000
+    Consume(Workload),
+    /// Produce at a fixed rate while consuming, and report end-to-end latency.
+    ///
+    /// Example: brook bench e2e --records 100000 --throughput 10000
+    E2e(Workload),
+}
+
+/// A benchmark's result.
+#[derive(Serialize, Debug)]
+pub struct BenchResult {
+    /// produce, consume or e2e.
+    pub mode: &'static str,
+    /// Records sent or received.
+    pub records: u64,
+    /// Value bytes.
+    pub bytes: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Records per second.
+    pub records_per_sec: f64,
+    /// 10^6 bytes per second.
+    pub mb_per_sec: f64,
+    /// Latency percentiles in milliseconds (produce and e2e).
+    pub latency_ms: Option<Latency>,
+}
+
+/// Latency percentiles (ms).
+#[derive(Serialize, Debug)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Maximum.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+fn latency(h: &Histogram<u64>) -> Option<Latency> {
+    (!h.is_empty()).then(|| Latency {
+        p50: h.value_at_quantile(0.50) as f64 / 1e3,
+        p95: h.value_at_quantile(0.95) as f64 / 1e3,
+        p99: h.value_at_quantile(0.99) as f64 / 1e3,
+        p999: h.value_at_quantile(0.999) as f64 / 1e3,
+        max: h.max() as f64 / 1e3,
+        mean: h.mean() / 1e3,
+    })
+}
+
+fn histogram() -> Histogram<u64> {
+    // Microseconds, up to an hour, 3 significant digits.
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Prints a live progress line on stderr, at most once a second.
+struct Progress {
+    started: Instant,
+    last: Instant,
+    live: bool,
+    mode: &'static str,
+}
+
+impl Progress {
+    fn new(mode: &'static str) -> Progress {
+        let now = Instant::now();
+        Progress {
+            started: now,
+            last: now,
+            live: std::io::stderr().is_terminal(),
+            mode,
+        }
+    }
+
+    fn tick(&mut self, records: u64, bytes: u64, of: u64) {
+        if !self.live || self.last.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.last = Instant::now();
+        let secs = self.started.elapsed().as_secs_f64();
+        eprint!(
+            "\r{}: {} / {} records  {:.0} records/s  {:.1} MB/s   ",
+            self.mode,
+            output::thousands(records),
+            output::thousands(of),
+            records as f64 / secs,
+            bytes as f64 / secs / 1e6
+        );
+    }
+
+    fn done(&self) {
+        if self.live {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Delivery bookkeeping: latency histogram (µs) and failures.
+struct Deliveries {
+    origin: Instant,
+    latencies: Mutex<Histogram<u64>>,
+    acked: AtomicU64,
+    failed: AtomicU64,
+    first_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for Deliveries {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        Quiet.log(level, fac, message);
+    }
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        Quiet.error(error, reason);
+    }
+}
+
+impl ProducerContext for Deliveries {
+    /// Microseconds after `origin` at which the record was sent.
+    type DeliveryOpaque = usize;
+    fn delivery(&self, result: &DeliveryResult<'_>, sent_at: usize) {
+        match result {
+            Ok(_) => {
+                self.acked.fetch_add(1, Ordering::Relaxed);
+                let now = self.origin.elapsed().as_micros() as u64;
+                let micros = now.saturating_sub(sent_at as u64).max(1);
+                let _ = self
+                    .latencies
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .record(micros);
+            }
+            Err((e, _)) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.first_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+}
+
+fn acks(text: &str) -> anyhow::Result<&'static str> {
+    match text {
+        "all" | "-1" => Ok("all"),
+        "0" => Ok("0"),
+        "1" => Ok("1"),
+        other => Err(Fail::usage(format!("invalid --acks '{other}': expected 0, 1 or all")).into()),
+    }
+}
+
+/// Creates the topic when it does not exist yet.
+fn ensure_topic(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<()> {
+    let admin = connect.admin()?;
+    let metadata = connect.metadata(admin.inner(), None)?;
+    if metadata.topics().iter().any(|t| t.name() == workload.topic) {
+        return Ok(());
+    }
+    let topic = NewTopic::new(
+        &workload.topic,
+        workload.partitions,
+        TopicReplication::Fixed(-1),
+    );
+    for result in block_on(admin.create_topics(&[topic], &connect.admin_options()))
+        .context("CreateTopics failed")?
+    {
+        if let Err((name, code)) = result
+            && code != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists
+        {
+            return Err(Fail::failed(format!("cannot create topic '{name}': {code}")).into());
+        }
+    }
+    Ok(())
+}
+
+/// Waits until `due` (rate limiting), polling the producer meanwhile.
+fn pace<C: ProducerContext>(producer: &rdkafka::producer::BaseProducer<C>, due: Instant) {
+    loop {
+        let now = Instant::now();
+        if now >= due {
+            return;
+        }
+        producer.poll((due - now).min(Duration::from_millis(1)));
+    }
+}
+
+fn send_blocking<C: ProducerContext<DeliveryOpaque = usize>>(
+    producer: &rdkafka::producer::BaseProducer<C>,
+    topic: &str,
+    payload: &[u8],
+    sent_at: usize,
+) -> anyhow::Result<()> {
+    let mut record =
+        BaseRecord::<[u8], [u8], usize>::with_opaque_to(topic, sent_at).payload(payload);
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((e, back))
+                if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+            {
+                producer.poll(Duration::from_millis(1));
+                record = back;
+            }
+            Err((e, _)) => return Err(Fail::failed(format!("cannot send: {e}")).into()),
+        }
+    }
+}
+
+fn producer(
+    connect: &ConnectArgs,
+    workload: &Workload,
+    settings: &[(&str, String)],
+) -> anyhow::Result<rdkafka::producer::BaseProducer<Deliveries>> {
+    let mut all = vec![
+        ("acks", acks(&workload.acks)?.to_string()),
+        ("compression.type", workload.compression.name().to_string()),
+    ];
+    all.extend(settings.iter().cloned());
+    connect.producer(
+        &all,
+        Deliveries {
+            origin: Instant::now(),
+            latencies: Mutex::new(histogram()),
+            acked: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            first_error: Mutex::new(None),
+        },
+    )
+}
+
+fn check_deliveries(deliveries: &Deliveries, sent: u64) -> anyhow::Result<()> {
+    let failed = deliveries.failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        let reason = deliveries
+            .first_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default();
+        return Err(Fail::failed(format!(
+            "{failed} of {sent} records were not acknowledged: {reason}"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// `brook bench produce`.
+pub fn produce(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<BenchResult> {
+    ensure_topic(connect, workload)?;
+    let producer = producer(connect, workload, &[])?;
+    let payload = vec![b'x'; workload.record_size];
+    let origin = producer.context().origin;
+    let mut progress = Progress::new("produce");
+    let started = Instant::now();
+    for i in 0..workload.records {
+        if workload.throughput > 0 {
+            pace(
+                &producer,
+                started + Duration::from_secs_f64(i as f64 / workload.throughput as f64),
+            );
+        }
+        let sent_at = origin.elapsed().as_micros() as usize;
+        send_blocking(&producer, &workload.topic, &payload, sent_at)?;
+        producer.poll(Duration::ZERO);
+        if i % 1024 == 0 {
+            let acked = producer.context().acked.load(Ordering::Relaxed);
+            progress.tick(acked, acked * workload.record_size as u64, workload.records);
+        }
+    }
+    producer
+        .flush(Duration::from_secs(300))
+        .context("records were still unacknowledged after 5 minutes")?;
+    let seconds = started.elapsed().as_secs_f64();
+    progress.done();
+    check_deliveries(producer.context(), workload.records)?;
+    let bytes = workload.records * workload.record_size as u64;
+    let latencies = producer
+        .context()
+        .latencies
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    Ok(BenchResult {
+        mode: "produce",
+        records: workload.records,
+        bytes,
+        seconds,
+        records_per_sec: workload.records as f64 / seconds,
+        mb_per_sec: bytes as f64 / seconds / 1e6,
+        latency_ms: latency(&latencies),
+    })
+}
+
+fn bench_consumer(
+    connect: &ConnectArgs,
+    topic: &str,
+    offset: Offset,
+) -> anyhow::Result<rdkafka::consumer::BaseConsumer<Quiet>> {
+    let mut config = connect.config()?;
+    config
+        .set("group.id", "brook-bench")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .set("fetch.max.bytes", "52428800")
+        .set("max.partition.fetch.bytes", "10485760")
+        .set("queued.max.messages.kbytes", "1048576")
+        .set("fetch.wait.max.ms", "10");
+    let consumer: rdkafka::consumer::BaseConsumer<Quiet> = config
+        .create_with_context(Quiet)
+        .context("cannot create a consumer")?;
+    let metadata = connect.metadata(consumer.client(), None)?;
+    let found = super::topic::topic_metadata(&metadata, topic)?;
+    let mut assignment = TopicPartitionList::new();
+    for p in found.partitions() {
+        assignment.add_partition_offset(topic, p.id(), offset)?;
+    }
+    consumer.assign(&assignment).context("cannot assign")?;
+    Ok(consumer)
+}
+
+/// `brook bench consume`.
+pub fn consume(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<BenchResult> {
+    let consumer = bench_consumer(connect, &workload.topic, Offset::Beginning)?;
+    let mut progress = Progress::new("consume");
+    let (mut records, mut bytes) = (0u64, 0u64);
+    let mut started = None;
+    while records < workload.records {
+        match consumer.poll(Duration::from_secs(10)) {
+            Some(Ok(message)) => {
+                started.get_or_insert_with(Instant::now);
+                records += 1;
+                bytes += message.payload_len() as u64;
+                if records % 4096 == 0 {
+                    progress.tick(records, bytes, workload.records);
+                }
+            }
+            Some(Err(e)) => return Err(Fail::failed(format!("cannot consume: {e}")).into()),
+            None => {
+                return Err(Fail::failed(format!(
+                    "no record for 10 s after {records} of {}; is the topic that full? \
+                     (run brook bench produce first)",
+                    workload.records
+                ))
+                .into());
+            }
+        }
+    }
+    progress.done();
+    let seconds = started.map_or(0.0, |s| s.elapsed().as_secs_f64()).max(1e-9);
+    Ok(BenchResult {
+        mode: "consume",
+        records,
+        bytes,
+        seconds,
+        records_per_sec: records as f64 / seconds,
+        mb_per_sec: bytes as f64 / seconds / 1e6,
+        latency_ms: None,
+    })
+}
+
+/// `brook bench e2e`.
+pub fn e2e(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<BenchResult> {
+    ensure_topic(connect, workload)?;
+    let rate = if workload.throughput > 0 {
+        workload.throughput
+    } else {
+        10_000
+    };
+    let producer = producer(connect, workload, &[("linger.ms", "0".to_string())])?;
+    let consumer = bench_consumer(connect, &workload.topic, Offset::End)?;
+    // Let the consumer find its start offsets before the clock starts.
+    let settle = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < settle {
+        let _ = consumer.poll(Duration::from_millis(50));
+    }
+    let origin = producer.context().origin;
+    let size = workload.record_size.max(8);
+    let mut body = vec![b'x'; size];
+    let mut latencies = histogram();
+    let mut progress = Progress::new("e2e");
+    let started = Instant::now();
+    let (mut sent, mut received, mut bytes) = (0u64, 0u64, 0u64);
+    let mut last_receive = Instant::now();
+    while received < workload.records {
+        let due = started + Duration::from_secs_f64(sent as f64 / rate as f64);
+        if sent < workload.records && Instant::now() >= due {
+            let sent_at = origin.elapsed().as_micros() as u64;
+            body[..8].copy_from_slice(&sent_at.to_be_bytes());
+            send_blocking(&producer, &workload.topic, &body, sent_at as usize)?;
+            sent += 1;
+        }
+        producer.poll(Duration::ZERO);
+        match consumer.poll(Duration::ZERO) {
+            Some(Ok(message)) => {
+                let now = origin.elapsed().as_micros() as u64;
+                if let Some(stamp) = message.payload().and_then(|p| p.get(..8)) {
+                    let sent_at = u64::from_be_bytes(stamp.try_into().expect("8 bytes"));
+                    let _ = latencies.record(now.saturating_sub(sent_at).max(1));
+                }
+                received += 1;
+                bytes += message.payload_len() as u64;
+                last_receive = Instant::now();
+                progress.tick(received, bytes, workload.records);
+            }
+            Some(Err(e)) => return Err(Fail::failed(format!("cannot consume: {e}")).into()),
+            None => {
+                if sent == workload.records && last_receive.elapsed() > Duration::from_secs(30) {
+                    return Err(Fail::failed(format!(
+                        "only {received} of {sent} records came back within 30 s"
+                    ))
+                    .into());
+                }
+                if sent == workload.records {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    progress.done();
+    producer
+        .flush(Duration::from_secs(30))
+        .context("records were still unacknowledged")?;
+    check_deliveries(producer.context(), sent)?;
+    Ok(BenchResult {
+        mode: "e2e",
+        records: received,
+        bytes,
+        seconds,
+        records_per_sec: received as f64 / seconds,
+        mb_per_sec: bytes as f64 / seconds / 1e6,
+        latency_ms: latency(&latencies),
+    })
+}
+
+/// Runs a benchmark and prints its result.
+pub fn run(command: &BenchCommand, connect: &ConnectArgs, format: Format) -> anyhow::Result<()> {
+    let (result, workload) = match command {
+        BenchCommand::Produce(w) => (produce(connect, w)?, w),
+        BenchCommand::Consume(w) => (consume(connect, w)?, w),
+        BenchCommand::E2e(w) => (e2e(connect, w)?, w),
+    };
+    if workload.json || format == Format::Json {
+        output::print_json(&result);
+        return Ok(());
+    }
+    let mut fields = vec![
+        ("MODE", result.mode.to_string()),
+        ("TOPIC", workload.topic.clone()),
+        ("RECORDS", output::thousands(result.records)),
+        ("RECORD-SIZE", format!("{} B", workload.record_size)),
+        ("SECONDS", format!("{:.2}", result.seconds)),
+        (
+            "RECORDS/S",
+            output::thousands(result.records_per_sec.round() as u64),
+        ),
+        ("MB/S", format!("{:.1}", result.mb_per_sec)),
+    ];
+    if let Some(l) = &result.latency_ms {
+        fields.push((
+            "LATENCY-MS",
+            format!(
+                "p50 {:.2}  p95 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+                l.p50, l.p95, l.p99, l.p999, l.max
+            ),
+        ));
+    }
+    output::print_fields(&fields);
+    Ok(())
+}
