@@ -1,0 +1,418 @@
+//! The `brook` client subcommands against `brook serve`, with golden files for their table and
+//! JSON outputs (tests/golden; `BROOK_UPDATE_GOLDEN=1` rewrites them), exit codes, and bad
+//! input: one clear error line, never a panic.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::Server;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn brook(server: &Server, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
+        .args(["--bootstrap-servers", &server.addr.to_string()])
+        .args(args)
+        .env_remove("BROOK_LOG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "brook {args:?} panicked:\n{}",
+        run.stderr
+    );
+    run
+}
+
+/// Runs a command that must succeed and returns its stdout.
+fn ok(server: &Server, args: &[&str], stdin: Option<&[u8]>) -> String {
+    let run = brook(server, args, stdin);
+    assert_eq!(
+        run.code, 0,
+        "brook {args:?} failed:\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    run.stdout
+}
+
+/// Replaces what changes from run to run: record timestamps.
+fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\"timestamp\":") {
+        let (head, tail) = rest.split_at(at + "\"timestamp\":".len());
+        out.push_str(head);
+        let tail = tail.trim_start_matches(' ');
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        out.push_str(if digits > 0 { " <TS>" } else { " " });
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let actual = normalize(actual);
+    if std::env::var_os("BROOK_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with BROOK_UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (BROOK_UPDATE_GOLDEN=1 rewrites it)",
+        path.display()
+    );
+}
+
+#[test]
+fn topic_produce_consume_and_group_commands_match_their_golden_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+
+    golden(
+        "topic-create.txt",
+        &ok(
+            &server,
+            &[
+                "topic",
+                "create",
+                "rides",
+                "--partitions",
+                "3",
+                "-c",
+                "retention.ms=86400000",
+            ],
+            None,
+        ),
+    );
+    ok(&server, &["topic", "create", "payments"], None);
+    golden("topic-list.txt", &ok(&server, &["topic", "list"], None));
+    golden(
+        "topic-list.json",
+        &ok(&server, &["topic", "list", "--output", "json"], None),
+    );
+    golden(
+        "topic-describe.txt",
+        &ok(&server, &["topic", "describe", "rides"], None),
+    );
+    golden(
+        "topic-describe.json",
+        &ok(&server, &["-o", "json", "topic", "describe", "rides"], None),
+    );
+    golden(
+        "topic-alter.txt",
+        &ok(
+            &server,
+            &[
+                "topic",
+                "alter",
+                "rides",
+                "--set",
+                "cleanup.policy=compact",
+                "--delete",
+                "retention.ms",
+                "--partitions",
+                "4",
+            ],
+            None,
+        ),
+    );
+    let described = ok(&server, &["-o", "json", "topic", "describe", "rides"], None);
+    let described: serde_json::Value = serde_json::from_str(&described).unwrap();
+    assert_eq!(described["partitions"].as_array().unwrap().len(), 4);
+    let config = |name: &str| {
+        described["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(config("cleanup.policy")["value"], "compact");
+    assert_eq!(config("cleanup.policy")["source"], "DYNAMIC_TOPIC_CONFIG");
+    assert_eq!(config("retention.ms")["source"], "DEFAULT_CONFIG");
+
+    // Produce: key separator, header, fixed partition; then read back in every format.
+    let lines = b"vendor-1:first ride\nvendor-2:second ride\nvendor-1:third ride\n";
+    let produced = ok(
+        &server,
+        &[
+            "-o",
+            "json",
+            "produce",
+            "rides",
+            "--key-separator",
+            ":",
+            "--header",
+            "source=golden",
+            "--partition",
+            "1",
+        ],
+        Some(lines),
+    );
+    let produced: serde_json::Value = serde_json::from_str(&produced).unwrap();
+    assert_eq!(produced["records"], 3);
+    let read = |format: &str| {
+        ok(
+            &server,
+            &["consume", "rides", "--from-beginning", "--format", format],
+            None,
+        )
+    };
+    golden("consume-value.txt", &read("value"));
+    golden("consume-key-value.txt", &read("key-value"));
+    golden("consume.jsonl", &read("json"));
+    let limited = ok(
+        &server,
+        &[
+            "consume",
+            "rides",
+            "--partition",
+            "1",
+            "--offset",
+            "1",
+            "-n",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(limited, "second ride\n");
+
+    // The size on disk shows up once there is data.
+    let described = ok(&server, &["-o", "json", "topic", "describe", "rides"], None);
+    let described: serde_json::Value = serde_json::from_str(&described).unwrap();
+    assert!(described["partitions"][1]["size_bytes"].as_i64().unwrap() > 0);
+    assert_eq!(described["partitions"][1]["log_end_offset"], 3);
+
+    // A group consumes everything and commits; then lag, list and resets.
+    ok(
+        &server,
+        &[
+            "consume",
+            "rides",
+            "--group",
+            "dashboards",
+            "--from-beginning",
+        ],
+        None,
+    );
+    ok(
+        &server,
+        &["produce", "rides", "--partition", "1"],
+        Some(b"fourth ride\n"),
+    );
+    golden(
+        "group-describe.txt",
+        &ok(&server, &["group", "describe", "dashboards"], None),
+    );
+    golden(
+        "group-describe.json",
+        &ok(
+            &server,
+            &["-o", "json", "group", "describe", "dashboards"],
+            None,
+        ),
+    );
+    golden("group-list.txt", &ok(&server, &["group", "list"], None));
+    golden(
+        "group-reset-dry-run.txt",
+        &ok(
+            &server,
+            &["group", "reset-offsets", "dashboards", "--to-earliest"],
+            None,
+        ),
+    );
+    golden(
+        "group-reset-execute.json",
+        &ok(
+            &server,
+            &[
+                "-o",
+                "json",
+                "group",
+                "reset-offsets",
+                "dashboards",
+                "--shift-by",
+                "-2",
+                "--execute",
+            ],
+            None,
+        ),
+    );
+    let lag = ok(
+        &server,
+        &["-o", "json", "group", "describe", "dashboards"],
+        None,
+    );
+    let lag: serde_json::Value = serde_json::from_str(&lag).unwrap();
+    assert_eq!(lag["partitions"][0]["committed_offset"], 1);
+    assert_eq!(lag["partitions"][0]["lag"], 3);
+    let resumed = ok(
+        &server,
+        &["consume", "rides", "--group", "dashboards"],
+        None,
+    );
+    assert_eq!(resumed, "second ride\nthird ride\nfourth ride\n");
+
+    golden(
+        "topic-delete.txt",
+        &ok(&server, &["topic", "delete", "payments"], None),
+    );
+    golden(
+        "group-delete.txt",
+        &ok(&server, &["group", "delete", "dashboards"], None),
+    );
+}
+
+#[test]
+fn bad_input_gets_one_clear_error_line_and_a_meaningful_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    ok(&server, &["topic", "create", "rides"], None);
+
+    let check = |run: Run, code: i32, says: &str| {
+        assert_eq!(run.code, code, "stderr: {}", run.stderr);
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line expected, got:\n{}", run.stderr);
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(says),
+            "{:?} does not say {says:?}",
+            lines[0]
+        );
+    };
+
+    // An unreachable bootstrap server: exit 3.
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_brook"))
+        .args(["-b", "127.0.0.1:1", "--timeout", "1s", "topic", "list"])
+        .env_remove("BROOK_LOG")
+        .output()
+        .unwrap();
+    check(
+        Run {
+            code: unreachable.status.code().unwrap(),
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&unreachable.stderr).into_owned(),
+        },
+        3,
+        "cannot reach the cluster at 127.0.0.1:1",
+    );
+    // A missing topic: exit 4, for every command that names one.
+    check(
+        brook(&server, &["topic", "describe", "nope"], None),
+        4,
+        "topic 'nope' does not exist",
+    );
+    check(
+        brook(&server, &["consume", "nope"], None),
+        4,
+        "topic 'nope' does not exist",
+    );
+    check(
+        brook(&server, &["produce", "nope"], Some(b"x\n")),
+        4,
+        "topic 'nope' does not exist",
+    );
+    check(
+        brook(&server, &["topic", "delete", "nope"], None),
+        4,
+        "topic 'nope' does not exist",
+    );
+    check(
+        brook(&server, &["group", "describe", "nobody"], None),
+        4,
+        "group 'nobody' does not exist",
+    );
+    // Malformed flags and input: exit 2.
+    check(
+        brook(
+            &server,
+            &["produce", "rides", "--header", "oops"],
+            Some(b"x\n"),
+        ),
+        2,
+        "invalid --header 'oops': expected KEY=VALUE",
+    );
+    check(
+        brook(
+            &server,
+            &["produce", "rides"],
+            Some(b"fine\n\xff\xfe broken\n"),
+        ),
+        2,
+        "line 2 of stdin is not valid UTF-8",
+    );
+    check(
+        brook(
+            &server,
+            &["topic", "create", "x", "-c", "retention.ms"],
+            None,
+        ),
+        2,
+        "invalid --config 'retention.ms'",
+    );
+    check(
+        brook(
+            &server,
+            &["consume", "rides", "--timestamp", "yesterday"],
+            None,
+        ),
+        2,
+        "invalid time 'yesterday'",
+    );
+    // The valid line before the bad one was written.
+    let read = ok(&server, &["consume", "rides", "--from-beginning"], None);
+    assert_eq!(read, "fine\n");
+    // A refused operation: exit 1.
+    check(
+        brook(&server, &["topic", "create", "rides"], None),
+        1,
+        "topic 'rides' already exists",
+    );
+}
+
+#[test]
+fn completions_are_generated_for_common_shells() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_brook"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains("reset-offsets"), "{shell}");
+    }
+}
