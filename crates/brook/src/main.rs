@@ -97,7 +97,14 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            use std::io::IsTerminal as _;
+            let red = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let prefix = if red {
+                "\x1b[1;31merror:\x1b[0m"
+            } else {
+                "error:"
+            };
+            eprintln!("{prefix} {e:#}");
             ExitCode::from(cli::exit_code(&e))
         }
     }

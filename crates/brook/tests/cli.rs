@@ -288,6 +288,34 @@ fn topic_produce_consume_and_group_commands_match_their_golden_files() {
     );
     assert_eq!(resumed, "second ride\nthird ride\nfourth ride\n");
 
+    // A live member shows up with its partitions.
+    {
+        use rdkafka::consumer::{BaseConsumer, Consumer as _};
+        let member: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", server.addr.to_string())
+            .set("group.id", "live")
+            .set("client.id", "live-client")
+            .create()
+            .unwrap();
+        member.subscribe(&["rides"]).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let view = loop {
+            let _ = member.poll(std::time::Duration::from_millis(100));
+            let run = brook(&server, &["-o", "json", "group", "describe", "live"], None);
+            if run.code == 0 {
+                let view: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+                if view["state"] == "Stable" {
+                    break view;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "the group never settled");
+        };
+        assert_eq!(view["members"][0]["client_id"], "live-client");
+        assert_eq!(view["members"][0]["partitions"].as_array().unwrap().len(), 4);
+        let table = ok(&server, &["group", "describe", "live"], None);
+        assert!(table.contains("MEMBER-ID") && table.contains("live-client"), "{table}");
+    }
+
     golden(
         "topic-delete.txt",
         &ok(&server, &["topic", "delete", "payments"], None),

@@ -138,10 +138,10 @@ fn list(connect: &ConnectArgs, format: Format) -> anyhow::Result<()> {
             let mut table = output::table(&["GROUP", "STATE", "PROTOCOL-TYPE", "MEMBERS"]);
             for r in &rows {
                 table.add_row(vec![
-                    r.group.clone(),
-                    r.state.clone(),
-                    r.protocol_type.clone(),
-                    r.members.to_string(),
+                    comfy_table::Cell::new(&r.group),
+                    output::state_cell(&r.state),
+                    comfy_table::Cell::new(&r.protocol_type),
+                    comfy_table::Cell::new(r.members),
                 ]);
             }
             output::print_table(&table);
@@ -352,18 +352,36 @@ fn describe(connect: &ConnectArgs, format: Format, group: &str) -> anyhow::Resul
             ]);
             let dash = || "-".to_string();
             for p in &view.partitions {
+                let lag = match p.lag {
+                    Some(0) => output::colored("0", comfy_table::Color::Green),
+                    Some(l) => output::colored(l.to_string(), comfy_table::Color::Yellow),
+                    None => comfy_table::Cell::new("-"),
+                };
                 table.add_row(vec![
-                    p.topic.clone(),
-                    p.partition.to_string(),
-                    p.committed_offset.map_or_else(dash, |o| o.to_string()),
-                    p.log_end_offset.to_string(),
-                    p.lag.map_or_else(dash, |l| l.to_string()),
-                    p.member_id.clone().unwrap_or_else(dash),
-                    p.host.clone().unwrap_or_else(dash),
-                    p.client_id.clone().unwrap_or_else(dash),
+                    comfy_table::Cell::new(&p.topic),
+                    comfy_table::Cell::new(p.partition),
+                    comfy_table::Cell::new(p.committed_offset.map_or_else(dash, |o| o.to_string())),
+                    comfy_table::Cell::new(p.log_end_offset),
+                    lag,
+                    comfy_table::Cell::new(p.member_id.clone().unwrap_or_else(dash)),
+                    comfy_table::Cell::new(p.host.clone().unwrap_or_else(dash)),
+                    comfy_table::Cell::new(p.client_id.clone().unwrap_or_else(dash)),
                 ]);
             }
             output::print_table(&table);
+            if !view.members.is_empty() {
+                println!();
+                let mut members = output::table(&["MEMBER-ID", "CLIENT-ID", "HOST", "PARTITIONS"]);
+                for m in &view.members {
+                    members.add_row(vec![
+                        m.member_id.clone(),
+                        m.client_id.clone(),
+                        m.host.clone(),
+                        m.partitions.len().to_string(),
+                    ]);
+                }
+                output::print_table(&members);
+            }
         }
     }
     Ok(())

@@ -45,6 +45,23 @@ pub fn table(headers: &[&str]) -> Table {
     table
 }
 
+/// A cell in `color` on a terminal, plain otherwise.
+pub fn colored(text: impl Into<String>, color: comfy_table::Color) -> Cell {
+    let cell = Cell::new(text.into());
+    if styled() { cell.fg(color) } else { cell }
+}
+
+/// Green for a healthy state, yellow for one in motion, plain otherwise.
+pub fn state_cell(state: &str) -> Cell {
+    match state {
+        "Stable" | "created" | "deleted" => colored(state, comfy_table::Color::Green),
+        "PreparingRebalance" | "CompletingRebalance" | "Assigning" | "Reconciling" => {
+            colored(state, comfy_table::Color::Yellow)
+        }
+        other => Cell::new(other),
+    }
+}
+
 /// Prints a table, trimming the trailing padding of each line.
 pub fn print_table(table: &Table) {
     let mut out = std::io::stdout().lock();

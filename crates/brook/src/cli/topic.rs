@@ -132,10 +132,11 @@ fn report(format: Format, verb: &str, outcomes: Vec<Outcome>) -> anyhow::Result<
         Format::Table => {
             let mut table = output::table(&["TOPIC", "STATUS"]);
             for o in &outcomes {
-                table.add_row(vec![
-                    o.topic.clone(),
-                    o.error.clone().unwrap_or_else(|| verb.to_string()),
-                ]);
+                let status = match &o.error {
+                    Some(e) => output::colored(e.clone(), comfy_table::Color::Red),
+                    None => output::state_cell(verb),
+                };
+                table.add_row(vec![comfy_table::Cell::new(&o.topic), status]);
             }
             output::print_table(&table);
         }
