@@ -308,12 +308,21 @@ fn topic_produce_consume_and_group_commands_match_their_golden_files() {
                     break view;
                 }
             }
-            assert!(std::time::Instant::now() < deadline, "the group never settled");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the group never settled"
+            );
         };
         assert_eq!(view["members"][0]["client_id"], "live-client");
-        assert_eq!(view["members"][0]["partitions"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            view["members"][0]["partitions"].as_array().unwrap().len(),
+            4
+        );
         let table = ok(&server, &["group", "describe", "live"], None);
-        assert!(table.contains("MEMBER-ID") && table.contains("live-client"), "{table}");
+        assert!(
+            table.contains("MEMBER-ID") && table.contains("live-client"),
+            "{table}"
+        );
     }
 
     golden(
