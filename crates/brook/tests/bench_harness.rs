@@ -39,7 +39,8 @@ fn the_harness_measures_brook_and_writes_its_report() {
     assert_eq!(brook["e2e"]["records"], 500);
     assert!(brook["e2e"]["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
     assert!(brook["produce"]["mb_per_sec"].as_f64().unwrap() > 0.0);
-    assert!(brook["kcat_produce"]["mb_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(brook["kcat_produce"]["wall_mb_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(brook["produce"]["wall_mb_per_sec"].as_f64().unwrap() > 0.0);
     let summary = std::fs::read_to_string(&reports[1]).unwrap();
     assert!(summary.contains("| brook |"), "{summary}");
 }
