@@ -36,16 +36,50 @@ pub struct Args {
     /// 127.0.0.1:9644).
     #[arg(long)]
     metrics_listen: Option<String>,
+    /// Address of the schema registry, or "off" (`registry.listen`; default 127.0.0.1:8081).
+    #[arg(long)]
+    registry_listen: Option<String>,
 }
 
-/// Builds the broker config from every layer.
-pub fn broker_config(
+/// Everything `brook serve` runs: the broker and the schema registry beside it.
+#[derive(Debug)]
+pub struct ServeConfig {
+    /// The broker.
+    pub broker: BrokerConfig,
+    /// Where the schema registry listens (`registry.listen`; None: not started).
+    pub registry_listen: Option<std::net::SocketAddr>,
+}
+
+impl ServeConfig {
+    fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        if name == "registry.listen" {
+            self.registry_listen = match value {
+                "" | "off" => None,
+                addr => Some(addr.parse().with_context(|| {
+                    format!("registry.listen '{addr}' is not host:port or off")
+                })?),
+            };
+            return Ok(());
+        }
+        Ok(self.broker.set(name, value)?)
+    }
+
+    fn knows(name: &str) -> bool {
+        name == "registry.listen" || BrokerConfig::knows(name)
+    }
+}
+
+/// Builds the configuration from every layer.
+pub fn serve_config(
     args: &Args,
     env: impl IntoIterator<Item = (String, String)>,
-) -> Result<BrokerConfig> {
-    let mut config = BrokerConfig {
-        metrics_listen: Some("127.0.0.1:9644".parse()?),
-        ..BrokerConfig::default()
+) -> Result<ServeConfig> {
+    let mut config = ServeConfig {
+        broker: BrokerConfig {
+            metrics_listen: Some("127.0.0.1:9644".parse()?),
+            ..BrokerConfig::default()
+        },
+        registry_listen: Some("127.0.0.1:8081".parse()?),
     };
     if let Some(path) = &args.config {
         for (name, value) in read_toml(path)? {
@@ -59,7 +93,7 @@ pub fn broker_config(
             continue;
         };
         let name = rest.to_lowercase().replace('_', ".");
-        if BrokerConfig::knows(&name) {
+        if ServeConfig::knows(&name) {
             config
                 .set(&name, &value)
                 .with_context(|| format!("in environment variable {key}"))?;
@@ -80,6 +114,7 @@ pub fn broker_config(
         ),
         ("num.partitions", args.num_partitions.map(|n| n.to_string())),
         ("metrics.listen", args.metrics_listen.clone()),
+        ("registry.listen", args.registry_listen.clone()),
     ];
     for (name, value) in flags {
         if let Some(value) = value {
@@ -137,21 +172,50 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, String)>) -
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let config = broker_config(args, std::env::vars())?;
+    let config = serve_config(args, std::env::vars())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let data_dir = config.data_dir.clone();
-        let broker = Broker::start(config).await?;
+        let data_dir = config.broker.data_dir.clone();
+        let broker = Broker::start(config.broker).await?;
+        let registry = match config.registry_listen {
+            Some(listen) => {
+                let mut bootstrap = broker.local_addr();
+                if bootstrap.ip().is_unspecified() {
+                    bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                let started =
+                    brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
+                        listen,
+                        bootstrap_servers: bootstrap.to_string(),
+                        topic: "_schemas".into(),
+                    })
+                    .await;
+                match started {
+                    Ok(registry) => Some(registry),
+                    Err(e) => {
+                        broker.shutdown().await;
+                        return Err(
+                            anyhow::Error::new(e).context("cannot start the schema registry")
+                        );
+                    }
+                }
+            }
+            None => None,
+        };
         tracing::info!(
             bootstrap = %broker.local_addr(),
             metrics = ?broker.metrics_addr(),
+            registry = ?registry.as_ref().map(|r| r.local_addr()),
             data_dir = %data_dir.display(),
             "Brook is ready"
         );
         wait_for_signal().await?;
         tracing::info!("shutting down");
+        if let Some(registry) = registry {
+            registry.shutdown().await;
+        }
         broker.shutdown().await;
         Ok(())
     })
@@ -200,8 +264,17 @@ mod tests {
             ("BROOK_NUM_PARTITIONS".to_string(), "4".to_string()),
             ("BROOK_LOG".to_string(), "debug".to_string()),
             ("BROOK_LISTENERS".to_string(), "127.0.0.1:2222".to_string()),
+            (
+                "BROOK_REGISTRY_LISTEN".to_string(),
+                "127.0.0.1:18081".to_string(),
+            ),
         ];
-        let config = broker_config(&cli.args, env).unwrap();
+        let serve = serve_config(&cli.args, env).unwrap();
+        assert_eq!(
+            serve.registry_listen,
+            Some("127.0.0.1:18081".parse().unwrap())
+        );
+        let config = serve.broker;
         assert_eq!(config.log_defaults.retention_ms, 5000, "from the file");
         assert_eq!(config.num_partitions, 4, "env over file");
         assert_eq!(
@@ -225,13 +298,13 @@ mod tests {
         let file = dir.path().join("brook.toml");
         std::fs::write(&file, "log.retention.ms = \"soon\"\n").unwrap();
         let cli = Cli::parse_from(["brook", "--config", file.to_str().unwrap()]);
-        let err = format!("{:#}", broker_config(&cli.args, []).unwrap_err());
+        let err = format!("{:#}", serve_config(&cli.args, []).unwrap_err());
         assert!(
             err.contains("brook.toml") && err.contains("retention.ms"),
             "{err}"
         );
         std::fs::write(&file, "unknown.setting = 1\n").unwrap();
-        let err = format!("{:#}", broker_config(&cli.args, []).unwrap_err());
+        let err = format!("{:#}", serve_config(&cli.args, []).unwrap_err());
         assert!(err.contains("unknown.setting"), "{err}");
     }
 }

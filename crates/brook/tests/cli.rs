@@ -29,7 +29,8 @@ fn brook(server: &Server, args: &[&str], stdin: Option<&[u8]>) -> Run {
         .unwrap();
     let mut input = child.stdin.take().unwrap();
     if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
+        // A command that fails before reading its input closes the pipe: that is fine.
+        let _ = input.write_all(bytes);
     }
     drop(input);
     let output = child.wait_with_output().unwrap();

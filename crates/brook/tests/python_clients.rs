@@ -59,3 +59,22 @@ fn confluent_kafka_consumer_groups_and_group_admin() {
 fn confluent_kafka_consumer_protocol_group() {
     run_script("confluent_consumer_protocol.py");
 }
+
+#[test]
+fn confluent_kafka_schema_registry_client_and_avro_serializers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with_registry(tmp.path());
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/registry_avro.py");
+    let output = Command::new(python())
+        .arg(&script)
+        .arg(server.addr.to_string())
+        .arg(format!("http://{}", server.registry.unwrap()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "registry_avro.py failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -1,0 +1,524 @@
+//! Confluent's Schema Registry REST API over [`Registry`], with axum.
+//!
+//! Request bodies are read as bytes and parsed here, so that any of the content types
+//! clients send (`application/vnd.schemaregistry.v1+json`, `application/vnd.schemaregistry+json`,
+//! `application/json`, or none) is accepted, unknown fields are ignored, and a malformed body
+//! gets Confluent's JSON error instead of a framework one. Responses use
+//! `application/vnd.schemaregistry.v1+json`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::compat::Level;
+use crate::error::RegistryError;
+use crate::format::SchemaType;
+use crate::registry::{Registry, SchemaInput, VersionView, parse_version};
+use crate::state::{Mode, Reference};
+
+type Shared = Arc<Registry>;
+type Params = Query<HashMap<String, String>>;
+type Reply = Result<Response, RegistryError>;
+
+const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+fn reply(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+}
+
+fn ok(body: Value) -> Reply {
+    Ok(reply(StatusCode::OK, &body))
+}
+
+impl IntoResponse for RegistryError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.codes();
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        reply(
+            status,
+            &json!({"error_code": code, "message": self.to_string()}),
+        )
+    }
+}
+
+fn flag(params: &HashMap<String, String>, name: &str) -> bool {
+    params
+        .get(name)
+        .is_some_and(|v| v.is_empty() || v.eq_ignore_ascii_case("true"))
+}
+
+/// The body of register, lookup and compatibility requests.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SchemaBody {
+    schema: Option<String>,
+    schema_type: Option<String>,
+    #[serde(default)]
+    references: Vec<Reference>,
+    id: Option<i32>,
+    version: Option<i32>,
+}
+
+fn parse_body<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, RegistryError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let status = if e.is_syntax() || e.is_eof() {
+            400
+        } else {
+            422
+        };
+        RegistryError::BadRequest(status, format!("Invalid request body: {e}"))
+    })
+}
+
+fn schema_input(body: &Bytes) -> Result<SchemaInput, RegistryError> {
+    let body: SchemaBody = parse_body(body)?;
+    let schema_type = match body.schema_type.as_deref() {
+        None => SchemaType::Avro,
+        Some(t) => match t.to_ascii_uppercase().as_str() {
+            "AVRO" => SchemaType::Avro,
+            "JSON" => SchemaType::Json,
+            "PROTOBUF" => SchemaType::Protobuf,
+            other => {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "unknown schema type {other}"
+                )));
+            }
+        },
+    };
+    Ok(SchemaInput {
+        schema: body
+            .schema
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| RegistryError::InvalidSchema("Empty schema".into()))?,
+        schema_type,
+        references: body.references,
+        id: body.id,
+        version: body.version,
+    })
+}
+
+fn schema_fields(view: &VersionView) -> Value {
+    let mut body = json!({
+        "subject": view.subject,
+        "version": view.version,
+        "id": view.id,
+        "schema": view.schema.schema,
+    });
+    if !view.schema.schema_type.is_avro() {
+        body["schemaType"] = json!(view.schema.schema_type.name());
+    }
+    if !view.schema.references.is_empty() {
+        body["references"] = json!(view.schema.references);
+    }
+    body
+}
+
+async fn root() -> Reply {
+    ok(json!({}))
+}
+
+async fn list_subjects(State(r): State<Shared>, Query(q): Params) -> Reply {
+    let deleted = flag(&q, "deleted");
+    let prefix = q.get("subjectPrefix").map_or("", String::as_str);
+    let state = r.state();
+    let names: Vec<&String> = state
+        .subjects
+        .iter()
+        .filter(|(name, s)| {
+            name.starts_with(prefix)
+                && (if deleted {
+                    !s.versions.is_empty()
+                } else {
+                    s.live().next().is_some()
+                })
+        })
+        .map(|(name, _)| name)
+        .collect();
+    ok(json!(names))
+}
+
+async fn list_versions(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let deleted = flag(&q, "deleted");
+    let state = r.state();
+    let versions: Vec<i32> = state
+        .subjects
+        .get(&subject)
+        .map(|s| {
+            s.versions
+                .iter()
+                .filter(|(_, v)| deleted || !v.deleted)
+                .map(|(n, _)| *n)
+                .collect()
+        })
+        .unwrap_or_default();
+    if versions.is_empty() {
+        return Err(RegistryError::SubjectNotFound(subject));
+    }
+    ok(json!(versions))
+}
+
+async fn register(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Reply {
+    let input = schema_input(&body)?;
+    let id = r.register(&subject, input, flag(&q, "normalize")).await?;
+    ok(json!({ "id": id }))
+}
+
+async fn lookup(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Reply {
+    let input = schema_input(&body)?;
+    let view = r.lookup(&subject, &input, flag(&q, "deleted"))?;
+    ok(schema_fields(&view))
+}
+
+async fn delete_subject(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let versions = r.delete_subject(&subject, flag(&q, "permanent")).await?;
+    ok(json!(versions))
+}
+
+async fn get_version(
+    State(r): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> Reply {
+    let view = r.version(&subject, parse_version(&version)?, flag(&q, "deleted"))?;
+    ok(schema_fields(&view))
+}
+
+async fn get_version_schema(
+    State(r): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> Reply {
+    let view = r.version(&subject, parse_version(&version)?, flag(&q, "deleted"))?;
+    Ok(raw_schema(&view.schema.schema))
+}
+
+/// The schema text as the body (JSON for Avro and JSON Schema, as Confluent sends it).
+fn raw_schema(text: &str) -> Response {
+    let mut response = (StatusCode::OK, text.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+}
+
+async fn referenced_by(
+    State(r): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+) -> Reply {
+    let view = r.version(&subject, parse_version(&version)?, false)?;
+    ok(json!(r.state().referenced_by(&subject, view.version)))
+}
+
+async fn delete_version(
+    State(r): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> Reply {
+    let number = r
+        .delete_version(&subject, parse_version(&version)?, flag(&q, "permanent"))
+        .await?;
+    ok(json!(number))
+}
+
+fn schema_id(text: &str) -> Result<i32, RegistryError> {
+    text.parse()
+        .map_err(|_| RegistryError::SchemaNotFound(text.to_string()))
+}
+
+async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>) -> Reply {
+    let id = schema_id(&id)?;
+    let state = r.state();
+    let stored = state
+        .schemas
+        .get(&id)
+        .filter(|_| !state.uses_of(id, true).is_empty())
+        .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
+    let mut body = json!({ "schema": stored.schema });
+    if !stored.schema_type.is_avro() {
+        body["schemaType"] = json!(stored.schema_type.name());
+    }
+    if !stored.references.is_empty() {
+        body["references"] = json!(stored.references);
+    }
+    ok(body)
+}
+
+async fn schema_text_by_id(State(r): State<Shared>, Path(id): Path<String>) -> Reply {
+    let id = schema_id(&id)?;
+    let state = r.state();
+    let stored = state
+        .schemas
+        .get(&id)
+        .filter(|_| !state.uses_of(id, true).is_empty())
+        .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
+    Ok(raw_schema(&stored.schema))
+}
+
+async fn subjects_by_id(
+    State(r): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let id = schema_id(&id)?;
+    let uses = r.state().uses_of(id, flag(&q, "deleted"));
+    if uses.is_empty() {
+        return Err(RegistryError::SchemaNotFound(id.to_string()));
+    }
+    let mut subjects: Vec<String> = uses.into_iter().map(|(s, _)| s).collect();
+    subjects.dedup();
+    ok(json!(subjects))
+}
+
+async fn versions_by_id(
+    State(r): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let id = schema_id(&id)?;
+    let uses = r.state().uses_of(id, flag(&q, "deleted"));
+    if uses.is_empty() {
+        return Err(RegistryError::SchemaNotFound(id.to_string()));
+    }
+    ok(json!(
+        uses.into_iter()
+            .map(|(subject, version)| json!({"subject": subject, "version": version}))
+            .collect::<Vec<_>>()
+    ))
+}
+
+async fn schema_types() -> Reply {
+    ok(json!(["AVRO"]))
+}
+
+#[derive(Deserialize)]
+struct CompatibilityBody {
+    compatibility: Option<String>,
+    #[serde(rename = "compatibilityLevel")]
+    compatibility_level: Option<String>,
+}
+
+async fn get_global_config(State(r): State<Shared>) -> Reply {
+    ok(json!({"compatibilityLevel": r.state().compatibility.name()}))
+}
+
+async fn put_config(r: &Registry, subject: Option<&str>, body: &Bytes) -> Reply {
+    let body: CompatibilityBody = parse_body(body)?;
+    let text = body
+        .compatibility
+        .or(body.compatibility_level)
+        .ok_or(RegistryError::InvalidCompatibilityLevel)?;
+    let level = Level::parse(&text)?;
+    r.set_compatibility(subject, Some(level)).await?;
+    ok(json!({"compatibility": level.name()}))
+}
+
+async fn put_global_config(State(r): State<Shared>, body: Bytes) -> Reply {
+    put_config(&r, None, &body).await
+}
+
+async fn get_subject_config(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let state = r.state();
+    let level = state.subjects.get(&subject).and_then(|s| s.compatibility);
+    match level {
+        Some(level) => ok(json!({"compatibilityLevel": level.name()})),
+        None if flag(&q, "defaultToGlobal") => {
+            ok(json!({"compatibilityLevel": state.compatibility.name()}))
+        }
+        None => Err(RegistryError::SubjectCompatibilityNotConfigured(subject)),
+    }
+}
+
+async fn put_subject_config(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    body: Bytes,
+) -> Reply {
+    put_config(&r, Some(&subject), &body).await
+}
+
+async fn delete_subject_config(State(r): State<Shared>, Path(subject): Path<String>) -> Reply {
+    let previous = r
+        .state()
+        .subjects
+        .get(&subject)
+        .and_then(|s| s.compatibility)
+        .ok_or_else(|| RegistryError::SubjectNotFound(subject.clone()))?;
+    r.set_compatibility(Some(&subject), None).await?;
+    ok(json!({"compatibilityLevel": previous.name()}))
+}
+
+#[derive(Deserialize)]
+struct ModeBody {
+    mode: String,
+}
+
+async fn put_mode(r: &Registry, subject: Option<&str>, body: &Bytes) -> Reply {
+    let body: ModeBody = parse_body(body)?;
+    let mode = Mode::parse(&body.mode).ok_or(RegistryError::InvalidMode)?;
+    r.set_mode(subject, Some(mode)).await?;
+    ok(json!({"mode": mode.name()}))
+}
+
+async fn get_global_mode(State(r): State<Shared>) -> Reply {
+    ok(json!({"mode": r.state().mode.name()}))
+}
+
+async fn put_global_mode(State(r): State<Shared>, body: Bytes) -> Reply {
+    put_mode(&r, None, &body).await
+}
+
+async fn get_subject_mode(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> Reply {
+    let state = r.state();
+    match state.subjects.get(&subject).and_then(|s| s.mode) {
+        Some(mode) => ok(json!({"mode": mode.name()})),
+        None if flag(&q, "defaultToGlobal") => ok(json!({"mode": state.mode.name()})),
+        None => Err(RegistryError::SubjectModeNotConfigured(subject)),
+    }
+}
+
+async fn put_subject_mode(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    body: Bytes,
+) -> Reply {
+    put_mode(&r, Some(&subject), &body).await
+}
+
+async fn delete_subject_mode(State(r): State<Shared>, Path(subject): Path<String>) -> Reply {
+    let previous = r
+        .state()
+        .subjects
+        .get(&subject)
+        .and_then(|s| s.mode)
+        .ok_or_else(|| RegistryError::SubjectNotFound(subject.clone()))?;
+    r.set_mode(Some(&subject), None).await?;
+    ok(json!({"mode": previous.name()}))
+}
+
+fn compatibility_reply(problems: Vec<String>, verbose: bool) -> Reply {
+    let mut body = json!({"is_compatible": problems.is_empty()});
+    if verbose {
+        body["messages"] = json!(problems);
+    }
+    ok(body)
+}
+
+async fn compatibility_with_version(
+    State(r): State<Shared>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+    body: Bytes,
+) -> Reply {
+    let input = schema_input(&body)?;
+    let problems = r.check_compatibility(&subject, Some(parse_version(&version)?), &input)?;
+    compatibility_reply(problems, flag(&q, "verbose"))
+}
+
+async fn compatibility_with_all(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+    body: Bytes,
+) -> Reply {
+    let input = schema_input(&body)?;
+    let problems = r.check_compatibility(&subject, None, &input)?;
+    compatibility_reply(problems, flag(&q, "verbose"))
+}
+
+async fn not_found() -> Response {
+    reply(
+        StatusCode::NOT_FOUND,
+        &json!({"error_code": 404, "message": "HTTP 404 Not Found"}),
+    )
+}
+
+/// The API's routes.
+pub fn router(registry: Shared) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/subjects", get(list_subjects))
+        .route("/subjects/{subject}", post(lookup).delete(delete_subject))
+        .route(
+            "/subjects/{subject}/versions",
+            get(list_versions).post(register),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}",
+            get(get_version).delete(delete_version),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/schema",
+            get(get_version_schema),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(referenced_by),
+        )
+        .route("/schemas/ids/{id}", get(schema_by_id))
+        .route("/schemas/ids/{id}/schema", get(schema_text_by_id))
+        .route("/schemas/ids/{id}/subjects", get(subjects_by_id))
+        .route("/schemas/ids/{id}/versions", get(versions_by_id))
+        .route("/schemas/types", get(schema_types))
+        .route("/config", get(get_global_config).put(put_global_config))
+        .route(
+            "/config/{subject}",
+            get(get_subject_config)
+                .put(put_subject_config)
+                .delete(delete_subject_config),
+        )
+        .route("/mode", get(get_global_mode).put(put_global_mode))
+        .route(
+            "/mode/{subject}",
+            get(get_subject_mode)
+                .put(put_subject_mode)
+                .delete(delete_subject_mode),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            post(compatibility_with_version),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(compatibility_with_all),
+        )
+        .fallback(not_found)
+        .with_state(registry)
+}

@@ -1,0 +1,98 @@
+//! brook-registry: a schema registry compatible with Confluent's, for Brook or any
+//! Kafka-compatible cluster.
+//!
+//! It serves Confluent's REST API ([`api`]) over the operations in [`registry`], keeps every
+//! schema, compatibility level and mode in the compacted single-partition `_schemas` topic in
+//! Confluent's own key/value JSON formats ([`state`], [`store`]), and checks compatibility
+//! ([`compat`]) with each format's reader/writer rules ([`format`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), brook_registry::RegistryError> {
+//! let server = brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
+//!     listen: "127.0.0.1:8081".parse().unwrap(),
+//!     bootstrap_servers: "127.0.0.1:9092".into(),
+//!     topic: "_schemas".into(),
+//! })
+//! .await?;
+//! println!("schema registry on http://{}", server.local_addr());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod api;
+pub mod compat;
+pub mod error;
+pub mod format;
+pub mod registry;
+pub mod state;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use error::RegistryError;
+
+/// Where the registry listens and keeps its schemas.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// HTTP address (Confluent's default port is 8081).
+    pub listen: SocketAddr,
+    /// The Kafka-compatible cluster holding the schemas topic.
+    pub bootstrap_servers: String,
+    /// The schemas topic (`kafkastore.topic`, default `_schemas`).
+    pub topic: String,
+}
+
+/// A running registry.
+#[derive(Debug)]
+pub struct RegistryServer {
+    local_addr: SocketAddr,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RegistryServer {
+    /// Opens the schemas topic (reading it to its end) and starts serving.
+    pub async fn start(config: RegistryConfig) -> Result<RegistryServer, RegistryError> {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| {
+                RegistryError::Store(format!("cannot listen on {}: {e}", config.listen))
+            })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| RegistryError::Store(e.to_string()))?;
+        let store = store::Store::open(&config.bootstrap_servers, &config.topic).await?;
+        let registry = Arc::new(registry::Registry::new(store));
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = api::router(registry);
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "schema registry stopped");
+            }
+        });
+        tracing::info!(%local_addr, topic = %config.topic, "schema registry listening");
+        Ok(RegistryServer {
+            local_addr,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops serving and waits for in-flight requests.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+}

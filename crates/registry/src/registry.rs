@@ -1,0 +1,521 @@
+//! The registry's operations, with Confluent's rules: registering (same schema → same id,
+//! compatibility checked against the subject's level, ids shared across subjects), lookups,
+//! soft and hard deletes, compatibility levels and modes. Reads come from the [`State`];
+//! writes are serialized and go through the [`Store`].
+
+use crate::compat::Level;
+use crate::error::RegistryError;
+use crate::format::{Parsed, SchemaType};
+use crate::state::{
+    ConfigValue, DeleteSubjectValue, Key, Mode, ModeValue, Reference, SchemaValue, State,
+    StoredSchema,
+};
+use crate::store::Store;
+
+/// A schema as a registration or lookup request carries it.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaInput {
+    /// The schema text.
+    pub schema: String,
+    /// Its format.
+    pub schema_type: SchemaType,
+    /// References.
+    pub references: Vec<Reference>,
+    /// An explicit id (IMPORT mode).
+    pub id: Option<i32>,
+    /// An explicit version (IMPORT mode).
+    pub version: Option<i32>,
+}
+
+/// A subject's version as the API returns it.
+#[derive(Debug, Clone)]
+pub struct VersionView {
+    /// Subject.
+    pub subject: String,
+    /// Version.
+    pub version: i32,
+    /// Schema id.
+    pub id: i32,
+    /// The schema.
+    pub schema: StoredSchema,
+}
+
+/// The registry. `Sync`; writes are serialized by an async lock.
+#[derive(Debug)]
+pub struct Registry {
+    store: Store,
+    writes: tokio::sync::Mutex<()>,
+}
+
+/// A version in a path: a number or `latest` (`-1`).
+pub fn parse_version(text: &str) -> Result<Option<i32>, RegistryError> {
+    match text {
+        "latest" | "-1" => Ok(None),
+        n => n
+            .parse::<i32>()
+            .ok()
+            .filter(|v| *v >= 1)
+            .map(Some)
+            .ok_or_else(|| RegistryError::InvalidVersion(text.to_string())),
+    }
+}
+
+impl Registry {
+    /// A registry on `store`.
+    pub fn new(store: Store) -> Registry {
+        Registry {
+            store,
+            writes: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.store.read()
+    }
+
+    fn reference_texts(
+        state: &State,
+        references: &[Reference],
+    ) -> Result<Vec<String>, RegistryError> {
+        references
+            .iter()
+            .map(|r| {
+                state
+                    .subjects
+                    .get(&r.subject)
+                    .and_then(|s| s.versions.get(&r.version))
+                    .and_then(|v| state.schemas.get(&v.id))
+                    .map(|s| s.schema.clone())
+                    .ok_or_else(|| {
+                        RegistryError::InvalidSchema(format!(
+                            "Invalid reference {}: subject '{}' has no version {}",
+                            r.name, r.subject, r.version
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    fn parse_stored(state: &State, schema: &StoredSchema) -> Option<Parsed> {
+        let refs = Self::reference_texts(state, &schema.references).ok()?;
+        Parsed::parse(schema.schema_type, &schema.schema, &refs).ok()
+    }
+
+    fn parse_input(state: &State, input: &SchemaInput) -> Result<Parsed, RegistryError> {
+        let refs = Self::reference_texts(state, &input.references)?;
+        Parsed::parse(input.schema_type, &input.schema, &refs)
+    }
+
+    /// The id of a stored schema equal to `parsed` (same format, canonical text and
+    /// references) among `ids`.
+    fn find_same(
+        state: &State,
+        parsed: &Parsed,
+        input: &SchemaInput,
+        ids: impl Iterator<Item = i32>,
+    ) -> Option<i32> {
+        let canonical = parsed.canonical();
+        ids.into_iter().find(|id| {
+            state.schemas.get(id).is_some_and(|s| {
+                s.schema_type == input.schema_type
+                    && s.references == input.references
+                    && Self::parse_stored(state, s).is_some_and(|p| p.canonical() == canonical)
+            })
+        })
+    }
+
+    /// Registers `input` under `subject`; returns its id (an existing one when the subject
+    /// or another subject already has this schema).
+    pub async fn register(
+        &self,
+        subject: &str,
+        input: SchemaInput,
+        normalize: bool,
+    ) -> Result<i32, RegistryError> {
+        let _serialized = self.writes.lock().await;
+        let (value, id) = {
+            let state = self.state();
+            let mode = state.mode_for(subject);
+            if mode == Mode::Readonly {
+                return Err(RegistryError::OperationNotPermitted(format!(
+                    "Subject {subject} is in read-only mode"
+                )));
+            }
+            if (input.id.is_some() || input.version.is_some()) && mode != Mode::Import {
+                return Err(RegistryError::OperationNotPermitted(format!(
+                    "Overwrite new schema with id {} is not permitted outside IMPORT mode.",
+                    input.id.unwrap_or(-1)
+                )));
+            }
+            let parsed = Self::parse_input(&state, &input)?;
+            let live: Vec<(i32, i32)> = state
+                .subjects
+                .get(subject)
+                .map(|s| s.live().map(|(n, v)| (n, v.id)).collect())
+                .unwrap_or_default();
+            if input.id.is_none()
+                && let Some(id) =
+                    Self::find_same(&state, &parsed, &input, live.iter().map(|(_, id)| *id))
+            {
+                return Ok(id);
+            }
+            if mode != Mode::Import {
+                let earlier: Vec<Parsed> = live
+                    .iter()
+                    .filter_map(|(_, id)| state.schemas.get(id))
+                    .filter_map(|s| Self::parse_stored(&state, s))
+                    .collect();
+                let problems = state.level_for(subject).check(&parsed, &earlier);
+                if !problems.is_empty() {
+                    return Err(RegistryError::Incompatible {
+                        subject: subject.to_string(),
+                        details: problems.join("; "),
+                    });
+                }
+            }
+            let id = match input.id {
+                Some(id) => {
+                    if let Some(existing) = state.schemas.get(&id)
+                        && Self::parse_stored(&state, existing)
+                            .is_none_or(|p| p.canonical() != parsed.canonical())
+                    {
+                        return Err(RegistryError::OperationNotPermitted(format!(
+                            "Overwrite new schema with id {id} is not permitted."
+                        )));
+                    }
+                    id
+                }
+                None => Self::find_same(&state, &parsed, &input, state.schemas.keys().copied())
+                    .unwrap_or_else(|| state.next_id()),
+            };
+            let version = input.version.unwrap_or_else(|| {
+                state
+                    .subjects
+                    .get(subject)
+                    .and_then(|s| s.versions.keys().next_back().copied())
+                    .unwrap_or(0)
+                    + 1
+            });
+            let schema = if normalize {
+                parsed.canonical()
+            } else {
+                input.schema.clone()
+            };
+            let value = SchemaValue {
+                subject: subject.to_string(),
+                version,
+                id,
+                schema,
+                schema_type: input.schema_type,
+                references: input.references.clone(),
+                deleted: false,
+            };
+            (value, id)
+        };
+        let key = Key::Schema {
+            subject: subject.to_string(),
+            version: value.version,
+            magic: 1,
+        };
+        self.store.write(&key, Some(&value)).await?;
+        Ok(id)
+    }
+
+    /// The version of `subject` that holds `input`.
+    pub fn lookup(
+        &self,
+        subject: &str,
+        input: &SchemaInput,
+        include_deleted: bool,
+    ) -> Result<VersionView, RegistryError> {
+        let state = self.state();
+        let Some(s) = state
+            .subjects
+            .get(subject)
+            .filter(|s| !s.versions.is_empty())
+        else {
+            return Err(RegistryError::SubjectNotFound(subject.to_string()));
+        };
+        let parsed = Self::parse_input(&state, input)?;
+        let canonical = parsed.canonical();
+        for (version, v) in s.versions.iter().rev() {
+            if v.deleted && !include_deleted {
+                continue;
+            }
+            let Some(stored) = state.schemas.get(&v.id) else {
+                continue;
+            };
+            if stored.schema_type == input.schema_type
+                && stored.references == input.references
+                && Self::parse_stored(&state, stored).is_some_and(|p| p.canonical() == canonical)
+            {
+                return Ok(VersionView {
+                    subject: subject.to_string(),
+                    version: *version,
+                    id: v.id,
+                    schema: stored.clone(),
+                });
+            }
+        }
+        Err(RegistryError::SchemaNotFound(String::new()))
+    }
+
+    /// A version of `subject` (`None`: the latest live one).
+    pub fn version(
+        &self,
+        subject: &str,
+        version: Option<i32>,
+        include_deleted: bool,
+    ) -> Result<VersionView, RegistryError> {
+        let state = self.state();
+        let s = state
+            .subjects
+            .get(subject)
+            .filter(|s| s.versions.values().any(|v| include_deleted || !v.deleted))
+            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_string()))?;
+        let (number, v) = match version {
+            None => s
+                .versions
+                .iter()
+                .rev()
+                .find(|(_, v)| include_deleted || !v.deleted)
+                .map(|(n, v)| (*n, *v)),
+            Some(n) => s
+                .versions
+                .get(&n)
+                .filter(|v| include_deleted || !v.deleted)
+                .map(|v| (n, *v)),
+        }
+        .ok_or_else(|| {
+            RegistryError::VersionNotFound(version.map_or("latest".into(), |n| n.to_string()))
+        })?;
+        let schema = state
+            .schemas
+            .get(&v.id)
+            .cloned()
+            .ok_or_else(|| RegistryError::SchemaNotFound(v.id.to_string()))?;
+        Ok(VersionView {
+            subject: subject.to_string(),
+            version: number,
+            id: v.id,
+            schema,
+        })
+    }
+
+    /// Soft-deletes (or, once soft-deleted, permanently deletes) one version.
+    pub async fn delete_version(
+        &self,
+        subject: &str,
+        version: Option<i32>,
+        permanent: bool,
+    ) -> Result<i32, RegistryError> {
+        let _serialized = self.writes.lock().await;
+        let (key, value) = {
+            let state = self.state();
+            if state.mode_for(subject) == Mode::Readonly {
+                return Err(RegistryError::OperationNotPermitted(format!(
+                    "Subject {subject} is in read-only mode"
+                )));
+            }
+            let s = state
+                .subjects
+                .get(subject)
+                .filter(|s| !s.versions.is_empty())
+                .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_string()))?;
+            let (number, v) = match version {
+                Some(n) => s.versions.get(&n).map(|v| (n, *v)),
+                None => s.live().next_back(),
+            }
+            .ok_or_else(|| {
+                RegistryError::VersionNotFound(version.map_or("latest".into(), |n| n.to_string()))
+            })?;
+            if !state.referenced_by(subject, number).is_empty() {
+                return Err(RegistryError::ReferenceExists(subject.to_string(), number));
+            }
+            let key = Key::Schema {
+                subject: subject.to_string(),
+                version: number,
+                magic: 1,
+            };
+            if permanent {
+                if !v.deleted {
+                    return Err(RegistryError::VersionNotSoftDeleted(
+                        subject.to_string(),
+                        number,
+                    ));
+                }
+                (key, None)
+            } else {
+                if v.deleted {
+                    return Err(RegistryError::VersionSoftDeleted(
+                        subject.to_string(),
+                        number,
+                    ));
+                }
+                let stored = state.schemas.get(&v.id).cloned().unwrap_or(StoredSchema {
+                    schema_type: SchemaType::Avro,
+                    schema: String::new(),
+                    references: Vec::new(),
+                });
+                let value = SchemaValue {
+                    subject: subject.to_string(),
+                    version: number,
+                    id: v.id,
+                    schema: stored.schema,
+                    schema_type: stored.schema_type,
+                    references: stored.references,
+                    deleted: true,
+                };
+                (key, Some(value))
+            }
+        };
+        let number = match &key {
+            Key::Schema { version, .. } => *version,
+            _ => unreachable!("a schema key"),
+        };
+        self.store.write(&key, value.as_ref()).await?;
+        Ok(number)
+    }
+
+    /// Soft-deletes every live version of `subject`, or permanently deletes a subject whose
+    /// versions are all soft-deleted. Returns the versions deleted.
+    pub async fn delete_subject(
+        &self,
+        subject: &str,
+        permanent: bool,
+    ) -> Result<Vec<i32>, RegistryError> {
+        let _serialized = self.writes.lock().await;
+        let versions: Vec<(i32, bool)> = {
+            let state = self.state();
+            if state.mode_for(subject) == Mode::Readonly {
+                return Err(RegistryError::OperationNotPermitted(format!(
+                    "Subject {subject} is in read-only mode"
+                )));
+            }
+            let s = state
+                .subjects
+                .get(subject)
+                .filter(|s| !s.versions.is_empty())
+                .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_string()))?;
+            for (n, _) in s.live() {
+                if !state.referenced_by(subject, n).is_empty() {
+                    return Err(RegistryError::ReferenceExists(subject.to_string(), n));
+                }
+            }
+            s.versions.iter().map(|(n, v)| (*n, v.deleted)).collect()
+        };
+        let live: Vec<i32> = versions
+            .iter()
+            .filter(|(_, d)| !d)
+            .map(|(n, _)| *n)
+            .collect();
+        if permanent {
+            if !live.is_empty() {
+                return Err(RegistryError::SubjectNotSoftDeleted(subject.to_string()));
+            }
+            let all: Vec<i32> = versions.iter().map(|(n, _)| *n).collect();
+            for n in &all {
+                let key = Key::Schema {
+                    subject: subject.to_string(),
+                    version: *n,
+                    magic: 1,
+                };
+                self.store.write(&key, None::<&SchemaValue>).await?;
+            }
+            return Ok(all);
+        }
+        let Some(last) = live.last().copied() else {
+            return Err(RegistryError::SubjectSoftDeleted(subject.to_string()));
+        };
+        let key = Key::DeleteSubject {
+            subject: subject.to_string(),
+            magic: 0,
+        };
+        let value = DeleteSubjectValue {
+            subject: subject.to_string(),
+            version: last,
+        };
+        self.store.write(&key, Some(&value)).await?;
+        Ok(live)
+    }
+
+    /// Sets (or with `None` removes) the compatibility level of `subject`, or the global one.
+    pub async fn set_compatibility(
+        &self,
+        subject: Option<&str>,
+        level: Option<Level>,
+    ) -> Result<(), RegistryError> {
+        let _serialized = self.writes.lock().await;
+        let key = Key::Config {
+            subject: subject.map(str::to_string),
+            magic: 0,
+        };
+        let value = level.map(|compatibility_level| ConfigValue {
+            compatibility_level,
+        });
+        self.store.write(&key, value.as_ref()).await
+    }
+
+    /// Sets (or with `None` removes) the mode of `subject`, or the global one.
+    pub async fn set_mode(
+        &self,
+        subject: Option<&str>,
+        mode: Option<Mode>,
+    ) -> Result<(), RegistryError> {
+        let _serialized = self.writes.lock().await;
+        let key = Key::Mode {
+            subject: subject.map(str::to_string),
+            magic: 0,
+        };
+        let value = mode.map(|mode| ModeValue { mode });
+        self.store.write(&key, value.as_ref()).await
+    }
+
+    /// Whether `input` may be registered under `subject` against one version (`Some`) or all
+    /// of them (`None` for "all", as the /versions endpoint does); the reasons when not.
+    pub fn check_compatibility(
+        &self,
+        subject: &str,
+        version: Option<Option<i32>>,
+        input: &SchemaInput,
+    ) -> Result<Vec<String>, RegistryError> {
+        let state = self.state();
+        let parsed = Self::parse_input(&state, input)?;
+        let s = state.subjects.get(subject);
+        let ids: Vec<i32> = match version {
+            None => s
+                .map(|s| s.live().map(|(_, v)| v.id).collect())
+                .unwrap_or_default(),
+            Some(wanted) => {
+                let s = s
+                    .filter(|s| s.live().next().is_some())
+                    .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_string()))?;
+                let found = match wanted {
+                    None => s.live().next_back(),
+                    Some(n) => s.live().find(|(v, _)| *v == n),
+                };
+                let (_, v) = found.ok_or_else(|| {
+                    RegistryError::VersionNotFound(
+                        wanted.map_or("latest".into(), |n| n.to_string()),
+                    )
+                })?;
+                vec![v.id]
+            }
+        };
+        let earlier: Vec<Parsed> = ids
+            .iter()
+            .filter_map(|id| state.schemas.get(id))
+            .filter_map(|s| Self::parse_stored(&state, s))
+            .collect();
+        let level = state.level_for(subject);
+        // Against one named version, the level's direction applies to that version alone.
+        let level = match (version, level) {
+            (Some(_), Level::BackwardTransitive) => Level::Backward,
+            (Some(_), Level::ForwardTransitive) => Level::Forward,
+            (Some(_), Level::FullTransitive) => Level::Full,
+            (_, level) => level,
+        };
+        Ok(level.check(&parsed, &earlier))
+    }
+}

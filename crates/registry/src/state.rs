@@ -1,0 +1,419 @@
+//! The registry's state, rebuilt from the `_schemas` topic: Confluent's key/value JSON
+//! records applied in order ([`State::apply`]). Everything the API reads comes from here;
+//! every change is a record written to the topic first and applied when it is read back.
+//!
+//! ```text
+//! key {"keytype":"SCHEMA","subject":"rides-value","version":1,"magic":1}
+//!   value {"subject":"rides-value","version":1,"id":1,"schema":"…","deleted":false}
+//!   (null value: the version is deleted permanently)
+//! key {"keytype":"CONFIG","subject":null,"magic":0}   value {"compatibilityLevel":"FULL"}
+//! key {"keytype":"MODE","subject":null,"magic":0}     value {"mode":"READONLY"}
+//! key {"keytype":"DELETE_SUBJECT","subject":"s","magic":0}  value {"subject":"s","version":3}
+//! key {"keytype":"NOOP","magic":0}
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compat::Level;
+use crate::format::SchemaType;
+
+/// A schema reference: a name the schema uses, resolved to a subject's version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reference {
+    /// The name the referring schema uses (Avro: the full type name).
+    pub name: String,
+    /// Subject of the referenced schema.
+    pub subject: String,
+    /// Its version.
+    pub version: i32,
+}
+
+/// A record key of `_schemas`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "keytype", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Key {
+    /// A subject's version.
+    Schema {
+        /// Subject.
+        subject: String,
+        /// Version.
+        version: i32,
+        /// Always 1.
+        magic: i32,
+    },
+    /// A compatibility level (global when `subject` is null).
+    Config {
+        /// Subject, or null for the global level.
+        subject: Option<String>,
+        /// Always 0.
+        magic: i32,
+    },
+    /// A mode (global when `subject` is null).
+    Mode {
+        /// Subject, or null for the global mode.
+        subject: Option<String>,
+        /// Always 0.
+        magic: i32,
+    },
+    /// Soft-deletes a subject's versions up to one.
+    DeleteSubject {
+        /// Subject.
+        subject: String,
+        /// Always 0.
+        magic: i32,
+    },
+    /// Hard-deletes a subject's soft-deleted versions up to one.
+    ClearSubject {
+        /// Subject.
+        subject: String,
+        /// Always 0.
+        magic: i32,
+    },
+    /// A no-op used to find the end of the topic.
+    Noop {
+        /// Always 0.
+        magic: i32,
+    },
+}
+
+/// The value of a SCHEMA record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaValue {
+    /// Subject.
+    pub subject: String,
+    /// Version.
+    pub version: i32,
+    /// Global schema id.
+    pub id: i32,
+    /// The schema text as registered.
+    pub schema: String,
+    /// Format (absent for Avro).
+    #[serde(default, skip_serializing_if = "SchemaType::is_avro")]
+    pub schema_type: SchemaType,
+    /// References.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<Reference>,
+    /// Soft-deleted.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// The value of a CONFIG record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigValue {
+    /// The level.
+    pub compatibility_level: Level,
+}
+
+/// Registry modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Mode {
+    /// Normal.
+    #[default]
+    Readwrite,
+    /// No registrations or deletes.
+    Readonly,
+    /// Registrations with explicit ids and versions (migrations).
+    Import,
+}
+
+impl Mode {
+    /// Parses a mode name in any case.
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text.to_ascii_uppercase().as_str() {
+            "READWRITE" => Some(Mode::Readwrite),
+            "READONLY" => Some(Mode::Readonly),
+            "IMPORT" => Some(Mode::Import),
+            _ => None,
+        }
+    }
+
+    /// Confluent's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Readwrite => "READWRITE",
+            Mode::Readonly => "READONLY",
+            Mode::Import => "IMPORT",
+        }
+    }
+}
+
+/// The value of a MODE record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeValue {
+    /// The mode.
+    pub mode: Mode,
+}
+
+/// The value of DELETE_SUBJECT and CLEAR_SUBJECT records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteSubjectValue {
+    /// Subject.
+    pub subject: String,
+    /// The highest version affected.
+    pub version: i32,
+}
+
+/// A schema as stored once under its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSchema {
+    /// Format.
+    pub schema_type: SchemaType,
+    /// Text as first registered.
+    pub schema: String,
+    /// References.
+    pub references: Vec<Reference>,
+}
+
+/// One version of a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    /// Schema id.
+    pub id: i32,
+    /// Soft-deleted.
+    pub deleted: bool,
+}
+
+/// One subject.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    /// Versions, including soft-deleted ones.
+    pub versions: BTreeMap<i32, Version>,
+    /// Subject-level compatibility.
+    pub compatibility: Option<Level>,
+    /// Subject-level mode.
+    pub mode: Option<Mode>,
+}
+
+impl Subject {
+    /// Live (not soft-deleted) versions, oldest first.
+    pub fn live(&self) -> impl DoubleEndedIterator<Item = (i32, Version)> + '_ {
+        self.versions
+            .iter()
+            .filter(|(_, v)| !v.deleted)
+            .map(|(n, v)| (*n, *v))
+    }
+}
+
+/// Everything the registry knows. Owned behind the registry's lock; not `Sync` on its own.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Schemas by id.
+    pub schemas: BTreeMap<i32, StoredSchema>,
+    /// Subjects by name.
+    pub subjects: BTreeMap<String, Subject>,
+    /// Global compatibility.
+    pub compatibility: Level,
+    /// Global mode.
+    pub mode: Mode,
+}
+
+impl State {
+    /// Applies one `_schemas` record. Records it does not understand are skipped.
+    pub fn apply(&mut self, key: &[u8], value: Option<&[u8]>) {
+        let Ok(key) = serde_json::from_slice::<Key>(key) else {
+            return;
+        };
+        match key {
+            Key::Schema {
+                subject, version, ..
+            } => match value.map(serde_json::from_slice::<SchemaValue>) {
+                Some(Ok(v)) => {
+                    self.schemas.entry(v.id).or_insert_with(|| StoredSchema {
+                        schema_type: v.schema_type,
+                        schema: v.schema.clone(),
+                        references: v.references.clone(),
+                    });
+                    self.subjects.entry(subject).or_default().versions.insert(
+                        version,
+                        Version {
+                            id: v.id,
+                            deleted: v.deleted,
+                        },
+                    );
+                }
+                Some(Err(_)) => {}
+                None => {
+                    if let Some(s) = self.subjects.get_mut(&subject) {
+                        s.versions.remove(&version);
+                    }
+                }
+            },
+            Key::Config { subject, .. } => {
+                let level = value
+                    .and_then(|v| serde_json::from_slice::<ConfigValue>(v).ok())
+                    .map(|c| c.compatibility_level);
+                match subject {
+                    None => self.compatibility = level.unwrap_or_default(),
+                    Some(s) => self.subjects.entry(s).or_default().compatibility = level,
+                }
+            }
+            Key::Mode { subject, .. } => {
+                let mode = value
+                    .and_then(|v| serde_json::from_slice::<ModeValue>(v).ok())
+                    .map(|m| m.mode);
+                match subject {
+                    None => self.mode = mode.unwrap_or_default(),
+                    Some(s) => self.subjects.entry(s).or_default().mode = mode,
+                }
+            }
+            Key::DeleteSubject { subject, .. } => {
+                if let Some(v) =
+                    value.and_then(|v| serde_json::from_slice::<DeleteSubjectValue>(v).ok())
+                    && let Some(s) = self.subjects.get_mut(&subject)
+                {
+                    for (_, version) in s.versions.range_mut(..=v.version) {
+                        version.deleted = true;
+                    }
+                }
+            }
+            Key::ClearSubject { subject, .. } => {
+                if let Some(v) =
+                    value.and_then(|v| serde_json::from_slice::<DeleteSubjectValue>(v).ok())
+                    && let Some(s) = self.subjects.get_mut(&subject)
+                {
+                    s.versions.retain(|n, ver| *n > v.version || !ver.deleted);
+                }
+            }
+            Key::Noop { .. } => {}
+        }
+    }
+
+    /// The next free schema id.
+    pub fn next_id(&self) -> i32 {
+        self.schemas.keys().next_back().map_or(1, |id| id + 1)
+    }
+
+    /// The compatibility level that applies to `subject`.
+    pub fn level_for(&self, subject: &str) -> Level {
+        self.subjects
+            .get(subject)
+            .and_then(|s| s.compatibility)
+            .unwrap_or(self.compatibility)
+    }
+
+    /// The mode that applies to `subject`.
+    pub fn mode_for(&self, subject: &str) -> Mode {
+        self.subjects
+            .get(subject)
+            .and_then(|s| s.mode)
+            .unwrap_or(self.mode)
+    }
+
+    /// (subject, version) pairs that use schema `id`.
+    pub fn uses_of(&self, id: i32, include_deleted: bool) -> Vec<(String, i32)> {
+        let mut out = Vec::new();
+        for (name, subject) in &self.subjects {
+            for (n, v) in &subject.versions {
+                if v.id == id && (include_deleted || !v.deleted) {
+                    out.push((name.clone(), *n));
+                }
+            }
+        }
+        out
+    }
+
+    /// Ids of schemas whose references point at `subject` `version`.
+    pub fn referenced_by(&self, subject: &str, version: i32) -> Vec<i32> {
+        self.schemas
+            .iter()
+            .filter(|(id, s)| {
+                s.references
+                    .iter()
+                    .any(|r| r.subject == subject && r.version == version)
+                    && !self.uses_of(**id, false).is_empty()
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confluent_records_apply_in_order() {
+        let mut state = State::default();
+        let key = |s: &str| s.as_bytes().to_vec();
+        state.apply(
+            &key(r#"{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}"#),
+            Some(br#"{"subject":"s","version":1,"id":7,"schema":"\"string\"","deleted":false}"#),
+        );
+        state.apply(
+            &key(r#"{"keytype":"SCHEMA","subject":"s","version":2,"magic":1}"#),
+            Some(br#"{"subject":"s","version":2,"id":8,"schemaType":"AVRO","schema":"\"int\"","deleted":false}"#),
+        );
+        state.apply(
+            &key(r#"{"keytype":"CONFIG","subject":null,"magic":0}"#),
+            Some(br#"{"compatibilityLevel":"FULL"}"#),
+        );
+        state.apply(
+            &key(r#"{"keytype":"CONFIG","subject":"s","magic":0}"#),
+            Some(br#"{"compatibilityLevel":"NONE"}"#),
+        );
+        state.apply(&key(r#"{"keytype":"NOOP","magic":0}"#), None);
+        state.apply(b"garbage", Some(b"{}"));
+        assert_eq!(state.next_id(), 9);
+        assert_eq!(state.level_for("s"), Level::None);
+        assert_eq!(state.level_for("other"), Level::Full);
+        assert_eq!(state.subjects["s"].live().count(), 2);
+
+        state.apply(
+            &key(r#"{"keytype":"DELETE_SUBJECT","subject":"s","magic":0}"#),
+            Some(br#"{"subject":"s","version":1}"#),
+        );
+        assert_eq!(
+            state.subjects["s"]
+                .live()
+                .map(|(n, _)| n)
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        state.apply(
+            &key(r#"{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}"#),
+            None,
+        );
+        assert!(!state.subjects["s"].versions.contains_key(&1));
+        assert_eq!(state.uses_of(8, false), [("s".to_string(), 2)]);
+    }
+
+    #[test]
+    fn keys_serialize_as_confluent_writes_them() {
+        let key = Key::Schema {
+            subject: "rides-value".into(),
+            version: 1,
+            magic: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&key).unwrap(),
+            r#"{"keytype":"SCHEMA","subject":"rides-value","version":1,"magic":1}"#
+        );
+        let config = Key::Config {
+            subject: None,
+            magic: 0,
+        };
+        assert_eq!(
+            serde_json::to_string(&config).unwrap(),
+            r#"{"keytype":"CONFIG","subject":null,"magic":0}"#
+        );
+        let value = SchemaValue {
+            subject: "s".into(),
+            version: 1,
+            id: 1,
+            schema: "\"string\"".into(),
+            schema_type: SchemaType::Avro,
+            references: vec![],
+            deleted: false,
+        };
+        assert_eq!(
+            serde_json::to_string(&value).unwrap(),
+            r#"{"subject":"s","version":1,"id":1,"schema":"\"string\"","deleted":false}"#
+        );
+    }
+}
