@@ -40,6 +40,18 @@ enum Command {
     ///
     /// Example: brook serve --listen 127.0.0.1:9092 --data-dir /var/lib/brook
     Serve(serve::Args),
+    /// Run the schema registry alone, against any Kafka-compatible cluster (`brook serve`
+    /// already runs one beside the broker).
+    ///
+    /// Example: brook registry --bootstrap-servers kafka:9092 --listen 127.0.0.1:8081
+    Registry {
+        /// HTTP address to serve Confluent's Schema Registry API on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: std::net::SocketAddr,
+        /// The topic holding the schemas (Confluent's kafkastore.topic).
+        #[arg(long, default_value = "_schemas")]
+        topic: String,
+    },
     /// Create, list, describe, alter and delete topics.
     #[command(subcommand)]
     Topic(cli::topic::TopicCommand),
@@ -69,8 +81,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Serve(_) | Command::DumpLog(_))
-        || std::env::var_os("BROOK_LOG").is_some()
+    if matches!(
+        cli.command,
+        Command::Serve(_) | Command::DumpLog(_) | Command::Registry { .. }
+    ) || std::env::var_os("BROOK_LOG").is_some()
     {
         tracing_subscriber::fmt()
             .with_env_filter(
@@ -84,6 +98,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Serve(args) => serve::run(args),
         Command::DumpLog(args) => dump_log::run(args),
+        Command::Registry { listen, topic } => serve::run_registry(*listen, topic, connect),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),
         Command::Consume(args) => cli::consume::run(args, connect, format),

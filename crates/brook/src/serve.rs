@@ -221,6 +221,35 @@ pub fn run(args: &Args) -> Result<()> {
     })
 }
 
+/// `brook registry`: the schema registry alone, on any Kafka-compatible cluster.
+pub fn run_registry(
+    listen: std::net::SocketAddr,
+    topic: &str,
+    connect: &crate::cli::connect::ConnectArgs,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let registry = brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
+            listen,
+            bootstrap_servers: connect.bootstrap_servers.clone(),
+            topic: topic.to_string(),
+        })
+        .await
+        .with_context(|| {
+            format!(
+                "cannot start the schema registry on {}",
+                connect.bootstrap_servers
+            )
+        })?;
+        tracing::info!(registry = %registry.local_addr(), "schema registry is ready");
+        wait_for_signal().await?;
+        registry.shutdown().await;
+        Ok(())
+    })
+}
+
 async fn wait_for_signal() -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate())?;

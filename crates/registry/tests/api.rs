@@ -1,0 +1,305 @@
+//! The registry's REST API against a real broker: Confluent's responses, error codes and
+//! rules for registration, lookups, deletes, configs, modes and references; ids that survive
+//! a restart; two instances on one `_schemas` topic.
+
+mod common;
+
+use common::{Api, avro_body, broker, registry};
+use serde_json::{Value, json};
+
+const RIDE_V1: &str =
+    r#"{"type":"record","name":"Ride","fields":[{"name":"vendor_id","type":"int"}]}"#;
+const RIDE_V2: &str = r#"{"type":"record","name":"Ride","fields":[{"name":"vendor_id","type":"int"},{"name":"tip","type":"double","default":0.0}]}"#;
+const RIDE_NO_DEFAULT: &str = r#"{"type":"record","name":"Ride","fields":[{"name":"vendor_id","type":"int"},{"name":"total","type":"double"}]}"#;
+
+fn code(body: &Value) -> i64 {
+    body["error_code"].as_i64().unwrap_or(0)
+}
+
+#[test]
+fn the_rest_api_follows_confluents_rules() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = runtime.block_on(broker(tmp.path()));
+    let server = runtime.block_on(registry(&broker));
+    let api = Api::new(server.local_addr());
+
+    // Registration: ids, same schema → same id and no new version, any content type.
+    assert_eq!(api.get("/subjects"), (200, json!([])));
+    let (status, body) = api.post("/subjects/rides-value/versions", &avro_body(RIDE_V1));
+    assert_eq!((status, body["id"].as_i64()), (200, Some(1)), "{body}");
+    let spaced = RIDE_V1.replace(',', " , ");
+    let (_, again) = api.post_as(
+        "/subjects/rides-value/versions",
+        &avro_body(&spaced),
+        "application/json",
+    );
+    assert_eq!(again["id"], 1);
+    assert_eq!(api.get("/subjects/rides-value/versions"), (200, json!([1])));
+    // The same schema under another subject shares the id.
+    let (_, other) = api.post_as(
+        "/subjects/other-value/versions",
+        &avro_body(RIDE_V1),
+        "application/vnd.schemaregistry+json",
+    );
+    assert_eq!(other["id"], 1);
+    // Unknown request fields are tolerated.
+    let (status, v2) = api.post(
+        "/subjects/rides-value/versions",
+        &json!({"schema": RIDE_V2, "schemaType": "AVRO", "metadata": null, "ruleSet": null})
+            .to_string(),
+    );
+    assert_eq!((status, v2["id"].as_i64()), (200, Some(2)), "{v2}");
+
+    // Reads.
+    let (status, latest) = api.get("/subjects/rides-value/versions/latest");
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            latest["subject"].clone(),
+            latest["version"].clone(),
+            latest["id"].clone()
+        ),
+        (json!("rides-value"), json!(2), json!(2))
+    );
+    assert!(latest.get("schemaType").is_none(), "AVRO is implied");
+    let (_, raw) = api.get("/subjects/rides-value/versions/1/schema");
+    assert_eq!(raw["name"], "Ride");
+    let (_, by_id) = api.get("/schemas/ids/2");
+    assert_eq!(by_id["schema"], RIDE_V2);
+    assert_eq!(
+        api.get("/schemas/ids/1/subjects").1,
+        json!(["other-value", "rides-value"])
+    );
+    assert_eq!(
+        api.get("/schemas/ids/2/versions").1,
+        json!([{"subject": "rides-value", "version": 2}])
+    );
+    let (status, found) = api.post("/subjects/rides-value", &avro_body(RIDE_V1));
+    assert_eq!((status, found["version"].as_i64()), (200, Some(1)));
+    assert_eq!(api.get("/schemas/types").1, json!(["AVRO"]));
+
+    // Not found and invalid input, with Confluent's codes.
+    assert_eq!(code(&api.get("/subjects/nope/versions").1), 40401);
+    assert_eq!(code(&api.get("/subjects/rides-value/versions/9").1), 40402);
+    assert_eq!(code(&api.get("/schemas/ids/99").1), 40403);
+    let (status, missing) = api.post("/subjects/rides-value", &avro_body(RIDE_NO_DEFAULT));
+    assert_eq!((status, code(&missing)), (404, 40403));
+    let (status, bad_version) = api.get("/subjects/rides-value/versions/zero");
+    assert_eq!((status, code(&bad_version)), (422, 42202));
+    let (status, invalid) = api.post(
+        "/subjects/rides-value/versions",
+        &avro_body(r#"{"type":"record","name":"Broken"}"#),
+    );
+    assert_eq!((status, code(&invalid)), (422, 42201));
+    assert!(
+        invalid["message"].as_str().unwrap().contains("fields"),
+        "the message names the problem: {invalid}"
+    );
+    let (status, malformed) = api.post("/subjects/rides-value/versions", "{not json");
+    assert!((400..500).contains(&status), "{status}");
+    assert!(malformed["message"].is_string(), "{malformed}");
+
+    // Compatibility: BACKWARD by default; a field without a default is refused with 409.
+    assert_eq!(
+        api.get("/config").1,
+        json!({"compatibilityLevel": "BACKWARD"})
+    );
+    let (status, refused) = api.post(
+        "/subjects/rides-value/versions",
+        &avro_body(RIDE_NO_DEFAULT),
+    );
+    assert_eq!((status, code(&refused)), (409, 409), "{refused}");
+    let (_, check) = api.post(
+        "/compatibility/subjects/rides-value/versions/latest?verbose=true",
+        &avro_body(RIDE_NO_DEFAULT),
+    );
+    assert_eq!(check["is_compatible"], false);
+    assert!(!check["messages"].as_array().unwrap().is_empty());
+    let (_, check) = api.post(
+        "/compatibility/subjects/rides-value/versions",
+        &avro_body(RIDE_V2),
+    );
+    assert_eq!(check, json!({"is_compatible": true}));
+    // Subject-level config: absent → 40408 unless defaultToGlobal; NONE lets it through.
+    assert_eq!(code(&api.get("/config/rides-value").1), 40408);
+    assert_eq!(
+        api.get("/config/rides-value?defaultToGlobal=true").1,
+        json!({"compatibilityLevel": "BACKWARD"})
+    );
+    assert_eq!(
+        api.put("/config/rides-value", r#"{"compatibility":"none"}"#),
+        (200, json!({"compatibility": "NONE"}))
+    );
+    let (status, _) = api.post(
+        "/subjects/rides-value/versions",
+        &avro_body(RIDE_NO_DEFAULT),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        code(&api.put("/config", r#"{"compatibility":"sideways"}"#).1),
+        42203
+    );
+    assert_eq!(
+        api.delete("/config/rides-value").1,
+        json!({"compatibilityLevel": "NONE"})
+    );
+
+    // Deletes: soft first, then permanent.
+    assert_eq!(
+        code(
+            &api.delete("/subjects/rides-value/versions/1?permanent=true")
+                .1
+        ),
+        40407
+    );
+    assert_eq!(
+        api.delete("/subjects/rides-value/versions/1"),
+        (200, json!(1))
+    );
+    assert_eq!(
+        code(&api.delete("/subjects/rides-value/versions/1").1),
+        40406
+    );
+    assert_eq!(api.get("/subjects/rides-value/versions").1, json!([2, 3]));
+    assert_eq!(
+        api.get("/subjects/rides-value/versions?deleted=true").1,
+        json!([1, 2, 3])
+    );
+    assert_eq!(
+        api.delete("/subjects/rides-value/versions/1?permanent=true"),
+        (200, json!(1))
+    );
+    assert_eq!(
+        code(&api.delete("/subjects/rides-value?permanent=true").1),
+        40405
+    );
+    assert_eq!(api.delete("/subjects/rides-value"), (200, json!([2, 3])));
+    assert_eq!(code(&api.delete("/subjects/rides-value").1), 40404);
+    assert_eq!(api.get("/subjects").1, json!(["other-value"]));
+    assert_eq!(
+        api.get("/subjects?deleted=true").1,
+        json!(["other-value", "rides-value"])
+    );
+    assert_eq!(
+        api.delete("/subjects/rides-value?permanent=true"),
+        (200, json!([2, 3]))
+    );
+    // Versions keep counting after a soft delete, as in Confluent.
+    let (_, reused) = api.post("/subjects/other-value/versions", &avro_body(RIDE_V2));
+    assert_eq!(reused["id"], 2, "the id of an equal schema is reused");
+
+    // References: a schema using a named type from another subject.
+    let address =
+        r#"{"type":"record","name":"Address","fields":[{"name":"city","type":"string"}]}"#;
+    let (_, address_id) = api.post("/subjects/address/versions", &avro_body(address));
+    let person = json!({
+        "schema": r#"{"type":"record","name":"Person","fields":[{"name":"home","type":"Address"}]}"#,
+        "references": [{"name": "Address", "subject": "address", "version": 1}],
+    });
+    let (status, person_id) = api.post("/subjects/person/versions", &person.to_string());
+    assert_eq!(status, 200, "{person_id}");
+    assert_eq!(
+        api.get("/subjects/address/versions/1/referencedby").1,
+        json!([person_id["id"]])
+    );
+    assert_eq!(code(&api.delete("/subjects/address/versions/1").1), 42206);
+    let (_, fetched) = api.get(&format!("/schemas/ids/{}", person_id["id"]));
+    assert_eq!(fetched["references"][0]["subject"], "address");
+    assert!(address_id["id"].as_i64().unwrap() > 0);
+
+    // Modes: READONLY refuses writes; IMPORT takes explicit ids and versions.
+    assert_eq!(
+        api.put("/mode/frozen", r#"{"mode":"READONLY"}"#),
+        (200, json!({"mode": "READONLY"}))
+    );
+    assert_eq!(
+        code(&api.post("/subjects/frozen/versions", &avro_body(RIDE_V1)).1),
+        42205
+    );
+    assert_eq!(code(&api.put("/mode", r#"{"mode":"SOMETIMES"}"#).1), 42204);
+    api.put("/mode/imported", r#"{"mode":"IMPORT"}"#);
+    let (status, imported) = api.post(
+        "/subjects/imported/versions",
+        &json!({"schema": r#""string""#, "id": 100, "version": 7}).to_string(),
+    );
+    assert_eq!(
+        (status, imported["id"].as_i64()),
+        (200, Some(100)),
+        "{imported}"
+    );
+    assert_eq!(api.get("/subjects/imported/versions").1, json!([7]));
+    assert_eq!(
+        code(
+            &api.post(
+                "/subjects/rides-value/versions",
+                &json!({"schema": r#""int""#, "id": 100}).to_string()
+            )
+            .1
+        ),
+        42205
+    );
+
+    // Unknown paths get a JSON 404.
+    let (status, body) = api.get("/no/such/path");
+    assert_eq!((status, code(&body)), (404, 404));
+
+    runtime.block_on(server.shutdown());
+    runtime.block_on(broker.shutdown());
+}
+
+#[test]
+fn ids_survive_a_restart_and_two_instances_serve_the_same_schemas() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = runtime.block_on(broker(tmp.path()));
+    let first = runtime.block_on(registry(&broker));
+    let api = Api::new(first.local_addr());
+    let schemas = [RIDE_V1, RIDE_V2, r#""string""#];
+    let ids: Vec<Value> = schemas
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            api.post(&format!("/subjects/s{i}/versions"), &avro_body(s))
+                .1["id"]
+                .clone()
+        })
+        .collect();
+    api.put("/config", r#"{"compatibility":"FULL"}"#);
+    runtime.block_on(first.shutdown());
+
+    // A new instance reads everything back from _schemas.
+    let restarted = runtime.block_on(registry(&broker));
+    let again = Api::new(restarted.local_addr());
+    for (i, s) in schemas.iter().enumerate() {
+        let (_, body) = again.post(&format!("/subjects/s{i}/versions"), &avro_body(s));
+        assert_eq!(body["id"], ids[i], "same schema, same id after a restart");
+        assert_eq!(
+            again.get(&format!("/schemas/ids/{}", ids[i])).1["schema"],
+            *s
+        );
+    }
+    assert_eq!(again.get("/config").1["compatibilityLevel"], "FULL");
+
+    // A second instance on the same topic: writes through one are read through the other.
+    let second = runtime.block_on(registry(&broker));
+    let other = Api::new(second.local_addr());
+    let (_, new) = other.post("/subjects/from-second/versions", &avro_body(r#""long""#));
+    let id = new["id"].as_i64().unwrap();
+    assert!(id > 3, "{new}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, body) = again.get(&format!("/schemas/ids/{id}"));
+        if status == 200 {
+            assert_eq!(body["schema"], r#""long""#);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never replicated");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(again.get("/subjects").1, other.get("/subjects").1);
+
+    runtime.block_on(second.shutdown());
+    runtime.block_on(restarted.shutdown());
+    runtime.block_on(broker.shutdown());
+}
