@@ -127,7 +127,7 @@ fn cases() -> Vec<Case> {
         case(
             "change the record's name",
             &only_id,
-            &r#"{"type":"record","name":"Trip","namespace":"taxi","fields":[{"name":"id","type":"long"}]}"#,
+            r#"{"type":"record","name":"Trip","namespace":"taxi","fields":[{"name":"id","type":"long"}]}"#,
             false,
             false,
         ),
