@@ -70,6 +70,28 @@ pub enum BenchCommand {
     ///
     /// Example: brook bench e2e --records 100000 --throughput 10000
     E2e(Workload),
+    /// Fetch a schema by id (`GET /schemas/ids/{id}`, what deserializers call) from a schema
+    /// registry over keep-alive connections, and report requests/s and latency.
+    ///
+    /// Example: brook bench registry --url http://127.0.0.1:8081 --connections 4
+    Registry(RegistryWorkload),
+}
+
+/// `brook bench registry` flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RegistryWorkload {
+    /// The schema registry.
+    #[arg(long, default_value = "http://localhost:8081")]
+    pub url: String,
+    /// How long to run, e.g. 10s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Concurrent keep-alive connections (one thread each).
+    #[arg(short, long, default_value_t = 4)]
+    pub connections: usize,
+    /// Print the result as JSON (same as --output json).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A benchmark's result.
@@ -525,12 +547,138 @@ pub fn e2e(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<BenchRe
     })
 }
 
+/// A schema-registry benchmark's result.
+#[derive(Serialize, Debug)]
+pub struct RegistryResult {
+    /// Always "registry".
+    pub mode: &'static str,
+    /// Requests answered with 200.
+    pub requests: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Requests per second.
+    pub requests_per_sec: f64,
+    /// Connections used.
+    pub connections: usize,
+    /// Latency percentiles in milliseconds.
+    pub latency_ms: Option<Latency>,
+}
+
+/// `brook bench registry`.
+pub fn registry(workload: &RegistryWorkload) -> anyhow::Result<RegistryResult> {
+    let base = workload.url.trim_end_matches('/').to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let schema = r#"{"type":"record","name":"BenchRide","namespace":"brook.bench","fields":[{"name":"vendor_id","type":"int"},{"name":"trip_distance","type":"double"},{"name":"tip_amount","type":"double","default":0.0}]}"#;
+    let body = serde_json::json!({ "schema": schema }).to_string();
+    let mut response = agent
+        .post(format!("{base}/subjects/brook-bench-value/versions"))
+        .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        .send(&body)
+        .map_err(|e| {
+            Fail::unreachable(format!("cannot reach the schema registry at {base}: {e}"))
+        })?;
+    let answer: serde_json::Value = serde_json::from_str(
+        &response
+            .body_mut()
+            .read_to_string()
+            .context("cannot read the registration answer")?,
+    )
+    .context("the registration answer is not JSON")?;
+    let id = answer["id"].as_i64().ok_or_else(|| {
+        Fail::failed(format!(
+            "the registry did not register the bench schema: {answer}"
+        ))
+    })?;
+    let url = format!("{base}/schemas/ids/{id}");
+    let started = Instant::now();
+    let deadline = started + workload.duration;
+    let threads: Vec<_> = (0..workload.connections.max(1))
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || -> anyhow::Result<(u64, Histogram<u64>)> {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut latencies = histogram();
+                let mut ok = 0u64;
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let mut response = agent
+                        .get(&url)
+                        .call()
+                        .map_err(|e| Fail::failed(format!("GET {url} failed: {e}")))?;
+                    let status = response.status().as_u16();
+                    let _ = response.body_mut().read_to_vec();
+                    if status != 200 {
+                        return Err(Fail::failed(format!("GET {url} answered {status}")).into());
+                    }
+                    let _ = latencies.record(sent.elapsed().as_micros().max(1) as u64);
+                    ok += 1;
+                }
+                Ok((ok, latencies))
+            })
+        })
+        .collect();
+    let mut requests = 0;
+    let mut latencies = histogram();
+    for thread in threads {
+        let (ok, h) = thread
+            .join()
+            .map_err(|_| Fail::failed("a benchmark thread panicked"))??;
+        requests += ok;
+        let _ = latencies.add(&h);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(RegistryResult {
+        mode: "registry",
+        requests,
+        seconds,
+        requests_per_sec: requests as f64 / seconds,
+        connections: workload.connections.max(1),
+        latency_ms: latency(&latencies),
+    })
+}
+
 /// Runs a benchmark and prints its result.
 pub fn run(command: &BenchCommand, connect: &ConnectArgs, format: Format) -> anyhow::Result<()> {
     let (result, workload) = match command {
         BenchCommand::Produce(w) => (produce(connect, w)?, w),
         BenchCommand::Consume(w) => (consume(connect, w)?, w),
         BenchCommand::E2e(w) => (e2e(connect, w)?, w),
+        BenchCommand::Registry(w) => {
+            let result = registry(w)?;
+            if w.json || format == Format::Json {
+                output::print_json(&result);
+                return Ok(());
+            }
+            let mut fields = vec![
+                ("MODE", "registry GET /schemas/ids/{id}".to_string()),
+                ("URL", w.url.clone()),
+                ("CONNECTIONS", result.connections.to_string()),
+                ("REQUESTS", output::thousands(result.requests)),
+                ("SECONDS", format!("{:.2}", result.seconds)),
+                (
+                    "REQUESTS/S",
+                    output::thousands(result.requests_per_sec.round() as u64),
+                ),
+            ];
+            if let Some(l) = &result.latency_ms {
+                fields.push((
+                    "LATENCY-MS",
+                    format!(
+                        "p50 {:.3}  p95 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+                        l.p50, l.p95, l.p99, l.p999, l.max
+                    ),
+                ));
+            }
+            output::print_fields(&fields);
+            return Ok(());
+        }
     };
     if workload.json || format == Format::Json {
         output::print_json(&result);
