@@ -78,3 +78,24 @@ fn confluent_kafka_schema_registry_client_and_avro_serializers() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn the_rides_pipeline_in_avro_through_the_registry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with_registry(tmp.path());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = Command::new(python())
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/rides_avro.py"))
+        .arg(server.addr.to_string())
+        .arg(format!("http://{}", server.registry.unwrap()))
+        .arg(root.join("tests/data/rides.csv"))
+        .arg(root.join("examples/rides/ride.avsc"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "rides_avro.py failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -21,12 +21,14 @@
 //! ```
 
 pub mod api;
+pub mod client;
 pub mod compat;
 pub mod error;
 pub mod format;
 pub mod registry;
 pub mod state;
 pub mod store;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -3,13 +3,15 @@
 //! It mirrors the course's Python scripts: `rides-producer --format csv` sends each row of
 //! `rides.csv` as a comma-joined string keyed by its vendor id to `rides_csv`;
 //! `--format json` sends each row as a JSON object keyed by its pickup location to
-//! `rides_json`. `rides-consumer` reads either back in a consumer group and prints key and
-//! value.
+//! `rides_json`; `--format avro` sends it as an Avro record ([`RIDE_AVRO_SCHEMA`]) through the
+//! schema registry, in Confluent's wire format, to `rides_avro`. `rides-consumer` reads any
+//! of them back in a consumer group and prints key and value.
 //!
 //! ```no_run
 //! let rides = brook_rides_example::read_rides("rides.csv".as_ref())?;
 //! let producer = brook_rides_example::producer("localhost:9092")?;
-//! let sent = brook_rides_example::produce(&producer, brook_rides_example::Format::Json, &rides)?;
+//! let sent =
+//!     brook_rides_example::produce(&producer, brook_rides_example::Format::Json, &rides, None)?;
 //! assert_eq!(sent, rides.len());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -18,6 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+pub use brook_registry::client::RegistryClient;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Message as _;
@@ -114,6 +117,10 @@ pub fn read_rides(path: &Path) -> anyhow::Result<Vec<Ride>> {
         .collect()
 }
 
+/// The Avro schema of a ride (registered under `rides_avro-value`): amounts and distances
+/// as doubles, times and flags as strings.
+pub const RIDE_AVRO_SCHEMA: &str = include_str!("../ride.avsc");
+
 /// How rides travel.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -121,6 +128,8 @@ pub enum Format {
     Csv,
     /// A JSON object, keyed by pickup location, on `rides_json`.
     Json,
+    /// An Avro record through the schema registry, keyed by pickup location, on `rides_avro`.
+    Avro,
 }
 
 impl Format {
@@ -129,6 +138,7 @@ impl Format {
         match self {
             Format::Csv => "rides_csv",
             Format::Json => "rides_json",
+            Format::Avro => "rides_avro",
         }
     }
 
@@ -137,7 +147,35 @@ impl Format {
         match self {
             Format::Csv => "consumer.group.id.csv-example",
             Format::Json => "simple.kafka.json.example",
+            Format::Avro => "rides.avro.example",
         }
+    }
+}
+
+impl Ride {
+    /// The ride as the Avro record's JSON form (numbers where the schema has numbers).
+    pub fn avro_value(&self) -> serde_json::Value {
+        let number = |s: &str| s.parse::<f64>().unwrap_or(0.0);
+        serde_json::json!({
+            "vendor_id": self.vendor_id,
+            "tpep_pickup_datetime": self.tpep_pickup_datetime,
+            "tpep_dropoff_datetime": self.tpep_dropoff_datetime,
+            "passenger_count": self.passenger_count,
+            "trip_distance": number(&self.trip_distance),
+            "rate_code_id": self.rate_code_id,
+            "store_and_fwd_flag": self.store_and_fwd_flag,
+            "pu_location_id": self.pu_location_id,
+            "do_location_id": self.do_location_id,
+            "payment_type": self.payment_type,
+            "fare_amount": number(&self.fare_amount),
+            "extra": number(&self.extra),
+            "mta_tax": number(&self.mta_tax),
+            "tip_amount": number(&self.tip_amount),
+            "tolls_amount": number(&self.tolls_amount),
+            "improvement_surcharge": number(&self.improvement_surcharge),
+            "total_amount": number(&self.total_amount),
+            "congestion_surcharge": number(&self.congestion_surcharge),
+        })
     }
 }
 
@@ -168,19 +206,32 @@ pub fn producer(bootstrap: &str) -> anyhow::Result<BaseProducer<PrintOffsets>> {
         .context("cannot create the producer")
 }
 
-/// Sends every ride in `format`; returns how many were acknowledged.
+/// Sends every ride in `format` (Avro needs the schema registry); returns how many were
+/// acknowledged.
 pub fn produce(
     producer: &BaseProducer<PrintOffsets>,
     format: Format,
     rides: &[Ride],
+    registry: Option<&RegistryClient>,
 ) -> anyhow::Result<usize> {
     for ride in rides {
-        let (key, value) = match format {
-            Format::Csv => (ride.vendor_id.to_string(), ride.line.clone()),
+        let (key, value): (String, Vec<u8>) = match format {
+            Format::Csv => (ride.vendor_id.to_string(), ride.line.clone().into_bytes()),
             Format::Json => (
                 ride.pu_location_id.to_string(),
-                serde_json::to_string(ride).context("a ride serializes")?,
+                serde_json::to_vec(ride).context("a ride serializes")?,
             ),
+            Format::Avro => {
+                let registry = registry.context("--format avro needs --registry-url")?;
+                let value = registry
+                    .serialize_avro(
+                        &format!("{}-value", format.topic()),
+                        RIDE_AVRO_SCHEMA,
+                        &ride.avro_value(),
+                    )
+                    .context("cannot serialize a ride")?;
+                (ride.pu_location_id.to_string(), value)
+            }
         };
         let mut record = BaseRecord::to(format.topic()).key(&key).payload(&value);
         loop {
@@ -221,11 +272,12 @@ pub fn consumer(bootstrap: &str, format: Format) -> anyhow::Result<BaseConsumer>
 }
 
 /// Reads rides for `duration` (or until `max` arrived), handing each (key, ride) to `each`.
-/// JSON values are parsed back into [`Ride`]s; CSV values are kept as lines. Commits before
-/// returning.
+/// JSON values are parsed back into [`Ride`]s, Avro values are decoded with their writer's
+/// schema from the registry; CSV values are kept as lines. Commits before returning.
 pub fn consume(
     consumer: &BaseConsumer,
     format: Format,
+    registry: Option<&RegistryClient>,
     duration: Duration,
     max: usize,
     mut each: impl FnMut(&str, &str),
@@ -238,6 +290,15 @@ pub fn consume(
         };
         let message = message.context("consuming failed")?;
         let key = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
+        if format == Format::Avro {
+            let registry = registry.context("--format avro needs --registry-url")?;
+            let value = registry
+                .deserialize(message.payload().unwrap_or_default())
+                .with_context(|| format!("offset {} is not an Avro ride", message.offset()))?;
+            each(&key, &value.to_string());
+            count += 1;
+            continue;
+        }
         let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
         if format == Format::Json {
             let ride: Ride = serde_json::from_str(&value)

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use clap::Parser;
 
-/// Print the rides of rides_csv or rides_json, committing as the group goes.
+/// Print the rides of rides_csv, rides_json or rides_avro, committing as the group goes.
 #[derive(Parser)]
 struct Args {
-    /// csv → topic rides_csv; json → topic rides_json.
+    /// csv → topic rides_csv; json → rides_json; avro → rides_avro (through the registry).
     #[arg(long, value_enum, default_value = "csv")]
     format: brook_rides_example::Format,
     /// Stop after this many seconds (default: run until Ctrl-C).
@@ -18,6 +18,9 @@ struct Args {
     /// Bootstrap servers.
     #[arg(short, long, default_value = "localhost:9092")]
     bootstrap_servers: String,
+    /// The schema registry (for --format avro).
+    #[arg(long, default_value = "http://localhost:8081")]
+    registry_url: String,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -26,10 +29,15 @@ fn main() -> anyhow::Result<()> {
     let duration = args
         .seconds
         .map_or(Duration::from_secs(u64::MAX / 4), Duration::from_secs);
-    let count =
-        brook_rides_example::consume(&consumer, args.format, duration, usize::MAX, |k, v| {
-            println!("{k} {v}")
-        })?;
+    let registry = brook_rides_example::RegistryClient::new(&args.registry_url);
+    let count = brook_rides_example::consume(
+        &consumer,
+        args.format,
+        Some(&registry),
+        duration,
+        usize::MAX,
+        |k, v| println!("{k} {v}"),
+    )?;
     eprintln!("consumed {count} rides from {}", args.format.topic());
     Ok(())
 }

@@ -4,10 +4,10 @@
 
 use clap::Parser;
 
-/// Send the NYC taxi rides to a topic, as CSV strings or JSON objects.
+/// Send the NYC taxi rides to a topic, as CSV strings, JSON objects or Avro records.
 #[derive(Parser)]
 struct Args {
-    /// csv → topic rides_csv; json → topic rides_json.
+    /// csv → topic rides_csv; json → rides_json; avro → rides_avro (through the registry).
     #[arg(long, value_enum, default_value = "csv")]
     format: brook_rides_example::Format,
     /// The rides file (default: the copy of the course's rides.csv in tests/data).
@@ -16,6 +16,9 @@ struct Args {
     /// Bootstrap servers.
     #[arg(short, long, default_value = "localhost:9092")]
     bootstrap_servers: String,
+    /// The schema registry (for --format avro).
+    #[arg(long, default_value = "http://localhost:8081")]
+    registry_url: String,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,7 +28,8 @@ fn main() -> anyhow::Result<()> {
     });
     let rides = brook_rides_example::read_rides(&path)?;
     let producer = brook_rides_example::producer(&args.bootstrap_servers)?;
-    let sent = brook_rides_example::produce(&producer, args.format, &rides)?;
+    let registry = brook_rides_example::RegistryClient::new(&args.registry_url);
+    let sent = brook_rides_example::produce(&producer, args.format, &rides, Some(&registry))?;
     eprintln!("sent {sent} rides to {}", args.format.topic());
     Ok(())
 }
