@@ -48,13 +48,16 @@ pub enum ClientError {
     Wire(#[from] wire::WireError),
 }
 
+/// (subject, schema text) → (id, parsed schema).
+type Registered = HashMap<(String, String), (i32, Arc<Parsed>)>;
+
 /// A blocking registry client with a cache of schemas by id and ids by (subject, schema).
 /// `Sync`.
 pub struct RegistryClient {
     agent: ureq::Agent,
     url: String,
     by_id: Mutex<HashMap<i32, Arc<Parsed>>>,
-    ids: Mutex<HashMap<(String, String), (i32, Arc<Parsed>)>>,
+    ids: Mutex<Registered>,
 }
 
 impl std::fmt::Debug for RegistryClient {
