@@ -142,6 +142,12 @@ impl Registry {
                     "Subject {subject} is in read-only mode"
                 )));
             }
+            if input.id.is_some_and(|id| id < 1) || input.version.is_some_and(|v| v < 1) {
+                return Err(RegistryError::BadRequest(
+                    422,
+                    "Explicit ids and versions must be 1 or more".into(),
+                ));
+            }
             if (input.id.is_some() || input.version.is_some()) && mode != Mode::Import {
                 return Err(RegistryError::OperationNotPermitted(format!(
                     "Overwrite new schema with id {} is not permitted outside IMPORT mode.",
@@ -186,17 +192,25 @@ impl Registry {
                     }
                     id
                 }
-                None => Self::find_same(&state, &parsed, &input, state.schemas.keys().copied())
-                    .unwrap_or_else(|| state.next_id()),
+                None => {
+                    match Self::find_same(&state, &parsed, &input, state.schemas.keys().copied()) {
+                        Some(id) => id,
+                        None => state.next_id().ok_or_else(|| {
+                            RegistryError::Store("schema ids are exhausted".into())
+                        })?,
+                    }
+                }
             };
-            let version = input.version.unwrap_or_else(|| {
-                state
+            let version = match input.version {
+                Some(v) => v,
+                None => state
                     .subjects
                     .get(subject)
                     .and_then(|s| s.versions.keys().next_back().copied())
                     .unwrap_or(0)
-                    + 1
-            });
+                    .checked_add(1)
+                    .ok_or_else(|| RegistryError::Store("versions are exhausted".into()))?,
+            };
             let schema = if normalize {
                 parsed.canonical()
             } else {

@@ -284,9 +284,12 @@ impl State {
         }
     }
 
-    /// The next free schema id.
-    pub fn next_id(&self) -> i32 {
-        self.schemas.keys().next_back().map_or(1, |id| id + 1)
+    /// The next free schema id (`None` once `i32::MAX` is taken).
+    pub fn next_id(&self) -> Option<i32> {
+        self.schemas
+            .keys()
+            .next_back()
+            .map_or(Some(1), |id| id.checked_add(1))
     }
 
     /// The compatibility level that applies to `subject`.
@@ -359,7 +362,7 @@ mod tests {
         );
         state.apply(&key(r#"{"keytype":"NOOP","magic":0}"#), None);
         state.apply(b"garbage", Some(b"{}"));
-        assert_eq!(state.next_id(), 9);
+        assert_eq!(state.next_id(), Some(9));
         assert_eq!(state.level_for("s"), Level::None);
         assert_eq!(state.level_for("other"), Level::Full);
         assert_eq!(state.subjects["s"].live().count(), 2);
