@@ -454,3 +454,71 @@ fn completions_are_generated_for_common_shells() {
         assert!(script.contains("reset-offsets"), "{shell}");
     }
 }
+
+#[test]
+fn avro_values_go_through_the_schema_registry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with_registry(tmp.path());
+    let registry = format!("http://{}", server.registry.unwrap());
+    let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/rides/ride.avsc");
+    ok(&server, &["topic", "create", "rides-avro"], None);
+    let ride = |n: i64| {
+        serde_json::json!({
+            "vendor_id": n, "tpep_pickup_datetime": "2020-07-01 00:00:00",
+            "tpep_dropoff_datetime": "2020-07-01 00:15:43", "passenger_count": 1,
+            "trip_distance": 3.11, "rate_code_id": 1, "store_and_fwd_flag": "N",
+            "pu_location_id": 142, "do_location_id": 210, "payment_type": "2",
+            "fare_amount": 14.2, "extra": 1.0, "mta_tax": 0.5, "tip_amount": 0.0,
+            "tolls_amount": 0.0, "improvement_surcharge": 0.3, "total_amount": 18.5,
+            "congestion_surcharge": 2.5
+        })
+    };
+    let input = format!("{}\n{}\n", ride(1), ride(2));
+    let avro = [
+        "--value-format",
+        "avro",
+        "--registry-url",
+        registry.as_str(),
+    ];
+    let mut produce = vec![
+        "produce",
+        "rides-avro",
+        "--schema-file",
+        schema.to_str().unwrap(),
+    ];
+    produce.extend(avro);
+    ok(&server, &produce, Some(input.as_bytes()));
+
+    // Raw bytes: Confluent's framing with the registered id.
+    let raw = ok(
+        &server,
+        &["consume", "rides-avro", "--from-beginning", "-o", "json"],
+        None,
+    );
+    let first: serde_json::Value = serde_json::from_str(raw.lines().next().unwrap()).unwrap();
+    assert!(
+        first["value"].as_str().unwrap().starts_with('\0'),
+        "{first}"
+    );
+    // Decoded through the registry: the same JSON back.
+    let mut consume = vec!["consume", "rides-avro", "--from-beginning"];
+    consume.extend(avro);
+    let decoded = ok(&server, &consume, None);
+    let values: Vec<serde_json::Value> = decoded
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(values, vec![ride(1), ride(2)]);
+
+    // Bad input: a line that does not fit the schema, a missing schema file.
+    let mut bad = produce.clone();
+    bad[1] = "rides-avro";
+    let run = brook(&server, &bad, Some(b"{\"vendor_id\": \"one\"}\n"));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("line 1 of stdin"), "{}", run.stderr);
+    let mut missing = vec!["produce", "rides-avro"];
+    missing.extend(avro);
+    let run = brook(&server, &missing, Some(b"{}\n"));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--schema-file"), "{}", run.stderr);
+}

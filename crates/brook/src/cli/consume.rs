@@ -69,6 +69,8 @@ pub struct ConsumeArgs {
     /// How to print each record (`--output json` implies json).
     #[arg(long, value_enum, default_value_t)]
     pub format: RecordFormat,
+    #[command(flatten)]
+    pub schema: super::produce::SchemaArgs,
 }
 
 #[derive(Serialize)]
@@ -186,6 +188,8 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
         }
     }
 
+    let registry = (args.schema.value_format == super::produce::ValueFormat::Avro)
+        .then(|| brook_registry::client::RegistryClient::new(&args.schema.registry_url));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut at_end: HashSet<i32> = HashSet::new();
     let mut count = 0u64;
@@ -212,13 +216,31 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
         };
         at_end.remove(&message.partition());
         count += 1;
+        let value = match &registry {
+            None => text(message.payload()),
+            Some(client) => match message.payload() {
+                None => None,
+                Some(bytes) => Some(
+                    client
+                        .deserialize(bytes)
+                        .map_err(|e| {
+                            Fail::failed(format!(
+                                "offset {} of partition {} is not an Avro record: {e}",
+                                message.offset(),
+                                message.partition()
+                            ))
+                        })?
+                        .to_string(),
+                ),
+            },
+        };
         let written = match record_format {
-            RecordFormat::Value => writeln!(out, "{}", text(message.payload()).unwrap_or_default()),
+            RecordFormat::Value => writeln!(out, "{}", value.clone().unwrap_or_default()),
             RecordFormat::KeyValue => writeln!(
                 out,
                 "{}\t{}",
                 text(message.key()).unwrap_or_default(),
-                text(message.payload()).unwrap_or_default()
+                value.clone().unwrap_or_default()
             ),
             RecordFormat::Json => {
                 let headers = message
@@ -238,7 +260,7 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
                     offset: message.offset(),
                     timestamp: message.timestamp().to_millis(),
                     key: text(message.key()),
-                    value: text(message.payload()),
+                    value: value.clone(),
                     headers,
                 };
                 writeln!(

@@ -72,6 +72,39 @@ pub struct ProduceArgs {
     /// Acknowledgements to wait for: 0, 1 or all (-1).
     #[arg(long, default_value = "all", allow_hyphen_values = true)]
     pub acks: String,
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+}
+
+/// How record values are encoded.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValueFormat {
+    /// Text as it is.
+    #[default]
+    String,
+    /// Avro through a schema registry, in Confluent's wire format (each line: a JSON object).
+    Avro,
+}
+
+/// Schema-registry flags of produce and consume.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SchemaArgs {
+    /// How values are encoded.
+    #[arg(long, value_enum, default_value_t)]
+    pub value_format: ValueFormat,
+    /// The schema of the values (produce with --value-format avro).
+    #[arg(long, value_name = "FILE")]
+    pub schema_file: Option<std::path::PathBuf>,
+    /// The subject to register the schema under (default: TOPIC-value).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// The schema registry.
+    #[arg(
+        long,
+        env = "BROOK_REGISTRY_URL",
+        default_value = "http://localhost:8081"
+    )]
+    pub registry_url: String,
 }
 
 /// Counts acknowledged and failed deliveries; keeps the first failure's reason.
@@ -145,6 +178,27 @@ pub fn run(args: &ProduceArgs, connect: &ConnectArgs, format: Format) -> anyhow:
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_string()),
     };
 
+    // Avro values: the schema is registered (or found) before anything is read or sent.
+    let avro = match args.schema.value_format {
+        ValueFormat::String => None,
+        ValueFormat::Avro => {
+            let path = args.schema.schema_file.as_ref().ok_or_else(|| {
+                Fail::usage("--value-format avro needs --schema-file with the Avro schema")
+            })?;
+            let schema = std::fs::read_to_string(path)
+                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", path.display())))?;
+            let subject = args
+                .schema
+                .subject
+                .clone()
+                .unwrap_or_else(|| format!("{}-value", args.topic));
+            let client = brook_registry::client::RegistryClient::new(&args.schema.registry_url);
+            client
+                .register_avro(&subject, &schema)
+                .map_err(|e| Fail::failed(format!("cannot register the schema: {e}")))?;
+            Some((client, subject, schema))
+        }
+    };
     let tracker = Tracker::default();
     let producer = connect.producer(
         &[
@@ -221,8 +275,30 @@ pub fn run(args: &ProduceArgs, connect: &ConnectArgs, format: Format) -> anyhow:
             },
             None => (None, text),
         };
-        let mut record = BaseRecord::<str, str>::to(&args.topic)
-            .payload(value)
+        let encoded;
+        let payload: &[u8] = match &avro {
+            None => value.as_bytes(),
+            Some((client, subject, schema)) => {
+                let json: serde_json::Value = match serde_json::from_str(value) {
+                    Ok(json) => json,
+                    Err(e) => {
+                        break Err(Fail::usage(format!(
+                            "line {number} of {source} is not a JSON value for the Avro schema: {e}"
+                        ))
+                        .into());
+                    }
+                };
+                encoded = match client.serialize_avro(subject, schema, &json) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        break Err(Fail::usage(format!("line {number} of {source}: {e}")).into());
+                    }
+                };
+                &encoded
+            }
+        };
+        let mut record = BaseRecord::<str, [u8]>::to(&args.topic)
+            .payload(payload)
             .headers(record_headers.clone());
         if let Some(key) = key {
             record = record.key(key);
