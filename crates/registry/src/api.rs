@@ -261,7 +261,7 @@ async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>) -> Reply 
     let stored = state
         .schemas
         .get(&id)
-        .filter(|_| !state.uses_of(id, true).is_empty())
+        .filter(|_| state.in_use(id))
         .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
     let mut body = json!({ "schema": stored.schema });
     if !stored.schema_type.is_avro() {
@@ -279,7 +279,7 @@ async fn schema_text_by_id(State(r): State<Shared>, Path(id): Path<String>) -> R
     let stored = state
         .schemas
         .get(&id)
-        .filter(|_| !state.uses_of(id, true).is_empty())
+        .filter(|_| state.in_use(id))
         .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
     Ok(raw_schema(&stored.schema))
 }

@@ -48,6 +48,19 @@ pub enum ClientError {
     Wire(#[from] wire::WireError),
 }
 
+/// Percent-encodes a path segment (subjects may hold `:`, `/`, spaces …).
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// (subject, schema text) → (id, parsed schema).
 type Registered = HashMap<(String, String), (i32, Arc<Parsed>)>;
 
@@ -126,7 +139,7 @@ impl RegistryClient {
             .map(|r| {
                 let v = self.call(
                     "GET",
-                    &format!("/subjects/{}/versions/{}", r.subject, r.version),
+                    &format!("/subjects/{}/versions/{}", segment(&r.subject), r.version),
                     None,
                 )?;
                 Ok(v["schema"].as_str().unwrap_or_default().to_string())
@@ -148,7 +161,7 @@ impl RegistryClient {
         let parsed = Arc::new(self.parse(SchemaType::Avro, schema, &[])?);
         let answer = self.call(
             "POST",
-            &format!("/subjects/{subject}/versions"),
+            &format!("/subjects/{}/versions", segment(subject)),
             Some(&json!({ "schema": schema })),
         )?;
         let id = answer["id"]
@@ -212,5 +225,14 @@ impl RegistryClient {
         let parsed = self.schema(id)?;
         let Parsed::Avro(avro) = parsed.as_ref();
         avro.decode_json(payload).map_err(ClientError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn subjects_are_percent_encoded_in_paths() {
+        assert_eq!(super::segment("rides-value"), "rides-value");
+        assert_eq!(super::segment(":.ctx:a b/c"), "%3A.ctx%3Aa%20b%2Fc");
     }
 }

@@ -211,6 +211,8 @@ pub struct State {
     pub compatibility: Level,
     /// Global mode.
     pub mode: Mode,
+    /// (subject, version) pairs holding each schema id, soft-deleted ones included.
+    holders: BTreeMap<i32, std::collections::BTreeSet<(String, i32)>>,
 }
 
 impl State {
@@ -229,18 +231,34 @@ impl State {
                         schema: v.schema.clone(),
                         references: v.references.clone(),
                     });
-                    self.subjects.entry(subject).or_default().versions.insert(
-                        version,
-                        Version {
-                            id: v.id,
-                            deleted: v.deleted,
-                        },
-                    );
+                    let previous = self
+                        .subjects
+                        .entry(subject.clone())
+                        .or_default()
+                        .versions
+                        .insert(
+                            version,
+                            Version {
+                                id: v.id,
+                                deleted: v.deleted,
+                            },
+                        );
+                    if let Some(previous) = previous {
+                        self.release(previous.id, &subject, version);
+                    }
+                    self.holders
+                        .entry(v.id)
+                        .or_default()
+                        .insert((subject, version));
                 }
                 Some(Err(_)) => {}
                 None => {
-                    if let Some(s) = self.subjects.get_mut(&subject) {
-                        s.versions.remove(&version);
+                    let removed = self
+                        .subjects
+                        .get_mut(&subject)
+                        .and_then(|s| s.versions.remove(&version));
+                    if let Some(removed) = removed {
+                        self.release(removed.id, &subject, version);
                     }
                 }
             },
@@ -277,7 +295,17 @@ impl State {
                     value.and_then(|v| serde_json::from_slice::<DeleteSubjectValue>(v).ok())
                     && let Some(s) = self.subjects.get_mut(&subject)
                 {
-                    s.versions.retain(|n, ver| *n > v.version || !ver.deleted);
+                    let mut cleared = Vec::new();
+                    s.versions.retain(|n, ver| {
+                        let keep = *n > v.version || !ver.deleted;
+                        if !keep {
+                            cleared.push((*n, ver.id));
+                        }
+                        keep
+                    });
+                    for (version, id) in cleared {
+                        self.release(id, &subject, version);
+                    }
                 }
             }
             Key::Noop { .. } => {}
@@ -308,17 +336,36 @@ impl State {
             .unwrap_or(self.mode)
     }
 
-    /// (subject, version) pairs that use schema `id`.
-    pub fn uses_of(&self, id: i32, include_deleted: bool) -> Vec<(String, i32)> {
-        let mut out = Vec::new();
-        for (name, subject) in &self.subjects {
-            for (n, v) in &subject.versions {
-                if v.id == id && (include_deleted || !v.deleted) {
-                    out.push((name.clone(), *n));
-                }
+    fn release(&mut self, id: i32, subject: &str, version: i32) {
+        if let Some(holders) = self.holders.get_mut(&id) {
+            holders.remove(&(subject.to_string(), version));
+            if holders.is_empty() {
+                self.holders.remove(&id);
             }
         }
-        out
+    }
+
+    /// (subject, version) pairs that use schema `id`, in subject order.
+    pub fn uses_of(&self, id: i32, include_deleted: bool) -> Vec<(String, i32)> {
+        self.holders
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter(|(subject, version)| {
+                include_deleted
+                    || self
+                        .subjects
+                        .get(subject)
+                        .and_then(|s| s.versions.get(version))
+                        .is_some_and(|v| !v.deleted)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Whether any version, soft-deleted ones included, holds schema `id`.
+    pub fn in_use(&self, id: i32) -> bool {
+        self.holders.contains_key(&id)
     }
 
     /// Ids of schemas whose references point at `subject` `version`.
@@ -378,10 +425,14 @@ mod tests {
                 .collect::<Vec<_>>(),
             [2]
         );
+        assert!(state.uses_of(7, false).is_empty());
+        assert_eq!(state.uses_of(7, true), [("s".to_string(), 1)]);
+        assert!(state.in_use(7), "soft-deleted versions still hold their id");
         state.apply(
             &key(r#"{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}"#),
             None,
         );
+        assert!(!state.in_use(7), "a hard delete releases the id");
         assert!(!state.subjects["s"].versions.contains_key(&1));
         assert_eq!(state.uses_of(8, false), [("s".to_string(), 2)]);
     }
