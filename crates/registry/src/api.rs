@@ -22,7 +22,7 @@ use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::format::SchemaType;
 use crate::registry::{Registry, SchemaInput, VersionView, parse_version};
-use crate::state::{Mode, Reference};
+use crate::state::{Mode, Reference, context_of};
 
 type Shared = Arc<Registry>;
 type Params = Query<HashMap<String, String>>;
@@ -255,13 +255,19 @@ fn schema_id(text: &str) -> Result<i32, RegistryError> {
         .map_err(|_| RegistryError::SchemaNotFound(text.to_string()))
 }
 
-async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>) -> Reply {
+/// The context an id is looked up in: that of `?subject=` (`:.ctx:` or a qualified subject),
+/// else the default one.
+fn id_context(params: &HashMap<String, String>) -> String {
+    context_of(params.get("subject").map_or("", String::as_str)).to_string()
+}
+
+async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>, Query(q): Params) -> Reply {
     let id = schema_id(&id)?;
+    let context = id_context(&q);
     let state = r.state();
     let stored = state
-        .schemas
-        .get(&id)
-        .filter(|_| state.in_use(id))
+        .schema(&context, id)
+        .filter(|_| state.in_use(&context, id))
         .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
     let mut body = json!({ "schema": stored.schema });
     if !stored.schema_type.is_avro() {
@@ -273,13 +279,17 @@ async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>) -> Reply 
     ok(body)
 }
 
-async fn schema_text_by_id(State(r): State<Shared>, Path(id): Path<String>) -> Reply {
+async fn schema_text_by_id(
+    State(r): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Reply {
     let id = schema_id(&id)?;
+    let context = id_context(&q);
     let state = r.state();
     let stored = state
-        .schemas
-        .get(&id)
-        .filter(|_| state.in_use(id))
+        .schema(&context, id)
+        .filter(|_| state.in_use(&context, id))
         .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
     Ok(raw_schema(&stored.schema))
 }
@@ -290,7 +300,7 @@ async fn subjects_by_id(
     Query(q): Params,
 ) -> Reply {
     let id = schema_id(&id)?;
-    let uses = r.state().uses_of(id, flag(&q, "deleted"));
+    let uses = r.state().uses_of(&id_context(&q), id, flag(&q, "deleted"));
     if uses.is_empty() {
         return Err(RegistryError::SchemaNotFound(id.to_string()));
     }
@@ -305,7 +315,7 @@ async fn versions_by_id(
     Query(q): Params,
 ) -> Reply {
     let id = schema_id(&id)?;
-    let uses = r.state().uses_of(id, flag(&q, "deleted"));
+    let uses = r.state().uses_of(&id_context(&q), id, flag(&q, "deleted"));
     if uses.is_empty() {
         return Err(RegistryError::SchemaNotFound(id.to_string()));
     }
@@ -314,6 +324,10 @@ async fn versions_by_id(
             .map(|(subject, version)| json!({"subject": subject, "version": version}))
             .collect::<Vec<_>>()
     ))
+}
+
+async fn contexts(State(r): State<Shared>) -> Reply {
+    ok(json!(r.state().contexts()))
 }
 
 async fn schema_types() -> Reply {
@@ -497,6 +511,7 @@ pub fn router(registry: Shared) -> Router {
         .route("/schemas/ids/{id}/subjects", get(subjects_by_id))
         .route("/schemas/ids/{id}/versions", get(versions_by_id))
         .route("/schemas/types", get(schema_types))
+        .route("/contexts", get(contexts))
         .route("/config", get(get_global_config).put(put_global_config))
         .route(
             "/config/{subject}",

@@ -8,7 +8,7 @@ use crate::error::RegistryError;
 use crate::format::{Parsed, SchemaType};
 use crate::state::{
     ConfigValue, DeleteSubjectValue, Key, Mode, ModeValue, Reference, SchemaValue, State,
-    StoredSchema,
+    StoredSchema, context_of,
 };
 use crate::store::Store;
 
@@ -85,7 +85,7 @@ impl Registry {
                     .subjects
                     .get(&r.subject)
                     .and_then(|s| s.versions.get(&r.version))
-                    .and_then(|v| state.schemas.get(&v.id))
+                    .and_then(|v| state.schema_for(&r.subject, v.id))
                     .map(|s| s.schema.clone())
                     .ok_or_else(|| {
                         RegistryError::InvalidSchema(format!(
@@ -108,16 +108,17 @@ impl Registry {
     }
 
     /// The id of a stored schema equal to `parsed` (same format, canonical text and
-    /// references) among `ids`.
+    /// references) among `ids` of `context`.
     fn find_same(
         state: &State,
+        context: &str,
         parsed: &Parsed,
         input: &SchemaInput,
         ids: impl Iterator<Item = i32>,
     ) -> Option<i32> {
         let canonical = parsed.canonical();
         ids.into_iter().find(|id| {
-            state.schemas.get(id).is_some_and(|s| {
+            state.schema(context, *id).is_some_and(|s| {
                 s.schema_type == input.schema_type
                     && s.references == input.references
                     && Self::parse_stored(state, s).is_some_and(|p| p.canonical() == canonical)
@@ -134,6 +135,7 @@ impl Registry {
         normalize: bool,
     ) -> Result<i32, RegistryError> {
         let _serialized = self.writes.lock().await;
+        let context = context_of(subject);
         let (value, id) = {
             let state = self.state();
             let mode = state.mode_for(subject);
@@ -161,15 +163,20 @@ impl Registry {
                 .map(|s| s.live().map(|(n, v)| (n, v.id)).collect())
                 .unwrap_or_default();
             if input.id.is_none()
-                && let Some(id) =
-                    Self::find_same(&state, &parsed, &input, live.iter().map(|(_, id)| *id))
+                && let Some(id) = Self::find_same(
+                    &state,
+                    context,
+                    &parsed,
+                    &input,
+                    live.iter().map(|(_, id)| *id),
+                )
             {
                 return Ok(id);
             }
             if mode != Mode::Import {
                 let earlier: Vec<Parsed> = live
                     .iter()
-                    .filter_map(|(_, id)| state.schemas.get(id))
+                    .filter_map(|(_, id)| state.schema(context, *id))
                     .filter_map(|s| Self::parse_stored(&state, s))
                     .collect();
                 let problems = state.level_for(subject).check(&parsed, &earlier);
@@ -182,7 +189,7 @@ impl Registry {
             }
             let id = match input.id {
                 Some(id) => {
-                    if let Some(existing) = state.schemas.get(&id)
+                    if let Some(existing) = state.schema(context, id)
                         && Self::parse_stored(&state, existing)
                             .is_none_or(|p| p.canonical() != parsed.canonical())
                     {
@@ -193,9 +200,9 @@ impl Registry {
                     id
                 }
                 None => {
-                    match Self::find_same(&state, &parsed, &input, state.schemas.keys().copied()) {
+                    match Self::find_same(&state, context, &parsed, &input, state.ids(context)) {
                         Some(id) => id,
-                        None => state.next_id().ok_or_else(|| {
+                        None => state.next_id(context).ok_or_else(|| {
                             RegistryError::Store("schema ids are exhausted".into())
                         })?,
                     }
@@ -257,7 +264,7 @@ impl Registry {
             if v.deleted && !include_deleted {
                 continue;
             }
-            let Some(stored) = state.schemas.get(&v.id) else {
+            let Some(stored) = state.schema_for(subject, v.id) else {
                 continue;
             };
             if stored.schema_type == input.schema_type
@@ -305,8 +312,7 @@ impl Registry {
             RegistryError::VersionNotFound(version.map_or("latest".into(), |n| n.to_string()))
         })?;
         let schema = state
-            .schemas
-            .get(&v.id)
+            .schema_for(subject, v.id)
             .cloned()
             .ok_or_else(|| RegistryError::SchemaNotFound(v.id.to_string()))?;
         Ok(VersionView {
@@ -367,11 +373,14 @@ impl Registry {
                         number,
                     ));
                 }
-                let stored = state.schemas.get(&v.id).cloned().unwrap_or(StoredSchema {
-                    schema_type: SchemaType::Avro,
-                    schema: String::new(),
-                    references: Vec::new(),
-                });
+                let stored = state
+                    .schema_for(subject, v.id)
+                    .cloned()
+                    .unwrap_or(StoredSchema {
+                        schema_type: SchemaType::Avro,
+                        schema: String::new(),
+                        references: Vec::new(),
+                    });
                 let value = SchemaValue {
                     subject: subject.to_string(),
                     version: number,
@@ -519,7 +528,7 @@ impl Registry {
         };
         let earlier: Vec<Parsed> = ids
             .iter()
-            .filter_map(|id| state.schemas.get(id))
+            .filter_map(|id| state.schema_for(subject, *id))
             .filter_map(|s| Self::parse_stored(&state, s))
             .collect();
         let level = state.level_for(subject);

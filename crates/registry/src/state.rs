@@ -200,19 +200,33 @@ impl Subject {
     }
 }
 
+/// The context of a subject, as Confluent qualifies them: `:.staging:rides-value` is in
+/// context `.staging`; unqualified subjects are in the default context `.`. Schema ids are
+/// numbered per context.
+pub fn context_of(subject: &str) -> &str {
+    subject
+        .strip_prefix(':')
+        .filter(|rest| rest.starts_with('.'))
+        .and_then(|rest| rest.find(':').map(|end| &rest[..end]))
+        .unwrap_or(".")
+}
+
+/// A schema's key: its context and its id within it.
+type SchemaKey = (String, i32);
+
 /// Everything the registry knows. Owned behind the registry's lock; not `Sync` on its own.
 #[derive(Debug, Default)]
 pub struct State {
-    /// Schemas by id.
-    pub schemas: BTreeMap<i32, StoredSchema>,
+    /// Schemas by context and id.
+    schemas: BTreeMap<SchemaKey, StoredSchema>,
     /// Subjects by name.
     pub subjects: BTreeMap<String, Subject>,
     /// Global compatibility.
     pub compatibility: Level,
     /// Global mode.
     pub mode: Mode,
-    /// (subject, version) pairs holding each schema id, soft-deleted ones included.
-    holders: BTreeMap<i32, std::collections::BTreeSet<(String, i32)>>,
+    /// (subject, version) pairs holding each schema, soft-deleted ones included.
+    holders: BTreeMap<SchemaKey, std::collections::BTreeSet<(String, i32)>>,
 }
 
 impl State {
@@ -226,7 +240,8 @@ impl State {
                 subject, version, ..
             } => match value.map(serde_json::from_slice::<SchemaValue>) {
                 Some(Ok(v)) => {
-                    self.schemas.entry(v.id).or_insert_with(|| StoredSchema {
+                    let key = (context_of(&subject).to_string(), v.id);
+                    self.schemas.entry(key).or_insert_with(|| StoredSchema {
                         schema_type: v.schema_type,
                         schema: v.schema.clone(),
                         references: v.references.clone(),
@@ -247,7 +262,7 @@ impl State {
                         self.release(previous.id, &subject, version);
                     }
                     self.holders
-                        .entry(v.id)
+                        .entry((context_of(&subject).to_string(), v.id))
                         .or_default()
                         .insert((subject, version));
                 }
@@ -312,12 +327,38 @@ impl State {
         }
     }
 
-    /// The next free schema id (`None` once `i32::MAX` is taken).
-    pub fn next_id(&self) -> Option<i32> {
+    /// The schema with `id` in `context`.
+    pub fn schema(&self, context: &str, id: i32) -> Option<&StoredSchema> {
+        self.schemas.get(&(context.to_string(), id))
+    }
+
+    /// The schema with `id` in the context of `subject`.
+    pub fn schema_for(&self, subject: &str, id: i32) -> Option<&StoredSchema> {
+        self.schema(context_of(subject), id)
+    }
+
+    /// Every schema id of `context`, ascending.
+    pub fn ids(&self, context: &str) -> impl DoubleEndedIterator<Item = i32> + '_ {
         self.schemas
-            .keys()
+            .range((context.to_string(), i32::MIN)..=(context.to_string(), i32::MAX))
+            .map(|((_, id), _)| *id)
+    }
+
+    /// The next free schema id of `context` (`None` once `i32::MAX` is taken).
+    pub fn next_id(&self, context: &str) -> Option<i32> {
+        self.ids(context)
             .next_back()
             .map_or(Some(1), |id| id.checked_add(1))
+    }
+
+    /// Every context with subjects, the default one always.
+    pub fn contexts(&self) -> Vec<String> {
+        let mut contexts: Vec<String> = std::iter::once(".".to_string())
+            .chain(self.subjects.keys().map(|s| context_of(s).to_string()))
+            .collect();
+        contexts.sort();
+        contexts.dedup();
+        contexts
     }
 
     /// The compatibility level that applies to `subject`.
@@ -337,18 +378,19 @@ impl State {
     }
 
     fn release(&mut self, id: i32, subject: &str, version: i32) {
-        if let Some(holders) = self.holders.get_mut(&id) {
+        let key = (context_of(subject).to_string(), id);
+        if let Some(holders) = self.holders.get_mut(&key) {
             holders.remove(&(subject.to_string(), version));
             if holders.is_empty() {
-                self.holders.remove(&id);
+                self.holders.remove(&key);
             }
         }
     }
 
-    /// (subject, version) pairs that use schema `id`, in subject order.
-    pub fn uses_of(&self, id: i32, include_deleted: bool) -> Vec<(String, i32)> {
+    /// (subject, version) pairs that use schema `id` of `context`, in subject order.
+    pub fn uses_of(&self, context: &str, id: i32, include_deleted: bool) -> Vec<(String, i32)> {
         self.holders
-            .get(&id)
+            .get(&(context.to_string(), id))
             .into_iter()
             .flatten()
             .filter(|(subject, version)| {
@@ -363,22 +405,22 @@ impl State {
             .collect()
     }
 
-    /// Whether any version, soft-deleted ones included, holds schema `id`.
-    pub fn in_use(&self, id: i32) -> bool {
-        self.holders.contains_key(&id)
+    /// Whether any version, soft-deleted ones included, holds schema `id` of `context`.
+    pub fn in_use(&self, context: &str, id: i32) -> bool {
+        self.holders.contains_key(&(context.to_string(), id))
     }
 
-    /// Ids of schemas whose references point at `subject` `version`.
+    /// Ids of live schemas whose references point at `subject` `version`.
     pub fn referenced_by(&self, subject: &str, version: i32) -> Vec<i32> {
         self.schemas
             .iter()
-            .filter(|(id, s)| {
+            .filter(|((context, id), s)| {
                 s.references
                     .iter()
                     .any(|r| r.subject == subject && r.version == version)
-                    && !self.uses_of(**id, false).is_empty()
+                    && !self.uses_of(context, *id, false).is_empty()
             })
-            .map(|(id, _)| *id)
+            .map(|((_, id), _)| *id)
             .collect()
     }
 }
@@ -409,7 +451,8 @@ mod tests {
         );
         state.apply(&key(r#"{"keytype":"NOOP","magic":0}"#), None);
         state.apply(b"garbage", Some(b"{}"));
-        assert_eq!(state.next_id(), Some(9));
+        assert_eq!(state.next_id("."), Some(9));
+        assert_eq!(state.next_id(".other"), Some(1));
         assert_eq!(state.level_for("s"), Level::None);
         assert_eq!(state.level_for("other"), Level::Full);
         assert_eq!(state.subjects["s"].live().count(), 2);
@@ -425,16 +468,41 @@ mod tests {
                 .collect::<Vec<_>>(),
             [2]
         );
-        assert!(state.uses_of(7, false).is_empty());
-        assert_eq!(state.uses_of(7, true), [("s".to_string(), 1)]);
-        assert!(state.in_use(7), "soft-deleted versions still hold their id");
+        assert!(state.uses_of(".", 7, false).is_empty());
+        assert_eq!(state.uses_of(".", 7, true), [("s".to_string(), 1)]);
+        assert!(
+            state.in_use(".", 7),
+            "soft-deleted versions still hold their id"
+        );
         state.apply(
             &key(r#"{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}"#),
             None,
         );
-        assert!(!state.in_use(7), "a hard delete releases the id");
+        assert!(!state.in_use(".", 7), "a hard delete releases the id");
         assert!(!state.subjects["s"].versions.contains_key(&1));
-        assert_eq!(state.uses_of(8, false), [("s".to_string(), 2)]);
+        assert_eq!(state.uses_of(".", 8, false), [("s".to_string(), 2)]);
+    }
+
+    #[test]
+    fn contexts_number_their_schemas_apart() {
+        assert_eq!(context_of("rides-value"), ".");
+        assert_eq!(context_of(":.staging:rides-value"), ".staging");
+        assert_eq!(context_of(":no-dot:x"), ".");
+        let mut state = State::default();
+        for (subject, id) in [("a", 1), (":.staging:a", 1), (":.staging:b", 2)] {
+            let key =
+                format!(r#"{{"keytype":"SCHEMA","subject":"{subject}","version":1,"magic":1}}"#);
+            let value =
+                format!(r#"{{"subject":"{subject}","version":1,"id":{id},"schema":"\"int\""}}"#);
+            state.apply(key.as_bytes(), Some(value.as_bytes()));
+        }
+        assert_eq!(state.next_id("."), Some(2));
+        assert_eq!(state.next_id(".staging"), Some(3));
+        assert_eq!(
+            state.uses_of(".staging", 1, false),
+            [(":.staging:a".to_string(), 1)]
+        );
+        assert_eq!(state.contexts(), [".", ".staging"]);
     }
 
     #[test]

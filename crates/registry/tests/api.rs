@@ -240,6 +240,23 @@ fn the_rest_api_follows_confluents_rules() {
         42205
     );
 
+    // Contexts: a qualified subject numbers its schemas in its own context.
+    let (status, staged) = api.post(
+        "/subjects/:.staging:rides-value/versions",
+        &avro_body(r#""bytes""#),
+    );
+    assert_eq!((status, staged["id"].as_i64()), (200, Some(1)), "{staged}");
+    assert_eq!(
+        api.get("/schemas/ids/1?subject=:.staging:").1["schema"],
+        r#""bytes""#
+    );
+    assert_eq!(api.get("/schemas/ids/1").1["schema"], RIDE_V1);
+    assert_eq!(
+        api.get("/schemas/ids/1/subjects?subject=:.staging:").1,
+        json!([":.staging:rides-value"])
+    );
+    assert_eq!(api.get("/contexts").1, json!([".", ".staging"]));
+
     // Unknown paths get a JSON 404.
     let (status, body) = api.get("/no/such/path");
     assert_eq!((status, code(&body)), (404, 404));

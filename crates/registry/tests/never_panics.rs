@@ -70,8 +70,9 @@ proptest! {
         let typed_value = format!(r#"{{"subject":"{subject}","version":{version},"id":{id},"schema":"\"int\""}}"#);
         state.apply(typed_key.as_bytes(), Some(typed_value.as_bytes()));
         state.apply(typed_key.as_bytes(), value.as_deref());
-        let _ = state.next_id();
-        let _ = state.uses_of(id, true);
+        let _ = state.next_id(".");
+        let _ = state.contexts();
+        let _ = state.uses_of(".", id, true);
         let _ = wire::unframe(&key);
         let _ = wire::decode_message_indexes(&key);
     }
