@@ -522,3 +522,66 @@ fn avro_values_go_through_the_schema_registry() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--schema-file"), "{}", run.stderr);
 }
+
+#[test]
+fn ctrl_c_ends_a_following_group_consumer_with_a_commit() {
+    use std::io::BufRead as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    ok(&server, &["topic", "create", "events"], None);
+    ok(&server, &["produce", "events"], Some(b"one\ntwo\nthree\n"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
+        .args(["-b", &server.addr.to_string()])
+        .args([
+            "consume",
+            "events",
+            "--group",
+            "watchers",
+            "--from-beginning",
+            "--follow",
+        ])
+        .env_remove("BROOK_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = lines.send(line.unwrap());
+        }
+    });
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        seen.push(
+            received
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .expect("the consumer printed the records"),
+        );
+    }
+    assert_eq!(seen, ["one", "two", "three"]);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let view = ok(
+        &server,
+        &["-o", "json", "group", "describe", "watchers"],
+        None,
+    );
+    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+    assert_eq!(view["partitions"][0]["committed_offset"], 3, "{view}");
+    assert_eq!(
+        view["members"].as_array().unwrap().len(),
+        0,
+        "it left the group"
+    );
+}

@@ -3,10 +3,13 @@
 //! Without a group the partitions are assigned directly and nothing is committed; with
 //! `--group` the consumer joins that group, starts from its committed offsets and commits as
 //! it goes. It stops at the end of the topic unless `--follow` is given or it started at the
-//! end (then it waits for new records, like kafka-console-consumer).
+//! end (then it waits for new records, like kafka-console-consumer); Ctrl-C stops it cleanly,
+//! committing first.
 
 use std::collections::HashSet;
 use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -194,7 +197,14 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
     let mut at_end: HashSet<i32> = HashSet::new();
     let mut count = 0u64;
     let limit = args.max_messages.unwrap_or(u64::MAX);
-    while count < limit {
+    // Ctrl-C or SIGTERM end the loop instead of the process, so a group member commits what
+    // it printed and leaves its group before exiting.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, interrupted.clone())
+            .context("cannot watch for Ctrl-C")?;
+    }
+    while count < limit && !interrupted.load(Ordering::Relaxed) {
         let Some(item) = consumer.poll(Duration::from_millis(200)) else {
             if !follow && done(&consumer, &at_end, args.group.is_some(), &partitions) {
                 break;
