@@ -196,9 +196,10 @@ pub fn run(args: &Args) -> Result<()> {
                     Ok(registry) => Some(registry),
                     Err(e) => {
                         broker.shutdown().await;
-                        return Err(
-                            anyhow::Error::new(e).context("cannot start the schema registry")
-                        );
+                        return Err(anyhow::Error::new(e).context(
+                            "cannot start the schema registry (--registry-listen sets its \
+                                 address, or off)",
+                        ));
                     }
                 }
             }

@@ -74,6 +74,14 @@ pub enum RegistryError {
     /// 50002.
     #[error("Operation timed out: {0}")]
     Timeout(String),
+    /// The HTTP listener could not bind (only at start, never an API answer).
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl RegistryError {
@@ -98,7 +106,7 @@ impl RegistryError {
             OperationNotPermitted(_) => (422, 42205),
             ReferenceExists(..) => (422, 42206),
             BadRequest(status, _) => (*status, u32::from(*status)),
-            Store(_) => (500, 50001),
+            Store(_) | Listen { .. } => (500, 50001),
             Timeout(_) => (500, 50002),
         }
     }

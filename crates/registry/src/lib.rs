@@ -59,8 +59,9 @@ impl RegistryServer {
     pub async fn start(config: RegistryConfig) -> Result<RegistryServer, RegistryError> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .map_err(|e| {
-                RegistryError::Store(format!("cannot listen on {}: {e}", config.listen))
+            .map_err(|e| RegistryError::Listen {
+                addr: config.listen,
+                reason: e.to_string(),
             })?;
         let local_addr = listener
             .local_addr()
