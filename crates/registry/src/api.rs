@@ -261,14 +261,22 @@ fn id_context(params: &HashMap<String, String>) -> String {
     context_of(params.get("subject").map_or("", String::as_str)).to_string()
 }
 
-async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>, Query(q): Params) -> Reply {
-    let id = schema_id(&id)?;
-    let context = id_context(&q);
-    let state = r.state();
-    let stored = state
+/// The schema with `id` in the context chosen by `?subject=`, if a version holds it.
+fn stored_by_id(
+    state: &crate::state::State,
+    id: i32,
+    params: &HashMap<String, String>,
+) -> Result<crate::state::StoredSchema, RegistryError> {
+    let context = id_context(params);
+    state
         .schema(&context, id)
         .filter(|_| state.in_use(&context, id))
-        .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
+        .cloned()
+        .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))
+}
+
+async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>, Query(q): Params) -> Reply {
+    let stored = stored_by_id(&r.state(), schema_id(&id)?, &q)?;
     let mut body = json!({ "schema": stored.schema });
     if !stored.schema_type.is_avro() {
         body["schemaType"] = json!(stored.schema_type.name());
@@ -284,14 +292,24 @@ async fn schema_text_by_id(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
-    let id = schema_id(&id)?;
-    let context = id_context(&q);
-    let state = r.state();
-    let stored = state
-        .schema(&context, id)
-        .filter(|_| state.in_use(&context, id))
-        .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
+    let stored = stored_by_id(&r.state(), schema_id(&id)?, &q)?;
     Ok(raw_schema(&stored.schema))
+}
+
+/// (subject, version) pairs holding `id` in the context chosen by `?subject=`; 40403 if none.
+fn holders_of(
+    r: &Registry,
+    id: &str,
+    params: &HashMap<String, String>,
+) -> Result<Vec<(String, i32)>, RegistryError> {
+    let id = schema_id(id)?;
+    let uses = r
+        .state()
+        .uses_of(&id_context(params), id, flag(params, "deleted"));
+    if uses.is_empty() {
+        return Err(RegistryError::SchemaNotFound(id.to_string()));
+    }
+    Ok(uses)
 }
 
 async fn subjects_by_id(
@@ -299,12 +317,10 @@ async fn subjects_by_id(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
-    let id = schema_id(&id)?;
-    let uses = r.state().uses_of(&id_context(&q), id, flag(&q, "deleted"));
-    if uses.is_empty() {
-        return Err(RegistryError::SchemaNotFound(id.to_string()));
-    }
-    let mut subjects: Vec<String> = uses.into_iter().map(|(s, _)| s).collect();
+    let mut subjects: Vec<String> = holders_of(&r, &id, &q)?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     subjects.dedup();
     ok(json!(subjects))
 }
@@ -314,13 +330,9 @@ async fn versions_by_id(
     Path(id): Path<String>,
     Query(q): Params,
 ) -> Reply {
-    let id = schema_id(&id)?;
-    let uses = r.state().uses_of(&id_context(&q), id, flag(&q, "deleted"));
-    if uses.is_empty() {
-        return Err(RegistryError::SchemaNotFound(id.to_string()));
-    }
     ok(json!(
-        uses.into_iter()
+        holders_of(&r, &id, &q)?
+            .into_iter()
             .map(|(subject, version)| json!({"subject": subject, "version": version}))
             .collect::<Vec<_>>()
     ))

@@ -74,6 +74,16 @@ impl Registry {
         self.store.read()
     }
 
+    /// Refuses changes to a subject in READONLY mode.
+    fn writable(state: &State, subject: &str) -> Result<(), RegistryError> {
+        if state.mode_for(subject) == Mode::Readonly {
+            return Err(RegistryError::OperationNotPermitted(format!(
+                "Subject {subject} is in read-only mode"
+            )));
+        }
+        Ok(())
+    }
+
     fn reference_texts(
         state: &State,
         references: &[Reference],
@@ -139,11 +149,7 @@ impl Registry {
         let (value, id) = {
             let state = self.state();
             let mode = state.mode_for(subject);
-            if mode == Mode::Readonly {
-                return Err(RegistryError::OperationNotPermitted(format!(
-                    "Subject {subject} is in read-only mode"
-                )));
-            }
+            Self::writable(&state, subject)?;
             if input.id.is_some_and(|id| id < 1) || input.version.is_some_and(|v| v < 1) {
                 return Err(RegistryError::BadRequest(
                     422,
@@ -333,11 +339,7 @@ impl Registry {
         let _serialized = self.writes.lock().await;
         let (key, value) = {
             let state = self.state();
-            if state.mode_for(subject) == Mode::Readonly {
-                return Err(RegistryError::OperationNotPermitted(format!(
-                    "Subject {subject} is in read-only mode"
-                )));
-            }
+            Self::writable(&state, subject)?;
             let s = state
                 .subjects
                 .get(subject)
@@ -411,11 +413,7 @@ impl Registry {
         let _serialized = self.writes.lock().await;
         let versions: Vec<(i32, bool)> = {
             let state = self.state();
-            if state.mode_for(subject) == Mode::Readonly {
-                return Err(RegistryError::OperationNotPermitted(format!(
-                    "Subject {subject} is in read-only mode"
-                )));
-            }
+            Self::writable(&state, subject)?;
             let s = state
                 .subjects
                 .get(subject)

@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::Fail;
 use super::connect::{ConnectArgs, Quiet, block_on};
 use super::output::{self, Format};
-use super::produce::Codec;
+use super::produce::{Codec, acks};
 
 /// Workload flags shared by the three benchmarks.
 #[derive(clap::Args, Debug, Clone)]
@@ -229,15 +229,6 @@ impl ProducerContext for Deliveries {
                     .get_or_insert_with(|| e.to_string());
             }
         }
-    }
-}
-
-fn acks(text: &str) -> anyhow::Result<&'static str> {
-    match text {
-        "all" | "-1" => Ok("all"),
-        "0" => Ok("0"),
-        "1" => Ok("1"),
-        other => Err(Fail::usage(format!("invalid --acks '{other}': expected 0, 1 or all")).into()),
     }
 }
 

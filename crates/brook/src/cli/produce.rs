@@ -143,6 +143,16 @@ impl ProducerContext for Tracker {
     }
 }
 
+/// `--acks` as librdkafka spells it: 0, 1 or all (-1).
+pub fn acks(text: &str) -> anyhow::Result<&'static str> {
+    match text {
+        "all" | "-1" => Ok("all"),
+        "0" => Ok("0"),
+        "1" => Ok("1"),
+        other => Err(Fail::usage(format!("invalid --acks '{other}': expected 0, 1 or all")).into()),
+    }
+}
+
 #[derive(Serialize)]
 struct Summary {
     topic: String,
@@ -158,16 +168,7 @@ pub fn run(args: &ProduceArgs, connect: &ConnectArgs, format: Format) -> anyhow:
         .iter()
         .map(|h| key_value("--header", h).map(|(k, v)| (k.to_string(), v.to_string())))
         .collect::<anyhow::Result<_>>()?;
-    let acks = match args.acks.as_str() {
-        "all" | "-1" => "all",
-        "0" => "0",
-        "1" => "1",
-        other => {
-            return Err(
-                Fail::usage(format!("invalid --acks '{other}': expected 0, 1 or all")).into(),
-            );
-        }
-    };
+    let acks = acks(&args.acks)?;
     let (input, length, source): (Box<dyn Read>, Option<u64>, String) = match &args.file {
         Some(path) => {
             let file = std::fs::File::open(path)

@@ -124,9 +124,23 @@ struct Outcome {
     error: Option<String>,
 }
 
-/// Prints per-topic outcomes; fails (exit 1, or 4 when every failure is a missing topic) if any
-/// failed.
-fn report(format: Format, verb: &str, outcomes: Vec<Outcome>) -> anyhow::Result<()> {
+/// Prints per-topic outcomes of an admin call; fails (exit 1, or 4 when every failure is a
+/// missing topic) if any failed.
+fn report(
+    format: Format,
+    verb: &str,
+    results: Vec<rdkafka::admin::TopicResult>,
+) -> anyhow::Result<()> {
+    let outcomes: Vec<Outcome> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(topic) => Outcome { topic, error: None },
+            Err((topic, code)) => Outcome {
+                error: Some(error_text(code, &topic)),
+                topic,
+            },
+        })
+        .collect();
     match format {
         Format::Json => output::print_json(&outcomes),
         Format::Table => {
@@ -191,17 +205,7 @@ fn create(
         .collect();
     let results = block_on(admin.create_topics(&new, &connect.admin_options()))
         .context("CreateTopics failed")?;
-    let outcomes = results
-        .into_iter()
-        .map(|r| match r {
-            Ok(topic) => Outcome { topic, error: None },
-            Err((topic, code)) => Outcome {
-                error: Some(error_text(code, &topic)),
-                topic,
-            },
-        })
-        .collect();
-    report(format, "created", outcomes)
+    report(format, "created", results)
 }
 
 fn delete_topics(connect: &ConnectArgs, format: Format, topics: &[String]) -> anyhow::Result<()> {
@@ -210,17 +214,7 @@ fn delete_topics(connect: &ConnectArgs, format: Format, topics: &[String]) -> an
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
     let results = block_on(admin.delete_topics(&names, &connect.admin_options()))
         .context("DeleteTopics failed")?;
-    let outcomes = results
-        .into_iter()
-        .map(|r| match r {
-            Ok(topic) => Outcome { topic, error: None },
-            Err((topic, code)) => Outcome {
-                error: Some(error_text(code, &topic)),
-                topic,
-            },
-        })
-        .collect();
-    report(format, "deleted", outcomes)
+    report(format, "deleted", results)
 }
 
 #[derive(Serialize)]
