@@ -516,11 +516,150 @@ fn avro_values_go_through_the_schema_registry() {
     let run = brook(&server, &bad, Some(b"{\"vendor_id\": \"one\"}\n"));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("line 1 of stdin"), "{}", run.stderr);
-    let mut missing = vec!["produce", "rides-avro"];
+    // Without --schema-file the subject's latest schema is used; a subject without one is an
+    // error that says what to give.
+    let mut latest = vec!["produce", "rides-avro"];
+    latest.extend(avro);
+    let run = brook(
+        &server,
+        &latest,
+        Some(format!("{}\n{{}}\n", ride(3)).as_bytes()),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("line 2 of stdin"), "{}", run.stderr);
+    let mut missing = vec!["produce", "nothing-registered"];
     missing.extend(avro);
     let run = brook(&server, &missing, Some(b"{}\n"));
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("--schema-file"), "{}", run.stderr);
+    let decoded = ok(&server, &consume, None);
+    assert_eq!(decoded.lines().count(), 3, "{decoded}");
+}
+
+#[test]
+fn json_schema_and_protobuf_values_go_through_the_schema_registry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with_registry(tmp.path());
+    let registry = format!("http://{}", server.registry.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let json_schema = dir.path().join("ride.schema.json");
+    std::fs::write(
+        &json_schema,
+        r#"{"type":"object","properties":{"vendor_id":{"type":"integer"},"fare":{"type":"number"}},"required":["vendor_id"]}"#,
+    )
+    .unwrap();
+    let proto = dir.path().join("ride.proto");
+    std::fs::write(
+        &proto,
+        "syntax = \"proto3\";\npackage taxi;\nmessage Ride { int32 vendor_id = 1; double fare = 2; }\nmessage Zone { string name = 1; }\n",
+    )
+    .unwrap();
+    let records = "{\"vendor_id\": 1, \"fare\": 12.5}\n{\"vendor_id\": 2, \"fare\": 7.25}\n";
+    for (topic, format, file, message) in [
+        ("rides-json", "json-schema", &json_schema, None),
+        ("rides-proto", "protobuf", &proto, None),
+        ("zones-proto", "protobuf", &proto, Some("taxi.Zone")),
+    ] {
+        ok(&server, &["topic", "create", topic], None);
+        let file = file.to_str().unwrap();
+        let mut args = vec![
+            "produce",
+            topic,
+            "--schema-file",
+            file,
+            "--value-format",
+            format,
+        ];
+        args.extend(["--registry-url", registry.as_str()]);
+        if let Some(m) = message {
+            args.extend(["--message", m]);
+        }
+        let input = if message.is_some() {
+            "{\"name\": \"JFK\"}\n"
+        } else {
+            records
+        };
+        ok(&server, &args, Some(input.as_bytes()));
+        let decoded = ok(
+            &server,
+            &[
+                "consume",
+                topic,
+                "--from-beginning",
+                "--value-format",
+                format,
+                "--registry-url",
+                registry.as_str(),
+            ],
+            None,
+        );
+        let values: Vec<serde_json::Value> = decoded
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let expected: Vec<serde_json::Value> = if message.is_some() {
+            vec![serde_json::json!({"name": "JFK"})]
+        } else if format == "protobuf" {
+            // Protobuf's JSON mapping: lowerCamelCase names.
+            vec![
+                serde_json::json!({"vendorId": 1, "fare": 12.5}),
+                serde_json::json!({"vendorId": 2, "fare": 7.25}),
+            ]
+        } else {
+            records
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        assert_eq!(values, expected, "{topic}");
+    }
+    // The second Protobuf message travels with message index [1]: after the magic byte and the
+    // id, the zig-zag varints 2 (one index) and 2 (index 1).
+    let raw = ok(
+        &server,
+        &["consume", "zones-proto", "--from-beginning", "-o", "json"],
+        None,
+    );
+    let value: serde_json::Value = serde_json::from_str(raw.lines().next().unwrap()).unwrap();
+    let bytes = value["value"].as_str().unwrap().as_bytes();
+    assert_eq!((bytes[0], bytes[5], bytes[6]), (0, 2, 2), "{value}");
+
+    // A value the JSON Schema refuses names the problem; nothing after it is sent.
+    let run = brook(
+        &server,
+        &[
+            "produce",
+            "rides-json",
+            "--value-format",
+            "json-schema",
+            "--registry-url",
+            registry.as_str(),
+        ],
+        Some(b"{\"fare\": 1}\n"),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("vendor_id"), "{}", run.stderr);
+    // A subject holding another format is refused before anything is sent.
+    let run = brook(
+        &server,
+        &[
+            "produce",
+            "rides-json",
+            "--value-format",
+            "protobuf",
+            "--subject",
+            "rides-json-value",
+            "--registry-url",
+            registry.as_str(),
+        ],
+        Some(records.as_bytes()),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("JSON schema, not PROTOBUF"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -80,6 +80,34 @@ fn confluent_kafka_schema_registry_client_and_avro_serializers() {
 }
 
 #[test]
+fn confluent_kafka_json_schema_and_protobuf_serializers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with_registry(tmp.path());
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/registry_json_protobuf.py");
+    let output = Command::new(python())
+        .arg(&script)
+        .arg(server.addr.to_string())
+        .arg(format!("http://{}", server.registry.unwrap()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "registry_json_protobuf.py failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("JSONSerializer round trip work"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ProtobufSerializer round trip work"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn the_rides_pipeline_in_avro_through_the_registry() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start_with_registry(tmp.path());

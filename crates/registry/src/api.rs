@@ -53,6 +53,14 @@ impl IntoResponse for RegistryError {
     }
 }
 
+/// `?format=` (`serialized` for Protobuf descriptors).
+fn format(params: &HashMap<String, String>) -> Option<&str> {
+    params
+        .get("format")
+        .map(String::as_str)
+        .filter(|f| !f.is_empty())
+}
+
 fn flag(params: &HashMap<String, String>, name: &str) -> bool {
     params
         .get(name)
@@ -109,12 +117,12 @@ fn schema_input(body: &Bytes) -> Result<SchemaInput, RegistryError> {
     })
 }
 
-fn schema_fields(view: &VersionView) -> Value {
+fn schema_fields(r: &Registry, view: &VersionView, q: &HashMap<String, String>) -> Value {
     let mut body = json!({
         "subject": view.subject,
         "version": view.version,
         "id": view.id,
-        "schema": view.schema.schema,
+        "schema": r.schema_text(&view.schema, format(q)),
     });
     if !view.schema.schema_type.is_avro() {
         body["schemaType"] = json!(view.schema.schema_type.name());
@@ -192,7 +200,7 @@ async fn lookup(
 ) -> Reply {
     let input = schema_input(&body)?;
     let view = r.lookup(&subject, &input, flag(&q, "deleted"))?;
-    ok(schema_fields(&view))
+    ok(schema_fields(&r, &view, &q))
 }
 
 async fn delete_subject(
@@ -210,7 +218,7 @@ async fn get_version(
     Query(q): Params,
 ) -> Reply {
     let view = r.version(&subject, parse_version(&version)?, flag(&q, "deleted"))?;
-    ok(schema_fields(&view))
+    ok(schema_fields(&r, &view, &q))
 }
 
 async fn get_version_schema(
@@ -219,7 +227,7 @@ async fn get_version_schema(
     Query(q): Params,
 ) -> Reply {
     let view = r.version(&subject, parse_version(&version)?, flag(&q, "deleted"))?;
-    Ok(raw_schema(&view.schema.schema))
+    Ok(raw_schema(&r.schema_text(&view.schema, format(&q))))
 }
 
 /// The schema text as the body (JSON for Avro and JSON Schema, as Confluent sends it).
@@ -277,7 +285,7 @@ fn stored_by_id(
 
 async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>, Query(q): Params) -> Reply {
     let stored = stored_by_id(&r.state(), schema_id(&id)?, &q)?;
-    let mut body = json!({ "schema": stored.schema });
+    let mut body = json!({ "schema": r.schema_text(&stored, format(&q)) });
     if !stored.schema_type.is_avro() {
         body["schemaType"] = json!(stored.schema_type.name());
     }
@@ -293,7 +301,7 @@ async fn schema_text_by_id(
     Query(q): Params,
 ) -> Reply {
     let stored = stored_by_id(&r.state(), schema_id(&id)?, &q)?;
-    Ok(raw_schema(&stored.schema))
+    Ok(raw_schema(&r.schema_text(&stored, format(&q))))
 }
 
 /// (subject, version) pairs holding `id` in the context chosen by `?subject=`; 40403 if none.
@@ -343,7 +351,7 @@ async fn contexts(State(r): State<Shared>) -> Reply {
 }
 
 async fn schema_types() -> Reply {
-    ok(json!(["AVRO"]))
+    ok(json!(["JSON", "PROTOBUF", "AVRO"]))
 }
 
 #[derive(Deserialize)]

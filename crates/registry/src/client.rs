@@ -1,12 +1,14 @@
-//! A small blocking client for any Confluent-compatible schema registry, and Avro
-//! serialization in Confluent's wire format on top of it — what `brook produce/consume` and
-//! the rides example use.
+//! A small blocking client for any Confluent-compatible schema registry, and serialization
+//! of Avro, JSON Schema and Protobuf records in Confluent's wire format on top of it — what
+//! `brook produce/consume` and the rides example use.
 //!
 //! ```no_run
 //! use brook_registry::client::RegistryClient;
+//! use brook_registry::format::SchemaType;
 //! let client = RegistryClient::new("http://localhost:8081");
 //! let schema = r#"{"type":"record","name":"Ride","fields":[{"name":"id","type":"long"}]}"#;
-//! let bytes = client.serialize_avro("rides-value", schema, &serde_json::json!({"id": 1}))?;
+//! let value = serde_json::json!({"id": 1});
+//! let bytes = client.serialize("rides-value", SchemaType::Avro, schema, None, &value)?;
 //! assert_eq!(client.deserialize(&bytes)?, serde_json::json!({"id": 1}));
 //! # Ok::<(), brook_registry::client::ClientError>(())
 //! ```
@@ -17,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::format::{Parsed, SchemaType};
+use crate::format::{Dependency, Parsed, SchemaType};
 use crate::state::Reference;
 use crate::wire;
 
@@ -134,35 +136,56 @@ impl RegistryClient {
         text: &str,
         refs: &[Reference],
     ) -> Result<Parsed, ClientError> {
-        let texts = refs
-            .iter()
-            .map(|r| {
-                let v = self.call(
-                    "GET",
-                    &format!("/subjects/{}/versions/{}", segment(&r.subject), r.version),
-                    None,
-                )?;
-                Ok(v["schema"].as_str().unwrap_or_default().to_string())
-            })
-            .collect::<Result<Vec<_>, ClientError>>()?;
-        Parsed::parse(schema_type, text, &texts).map_err(|e| ClientError::Invalid(e.to_string()))
+        let mut dependencies = Vec::new();
+        self.dependencies(refs, &mut Vec::new(), &mut dependencies)?;
+        Parsed::parse(schema_type, text, &dependencies)
+            .map_err(|e| ClientError::Invalid(e.to_string()))
     }
 
-    /// Registers an Avro schema under `subject` (or finds it); returns its id.
-    pub fn register_avro(
+    /// Fetches the schemas `refs` name and the ones they refer to in turn.
+    fn dependencies(
+        &self,
+        refs: &[Reference],
+        seen: &mut Vec<(String, i32)>,
+        out: &mut Vec<Dependency>,
+    ) -> Result<(), ClientError> {
+        for r in refs {
+            if seen.contains(&(r.subject.clone(), r.version)) {
+                continue;
+            }
+            seen.push((r.subject.clone(), r.version));
+            let v = self.call(
+                "GET",
+                &format!("/subjects/{}/versions/{}", segment(&r.subject), r.version),
+                None,
+            )?;
+            let nested: Vec<Reference> =
+                serde_json::from_value(v["references"].clone()).unwrap_or_default();
+            self.dependencies(&nested, seen, out)?;
+            out.push(Dependency {
+                name: r.name.clone(),
+                schema: v["schema"].as_str().unwrap_or_default().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Registers a schema under `subject` (or finds it); returns its id.
+    pub fn register(
         &self,
         subject: &str,
+        schema_type: SchemaType,
         schema: &str,
     ) -> Result<(i32, Arc<Parsed>), ClientError> {
         let key = (subject.to_string(), schema.to_string());
         if let Some(found) = self.ids.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(found.clone());
         }
-        let parsed = Arc::new(self.parse(SchemaType::Avro, schema, &[])?);
+        let parsed = Arc::new(self.parse(schema_type, schema, &[])?);
         let answer = self.call(
             "POST",
             &format!("/subjects/{}/versions", segment(subject)),
-            Some(&json!({ "schema": schema })),
+            Some(&json!({ "schema": schema, "schemaType": schema_type.name() })),
         )?;
         let id = answer["id"]
             .as_i64()
@@ -173,6 +196,20 @@ impl RegistryClient {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, (id, parsed.clone()));
         Ok((id, parsed))
+    }
+
+    /// The id and schema of the latest version of `subject`.
+    pub fn latest(&self, subject: &str) -> Result<(i32, Arc<Parsed>), ClientError> {
+        let answer = self.call(
+            "GET",
+            &format!("/subjects/{}/versions/latest", segment(subject)),
+            None,
+        )?;
+        let id = answer["id"]
+            .as_i64()
+            .ok_or_else(|| ClientError::Invalid(format!("no id in {answer}")))?;
+        let id = i32::try_from(id).map_err(|_| ClientError::Invalid(format!("bad id {id}")))?;
+        Ok((id, self.schema(id)?))
     }
 
     /// The schema with `id` (cached).
@@ -205,26 +242,30 @@ impl RegistryClient {
         Ok(parsed)
     }
 
-    /// Serializes a JSON value with an Avro schema registered under `subject`, framed in
-    /// Confluent's wire format.
-    pub fn serialize_avro(
+    /// Serializes a JSON value with a schema registered under `subject`, framed in
+    /// Confluent's wire format. A JSON Schema value is validated first; a Protobuf value is
+    /// encoded as `message` (the schema's first message when `None`).
+    pub fn serialize(
         &self,
         subject: &str,
+        schema_type: SchemaType,
         schema: &str,
+        message: Option<&str>,
         value: &Value,
     ) -> Result<Vec<u8>, ClientError> {
-        let (id, parsed) = self.register_avro(subject, schema)?;
-        let Parsed::Avro(avro) = parsed.as_ref();
-        let payload = avro.encode_json(value).map_err(ClientError::Invalid)?;
+        let (id, parsed) = self.register(subject, schema_type, schema)?;
+        let payload = parsed
+            .encode_json(value, message)
+            .map_err(ClientError::Invalid)?;
         Ok(wire::frame(id, &payload))
     }
 
-    /// Deserializes a Confluent-framed record into JSON with the writer's schema.
+    /// Deserializes a Confluent-framed record into JSON with the writer's schema, whatever
+    /// its format.
     pub fn deserialize(&self, bytes: &[u8]) -> Result<Value, ClientError> {
         let (id, payload) = wire::unframe(bytes)?;
         let parsed = self.schema(id)?;
-        let Parsed::Avro(avro) = parsed.as_ref();
-        avro.decode_json(payload).map_err(ClientError::Invalid)
+        parsed.decode_json(payload).map_err(ClientError::Invalid)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::compat::Level;
 use crate::error::RegistryError;
-use crate::format::{Parsed, SchemaType};
+use crate::format::{Dependency, Parsed, SchemaType};
 use crate::state::{
     ConfigValue, DeleteSubjectValue, Key, Mode, ModeValue, Reference, SchemaValue, State,
     StoredSchema, context_of,
@@ -84,37 +84,67 @@ impl Registry {
         Ok(())
     }
 
-    fn reference_texts(
+    /// The schemas `references` name, with the schemas those refer to in turn (each once,
+    /// dependencies before the schemas that use them).
+    fn dependencies(
         state: &State,
         references: &[Reference],
-    ) -> Result<Vec<String>, RegistryError> {
-        references
-            .iter()
-            .map(|r| {
-                state
+    ) -> Result<Vec<Dependency>, RegistryError> {
+        fn visit(
+            state: &State,
+            references: &[Reference],
+            seen: &mut Vec<(String, i32)>,
+            out: &mut Vec<Dependency>,
+        ) -> Result<(), RegistryError> {
+            for r in references {
+                let key = (r.subject.clone(), r.version);
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let stored = state
                     .subjects
                     .get(&r.subject)
                     .and_then(|s| s.versions.get(&r.version))
                     .and_then(|v| state.schema_for(&r.subject, v.id))
-                    .map(|s| s.schema.clone())
                     .ok_or_else(|| {
                         RegistryError::InvalidSchema(format!(
                             "Invalid reference {}: subject '{}' has no version {}",
                             r.name, r.subject, r.version
                         ))
-                    })
-            })
-            .collect()
+                    })?;
+                visit(state, &stored.references, seen, out)?;
+                out.push(Dependency {
+                    name: r.name.clone(),
+                    schema: stored.schema.clone(),
+                });
+            }
+            Ok(())
+        }
+        let mut out = Vec::new();
+        visit(state, references, &mut Vec::new(), &mut out)?;
+        Ok(out)
     }
 
     fn parse_stored(state: &State, schema: &StoredSchema) -> Option<Parsed> {
-        let refs = Self::reference_texts(state, &schema.references).ok()?;
+        let refs = Self::dependencies(state, &schema.references).ok()?;
         Parsed::parse(schema.schema_type, &schema.schema, &refs).ok()
     }
 
     fn parse_input(state: &State, input: &SchemaInput) -> Result<Parsed, RegistryError> {
-        let refs = Self::reference_texts(state, &input.references)?;
+        let refs = Self::dependencies(state, &input.references)?;
         Parsed::parse(input.schema_type, &input.schema, &refs)
+    }
+
+    /// A stored schema's text in the form `?format=` asks for (`serialized`: a Protobuf schema
+    /// as a base64-encoded `FileDescriptorProto`); as stored otherwise.
+    pub fn schema_text(&self, schema: &StoredSchema, format: Option<&str>) -> String {
+        let Some(format) = format.filter(|_| schema.schema_type == SchemaType::Protobuf) else {
+            return schema.schema.clone();
+        };
+        Self::parse_stored(&self.state(), schema)
+            .and_then(|p| p.formatted(format))
+            .unwrap_or_else(|| schema.schema.clone())
     }
 
     /// The id of a stored schema equal to `parsed` (same format, canonical text and

@@ -77,7 +77,10 @@ fn the_rest_api_follows_confluents_rules() {
     );
     let (status, found) = api.post("/subjects/rides-value", &avro_body(RIDE_V1));
     assert_eq!((status, found["version"].as_i64()), (200, Some(1)));
-    assert_eq!(api.get("/schemas/types").1, json!(["AVRO"]));
+    assert_eq!(
+        api.get("/schemas/types").1,
+        json!(["JSON", "PROTOBUF", "AVRO"])
+    );
 
     // Not found and invalid input, with Confluent's codes.
     assert_eq!(code(&api.get("/subjects/nope/versions").1), 40401);
@@ -318,5 +321,113 @@ fn ids_survive_a_restart_and_two_instances_serve_the_same_schemas() {
 
     runtime.block_on(second.shutdown());
     runtime.block_on(restarted.shutdown());
+    runtime.block_on(broker.shutdown());
+}
+
+#[test]
+fn json_schema_and_protobuf_register_with_references_and_formats() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = runtime.block_on(broker(tmp.path()));
+    let server = runtime.block_on(registry(&broker));
+    let api = Api::new(server.local_addr());
+    let body = |schema: &str, kind: &str, references: Value| {
+        json!({"schema": schema, "schemaType": kind, "references": references}).to_string()
+    };
+
+    // JSON Schema: a `$ref` to another subject's schema resolves by the reference's name.
+    let address =
+        r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#;
+    let (status, a) = api.post(
+        "/subjects/address/versions",
+        &body(address, "JSON", json!([])),
+    );
+    assert_eq!(status, 200, "{a}");
+    let person = r#"{"type":"object","properties":{"home":{"$ref":"address.json"}}}"#;
+    let reference = json!([{"name": "address.json", "subject": "address", "version": 1}]);
+    let (status, dangling) = api.post(
+        "/subjects/person-value/versions",
+        &body(person, "JSON", json!([])),
+    );
+    assert_eq!((status, code(&dangling)), (422, 42201), "{dangling}");
+    let (status, p) = api.post(
+        "/subjects/person-value/versions",
+        &body(person, "JSON", reference.clone()),
+    );
+    assert_eq!(status, 200, "{p}");
+    let (_, stored) = api.get(&format!("/schemas/ids/{}", p["id"]));
+    assert_eq!(stored["schemaType"], "JSON");
+    assert_eq!(stored["references"], reference);
+    assert_eq!(
+        api.get("/subjects/address/versions/1/referencedby").1,
+        json!([p["id"]])
+    );
+    // The referenced schema tightening is seen through the reference: an open object gaining
+    // a typed property is not backward compatible.
+    let (_, verdict) = api.post(
+        "/compatibility/subjects/person-value/versions/latest?verbose=true",
+        &body(
+            r#"{"type":"object","properties":{"home":{"$ref":"address.json"},"age":{"type":"integer"}}}"#,
+            "JSON",
+            reference,
+        ),
+    );
+    assert_eq!(verdict["is_compatible"], false, "{verdict}");
+    let messages = verdict["messages"].to_string();
+    assert!(
+        messages.contains("PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"),
+        "{messages}"
+    );
+    let (status, bad) = api.post(
+        "/subjects/bad-value/versions",
+        &body(r#"{"type":"strin"}"#, "JSON", json!([])),
+    );
+    assert_eq!((status, code(&bad)), (422, 42201));
+    assert!(bad["message"].as_str().unwrap().contains("/type"), "{bad}");
+
+    // Protobuf: an import resolves to a referenced subject; `format=serialized` gives the
+    // compiled descriptor in base64, which registers as the same schema.
+    let zone = "syntax = \"proto3\";\npackage geo;\nmessage Zone { string name = 1; }\n";
+    let (status, z) = api.post(
+        "/subjects/geo-zone/versions",
+        &body(zone, "PROTOBUF", json!([])),
+    );
+    assert_eq!(status, 200, "{z}");
+    let ride = "syntax = \"proto3\";\npackage taxi;\nimport \"geo/zone.proto\";\nmessage Ride { geo.Zone pickup = 1; int32 vendor_id = 2; }\n";
+    let imports = json!([{"name": "geo/zone.proto", "subject": "geo-zone", "version": 1}]);
+    let (status, r) = api.post(
+        "/subjects/rides-proto-value/versions",
+        &body(ride, "PROTOBUF", imports.clone()),
+    );
+    assert_eq!(status, 200, "{r}");
+    let (_, text) = api.get("/subjects/rides-proto-value/versions/1");
+    assert_eq!(text["schema"], ride);
+    let (_, serialized) = api.get(&format!("/schemas/ids/{}?format=serialized", r["id"]));
+    let descriptor = serialized["schema"].as_str().unwrap();
+    assert_ne!(descriptor, ride);
+    let (status, same) = api.post(
+        "/subjects/rides-proto-value",
+        &body(descriptor, "PROTOBUF", imports.clone()),
+    );
+    assert_eq!((status, same["version"].as_i64()), (200, Some(1)), "{same}");
+    // Changing a field's scalar kind across wire groups is refused.
+    let (status, refused) = api.post(
+        "/subjects/rides-proto-value/versions",
+        &body(
+            &ride.replace("int32 vendor_id", "string vendor_id"),
+            "PROTOBUF",
+            imports,
+        ),
+    );
+    assert_eq!((status, code(&refused)), (409, 409), "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("FIELD_SCALAR_KIND_CHANGED"),
+        "{refused}"
+    );
+
+    runtime.block_on(server.shutdown());
     runtime.block_on(broker.shutdown());
 }

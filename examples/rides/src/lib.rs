@@ -224,9 +224,11 @@ pub fn produce(
             Format::Avro => {
                 let registry = registry.context("--format avro needs --registry-url")?;
                 let value = registry
-                    .serialize_avro(
+                    .serialize(
                         &format!("{}-value", format.topic()),
+                        brook_registry::format::SchemaType::Avro,
                         RIDE_AVRO_SCHEMA,
+                        None,
                         &ride.avro_value(),
                     )
                     .context("cannot serialize a ride")?;

@@ -191,7 +191,11 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
         }
     }
 
-    let registry = (args.schema.value_format == super::produce::ValueFormat::Avro)
+    let registry = args
+        .schema
+        .value_format
+        .schema_type()
+        .is_some()
         .then(|| brook_registry::client::RegistryClient::new(&args.schema.registry_url));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut at_end: HashSet<i32> = HashSet::new();
@@ -235,7 +239,7 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
                         .deserialize(bytes)
                         .map_err(|e| {
                             Fail::failed(format!(
-                                "offset {} of partition {} is not an Avro record: {e}",
+                                "offset {} of partition {} cannot be deserialized: {e}",
                                 message.offset(),
                                 message.partition()
                             ))

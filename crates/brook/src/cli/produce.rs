@@ -82,8 +82,26 @@ pub enum ValueFormat {
     /// Text as it is.
     #[default]
     String,
-    /// Avro through a schema registry, in Confluent's wire format (each line: a JSON object).
+    /// Avro through a schema registry, in Confluent's wire format (each line: a JSON value).
     Avro,
+    /// JSON validated against a JSON Schema from a schema registry, in Confluent's wire format.
+    JsonSchema,
+    /// Protobuf through a schema registry, in Confluent's wire format (each line: the
+    /// message in protobuf's JSON mapping).
+    Protobuf,
+}
+
+impl ValueFormat {
+    /// The registry's schema type, for the formats that use one.
+    pub fn schema_type(self) -> Option<brook_registry::format::SchemaType> {
+        use brook_registry::format::SchemaType;
+        match self {
+            ValueFormat::String => None,
+            ValueFormat::Avro => Some(SchemaType::Avro),
+            ValueFormat::JsonSchema => Some(SchemaType::Json),
+            ValueFormat::Protobuf => Some(SchemaType::Protobuf),
+        }
+    }
 }
 
 /// Schema-registry flags of produce and consume.
@@ -92,12 +110,16 @@ pub struct SchemaArgs {
     /// How values are encoded.
     #[arg(long, value_enum, default_value_t)]
     pub value_format: ValueFormat,
-    /// The schema of the values (produce with --value-format avro).
+    /// The schema of the values (produce): registered under --subject. Without it, produce
+    /// uses the latest schema of --subject.
     #[arg(long, value_name = "FILE")]
     pub schema_file: Option<std::path::PathBuf>,
-    /// The subject to register the schema under (default: TOPIC-value).
+    /// The subject of the schema (default: TOPIC-value).
     #[arg(long)]
     pub subject: Option<String>,
+    /// The Protobuf message to encode, by name (default: the schema's first message).
+    #[arg(long, value_name = "NAME")]
+    pub message: Option<String>,
     /// The schema registry.
     #[arg(
         long,
@@ -179,25 +201,39 @@ pub fn run(args: &ProduceArgs, connect: &ConnectArgs, format: Format) -> anyhow:
         None => (Box::new(std::io::stdin().lock()), None, "stdin".to_string()),
     };
 
-    // Avro values: the schema is registered (or found) before anything is read or sent.
-    let avro = match args.schema.value_format {
-        ValueFormat::String => None,
-        ValueFormat::Avro => {
-            let path = args.schema.schema_file.as_ref().ok_or_else(|| {
-                Fail::usage("--value-format avro needs --schema-file with the Avro schema")
-            })?;
-            let schema = std::fs::read_to_string(path)
-                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", path.display())))?;
+    // Registry formats: the schema is registered (or found) before anything is read or sent.
+    let registry = match args.schema.value_format.schema_type() {
+        None => None,
+        Some(schema_type) => {
             let subject = args
                 .schema
                 .subject
                 .clone()
                 .unwrap_or_else(|| format!("{}-value", args.topic));
             let client = brook_registry::client::RegistryClient::new(&args.schema.registry_url);
-            client
-                .register_avro(&subject, &schema)
-                .map_err(|e| Fail::failed(format!("cannot register the schema: {e}")))?;
-            Some((client, subject, schema))
+            let (id, parsed) = match &args.schema.schema_file {
+                Some(path) => {
+                    let schema = std::fs::read_to_string(path)
+                        .map_err(|e| Fail::usage(format!("cannot read {}: {e}", path.display())))?;
+                    client
+                        .register(&subject, schema_type, &schema)
+                        .map_err(|e| Fail::failed(format!("cannot register the schema: {e}")))?
+                }
+                None => client.latest(&subject).map_err(|e| {
+                    Fail::failed(format!(
+                        "no --schema-file, and no schema for subject {subject}: {e}"
+                    ))
+                })?,
+            };
+            if parsed.schema_type() != schema_type {
+                return Err(Fail::usage(format!(
+                    "subject {subject} holds a {} schema, not {}",
+                    parsed.schema_type().name(),
+                    schema_type.name()
+                ))
+                .into());
+            }
+            Some((id, parsed))
         }
     };
     let tracker = Tracker::default();
@@ -277,20 +313,20 @@ pub fn run(args: &ProduceArgs, connect: &ConnectArgs, format: Format) -> anyhow:
             None => (None, text),
         };
         let encoded;
-        let payload: &[u8] = match &avro {
+        let payload: &[u8] = match &registry {
             None => value.as_bytes(),
-            Some((client, subject, schema)) => {
+            Some((id, parsed)) => {
                 let json: serde_json::Value = match serde_json::from_str(value) {
                     Ok(json) => json,
                     Err(e) => {
                         break Err(Fail::usage(format!(
-                            "line {number} of {source} is not a JSON value for the Avro schema: {e}"
+                            "line {number} of {source} is not a JSON value: {e}"
                         ))
                         .into());
                     }
                 };
-                encoded = match client.serialize_avro(subject, schema, &json) {
-                    Ok(bytes) => bytes,
+                encoded = match parsed.encode_json(&json, args.schema.message.as_deref()) {
+                    Ok(bytes) => brook_registry::wire::frame(*id, &bytes),
                     Err(e) => {
                         break Err(Fail::usage(format!("line {number} of {source}: {e}")).into());
                     }
