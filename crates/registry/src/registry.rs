@@ -136,6 +136,28 @@ impl Registry {
         Parsed::parse(input.schema_type, &input.schema, &refs)
     }
 
+    /// The text a registration stores: the canonical form when normalizing; for Protobuf
+    /// descriptors (as serializers send them) and normalized Protobuf, `.proto` text written
+    /// from the descriptor — kept only if it compiles back to the same schema.
+    fn text_to_store(
+        state: &State,
+        input: &SchemaInput,
+        parsed: &Parsed,
+        normalize: bool,
+    ) -> String {
+        match parsed {
+            Parsed::Protobuf(p) if normalize || !p.from_text() => {
+                let text = p.text();
+                let same = Self::dependencies(state, &input.references)
+                    .and_then(|deps| Parsed::parse(SchemaType::Protobuf, &text, &deps))
+                    .is_ok_and(|again| again.canonical() == parsed.canonical());
+                if same { text } else { input.schema.clone() }
+            }
+            _ if normalize => parsed.canonical(),
+            _ => input.schema.clone(),
+        }
+    }
+
     /// A stored schema's text in the form `?format=` asks for (`serialized`: a Protobuf schema
     /// as a base64-encoded `FileDescriptorProto`); as stored otherwise.
     pub fn schema_text(&self, schema: &StoredSchema, format: Option<&str>) -> String {
@@ -254,11 +276,7 @@ impl Registry {
                     .checked_add(1)
                     .ok_or_else(|| RegistryError::Store("versions are exhausted".into()))?,
             };
-            let schema = if normalize {
-                parsed.canonical()
-            } else {
-                input.schema.clone()
-            };
+            let schema = Self::text_to_store(&state, &input, &parsed, normalize);
             let value = SchemaValue {
                 subject: subject.to_string(),
                 version,

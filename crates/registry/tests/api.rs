@@ -324,6 +324,12 @@ fn ids_survive_a_restart_and_two_instances_serve_the_same_schemas() {
     runtime.block_on(broker.shutdown());
 }
 
+/// The base64 descriptor of schema `id`.
+fn serialized_of(api: &Api, id: &Value) -> String {
+    let (_, body) = api.get(&format!("/schemas/ids/{id}?format=serialized"));
+    body["schema"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn json_schema_and_protobuf_register_with_references_and_formats() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -410,6 +416,34 @@ fn json_schema_and_protobuf_register_with_references_and_formats() {
         &body(descriptor, "PROTOBUF", imports.clone()),
     );
     assert_eq!((status, same["version"].as_i64()), (200, Some(1)), "{same}");
+    // Registered as a descriptor elsewhere, it is the same id, stored as `.proto` text.
+    let (_, copy) = api.post(
+        "/subjects/copy-value/versions",
+        &body(descriptor, "PROTOBUF", imports.clone()),
+    );
+    assert_eq!(copy["id"], r["id"], "{copy}");
+    // A schema first registered as a descriptor (as serializers do) is stored as `.proto` text.
+    let fare = "syntax = \"proto3\";\npackage taxi;\nmessage Fare { double total = 1; }\n";
+    let descriptor = brook_registry::format::Parsed::parse(
+        brook_registry::format::SchemaType::Protobuf,
+        fare,
+        &[],
+    )
+    .unwrap()
+    .formatted("serialized")
+    .unwrap();
+    let (status, fresh) = api.post(
+        "/subjects/fares-value/versions",
+        &body(&descriptor, "PROTOBUF", json!([])),
+    );
+    assert_eq!(status, 200, "{fresh}");
+    let (_, shown) = api.get(&format!("/schemas/ids/{}", fresh["id"]));
+    let shown = shown["schema"].as_str().unwrap();
+    assert!(
+        shown.contains("message Fare {\n  double total = 1;\n}"),
+        "{shown}"
+    );
+    assert_eq!(serialized_of(&api, &fresh["id"]), descriptor);
     // Changing a field's scalar kind across wire groups is refused.
     let (status, refused) = api.post(
         "/subjects/rides-proto-value/versions",

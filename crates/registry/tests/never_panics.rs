@@ -165,6 +165,11 @@ proptest! {
             (Parsed::parse(SchemaType::Json, &a, &dep), Parsed::parse(SchemaType::Json, &b, &dep)),
             (Parsed::parse(SchemaType::Protobuf, &p, &[]), Parsed::parse(SchemaType::Protobuf, &q, &[])),
         ];
+        // Protobuf schemas written back as text compile to the same schema.
+        if let Ok(Parsed::Protobuf(compiled)) = Parsed::parse(SchemaType::Protobuf, &p, &[]) {
+            let again = Parsed::parse(SchemaType::Protobuf, &compiled.text(), &[]);
+            prop_assert_eq!(again.map(|a| a.canonical()).ok(), Some(compiled.canonical()));
+        }
         for (x, y) in pairs {
             if let (Ok(x), Ok(y)) = (x, y) {
                 let _ = x.canonical();

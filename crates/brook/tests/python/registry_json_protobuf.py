@@ -134,7 +134,10 @@ assert [(r.vendor_id, r.trip_distance) for r in received] == \
 latest = client.get_latest_version(f"{topic}-value")
 assert ids == {latest.schema_id}, (ids, latest.schema_id)
 assert latest.schema.schema_type == "PROTOBUF", latest.schema.schema_type
-# The serializer registered a descriptor; the registry also hands it back in that form.
+# The serializer registered a descriptor; the registry shows it as .proto text, and hands it
+# back as a descriptor when asked for the serialized form.
+assert "message Ride {" in latest.schema.schema_str, latest.schema.schema_str
+assert "double trip_distance = 2;" in latest.schema.schema_str, latest.schema.schema_str
 serialized = client.get_schema(latest.schema_id, fmt="serialized")
 descriptor = descriptor_pb2.FileDescriptorProto.FromString(
     base64.b64decode(serialized.schema_str))

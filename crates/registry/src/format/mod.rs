@@ -9,6 +9,7 @@ pub mod json_diff;
 pub mod json_schema;
 pub mod protobuf;
 pub mod protobuf_diff;
+pub mod protobuf_text;
 
 use serde::{Deserialize, Serialize};
 

@@ -27,6 +27,7 @@ const MAIN_FILE: &str = "schema.proto";
 pub struct ProtobufSchema {
     file: FileDescriptorProto,
     pool: DescriptorPool,
+    from_text: bool,
 }
 
 /// Opens the schema, its references by import path, and the well-known types.
@@ -76,6 +77,7 @@ impl ProtobufSchema {
             RegistryError::InvalidSchema(format!("invalid Protobuf schema: {e}"))
         };
         let main = open(MAIN_FILE, text).map_err(invalid)?;
+        let from_text = main.source().is_some();
         // A descriptor keeps the name it was compiled under unless that clashes with an import.
         let main_name = MAIN_FILE.to_string();
         let files = Files {
@@ -101,16 +103,34 @@ impl ProtobufSchema {
         Ok(ProtobufSchema {
             file,
             pool: compiler.descriptor_pool(),
+            from_text,
         })
     }
 
-    /// The compiled file without its name: equal for the same schema written as text or sent
-    /// as a descriptor.
+    /// The compiled file without its name and derived JSON names: equal for the same schema
+    /// written as text or sent as a descriptor (by protoc or by a serializer).
     pub fn canonical(&self) -> String {
+        fn clear_json_names(message: &mut prost_types::DescriptorProto) {
+            for field in &mut message.field {
+                field.json_name = None;
+            }
+            message.nested_type.iter_mut().for_each(clear_json_names);
+        }
         let mut file = self.file.clone();
         file.name = None;
         file.source_code_info = None;
+        file.message_type.iter_mut().for_each(clear_json_names);
         BASE64.encode(file.encode_to_vec())
+    }
+
+    /// Whether the schema was given as `.proto` text (rather than as a descriptor).
+    pub fn from_text(&self) -> bool {
+        self.from_text
+    }
+
+    /// The schema as `.proto` text, written from its descriptor.
+    pub fn text(&self) -> String {
+        super::protobuf_text::to_text(&self.file)
     }
 
     /// The schema as a base64-encoded `FileDescriptorProto` (`?format=serialized`).
@@ -223,6 +243,46 @@ mod tests {
         let text = ProtobufSchema::parse(RIDE, &[]).unwrap();
         let descriptor = ProtobufSchema::parse(&text.serialized(), &[]).unwrap();
         assert_eq!(text.canonical(), descriptor.canonical());
+    }
+
+    #[test]
+    fn descriptors_are_written_back_as_proto_text_that_compiles_to_them() {
+        let text = ProtobufSchema::parse(RIDE, &[]).unwrap();
+        let descriptor = ProtobufSchema::parse(&text.serialized(), &[]).unwrap();
+        assert!(text.from_text() && !descriptor.from_text());
+        let written = descriptor.text();
+        assert!(written.contains("message Ride {"), "{written}");
+        assert!(
+            written.contains("import \"google/protobuf/timestamp.proto\";"),
+            "{written}"
+        );
+        assert!(
+            written.contains("repeated .taxi.Ride.Stop stops = 4;"),
+            "{written}"
+        );
+        let again = ProtobufSchema::parse(&written, &[]).unwrap();
+        assert_eq!(again.canonical(), text.canonical());
+
+        let tricky = r#"
+            syntax = "proto2";
+            package p;
+            enum E { option allow_alias = true; A = 0; B = 0; reserved 5 to 9; reserved "OLD"; }
+            message M {
+              required string s = 1 [default = "a \"quoted\" value"];
+              optional int32 n = 2 [default = -3, deprecated = true];
+              repeated int32 packed = 3 [packed = true];
+              map<string, M> children = 4;
+              oneof choice { bytes raw = 5; E e = 6; }
+              reserved 10 to 12, 20;
+              reserved "gone";
+              extensions 100 to max;
+              message Inner { optional double d = 1; }
+            }
+            service Rides { rpc Stream(stream M) returns (M.Inner); }
+        "#;
+        let parsed = ProtobufSchema::parse(tricky, &[]).unwrap();
+        let again = ProtobufSchema::parse(&parsed.text(), &[]).unwrap();
+        assert_eq!(again.canonical(), parsed.canonical(), "{}", parsed.text());
     }
 
     #[test]
