@@ -74,6 +74,12 @@ pub enum RegistryError {
     /// 50002.
     #[error("Operation timed out: {0}")]
     Timeout(String),
+    /// 50003: a follower could not hand a write to the leader.
+    #[error("Error while forwarding the request to the leader: {0}")]
+    Forwarding(String),
+    /// 50004: no instance leads (the election has not settled).
+    #[error("Unknown leader: no schema registry instance leads the election yet")]
+    UnknownLeader,
     /// The HTTP listener could not bind (only at start, never an API answer).
     #[error("cannot listen on {addr}: {reason}")]
     Listen {
@@ -108,6 +114,8 @@ impl RegistryError {
             BadRequest(status, _) => (*status, u32::from(*status)),
             Store(_) | Listen { .. } => (500, 50001),
             Timeout(_) => (500, 50002),
+            Forwarding(_) => (500, 50003),
+            UnknownLeader => (500, 50004),
         }
     }
 }

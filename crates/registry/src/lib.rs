@@ -23,8 +23,10 @@
 pub mod api;
 pub mod client;
 pub mod compat;
+pub mod election;
 pub mod error;
 pub mod format;
+pub mod forward;
 pub mod registry;
 pub mod state;
 pub mod store;
@@ -44,6 +46,17 @@ pub struct RegistryConfig {
     pub bootstrap_servers: String,
     /// The schemas topic (`kafkastore.topic`, default `_schemas`).
     pub topic: String,
+}
+
+/// The URL other instances reach this one at (an unspecified bind address counts as
+/// loopback).
+fn url_of(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+        ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// A running registry.
@@ -68,8 +81,17 @@ impl RegistryServer {
             .map_err(|e| RegistryError::Store(e.to_string()))?;
         let store = store::Store::open(&config.bootstrap_servers, &config.topic).await?;
         let registry = Arc::new(registry::Registry::new(store));
+        let election = Arc::new(election::Election::join(
+            &config.bootstrap_servers,
+            &config.topic,
+            &url_of(local_addr),
+        )?);
+        let writes = Arc::new(forward::Writes::new(election, registry.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = api::router(registry);
+        let app = api::router(registry).layer(axum::middleware::from_fn_with_state(
+            writes,
+            forward::route_writes,
+        ));
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {

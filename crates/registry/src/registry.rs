@@ -69,6 +69,12 @@ impl Registry {
         }
     }
 
+    /// Returns once every record written to the schemas topic so far has been read (a NOOP
+    /// record is written and read back, as Confluent's leader does).
+    pub async fn catch_up(&self) -> Result<(), RegistryError> {
+        self.store.write(&Key::Noop { magic: 0 }, None::<&()>).await
+    }
+
     /// The current state.
     pub fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.store.read()

@@ -465,3 +465,63 @@ fn json_schema_and_protobuf_register_with_references_and_formats() {
     runtime.block_on(server.shutdown());
     runtime.block_on(broker.shutdown());
 }
+
+#[test]
+fn writes_through_either_instance_go_to_one_leader() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = runtime.block_on(broker(tmp.path()));
+    let first = runtime.block_on(registry(&broker));
+    let second = runtime.block_on(registry(&broker));
+    let apis = [Api::new(first.local_addr()), Api::new(second.local_addr())];
+
+    // Twenty different schemas registered at once, half through each instance: one writer
+    // hands out the ids, so no two schemas share one.
+    let registered: Vec<(String, i64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..20)
+            .map(|i| {
+                let api = &apis[i % 2];
+                scope.spawn(move || {
+                    let subject = format!("concurrent-{i}");
+                    let schema = format!(
+                        r#"{{"type":"record","name":"R{i}","fields":[{{"name":"f","type":"int"}}]}}"#
+                    );
+                    let (status, body) =
+                        api.post(&format!("/subjects/{subject}/versions"), &avro_body(&schema));
+                    assert_eq!(status, 200, "{body}");
+                    (subject, body["id"].as_i64().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut ids: Vec<i64> = registered.iter().map(|(_, id)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "{registered:?}");
+    // Each instance reads back what was written through it at once, and the other soon.
+    for (i, (subject, id)) in registered.iter().enumerate() {
+        let (status, body) = apis[i % 2].get(&format!("/subjects/{subject}/versions/1"));
+        assert_eq!((status, body["id"].as_i64()), (200, Some(*id)), "{body}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while apis[0].get("/subjects").1 != apis[1].get("/subjects").1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the instances never converged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    // The first instance stops; the second takes over the writes.
+    runtime.block_on(first.shutdown());
+    let (status, body) = apis[1].post("/subjects/after/versions", &avro_body(r#""string""#));
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["id"].as_i64().unwrap() > *ids.last().unwrap(),
+        "{body}"
+    );
+
+    runtime.block_on(second.shutdown());
+    runtime.block_on(broker.shutdown());
+}

@@ -1,0 +1,183 @@
+//! Writes go to the leader. A middleware in front of the API lets reads through on every
+//! instance, handles writes locally on the leader (after a newly elected leader has read every
+//! earlier write), and forwards them from followers to the leader's URL, answering with the
+//! leader's response. A follower then reads the topic up to its end, so a client that wrote
+//! through it reads its write back from it too.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::election::{Election, Leader};
+use crate::error::RegistryError;
+use crate::registry::Registry;
+
+/// Marks a request a follower forwarded; the receiver handles it itself.
+const FORWARDED: &str = "x-brook-forwarded";
+
+/// How long a write waits for the election to settle (a new group waits for members first).
+const LEADER_WAIT: Duration = Duration::from_secs(15);
+
+/// The largest request body forwarded.
+const MAX_BODY: usize = 64 << 20;
+
+/// What the middleware needs.
+#[derive(Debug)]
+pub struct Writes {
+    /// The election this instance takes part in.
+    pub election: Arc<Election>,
+    /// The local registry.
+    pub registry: Arc<Registry>,
+    agent: ureq::Agent,
+}
+
+impl Writes {
+    /// Routes writes for `registry` by `election`.
+    pub fn new(election: Arc<Election>, registry: Arc<Registry>) -> Writes {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Writes {
+            election,
+            registry,
+            agent,
+        }
+    }
+}
+
+/// Whether a request changes state: everything but GETs, lookups (`POST /subjects/{s}`) and
+/// compatibility checks.
+fn is_write(method: &Method, path: &str) -> bool {
+    if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
+        return false;
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let lookup = method == Method::POST && segments.len() == 2 && segments[0] == "subjects";
+    let compatibility = segments.first() == Some(&"compatibility");
+    !lookup && !compatibility
+}
+
+/// The middleware.
+pub async fn route_writes(
+    State(writes): State<Arc<Writes>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !is_write(request.method(), request.uri().path()) {
+        return next.run(request).await;
+    }
+    let forwarded = request.headers().contains_key(FORWARDED);
+    let leader = if forwarded {
+        Ok(Leader::Me)
+    } else {
+        let election = writes.election.clone();
+        tokio::task::spawn_blocking(move || election.leader(LEADER_WAIT))
+            .await
+            .unwrap_or(Err(RegistryError::UnknownLeader))
+    };
+    match leader {
+        Ok(Leader::Me) => {
+            if writes.election.take_catch_up()
+                && let Err(e) = writes.registry.catch_up().await
+            {
+                return e.into_response();
+            }
+            next.run(request).await
+        }
+        Ok(Leader::Other(url)) => match forward(&writes, &url, request).await {
+            Ok(response) => response,
+            Err(e) => e.into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn forward(
+    writes: &Writes,
+    leader: &str,
+    request: Request,
+) -> Result<Response, RegistryError> {
+    let method = request.method().clone();
+    let target = format!(
+        "{}{}",
+        leader.trim_end_matches('/'),
+        request.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/vnd.schemaregistry.v1+json")
+        .to_string();
+    let body = axum::body::to_bytes(request.into_body(), MAX_BODY)
+        .await
+        .map_err(|e| RegistryError::BadRequest(400, format!("Invalid request body: {e}")))?;
+    let agent = writes.agent.clone();
+    let answer = tokio::task::spawn_blocking(move || -> Result<(u16, String, String), String> {
+        let request = ureq::http::Request::builder()
+            .method(method.as_str())
+            .uri(&target)
+            .header(header::CONTENT_TYPE.as_str(), &content_type)
+            .header(FORWARDED, "1")
+            .body(body.to_vec())
+            .map_err(|e| e.to_string())?;
+        let mut response = agent.run(request).map_err(|e| format!("{target}: {e}"))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE.as_str())
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/vnd.schemaregistry.v1+json")
+            .to_string();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        Ok((status, content_type, text))
+    })
+    .await
+    .map_err(|e| RegistryError::Forwarding(e.to_string()))?
+    .map_err(RegistryError::Forwarding)?;
+    let (status, content_type, text) = answer;
+    if (200..300).contains(&status) {
+        // Read our own write back before answering.
+        writes.registry.catch_up().await?;
+    }
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_are_told_from_reads() {
+        assert!(is_write(&Method::POST, "/subjects/rides-value/versions"));
+        assert!(is_write(&Method::DELETE, "/subjects/rides-value"));
+        assert!(is_write(
+            &Method::DELETE,
+            "/subjects/rides-value/versions/1"
+        ));
+        assert!(is_write(&Method::PUT, "/config"));
+        assert!(is_write(&Method::PUT, "/mode/rides-value"));
+        assert!(is_write(&Method::DELETE, "/config/rides-value"));
+        assert!(!is_write(&Method::POST, "/subjects/rides-value"));
+        assert!(!is_write(
+            &Method::POST,
+            "/compatibility/subjects/s/versions/latest"
+        ));
+        assert!(!is_write(&Method::GET, "/subjects"));
+    }
+}
