@@ -387,6 +387,10 @@ async fn get_subject_config(
 ) -> Reply {
     let state = r.state();
     let level = state.subjects.get(&subject).and_then(|s| s.compatibility);
+    let level = match level {
+        None if flag(&q, "defaultToGlobal") => state.inherited(&subject, |s| s.compatibility),
+        own => own,
+    };
     match level {
         Some(level) => ok(json!({"compatibilityLevel": level.name()})),
         None if flag(&q, "defaultToGlobal") => {
@@ -441,7 +445,12 @@ async fn get_subject_mode(
     Query(q): Params,
 ) -> Reply {
     let state = r.state();
-    match state.subjects.get(&subject).and_then(|s| s.mode) {
+    let mode = state.subjects.get(&subject).and_then(|s| s.mode);
+    let mode = match mode {
+        None if flag(&q, "defaultToGlobal") => state.inherited(&subject, |s| s.mode),
+        own => own,
+    };
+    match mode {
         Some(mode) => ok(json!({"mode": mode.name()})),
         None if flag(&q, "defaultToGlobal") => ok(json!({"mode": state.mode.name()})),
         None => Err(RegistryError::SubjectModeNotConfigured(subject)),

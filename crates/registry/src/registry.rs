@@ -272,6 +272,16 @@ impl Registry {
                     }
                 }
             };
+            if let Some(v) = input.version
+                && let Some(existing) = state.subjects.get(subject).and_then(|s| s.versions.get(&v))
+            {
+                if existing.id == id && !existing.deleted {
+                    return Ok(id);
+                }
+                return Err(RegistryError::OperationNotPermitted(format!(
+                    "Overwrite new schema with version {v} of subject {subject} is not permitted."
+                )));
+            }
             let version = match input.version {
                 Some(v) => v,
                 None => state

@@ -363,18 +363,30 @@ impl State {
 
     /// The compatibility level that applies to `subject`.
     pub fn level_for(&self, subject: &str) -> Level {
-        self.subjects
-            .get(subject)
-            .and_then(|s| s.compatibility)
+        self.inherited(subject, |s| s.compatibility)
             .unwrap_or(self.compatibility)
     }
 
     /// The mode that applies to `subject`.
     pub fn mode_for(&self, subject: &str) -> Mode {
-        self.subjects
-            .get(subject)
-            .and_then(|s| s.mode)
-            .unwrap_or(self.mode)
+        self.inherited(subject, |s| s.mode).unwrap_or(self.mode)
+    }
+
+    /// A setting of `subject`, else of its context (set on the subject `:.ctx:`), as
+    /// Confluent looks them up before the global one.
+    pub fn inherited<T>(
+        &self,
+        subject: &str,
+        setting: impl Fn(&Subject) -> Option<T>,
+    ) -> Option<T> {
+        let own = self.subjects.get(subject).and_then(&setting);
+        own.or_else(|| {
+            let context = context_of(subject);
+            let key = format!(":{context}:");
+            (context != "." && subject != key)
+                .then(|| self.subjects.get(&key).and_then(&setting))
+                .flatten()
+        })
     }
 
     fn release(&mut self, id: i32, subject: &str, version: i32) {

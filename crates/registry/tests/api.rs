@@ -232,6 +232,15 @@ fn the_rest_api_follows_confluents_rules() {
         "{imported}"
     );
     assert_eq!(api.get("/subjects/imported/versions").1, json!([7]));
+    // The same import again is a no-op; another schema at that version is refused.
+    let again = json!({"schema": r#""string""#, "id": 100, "version": 7}).to_string();
+    assert_eq!(api.post("/subjects/imported/versions", &again).1["id"], 100);
+    let other = json!({"schema": r#""long""#, "id": 101, "version": 7}).to_string();
+    assert_eq!(
+        code(&api.post("/subjects/imported/versions", &other).1),
+        42205
+    );
+    assert_eq!(api.get("/subjects/imported/versions").1, json!([7]));
     assert_eq!(
         code(
             &api.post(
@@ -259,6 +268,26 @@ fn the_rest_api_follows_confluents_rules() {
         json!([":.staging:rides-value"])
     );
     assert_eq!(api.get("/contexts").1, json!([".", ".staging"]));
+    // A context's config applies to its subjects that have none of their own.
+    let (status, _) = api.put("/config/:.staging:", r#"{"compatibility":"NONE"}"#);
+    assert_eq!(status, 200);
+    assert_eq!(
+        api.get("/config/:.staging:rides-value?defaultToGlobal=true")
+            .1["compatibilityLevel"],
+        "NONE"
+    );
+    assert_eq!(
+        code(&api.get("/config/:.staging:rides-value").1),
+        40408,
+        "the subject itself has no level"
+    );
+    let (status, body) = api.post(
+        "/subjects/:.staging:rides-value/versions",
+        &avro_body(r#""int""#),
+    );
+    assert_eq!(status, 200, "NONE lets bytes become int: {body}");
+    let (status, _) = api.post("/subjects/other-value/versions", &avro_body(r#""int""#));
+    assert_eq!(status, 409, "the default context keeps its own level");
 
     // Unknown paths get a JSON 404.
     let (status, body) = api.get("/no/such/path");
