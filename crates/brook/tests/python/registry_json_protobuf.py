@@ -155,6 +155,44 @@ new = ProtobufDeserializer(RideV2, {"use.deprecated.format": False},
                            schema_registry_client=client)(framed, ctx)
 assert new.tip_amount == 0.5, new
 
+# Imports: a message using another file of its own (registered by the serializer as a
+# reference, under the file's name) and a well-known type (built into the registry).
+def trip_message():
+    from google.protobuf import timestamp_pb2
+    pool = descriptor_pool.DescriptorPool()
+    pool.AddSerializedFile(timestamp_pb2.DESCRIPTOR.serialized_pb)
+    zone = descriptor_pb2.FileDescriptorProto(name="taxi/zone.proto", package="taxi",
+                                              syntax="proto3")
+    zone.message_type.add(name="Zone").field.add(
+        name="name", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
+        label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    pool.Add(zone)
+    trip = descriptor_pb2.FileDescriptorProto(
+        name="taxi/trip.proto", package="taxi", syntax="proto3",
+        dependency=["taxi/zone.proto", "google/protobuf/timestamp.proto"])
+    message = trip.message_type.add(name="Trip")
+    message.field.add(name="pickup", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+                      type_name=".taxi.Zone",
+                      label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    message.field.add(name="at", number=2, type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+                      type_name=".google.protobuf.Timestamp",
+                      label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    pool.Add(trip)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("taxi.Trip"))
+
+
+Trip = trip_message()
+trips = [Trip(pickup={"name": f"zone-{i}"}, at={"seconds": 1_600_000_000 + i}) for i in range(20)]
+received, ids = round_trip("trips-protobuf", ProtobufSerializer(Trip, client),
+                           ProtobufDeserializer(Trip, {}, schema_registry_client=client), trips)
+assert [(t.pickup.name, t.at.seconds) for t in received] == \
+    [(t.pickup.name, t.at.seconds) for t in trips], received[:3]
+trip_version = client.get_latest_version("trips-protobuf-value")
+assert [(r.name, r.subject) for r in trip_version.schema.references] == \
+    [("taxi/zone.proto", "taxi/zone.proto")], trip_version.schema.references
+assert 'import "taxi/zone.proto";' in trip_version.schema.schema_str, trip_version.schema.schema_str
+print("protobuf: a schema with a referenced import and a well-known type round trips")
+
 # .proto text works too; FORWARD refuses removing a proto2 required field (it has no default).
 PROTO_V1 = """syntax = "proto2";
 package taxi;
