@@ -80,14 +80,15 @@ impl Level {
     }
 
     /// Why `new` breaks this level against `earlier` (oldest first); empty when it does not.
-    pub fn check(self, new: &Parsed, earlier: &[Parsed]) -> Vec<String> {
-        let against: &[Parsed] = match (self, earlier) {
+    pub fn check<P: std::borrow::Borrow<Parsed>>(self, new: &Parsed, earlier: &[P]) -> Vec<String> {
+        let against: &[P] = match (self, earlier) {
             (Level::None, _) | (_, []) => return Vec::new(),
             (level, all) if level.transitive() => all,
             (_, all) => &all[all.len() - 1..],
         };
         let mut problems = Vec::new();
         for old in against.iter().rev() {
+            let old = old.borrow();
             if self.backward() {
                 problems.extend(new.read_problems(old).into_iter().map(|p| {
                     format!("new schema cannot read data written with an earlier one: {p}")

@@ -3,6 +3,9 @@
 //! soft and hard deletes, compatibility levels and modes. Reads come from the [`State`];
 //! writes are serialized and go through the [`Store`].
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::compat::Level;
 use crate::error::RegistryError;
 use crate::format::{Dependency, Parsed, SchemaType};
@@ -45,6 +48,20 @@ pub struct VersionView {
 pub struct Registry {
     store: Store,
     writes: tokio::sync::Mutex<()>,
+    compiled: std::sync::Mutex<HashMap<StoredSchema, Arc<Compiled>>>,
+}
+
+/// A stored schema, parsed, and its canonical form.
+#[derive(Debug)]
+struct Compiled {
+    parsed: Parsed,
+    canonical: String,
+}
+
+impl std::borrow::Borrow<Parsed> for Arc<Compiled> {
+    fn borrow(&self) -> &Parsed {
+        &self.parsed
+    }
 }
 
 /// A version in a path: a number or `latest` (`-1`).
@@ -66,6 +83,7 @@ impl Registry {
         Registry {
             store,
             writes: tokio::sync::Mutex::new(()),
+            compiled: std::sync::Mutex::default(),
         }
     }
 
@@ -132,9 +150,29 @@ impl Registry {
         Ok(out)
     }
 
-    fn parse_stored(state: &State, schema: &StoredSchema) -> Option<Parsed> {
+    /// A stored schema parsed, with its canonical form: parsed once, then cached (a stored
+    /// schema never changes), so registering and looking up stay cheap with many schemas.
+    fn compiled(&self, state: &State, schema: &StoredSchema) -> Option<Arc<Compiled>> {
+        let cached = self
+            .compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(schema)
+            .cloned();
+        if cached.is_some() {
+            return cached;
+        }
         let refs = Self::dependencies(state, &schema.references).ok()?;
-        Parsed::parse(schema.schema_type, &schema.schema, &refs).ok()
+        let parsed = Parsed::parse(schema.schema_type, &schema.schema, &refs).ok()?;
+        let compiled = Arc::new(Compiled {
+            canonical: parsed.canonical(),
+            parsed,
+        });
+        self.compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(schema.clone(), compiled.clone());
+        Some(compiled)
     }
 
     fn parse_input(state: &State, input: &SchemaInput) -> Result<Parsed, RegistryError> {
@@ -170,26 +208,28 @@ impl Registry {
         let Some(format) = format.filter(|_| schema.schema_type == SchemaType::Protobuf) else {
             return schema.schema.clone();
         };
-        Self::parse_stored(&self.state(), schema)
-            .and_then(|p| p.formatted(format))
+        self.compiled(&self.state(), schema)
+            .and_then(|c| c.parsed.formatted(format))
             .unwrap_or_else(|| schema.schema.clone())
     }
 
     /// The id of a stored schema equal to `parsed` (same format, canonical text and
     /// references) among `ids` of `context`.
     fn find_same(
+        &self,
         state: &State,
         context: &str,
-        parsed: &Parsed,
+        canonical: &str,
         input: &SchemaInput,
         ids: impl Iterator<Item = i32>,
     ) -> Option<i32> {
-        let canonical = parsed.canonical();
         ids.into_iter().find(|id| {
             state.schema(context, *id).is_some_and(|s| {
                 s.schema_type == input.schema_type
                     && s.references == input.references
-                    && Self::parse_stored(state, s).is_some_and(|p| p.canonical() == canonical)
+                    && self
+                        .compiled(state, s)
+                        .is_some_and(|c| c.canonical == canonical)
             })
         })
     }
@@ -221,16 +261,17 @@ impl Registry {
                 )));
             }
             let parsed = Self::parse_input(&state, &input)?;
+            let canonical = parsed.canonical();
             let live: Vec<(i32, i32)> = state
                 .subjects
                 .get(subject)
                 .map(|s| s.live().map(|(n, v)| (n, v.id)).collect())
                 .unwrap_or_default();
             if input.id.is_none()
-                && let Some(id) = Self::find_same(
+                && let Some(id) = self.find_same(
                     &state,
                     context,
-                    &parsed,
+                    &canonical,
                     &input,
                     live.iter().map(|(_, id)| *id),
                 )
@@ -238,10 +279,10 @@ impl Registry {
                 return Ok(id);
             }
             if mode != Mode::Import {
-                let earlier: Vec<Parsed> = live
+                let earlier: Vec<Arc<Compiled>> = live
                     .iter()
                     .filter_map(|(_, id)| state.schema(context, *id))
-                    .filter_map(|s| Self::parse_stored(&state, s))
+                    .filter_map(|s| self.compiled(&state, s))
                     .collect();
                 let problems = state.level_for(subject).check(&parsed, &earlier);
                 if !problems.is_empty() {
@@ -254,8 +295,9 @@ impl Registry {
             let id = match input.id {
                 Some(id) => {
                     if let Some(existing) = state.schema(context, id)
-                        && Self::parse_stored(&state, existing)
-                            .is_none_or(|p| p.canonical() != parsed.canonical())
+                        && self
+                            .compiled(&state, existing)
+                            .is_none_or(|c| c.canonical != canonical)
                     {
                         return Err(RegistryError::OperationNotPermitted(format!(
                             "Overwrite new schema with id {id} is not permitted."
@@ -264,7 +306,7 @@ impl Registry {
                     id
                 }
                 None => {
-                    match Self::find_same(&state, context, &parsed, &input, state.ids(context)) {
+                    match self.find_same(&state, context, &canonical, &input, state.ids(context)) {
                         Some(id) => id,
                         None => state.next_id(context).ok_or_else(|| {
                             RegistryError::Store("schema ids are exhausted".into())
@@ -339,7 +381,9 @@ impl Registry {
             };
             if stored.schema_type == input.schema_type
                 && stored.references == input.references
-                && Self::parse_stored(&state, stored).is_some_and(|p| p.canonical() == canonical)
+                && self
+                    .compiled(&state, stored)
+                    .is_some_and(|c| c.canonical == canonical)
             {
                 return Ok(VersionView {
                     subject: subject.to_string(),
@@ -588,10 +632,10 @@ impl Registry {
                 vec![v.id]
             }
         };
-        let earlier: Vec<Parsed> = ids
+        let earlier: Vec<Arc<Compiled>> = ids
             .iter()
             .filter_map(|id| state.schema_for(subject, *id))
-            .filter_map(|s| Self::parse_stored(&state, s))
+            .filter_map(|s| self.compiled(&state, s))
             .collect();
         let level = state.level_for(subject);
         // Against one named version, the level's direction applies to that version alone.

@@ -160,7 +160,7 @@ pub struct DeleteSubjectValue {
 }
 
 /// A schema as stored once under its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StoredSchema {
     /// Format.
     pub schema_type: SchemaType,
