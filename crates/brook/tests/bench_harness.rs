@@ -14,7 +14,14 @@ fn the_harness_measures_brook_and_writes_its_report() {
         .args(["--brook", env!("CARGO_BIN_EXE_brook")])
         .args(["--records", "3000", "--record-size", "100"])
         .args(["--e2e-records", "500", "--e2e-rate", "2000"])
-        .args(["--rounds", "1", "--registry-duration", "1s"])
+        .args([
+            "--rounds",
+            "1",
+            "--registry-duration",
+            "1s",
+            "--registry-schemas",
+            "20",
+        ])
         .arg("--out")
         .arg(out.path())
         .output()
@@ -43,6 +50,14 @@ fn the_harness_measures_brook_and_writes_its_report() {
     assert!(brook["kcat_produce"]["wall_mb_per_sec"].as_f64().unwrap() > 0.0);
     assert!(brook["produce"]["wall_mb_per_sec"].as_f64().unwrap() > 0.0);
     assert!(brook["registry"]["requests_per_sec"].as_f64().unwrap() > 0.0);
+    assert_eq!(brook["registry"]["registrations"]["schemas"], 20);
+    assert!(
+        brook["registry"]["registrations"]["per_sec"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     let summary = std::fs::read_to_string(&reports[1]).unwrap();
     assert!(summary.contains("| brook |"), "{summary}");
+    assert!(summary.contains("registrations/s"), "{summary}");
 }

@@ -89,6 +89,10 @@ pub struct RegistryWorkload {
     /// Concurrent keep-alive connections (one thread each).
     #[arg(short, long, default_value_t = 4)]
     pub connections: usize,
+    /// First register this many new Avro schemas (each under its own subject, one at a time)
+    /// and report registrations/s and their latency.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub register: u64,
     /// Print the result as JSON (same as --output json).
     #[arg(long)]
     pub json: bool,
@@ -553,6 +557,65 @@ pub struct RegistryResult {
     pub connections: usize,
     /// Latency percentiles in milliseconds.
     pub latency_ms: Option<Latency>,
+    /// The registration phase (`--register`), if any.
+    pub registrations: Option<RegistrationResult>,
+}
+
+/// The registration phase of `brook bench registry`.
+#[derive(Serialize, Debug)]
+pub struct RegistrationResult {
+    /// New schemas registered.
+    pub schemas: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Registrations per second.
+    pub per_sec: f64,
+    /// Latency percentiles in milliseconds.
+    pub latency_ms: Option<Latency>,
+}
+
+/// Registers `count` new schemas one at a time, each a record type no earlier run used.
+fn register_schemas(
+    agent: &ureq::Agent,
+    base: &str,
+    count: u64,
+) -> anyhow::Result<RegistrationResult> {
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut latencies = histogram();
+    let started = Instant::now();
+    for i in 0..count {
+        let schema = format!(
+            r#"{{"type":"record","name":"R{run}x{i}","namespace":"brook.bench","fields":[{{"name":"vendor_id","type":"int"}},{{"name":"fare","type":"double"}}]}}"#
+        );
+        let body = serde_json::json!({ "schema": schema }).to_string();
+        let sent = Instant::now();
+        let mut response = agent
+            .post(format!(
+                "{base}/subjects/brook-bench-{run}-{i}-value/versions"
+            ))
+            .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+            .send(&body)
+            .map_err(|e| Fail::failed(format!("registering schema {i} failed: {e}")))?;
+        let status = response.status().as_u16();
+        let answer = response.body_mut().read_to_string().unwrap_or_default();
+        if status != 200 {
+            return Err(Fail::failed(format!(
+                "registering schema {i} answered {status}: {answer}"
+            ))
+            .into());
+        }
+        let _ = latencies.record(sent.elapsed().as_micros().max(1) as u64);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(RegistrationResult {
+        schemas: count,
+        seconds,
+        per_sec: count as f64 / seconds.max(f64::EPSILON),
+        latency_ms: latency(&latencies),
+    })
 }
 
 /// `brook bench registry`.
@@ -584,6 +647,10 @@ pub fn registry(workload: &RegistryWorkload) -> anyhow::Result<RegistryResult> {
             "the registry did not register the bench schema: {answer}"
         ))
     })?;
+    let registrations = match workload.register {
+        0 => None,
+        n => Some(register_schemas(&agent, &base, n)?),
+    };
     let url = format!("{base}/schemas/ids/{id}");
     let started = Instant::now();
     let deadline = started + workload.duration;
@@ -632,7 +699,15 @@ pub fn registry(workload: &RegistryWorkload) -> anyhow::Result<RegistryResult> {
         requests_per_sec: requests as f64 / seconds,
         connections: workload.connections.max(1),
         latency_ms: latency(&latencies),
+        registrations,
     })
+}
+
+fn percentiles(l: &Latency) -> String {
+    format!(
+        "p50 {:.3}  p95 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+        l.p50, l.p95, l.p99, l.p999, l.max
+    )
 }
 
 /// Runs a benchmark and prints its result.
@@ -659,13 +734,21 @@ pub fn run(command: &BenchCommand, connect: &ConnectArgs, format: Format) -> any
                 ),
             ];
             if let Some(l) = &result.latency_ms {
+                fields.push(("LATENCY-MS", percentiles(l)));
+            }
+            if let Some(r) = &result.registrations {
                 fields.push((
-                    "LATENCY-MS",
+                    "REGISTERED",
                     format!(
-                        "p50 {:.3}  p95 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-                        l.p50, l.p95, l.p99, l.p999, l.max
+                        "{} new schemas in {:.2} s, {}/s",
+                        output::thousands(r.schemas),
+                        r.seconds,
+                        output::thousands(r.per_sec.round() as u64)
                     ),
                 ));
+                if let Some(l) = &r.latency_ms {
+                    fields.push(("REGISTER-MS", percentiles(l)));
+                }
             }
             output::print_fields(&fields);
             return Ok(());
