@@ -2,7 +2,8 @@
 //! instance, handles writes locally on the leader (after a newly elected leader has read every
 //! earlier write), and forwards them from followers to the leader's URL, answering with the
 //! leader's response. A follower then reads the topic up to its end, so a client that wrote
-//! through it reads its write back from it too.
+//! through it reads its write back from it too. A forwarded write is only taken by the
+//! leader, so a write is never handled by two instances or forwarded in a loop.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,10 @@ const FORWARDED: &str = "x-brook-forwarded";
 
 /// How long a write waits for the election to settle (a new group waits for members first).
 const LEADER_WAIT: Duration = Duration::from_secs(15);
+
+/// How long a forwarded write waits for this instance to see itself as the leader (the
+/// group may name it a moment before its own callback runs).
+const FORWARDED_WAIT: Duration = Duration::from_secs(2);
 
 /// The largest request body forwarded.
 const MAX_BODY: usize = 64 << 20;
@@ -73,14 +78,23 @@ pub async fn route_writes(
     if !is_write(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
+    // A forwarded write is taken only by the leader (never forwarded twice), so two
+    // instances never write at once even while leadership moves.
     let forwarded = request.headers().contains_key(FORWARDED);
-    let leader = if forwarded {
-        Ok(Leader::Me)
+    let patience = if forwarded {
+        FORWARDED_WAIT
     } else {
-        let election = writes.election.clone();
-        tokio::task::spawn_blocking(move || election.leader(LEADER_WAIT))
-            .await
-            .unwrap_or(Err(RegistryError::UnknownLeader))
+        LEADER_WAIT
+    };
+    let election = writes.election.clone();
+    let leader = tokio::task::spawn_blocking(move || election.leader(patience))
+        .await
+        .unwrap_or(Err(RegistryError::UnknownLeader));
+    let leader = match leader {
+        Ok(Leader::Other(_)) | Err(_) if forwarded => Err(RegistryError::Forwarding(
+            "the instance the write was forwarded to does not lead any more".into(),
+        )),
+        other => other,
     };
     match leader {
         Ok(Leader::Me) => {
