@@ -360,6 +360,27 @@ fn cases() -> Vec<Case> {
             false,
         ),
         case(
+            "object with a oneOf gains a required property",
+            r#"{"type":"object","properties":{"a":{"type":"string"}},"oneOf":[{"required":["a"]},{"required":["b"]}]}"#,
+            r#"{"type":"object","properties":{"a":{"type":"string"}},"required":["a"],"oneOf":[{"required":["a"]},{"required":["b"]}]}"#,
+            false,
+            true,
+        ),
+        case(
+            "object with an anyOf: a property's type widened",
+            r#"{"type":"object","properties":{"n":{"type":"integer"}},"anyOf":[{"required":["n"]}]}"#,
+            r#"{"type":"object","properties":{"n":{"type":"number"}},"anyOf":[{"required":["n"]}]}"#,
+            true,
+            false,
+        ),
+        case(
+            "oneOf constraint dropped from an object",
+            r#"{"type":"object","properties":{"a":{"type":"string"}},"oneOf":[{"required":["a"]},{"required":["b"]}]}"#,
+            r#"{"type":"object","properties":{"a":{"type":"string"}}}"#,
+            true,
+            false,
+        ),
+        case(
             "not widened",
             r#"{"not":{"type":"string"}}"#,
             r#"{"not":{"type":["string","number"]}}"#,

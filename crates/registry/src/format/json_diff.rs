@@ -99,6 +99,23 @@ impl Criterion {
     }
 }
 
+/// Keywords that constrain nothing (`$defs` only matter through `$ref`s).
+const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "id",
+    "$comment",
+    "$defs",
+    "definitions",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
 const OBJECT_KEYWORDS: &[&str] = &[
     "properties",
     "required",
@@ -139,6 +156,25 @@ fn kind(value: &Value) -> Kind<'_> {
     }
     if let Some(value) = object.get("const") {
         return Kind::Const(value);
+    }
+    // A combinator beside other constraints is their conjunction: compare both parts.
+    for keyword in ["allOf", "anyOf", "oneOf", "not"] {
+        let Some(combined) = object.get(keyword) else {
+            continue;
+        };
+        let others = object
+            .keys()
+            .any(|k| k != keyword && !ANNOTATIONS.contains(&k.as_str()));
+        if others {
+            let mut rest = object.clone();
+            rest.remove(keyword);
+            let mut only = Map::new();
+            only.insert(keyword.to_string(), combined.clone());
+            return Kind::Combined(
+                Criterion::All,
+                vec![Value::Object(rest), Value::Object(only)],
+            );
+        }
     }
     for (keyword, criterion) in [
         ("allOf", Criterion::All),
@@ -290,6 +326,15 @@ impl Diff {
             }
             (Kind::Combined(_, subs), _) if subs.len() == 1 => {
                 self.compare(at(original, &subs[0]), update, path)
+            }
+            (Kind::Combined(Criterion::All, subs), _) => {
+                // A conjunction is accepted when one of its parts alone is.
+                let path_of = |i: usize| format!("{path}/allOf/{i}");
+                let covered = (0..subs.len())
+                    .any(|i| self.accepts(at(original, &subs[i]), update, &path_of(i)));
+                if !covered {
+                    self.report(path, "COMBINED_TYPE_SUBSCHEMAS_CHANGED");
+                }
             }
             (Kind::Combined(c, subs), _) if c.is_sum() => {
                 // Every alternative must be accepted by the update.
