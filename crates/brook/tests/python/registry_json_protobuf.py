@@ -193,6 +193,39 @@ assert [(r.name, r.subject) for r in trip_version.schema.references] == \
 assert 'import "taxi/zone.proto";' in trip_version.schema.schema_str, trip_version.schema.schema_str
 print("protobuf: a schema with a referenced import and a well-known type round trips")
 
+# Confluent's and Google's common types are built into the registry: the serializer does not
+# register them as references, and the registry compiles the schema that imports them.
+def fare_message():
+    from confluent_kafka.schema_registry.confluent.type import decimal_pb2
+    from google.type import date_pb2
+    pool = descriptor_pool.DescriptorPool()
+    for module in (decimal_pb2, date_pb2):
+        pool.AddSerializedFile(module.DESCRIPTOR.serialized_pb)
+    fare = descriptor_pb2.FileDescriptorProto(
+        name="taxi/fare.proto", package="taxi", syntax="proto3",
+        dependency=["confluent/type/decimal.proto", "google/type/date.proto"])
+    message = fare.message_type.add(name="Fare")
+    for name, number, type_name in [("total", 1, ".confluent.type.Decimal"),
+                                    ("day", 2, ".google.type.Date")]:
+        message.field.add(name=name, number=number, type_name=type_name,
+                          type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+                          label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    pool.Add(fare)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("taxi.Fare"))
+
+
+Fare = fare_message()
+fares = [Fare(total={"value": bytes([i]), "precision": 4, "scale": 2},
+              day={"year": 2020, "month": 7, "day": i + 1}) for i in range(10)]
+received, _ = round_trip("fares-protobuf", ProtobufSerializer(Fare, client),
+                         ProtobufDeserializer(Fare, {}, schema_registry_client=client), fares)
+assert [(f.total.value, f.day.day) for f in received] == \
+    [(f.total.value, f.day.day) for f in fares], received[:3]
+fare_version = client.get_latest_version("fares-protobuf-value")
+assert fare_version.schema.references == [], fare_version.schema.references
+assert 'import "confluent/type/decimal.proto";' in fare_version.schema.schema_str
+print("protobuf: confluent/type and google/type imports are built in")
+
 # .proto text works too; FORWARD refuses removing a proto2 required field (it has no default).
 PROTO_V1 = """syntax = "proto2";
 package taxi;

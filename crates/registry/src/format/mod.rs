@@ -8,6 +8,7 @@ pub mod avro;
 pub mod json_diff;
 pub mod json_schema;
 pub mod protobuf;
+pub mod protobuf_builtin;
 pub mod protobuf_diff;
 pub mod protobuf_text;
 

@@ -1,8 +1,9 @@
 //! Protobuf schemas through `protox` (a protobuf compiler in Rust) and `prost-reflect`.
 //!
 //! A schema is `.proto` text or, as Confluent's serializers register it, a base64-encoded
-//! `FileDescriptorProto`. Imports resolve to the schema's references by import path, and to
-//! the well-known `google/protobuf/*.proto` types. Compatibility follows Confluent's
+//! `FileDescriptorProto`. Imports resolve to the schema's references by import path, then to
+//! the built-in `confluent/*` and `google/type/*` files ([`super::protobuf_builtin`]) and the
+//! well-known `google/protobuf/*.proto` types. Compatibility follows Confluent's
 //! Protobuf rules ([`super::protobuf_diff`]); records are encoded and decoded as dynamic
 //! messages, with the message chosen by Confluent's message indexes.
 
@@ -64,6 +65,9 @@ impl FileResolver for Files {
             return Ok(self.main.clone());
         }
         if let Some(text) = self.dependencies.get(name) {
+            return open(name, text);
+        }
+        if let Some(text) = super::protobuf_builtin::file(name) {
             return open(name, text);
         }
         self.google.open_file(name)
