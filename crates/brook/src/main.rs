@@ -51,6 +51,10 @@ enum Command {
         /// The topic holding the schemas (Confluent's kafkastore.topic).
         #[arg(long, default_value = "_schemas")]
         topic: String,
+        /// This instance's URL as other instances reach it, for forwarding writes when it
+        /// leads (default: http:// + --listen).
+        #[arg(long, value_name = "URL")]
+        advertised_url: Option<String>,
     },
     /// Create, list, describe, alter and delete topics.
     #[command(subcommand)]
@@ -98,7 +102,11 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Serve(args) => serve::run(args),
         Command::DumpLog(args) => dump_log::run(args),
-        Command::Registry { listen, topic } => serve::run_registry(*listen, topic, connect),
+        Command::Registry {
+            listen,
+            topic,
+            advertised_url,
+        } => serve::run_registry(*listen, topic, advertised_url.as_deref(), connect),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),
         Command::Consume(args) => cli::consume::run(args, connect, format),

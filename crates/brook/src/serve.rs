@@ -39,6 +39,10 @@ pub struct Args {
     /// Address of the schema registry, or "off" (`registry.listen`; default 127.0.0.1:8081).
     #[arg(long)]
     registry_listen: Option<String>,
+    /// The schema registry's URL as other registry instances reach it, for forwarding writes
+    /// when it leads (`registry.advertised.url`; default http:// + its address).
+    #[arg(long)]
+    registry_advertised_url: Option<String>,
 }
 
 /// Everything `brook serve` runs: the broker and the schema registry beside it.
@@ -48,6 +52,8 @@ pub struct ServeConfig {
     pub broker: BrokerConfig,
     /// Where the schema registry listens (`registry.listen`; None: not started).
     pub registry_listen: Option<std::net::SocketAddr>,
+    /// Its URL for other registry instances (`registry.advertised.url`).
+    pub registry_advertised_url: Option<String>,
 }
 
 impl ServeConfig {
@@ -61,12 +67,29 @@ impl ServeConfig {
             };
             return Ok(());
         }
+        if name == "registry.advertised.url" {
+            self.registry_advertised_url = Some(advertised_url(value)?);
+            return Ok(());
+        }
         Ok(self.broker.set(name, value)?)
     }
 
     fn knows(name: &str) -> bool {
-        name == "registry.listen" || BrokerConfig::knows(name)
+        name == "registry.listen" || name == "registry.advertised.url" || BrokerConfig::knows(name)
     }
+}
+
+/// Checks a registry URL others reach this one at.
+pub fn advertised_url(value: &str) -> Result<String> {
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .with_context(|| format!("registry.advertised.url '{value}' is not an http:// URL"))?;
+    anyhow::ensure!(
+        !rest.trim_end_matches('/').is_empty(),
+        "registry.advertised.url '{value}' names no host"
+    );
+    Ok(value.trim_end_matches('/').to_string())
 }
 
 /// Builds the configuration from every layer.
@@ -80,6 +103,7 @@ pub fn serve_config(
             ..BrokerConfig::default()
         },
         registry_listen: Some("127.0.0.1:8081".parse()?),
+        registry_advertised_url: None,
     };
     if let Some(path) = &args.config {
         for (name, value) in read_toml(path)? {
@@ -115,6 +139,10 @@ pub fn serve_config(
         ("num.partitions", args.num_partitions.map(|n| n.to_string())),
         ("metrics.listen", args.metrics_listen.clone()),
         ("registry.listen", args.registry_listen.clone()),
+        (
+            "registry.advertised.url",
+            args.registry_advertised_url.clone(),
+        ),
     ];
     for (name, value) in flags {
         if let Some(value) = value {
@@ -190,6 +218,7 @@ pub fn run(args: &Args) -> Result<()> {
                         listen,
                         bootstrap_servers: bootstrap.to_string(),
                         topic: "_schemas".into(),
+                        advertised_url: config.registry_advertised_url.clone(),
                     })
                     .await;
                 match started {
@@ -226,8 +255,10 @@ pub fn run(args: &Args) -> Result<()> {
 pub fn run_registry(
     listen: std::net::SocketAddr,
     topic: &str,
+    advertised_url: Option<&str>,
     connect: &crate::cli::connect::ConnectArgs,
 ) -> Result<()> {
+    let advertised_url = advertised_url.map(self::advertised_url).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -236,6 +267,7 @@ pub fn run_registry(
             listen,
             bootstrap_servers: connect.bootstrap_servers.clone(),
             topic: topic.to_string(),
+            advertised_url,
         })
         .await
         .with_context(|| {
@@ -336,5 +368,38 @@ mod tests {
         std::fs::write(&file, "unknown.setting = 1\n").unwrap();
         let err = format!("{:#}", serve_config(&cli.args, []).unwrap_err());
         assert!(err.contains("unknown.setting"), "{err}");
+    }
+
+    #[test]
+    fn the_registry_advertised_url_is_a_setting_and_a_flag() {
+        let cli = Cli::parse_from([
+            "brook",
+            "--set",
+            "registry.advertised.url=http://10.0.0.5:8081/",
+        ]);
+        let serve = serve_config(&cli.args, []).unwrap();
+        assert_eq!(
+            serve.registry_advertised_url.as_deref(),
+            Some("http://10.0.0.5:8081")
+        );
+        let cli = Cli::parse_from([
+            "brook",
+            "--registry-advertised-url",
+            "https://sr.example:443",
+        ]);
+        let serve = serve_config(&cli.args, []).unwrap();
+        assert_eq!(
+            serve.registry_advertised_url.as_deref(),
+            Some("https://sr.example:443")
+        );
+        let cli = Cli::parse_from(["brook", "--registry-advertised-url", "10.0.0.5:8081"]);
+        let err = format!("{:#}", serve_config(&cli.args, []).unwrap_err());
+        assert!(err.contains("not an http:// URL"), "{err}");
+        assert_eq!(
+            serve_config(&Cli::parse_from(["brook"]).args, [])
+                .unwrap()
+                .registry_advertised_url,
+            None
+        );
     }
 }

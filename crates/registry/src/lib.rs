@@ -12,6 +12,7 @@
 //!     listen: "127.0.0.1:8081".parse().unwrap(),
 //!     bootstrap_servers: "127.0.0.1:9092".into(),
 //!     topic: "_schemas".into(),
+//!     advertised_url: None,
 //! })
 //! .await?;
 //! println!("schema registry on http://{}", server.local_addr());
@@ -46,6 +47,9 @@ pub struct RegistryConfig {
     pub bootstrap_servers: String,
     /// The schemas topic (`kafkastore.topic`, default `_schemas`).
     pub topic: String,
+    /// The URL other instances forward writes to when this one leads; default
+    /// `http://` + the bound address (an unspecified address counting as loopback).
+    pub advertised_url: Option<String>,
 }
 
 /// The URL other instances reach this one at (an unspecified bind address counts as
@@ -84,7 +88,10 @@ impl RegistryServer {
         let election = Arc::new(election::Election::join(
             &config.bootstrap_servers,
             &config.topic,
-            &url_of(local_addr),
+            &config
+                .advertised_url
+                .clone()
+                .unwrap_or_else(|| url_of(local_addr)),
         )?);
         let writes = Arc::new(forward::Writes::new(election, registry.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();

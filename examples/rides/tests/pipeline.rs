@@ -29,6 +29,7 @@ fn every_ride_goes_out_and_comes_back_once_in_every_format() {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 bootstrap_servers: bootstrap.clone(),
                 topic: "_schemas".into(),
+                advertised_url: None,
             },
         ))
         .unwrap();

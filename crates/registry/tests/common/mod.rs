@@ -24,6 +24,7 @@ pub async fn registry(broker: &brook_broker::Broker) -> RegistryServer {
         listen: "127.0.0.1:0".parse().unwrap(),
         bootstrap_servers: broker.local_addr().to_string(),
         topic: "_schemas".into(),
+        advertised_url: None,
     })
     .await
     .unwrap()
