@@ -154,6 +154,11 @@ impl Election {
         self.flags.must_catch_up.swap(false, Ordering::SeqCst)
     }
 
+    /// Asks for another catch-up (the last one failed).
+    pub fn catch_up_again(&self) {
+        self.flags.must_catch_up.store(true, Ordering::SeqCst);
+    }
+
     /// The leader, waiting up to `patience` while the group settles.
     pub fn leader(&self, patience: Duration) -> Result<Leader, RegistryError> {
         let deadline = Instant::now() + patience;

@@ -39,6 +39,7 @@ pub struct Writes {
     /// The local registry.
     pub registry: Arc<Registry>,
     agent: ureq::Agent,
+    catching_up: tokio::sync::Mutex<()>,
 }
 
 impl Writes {
@@ -53,6 +54,7 @@ impl Writes {
             election,
             registry,
             agent,
+            catching_up: tokio::sync::Mutex::new(()),
         }
     }
 }
@@ -98,10 +100,15 @@ pub async fn route_writes(
     };
     match leader {
         Ok(Leader::Me) => {
-            if writes.election.take_catch_up()
-                && let Err(e) = writes.registry.catch_up().await
             {
-                return e.into_response();
+                // Writes arriving while a new leader catches up wait for it.
+                let _catching_up = writes.catching_up.lock().await;
+                if writes.election.take_catch_up()
+                    && let Err(e) = writes.registry.catch_up().await
+                {
+                    writes.election.catch_up_again();
+                    return e.into_response();
+                }
             }
             next.run(request).await
         }
