@@ -72,7 +72,7 @@ pub struct Election {
     consumer: Arc<BaseConsumer<ElectionContext>>,
     url: String,
     stop: Arc<AtomicBool>,
-    poller: Option<std::thread::JoinHandle<()>>,
+    poller: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Election {
@@ -140,7 +140,7 @@ impl Election {
             consumer,
             url: url.to_string(),
             stop,
-            poller: Some(poller),
+            poller: std::sync::Mutex::new(Some(poller)),
         })
     }
 
@@ -198,12 +198,27 @@ impl Election {
     }
 }
 
+impl Election {
+    /// Leaves the group, so another instance takes over at once. Blocks for up to ~0.5 s.
+    pub fn leave(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let poller = self.poller.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(poller) = poller else {
+            return;
+        };
+        let _ = poller.join();
+        self.flags.leader.store(false, Ordering::SeqCst);
+        self.consumer.unsubscribe();
+        // Serve the revocation so the consumer leaves cleanly.
+        for _ in 0..5 {
+            let _ = self.consumer.poll(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for Election {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(poller) = self.poller.take() {
-            let _ = poller.join();
-        }
+        self.leave();
     }
 }
 

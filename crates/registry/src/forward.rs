@@ -6,7 +6,7 @@
 //! leader, so a write is never handled by two instances or forwarded in a loop.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -82,74 +82,124 @@ pub async fn route_writes(
     }
     // A forwarded write is taken only by the leader (never forwarded twice), so two
     // instances never write at once even while leadership moves.
-    let forwarded = request.headers().contains_key(FORWARDED);
-    let patience = if forwarded {
-        FORWARDED_WAIT
-    } else {
-        LEADER_WAIT
+    if request.headers().contains_key(FORWARDED) {
+        return match leader(&writes, FORWARDED_WAIT).await {
+            Ok(Leader::Me) => write_here(&writes, request, next).await,
+            Ok(Leader::Other(_)) | Err(_) => RegistryError::Forwarding(
+                "the instance the write was forwarded to does not lead any more".into(),
+            )
+            .into_response(),
+        };
+    }
+    let deadline = Instant::now() + LEADER_WAIT;
+    let mut url = match leader(&writes, LEADER_WAIT).await {
+        Ok(Leader::Me) => return write_here(&writes, request, next).await,
+        Ok(Leader::Other(url)) => url,
+        Err(e) => return e.into_response(),
     };
-    let election = writes.election.clone();
-    let leader = tokio::task::spawn_blocking(move || election.leader(patience))
-        .await
-        .unwrap_or(Err(RegistryError::UnknownLeader));
-    let leader = match leader {
-        Ok(Leader::Other(_)) | Err(_) if forwarded => Err(RegistryError::Forwarding(
-            "the instance the write was forwarded to does not lead any more".into(),
-        )),
-        other => other,
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => body,
+        Err(e) => {
+            return RegistryError::BadRequest(400, format!("Invalid request body: {e}"))
+                .into_response();
+        }
     };
-    match leader {
-        Ok(Leader::Me) => {
-            {
-                // Writes arriving while a new leader catches up wait for it.
-                let _catching_up = writes.catching_up.lock().await;
-                if writes.election.take_catch_up()
-                    && let Err(e) = writes.registry.catch_up().await
-                {
-                    writes.election.catch_up_again();
-                    return e.into_response();
+    loop {
+        match forward(&writes, &url, &parts, &body).await {
+            Ok(response) => return response,
+            // Nothing reached the leader (it stopped or crashed): find the leader again.
+            Err(Forwarded::NotSent(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let patience = deadline.saturating_duration_since(Instant::now());
+                match leader(&writes, patience).await {
+                    Ok(Leader::Me) => {
+                        let request = Request::from_parts(parts, Body::from(body));
+                        return write_here(&writes, request, next).await;
+                    }
+                    Ok(Leader::Other(next_url)) => url = next_url,
+                    Err(e) => return e.into_response(),
                 }
             }
-            next.run(request).await
+            Err(Forwarded::NotSent(reason) | Forwarded::Failed(reason)) => {
+                return RegistryError::Forwarding(reason).into_response();
+            }
         }
-        Ok(Leader::Other(url)) => match forward(&writes, &url, request).await {
-            Ok(response) => response,
-            Err(e) => e.into_response(),
-        },
-        Err(e) => e.into_response(),
     }
+}
+
+/// The leader, waiting up to `patience` for the election to settle.
+async fn leader(writes: &Writes, patience: Duration) -> Result<Leader, RegistryError> {
+    let election = writes.election.clone();
+    tokio::task::spawn_blocking(move || election.leader(patience))
+        .await
+        .unwrap_or(Err(RegistryError::UnknownLeader))
+}
+
+/// Handles a write on this instance, the leader.
+async fn write_here(writes: &Writes, request: Request, next: Next) -> Response {
+    {
+        // Writes arriving while a new leader catches up wait for it.
+        let _catching_up = writes.catching_up.lock().await;
+        if writes.election.take_catch_up()
+            && let Err(e) = writes.registry.catch_up().await
+        {
+            writes.election.catch_up_again();
+            return e.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Why forwarding failed.
+enum Forwarded {
+    /// The leader could not be reached: the write was not sent.
+    NotSent(String),
+    /// The exchange failed after sending began.
+    Failed(String),
 }
 
 async fn forward(
     writes: &Writes,
     leader: &str,
-    request: Request,
-) -> Result<Response, RegistryError> {
-    let method = request.method().clone();
+    parts: &axum::http::request::Parts,
+    body: &axum::body::Bytes,
+) -> Result<Response, Forwarded> {
+    let method = parts.method.clone();
     let target = format!(
         "{}{}",
         leader.trim_end_matches('/'),
-        request.uri().path_and_query().map_or("/", |p| p.as_str())
+        parts.uri.path_and_query().map_or("/", |p| p.as_str())
     );
-    let content_type = request
-        .headers()
+    let content_type = parts
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/vnd.schemaregistry.v1+json")
         .to_string();
-    let body = axum::body::to_bytes(request.into_body(), MAX_BODY)
-        .await
-        .map_err(|e| RegistryError::BadRequest(400, format!("Invalid request body: {e}")))?;
+    let body = body.to_vec();
     let agent = writes.agent.clone();
-    let answer = tokio::task::spawn_blocking(move || -> Result<(u16, String, String), String> {
+    let (status, content_type, text) = tokio::task::spawn_blocking(move || {
         let request = ureq::http::Request::builder()
             .method(method.as_str())
             .uri(&target)
             .header(header::CONTENT_TYPE.as_str(), &content_type)
             .header(FORWARDED, "1")
-            .body(body.to_vec())
-            .map_err(|e| e.to_string())?;
-        let mut response = agent.run(request).map_err(|e| format!("{target}: {e}"))?;
+            .body(body)
+            .map_err(|e| Forwarded::Failed(e.to_string()))?;
+        let mut response = agent.run(request).map_err(|e| {
+            let reason = format!("{target}: {e}");
+            let unreachable = match &e {
+                ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => true,
+                ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+                _ => false,
+            };
+            if unreachable {
+                Forwarded::NotSent(reason)
+            } else {
+                Forwarded::Failed(reason)
+            }
+        })?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -160,16 +210,16 @@ async fn forward(
         let text = response
             .body_mut()
             .read_to_string()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Forwarded::Failed(e.to_string()))?;
         Ok((status, content_type, text))
     })
     .await
-    .map_err(|e| RegistryError::Forwarding(e.to_string()))?
-    .map_err(RegistryError::Forwarding)?;
-    let (status, content_type, text) = answer;
+    .map_err(|e| Forwarded::Failed(e.to_string()))??;
     if (200..300).contains(&status) {
         // Read our own write back before answering.
-        writes.registry.catch_up().await?;
+        if let Err(e) = writes.registry.catch_up().await {
+            return Ok(e.into_response());
+        }
     }
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);

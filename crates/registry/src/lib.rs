@@ -69,6 +69,7 @@ pub struct RegistryServer {
     local_addr: SocketAddr,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
+    election: Arc<election::Election>,
 }
 
 impl RegistryServer {
@@ -93,7 +94,7 @@ impl RegistryServer {
                 .clone()
                 .unwrap_or_else(|| url_of(local_addr)),
         )?);
-        let writes = Arc::new(forward::Writes::new(election, registry.clone()));
+        let writes = Arc::new(forward::Writes::new(election.clone(), registry.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(registry).layer(axum::middleware::from_fn_with_state(
             writes,
@@ -114,6 +115,7 @@ impl RegistryServer {
             local_addr,
             shutdown,
             task,
+            election,
         })
     }
 
@@ -122,9 +124,11 @@ impl RegistryServer {
         self.local_addr
     }
 
-    /// Stops serving and waits for in-flight requests.
+    /// Stops serving, waits for in-flight requests, and leaves the leader election.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+        let election = self.election;
+        let _ = tokio::task::spawn_blocking(move || election.leave()).await;
     }
 }
