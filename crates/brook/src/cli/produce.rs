@@ -394,8 +394,9 @@ pub fn run(args: &ProduceArgs, connect: &ConnectArgs, format: Format) -> anyhow:
             seconds: elapsed,
         }),
         Format::Table => eprintln!(
-            "Produced {} records ({}) to {} in {:.2} s",
+            "Produced {} record{} ({}) to {} in {:.2} s",
             output::thousands(sent),
+            if sent == 1 { "" } else { "s" },
             output::human_bytes(bytes),
             args.topic,
             elapsed
