@@ -137,7 +137,27 @@ async fn root() -> Reply {
     ok(json!({}))
 }
 
+/// `?offset=` and `?limit=` (-1 or absent: everything) applied to a listing.
+fn page<T: serde::Serialize>(items: Vec<T>, params: &HashMap<String, String>) -> Value {
+    let number = |name: &str| params.get(name).and_then(|v| v.parse::<i64>().ok());
+    let offset = usize::try_from(number("offset").unwrap_or(0).max(0)).unwrap_or(usize::MAX);
+    let limit = match number("limit") {
+        Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+        _ => usize::MAX,
+    };
+    json!(
+        items
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .collect::<Vec<T>>()
+    )
+}
+
+/// `GET /subjects`. `deletedOnly` is also taken as `deleted_only`, which confluent-kafka's
+/// Python client sends.
 async fn list_subjects(State(r): State<Shared>, Query(q): Params) -> Reply {
+    let deleted_only = flag(&q, "deletedOnly") || flag(&q, "deleted_only");
     let deleted = flag(&q, "deleted");
     let prefix = q.get("subjectPrefix").map_or("", String::as_str);
     let state = r.state();
@@ -145,16 +165,20 @@ async fn list_subjects(State(r): State<Shared>, Query(q): Params) -> Reply {
         .subjects
         .iter()
         .filter(|(name, s)| {
+            let live = s.live().next().is_some();
+            let soft_deleted = s.versions.values().any(|v| v.deleted);
             name.starts_with(prefix)
-                && (if deleted {
+                && if deleted_only {
+                    soft_deleted && !live
+                } else if deleted {
                     !s.versions.is_empty()
                 } else {
-                    s.live().next().is_some()
-                })
+                    live
+                }
         })
         .map(|(name, _)| name)
         .collect();
-    ok(json!(names))
+    ok(page(names, &q))
 }
 
 async fn list_versions(
@@ -162,6 +186,7 @@ async fn list_versions(
     Path(subject): Path<String>,
     Query(q): Params,
 ) -> Reply {
+    let deleted_only = flag(&q, "deletedOnly") || flag(&q, "deleted_only");
     let deleted = flag(&q, "deleted");
     let state = r.state();
     let versions: Vec<i32> = state
@@ -170,7 +195,13 @@ async fn list_versions(
         .map(|s| {
             s.versions
                 .iter()
-                .filter(|(_, v)| deleted || !v.deleted)
+                .filter(|(_, v)| {
+                    if deleted_only {
+                        v.deleted
+                    } else {
+                        deleted || !v.deleted
+                    }
+                })
                 .map(|(n, _)| *n)
                 .collect()
         })
@@ -178,7 +209,7 @@ async fn list_versions(
     if versions.is_empty() {
         return Err(RegistryError::SubjectNotFound(subject));
     }
-    ok(json!(versions))
+    ok(page(versions, &q))
 }
 
 async fn register(
@@ -242,9 +273,11 @@ fn raw_schema(text: &str) -> Response {
 async fn referenced_by(
     State(r): State<Shared>,
     Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
 ) -> Reply {
     let view = r.version(&subject, parse_version(&version)?, false)?;
-    ok(json!(r.state().referenced_by(&subject, view.version)))
+    let ids = r.state().referenced_by(&subject, view.version);
+    ok(page(ids, &q))
 }
 
 async fn delete_version(
@@ -346,8 +379,9 @@ async fn versions_by_id(
     ))
 }
 
-async fn contexts(State(r): State<Shared>) -> Reply {
-    ok(json!(r.state().contexts()))
+async fn contexts(State(r): State<Shared>, Query(q): Params) -> Reply {
+    let contexts = r.state().contexts();
+    ok(page(contexts, &q))
 }
 
 async fn schema_types() -> Reply {
@@ -406,6 +440,14 @@ async fn put_subject_config(
     body: Bytes,
 ) -> Reply {
     put_config(&r, Some(&subject), &body).await
+}
+
+/// `DELETE /config`: the global level goes back to the default (BACKWARD); answers the one
+/// it had.
+async fn delete_global_config(State(r): State<Shared>) -> Reply {
+    let previous = r.state().compatibility;
+    r.set_compatibility(None, None).await?;
+    ok(json!({"compatibilityLevel": previous.name()}))
 }
 
 async fn delete_subject_config(State(r): State<Shared>, Path(subject): Path<String>) -> Reply {
@@ -541,7 +583,12 @@ pub fn router(registry: Shared) -> Router {
         .route("/schemas/ids/{id}/versions", get(versions_by_id))
         .route("/schemas/types", get(schema_types))
         .route("/contexts", get(contexts))
-        .route("/config", get(get_global_config).put(put_global_config))
+        .route(
+            "/config",
+            get(get_global_config)
+                .put(put_global_config)
+                .delete(delete_global_config),
+        )
         .route(
             "/config/{subject}",
             get(get_subject_config)

@@ -147,6 +147,13 @@ fn the_rest_api_follows_confluents_rules() {
         api.delete("/config/rides-value").1,
         json!({"compatibilityLevel": "NONE"})
     );
+    // The global level can be deleted too: back to BACKWARD.
+    api.put("/config", r#"{"compatibility":"FULL"}"#);
+    assert_eq!(
+        api.delete("/config").1,
+        json!({"compatibilityLevel": "FULL"})
+    );
+    assert_eq!(api.get("/config").1["compatibilityLevel"], "BACKWARD");
 
     // Deletes: soft first, then permanent.
     assert_eq!(
@@ -170,6 +177,15 @@ fn the_rest_api_follows_confluents_rules() {
         json!([1, 2, 3])
     );
     assert_eq!(
+        api.get("/subjects/rides-value/versions?deletedOnly=true").1,
+        json!([1])
+    );
+    assert_eq!(
+        api.get("/subjects/rides-value/versions?deleted=true&offset=1&limit=1")
+            .1,
+        json!([2])
+    );
+    assert_eq!(
         api.delete("/subjects/rides-value/versions/1?permanent=true"),
         (200, json!(1))
     );
@@ -183,6 +199,14 @@ fn the_rest_api_follows_confluents_rules() {
     assert_eq!(
         api.get("/subjects?deleted=true").1,
         json!(["other-value", "rides-value"])
+    );
+    assert_eq!(
+        api.get("/subjects?deletedOnly=true").1,
+        json!(["rides-value"])
+    );
+    assert_eq!(
+        api.get("/subjects?deleted=true&limit=1").1,
+        json!(["other-value"])
     );
     assert_eq!(
         api.delete("/subjects/rides-value?permanent=true"),

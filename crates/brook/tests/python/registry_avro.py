@@ -99,5 +99,16 @@ assert client.delete_version(subject, 2) == 2
 assert client.get_versions(subject) == [1]
 assert client.delete_subject(subject) == [1]
 assert subject not in client.get_subjects()
+assert client.get_subjects(deleted_only=True) == [subject]
+assert client.get_subjects(deleted=True, limit=1) == sorted(client.get_subjects(deleted=True))[:1]
 assert client.delete_subject(subject, permanent=True) == [1, 2]
+# The global level, set and deleted (back to the default).
+def level(value):
+    return getattr(value, "value", value)
+
+
+client.set_compatibility(level="FULL")
+assert level(client.get_compatibility()) == "FULL"
+assert level(client.delete_config().compatibility_level) == "FULL"
+assert level(client.get_compatibility()) == "BACKWARD"
 print("schema registry: confluent-kafka client and Avro serializers work")
