@@ -454,3 +454,32 @@ fn recursive_references_terminate() {
     let (a, b) = (parse(tree), parse(wider));
     assert!(Level::Full.check(&b, &[a]).is_empty());
 }
+
+#[test]
+fn nested_alternatives_are_compared_within_a_budget() {
+    // anyOf inside anyOf, four levels of eight: matching alternatives pair by pair would take
+    // minutes; the check stops at its budget and calls the schemas too complex.
+    fn nest(depth: usize, width: usize) -> String {
+        if depth == 0 {
+            return "{}".to_string();
+        }
+        let subs: Vec<String> = (0..width)
+            .map(|i| {
+                if depth == 1 {
+                    format!(r#"{{"type":"string","maxLength":{i}}}"#)
+                } else {
+                    nest(depth - 1, width)
+                }
+            })
+            .collect();
+        format!(r#"{{"anyOf":[{}]}}"#, subs.join(","))
+    }
+    let (old, new) = (parse(&nest(4, 8)), parse(&nest(4, 7)));
+    let problems = Level::Full.check(&new, &[old]);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("too complex to compare")),
+        "{problems:?}"
+    );
+}

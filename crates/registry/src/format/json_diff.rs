@@ -43,6 +43,11 @@ static EMPTY: Value = Value::Bool(true);
 /// How deep `$ref` chains and nesting are followed before a pair is taken as compatible.
 const MAX_DEPTH: usize = 128;
 
+/// How many schema pairs one check compares at most. Matching combined schemas compares every
+/// pair of alternatives, so nested `anyOf`s grow the work geometrically; past this budget the
+/// schemas are reported as too complex (incompatible) rather than holding the registry.
+const MAX_COMPARISONS: usize = 200_000;
+
 /// The incompatible differences from `original` to `update`; empty when `update` accepts
 /// everything `original` accepts.
 pub fn incompatibilities(original: Document<'_>, update: Document<'_>) -> Vec<String> {
@@ -50,6 +55,7 @@ pub fn incompatibilities(original: Document<'_>, update: Document<'_>) -> Vec<St
         out: Vec::new(),
         in_progress: BTreeSet::new(),
         depth: 0,
+        comparisons: 0,
     };
     diff.compare(
         Node {
@@ -62,6 +68,11 @@ pub fn incompatibilities(original: Document<'_>, update: Document<'_>) -> Vec<St
         },
         "#",
     );
+    if diff.comparisons > MAX_COMPARISONS {
+        diff.out.push(format!(
+            "#: the schemas are too complex to compare (more than {MAX_COMPARISONS} schema pairs)"
+        ));
+    }
     diff.out
 }
 
@@ -70,6 +81,7 @@ struct Diff {
     /// (original, update) pairs under comparison, by address: recursion stops on them.
     in_progress: BTreeSet<(usize, usize)>,
     depth: usize,
+    comparisons: usize,
 }
 
 /// What kind of schema a node is, after `$ref`s are followed.
@@ -291,12 +303,16 @@ impl Diff {
     fn accepts(&mut self, original: Node<'_>, update: Node<'_>, path: &str) -> bool {
         let before = self.out.len();
         self.compare(original, update, path);
-        let compatible = self.out.len() == before;
+        let compatible = self.out.len() == before && self.comparisons <= MAX_COMPARISONS;
         self.out.truncate(before);
         compatible
     }
 
     fn compare(&mut self, original: Node<'_>, update: Node<'_>, path: &str) {
+        self.comparisons += 1;
+        if self.comparisons > MAX_COMPARISONS {
+            return;
+        }
         if original.value == update.value
             && std::ptr::eq(original.doc.root, update.doc.root)
             && std::ptr::eq(original.doc.dependencies, update.doc.dependencies)
