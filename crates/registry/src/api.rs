@@ -384,6 +384,46 @@ async fn contexts(State(r): State<Shared>, Query(q): Params) -> Reply {
     ok(page(contexts, &q))
 }
 
+/// `GET /schemas`: the versions of every subject (`subjectPrefix`, `deleted`, `latestOnly`,
+/// `offset`, `limit`), each with its subject, version, id and schema.
+async fn list_schemas(State(r): State<Shared>, Query(q): Params) -> Reply {
+    let prefix = q.get("subjectPrefix").map_or("", String::as_str);
+    let (deleted, latest_only) = (flag(&q, "deleted"), flag(&q, "latestOnly"));
+    let mut views = Vec::new();
+    {
+        let state = r.state();
+        for (name, subject) in state.subjects.range(prefix.to_string()..) {
+            if !name.starts_with(prefix) {
+                break;
+            }
+            let versions: Vec<(i32, crate::state::Version)> = subject
+                .versions
+                .iter()
+                .filter(|(_, v)| deleted || !v.deleted)
+                .map(|(n, v)| (*n, *v))
+                .collect();
+            let chosen = if latest_only {
+                &versions[versions.len().saturating_sub(1)..]
+            } else {
+                &versions[..]
+            };
+            for (version, v) in chosen {
+                if let Some(stored) = state.schema_for(name, v.id) {
+                    views.push(VersionView {
+                        subject: name.clone(),
+                        version: *version,
+                        id: v.id,
+                        schema: stored.clone(),
+                    });
+                }
+            }
+        }
+    }
+    // Rendered after the state lock is released (`format=` may read the state again).
+    let listed: Vec<Value> = views.iter().map(|v| schema_fields(&r, v, &q)).collect();
+    ok(page(listed, &q))
+}
+
 async fn schema_types() -> Reply {
     ok(json!(["JSON", "PROTOBUF", "AVRO"]))
 }
@@ -581,6 +621,7 @@ pub fn router(registry: Shared) -> Router {
         .route("/schemas/ids/{id}/schema", get(schema_text_by_id))
         .route("/schemas/ids/{id}/subjects", get(subjects_by_id))
         .route("/schemas/ids/{id}/versions", get(versions_by_id))
+        .route("/schemas", get(list_schemas))
         .route("/schemas/types", get(schema_types))
         .route("/contexts", get(contexts))
         .route(

@@ -377,6 +377,11 @@ fn ids_survive_a_restart_and_two_instances_serve_the_same_schemas() {
     runtime.block_on(broker.shutdown());
 }
 
+/// The references of `rides-proto-value` in the JSON/Protobuf test.
+fn imports_listed() -> Value {
+    json!([{"name": "geo/zone.proto", "subject": "geo-zone", "version": 1}])
+}
+
 /// The base64 descriptor of schema `id`.
 fn serialized_of(api: &Api, id: &Value) -> String {
     let (_, body) = api.get(&format!("/schemas/ids/{id}?format=serialized"));
@@ -514,6 +519,27 @@ fn json_schema_and_protobuf_register_with_references_and_formats() {
             .contains("FIELD_SCALAR_KIND_CHANGED"),
         "{refused}"
     );
+
+    // GET /schemas lists every subject's versions, filtered by prefix; `format` applies.
+    let (status, listed) = api.get("/schemas?subjectPrefix=rides-proto&latestOnly=true");
+    assert_eq!(status, 200, "{listed}");
+    let listed = listed.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["subject"], "rides-proto-value");
+    assert_eq!(listed[0]["schemaType"], "PROTOBUF");
+    assert_eq!(listed[0]["references"], imports_listed());
+    let (_, all) = api.get("/schemas?format=serialized");
+    let subjects: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects.contains(&"geo-zone") && subjects.contains(&"address"),
+        "{subjects:?}"
+    );
+    assert_eq!(api.get("/schemas?limit=2").1.as_array().unwrap().len(), 2);
 
     runtime.block_on(server.shutdown());
     runtime.block_on(broker.shutdown());
