@@ -459,17 +459,15 @@ async fn get_subject_config(
     Path(subject): Path<String>,
     Query(q): Params,
 ) -> Reply {
+    // defaultToGlobal: the level that applies (the subject's, its context's or the global).
     let state = r.state();
-    let level = state.subjects.get(&subject).and_then(|s| s.compatibility);
-    let level = match level {
-        None if flag(&q, "defaultToGlobal") => state.inherited(&subject, |s| s.compatibility),
-        own => own,
+    let level = if flag(&q, "defaultToGlobal") {
+        Some(state.level_for(&subject))
+    } else {
+        state.subjects.get(&subject).and_then(|s| s.compatibility)
     };
     match level {
         Some(level) => ok(json!({"compatibilityLevel": level.name()})),
-        None if flag(&q, "defaultToGlobal") => {
-            ok(json!({"compatibilityLevel": state.compatibility.name()}))
-        }
         None => Err(RegistryError::SubjectCompatibilityNotConfigured(subject)),
     }
 }
@@ -526,15 +524,15 @@ async fn get_subject_mode(
     Path(subject): Path<String>,
     Query(q): Params,
 ) -> Reply {
+    // defaultToGlobal: the mode that applies (the subject's, its context's or the global).
     let state = r.state();
-    let mode = state.subjects.get(&subject).and_then(|s| s.mode);
-    let mode = match mode {
-        None if flag(&q, "defaultToGlobal") => state.inherited(&subject, |s| s.mode),
-        own => own,
+    let mode = if flag(&q, "defaultToGlobal") {
+        Some(state.mode_for(&subject))
+    } else {
+        state.subjects.get(&subject).and_then(|s| s.mode)
     };
     match mode {
         Some(mode) => ok(json!({"mode": mode.name()})),
-        None if flag(&q, "defaultToGlobal") => ok(json!({"mode": state.mode.name()})),
         None => Err(RegistryError::SubjectModeNotConfigured(subject)),
     }
 }

@@ -374,11 +374,7 @@ impl State {
 
     /// A setting of `subject`, else of its context (set on the subject `:.ctx:`), as
     /// Confluent looks them up before the global one.
-    pub fn inherited<T>(
-        &self,
-        subject: &str,
-        setting: impl Fn(&Subject) -> Option<T>,
-    ) -> Option<T> {
+    fn inherited<T>(&self, subject: &str, setting: impl Fn(&Subject) -> Option<T>) -> Option<T> {
         let own = self.subjects.get(subject).and_then(&setting);
         own.or_else(|| {
             let context = context_of(subject);
