@@ -245,7 +245,8 @@ fn resolve(mut node: Node<'_>) -> Node<'_> {
         let doc = if location.is_empty() {
             node.doc
         } else {
-            let Some(root) = find_dependency(node.doc.dependencies, location) else {
+            let Some(root) = super::json_schema::find_dependency(node.doc.dependencies, location)
+            else {
                 return Node {
                     doc: node.doc,
                     value: &EMPTY,
@@ -264,16 +265,6 @@ fn resolve(mut node: Node<'_>) -> Node<'_> {
         };
     }
     node
-}
-
-fn find_dependency<'a>(dependencies: &'a BTreeMap<String, Value>, name: &str) -> Option<&'a Value> {
-    dependencies.get(name).or_else(|| {
-        dependencies.iter().find_map(|(n, v)| {
-            (n.rsplit('/').next() == name.rsplit('/').next()
-                || v.get("$id").and_then(Value::as_str) == Some(name))
-            .then_some(v)
-        })
-    })
 }
 
 fn number(object: &Map<String, Value>, key: &str) -> Option<f64> {

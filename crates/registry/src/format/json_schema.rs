@@ -28,30 +28,36 @@ impl std::fmt::Debug for JsonSchema {
     }
 }
 
-/// Finds referenced schemas by the names their references were registered with: exactly, or
-/// as the last part of the URI that a relative `$ref` resolved to.
-struct ByName(Arc<BTreeMap<String, Value>>);
-
-impl ByName {
-    fn find(&self, uri: &str) -> Option<&Value> {
-        let without_fragment = uri.split('#').next().unwrap_or(uri);
-        self.0.get(without_fragment).or_else(|| {
-            self.0.iter().find_map(|(name, value)| {
-                let name = name.trim_start_matches("./");
-                (without_fragment.ends_with(&format!("/{name}"))
-                    || value.get("$id").and_then(Value::as_str) == Some(without_fragment))
-                .then_some(value)
-            })
+/// The referenced schema a `$ref` location (or a URI it resolved to) names: by the name its
+/// reference was registered with, exactly or as the end of the location (a relative `$ref`
+/// resolves against a base URI), or by its `$id`. Validation and the compatibility check
+/// resolve references through this one function, so they agree.
+pub(super) fn find_dependency<'a>(
+    dependencies: &'a BTreeMap<String, Value>,
+    location: &str,
+) -> Option<&'a Value> {
+    let location = location.split('#').next().unwrap_or(location);
+    dependencies.get(location).or_else(|| {
+        let relative = location.trim_start_matches("./");
+        dependencies.iter().find_map(|(name, value)| {
+            let name = name.trim_start_matches("./");
+            (relative == name
+                || location.ends_with(&format!("/{name}"))
+                || value.get("$id").and_then(Value::as_str) == Some(location))
+            .then_some(value)
         })
-    }
+    })
 }
+
+/// Retrieves `$ref`s for the validator from the referenced schemas.
+struct ByName(Arc<BTreeMap<String, Value>>);
 
 impl jsonschema::Retrieve for ByName {
     fn retrieve(
         &self,
         uri: &jsonschema::Uri<String>,
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        self.find(uri.as_str())
+        find_dependency(&self.0, uri.as_str())
             .cloned()
             .ok_or_else(|| format!("no referenced schema is named {uri}").into())
     }
