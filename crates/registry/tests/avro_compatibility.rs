@@ -2,8 +2,11 @@
 //! resolution rules, which Confluent's compatibility levels apply: BACKWARD = the new schema
 //! reads the old one's data, FORWARD = the old schema reads the new one's data, FULL = both.
 
+mod compatibility_table;
+
 use brook_registry::compat::Level;
 use brook_registry::format::{Parsed, SchemaType};
+use compatibility_table::{Case, case, check};
 
 fn parse(text: &str) -> Parsed {
     Parsed::parse(SchemaType::Avro, text, &[]).unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -14,24 +17,6 @@ fn record(fields: &str) -> String {
 }
 
 const ID: &str = r#"{"name":"id","type":"long"}"#;
-
-struct Case {
-    what: &'static str,
-    old: String,
-    new: String,
-    backward: bool,
-    forward: bool,
-}
-
-fn case(what: &'static str, old: &str, new: &str, backward: bool, forward: bool) -> Case {
-    Case {
-        what,
-        old: old.to_string(),
-        new: new.to_string(),
-        backward,
-        forward,
-    }
-}
 
 fn cases() -> Vec<Case> {
     let with = |extra: &str| record(&format!("{ID},{extra}"));
@@ -57,27 +42,27 @@ fn cases() -> Vec<Case> {
         case(
             "add a field with a default",
             &only_id,
-            &with(r#"{"name":"tip","type":"double","default":0.0}"#),
+            with(r#"{"name":"tip","type":"double","default":0.0}"#),
             true,
             true,
         ),
         case(
             "add a field without a default",
             &only_id,
-            &with(r#"{"name":"tip","type":"double"}"#),
+            with(r#"{"name":"tip","type":"double"}"#),
             false,
             true,
         ),
         case(
             "remove a field that had a default",
-            &with(r#"{"name":"tip","type":"double","default":0.0}"#),
+            with(r#"{"name":"tip","type":"double","default":0.0}"#),
             &only_id,
             true,
             true,
         ),
         case(
             "remove a field without a default",
-            &with(r#"{"name":"tip","type":"double"}"#),
+            with(r#"{"name":"tip","type":"double"}"#),
             &only_id,
             true,
             false,
@@ -85,42 +70,42 @@ fn cases() -> Vec<Case> {
         case(
             "add a nullable field defaulting to null",
             &only_id,
-            &with(r#"{"name":"note","type":["null","string"],"default":null}"#),
+            with(r#"{"name":"note","type":["null","string"],"default":null}"#),
             true,
             true,
         ),
         case(
             "change a field's type incompatibly",
-            &with(r#"{"name":"tip","type":"double"}"#),
-            &with(r#"{"name":"tip","type":"string"}"#),
+            with(r#"{"name":"tip","type":"double"}"#),
+            with(r#"{"name":"tip","type":"string"}"#),
             false,
             false,
         ),
         case(
             "promote a field int to long",
-            &with(r#"{"name":"count","type":"int"}"#),
-            &with(r#"{"name":"count","type":"long"}"#),
+            with(r#"{"name":"count","type":"int"}"#),
+            with(r#"{"name":"count","type":"long"}"#),
             true,
             false,
         ),
         case(
             "reorder fields",
-            &record(r#"{"name":"a","type":"int"},{"name":"b","type":"string"}"#),
-            &record(r#"{"name":"b","type":"string"},{"name":"a","type":"int"}"#),
+            record(r#"{"name":"a","type":"int"},{"name":"b","type":"string"}"#),
+            record(r#"{"name":"b","type":"string"},{"name":"a","type":"int"}"#),
             true,
             true,
         ),
         case(
             "rename a field without an alias",
-            &with(r#"{"name":"tip","type":"double"}"#),
-            &with(r#"{"name":"gratuity","type":"double"}"#),
+            with(r#"{"name":"tip","type":"double"}"#),
+            with(r#"{"name":"gratuity","type":"double"}"#),
             false,
             false,
         ),
         case(
             "add a default to an existing field",
-            &with(r#"{"name":"tip","type":"double"}"#),
-            &with(r#"{"name":"tip","type":"double","default":1.5}"#),
+            with(r#"{"name":"tip","type":"double"}"#),
+            with(r#"{"name":"tip","type":"double","default":1.5}"#),
             true,
             true,
         ),
@@ -133,10 +118,10 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "a nested record gains a field with a default",
-            &with(
+            with(
                 r#"{"name":"loc","type":{"type":"record","name":"Loc","fields":[{"name":"zone","type":"int"}]}}"#,
             ),
-            &with(
+            with(
                 r#"{"name":"loc","type":{"type":"record","name":"Loc","fields":[{"name":"zone","type":"int"},{"name":"borough","type":"string","default":""}]}}"#,
             ),
             true,
@@ -144,10 +129,10 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "a nested record gains a field without a default",
-            &with(
+            with(
                 r#"{"name":"loc","type":{"type":"record","name":"Loc","fields":[{"name":"zone","type":"int"}]}}"#,
             ),
-            &with(
+            with(
                 r#"{"name":"loc","type":{"type":"record","name":"Loc","fields":[{"name":"zone","type":"int"},{"name":"borough","type":"string"}]}}"#,
             ),
             false,
@@ -156,28 +141,28 @@ fn cases() -> Vec<Case> {
         // Enums.
         case(
             "same enum",
-            &enum_of(r#""CASH","CARD""#),
-            &enum_of(r#""CASH","CARD""#),
+            enum_of(r#""CASH","CARD""#),
+            enum_of(r#""CASH","CARD""#),
             true,
             true,
         ),
         case(
             "add an enum symbol",
-            &enum_of(r#""CASH","CARD""#),
-            &enum_of(r#""CASH","CARD","APP""#),
+            enum_of(r#""CASH","CARD""#),
+            enum_of(r#""CASH","CARD","APP""#),
             true,
             false,
         ),
         case(
             "remove an enum symbol",
-            &enum_of(r#""CASH","CARD","APP""#),
-            &enum_of(r#""CASH","CARD""#),
+            enum_of(r#""CASH","CARD","APP""#),
+            enum_of(r#""CASH","CARD""#),
             false,
             true,
         ),
         case(
             "enum to string",
-            &enum_of(r#""CASH","CARD""#),
+            enum_of(r#""CASH","CARD""#),
             r#""string""#,
             false,
             false,
@@ -249,8 +234,8 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "array of records gaining a defaulted field",
-            &format!(r#"{{"type":"array","items":{}}}"#, only_id),
-            &format!(
+            format!(r#"{{"type":"array","items":{}}}"#, only_id),
+            format!(
                 r#"{{"type":"array","items":{}}}"#,
                 with(r#"{"name":"tip","type":"double","default":0.0}"#)
             ),
@@ -275,22 +260,22 @@ fn cases() -> Vec<Case> {
         // Several changes at once.
         case(
             "add a defaulted field and remove a defaulted field",
-            &with(r#"{"name":"old","type":"int","default":0}"#),
-            &with(r#"{"name":"new","type":"int","default":0}"#),
+            with(r#"{"name":"old","type":"int","default":0}"#),
+            with(r#"{"name":"new","type":"int","default":0}"#),
             true,
             true,
         ),
         case(
             "add a required field and remove a defaulted one",
-            &with(r#"{"name":"old","type":"int","default":0}"#),
-            &with(r#"{"name":"new","type":"int"}"#),
+            with(r#"{"name":"old","type":"int","default":0}"#),
+            with(r#"{"name":"new","type":"int"}"#),
             false,
             true,
         ),
         case(
             "promote one field and add a required one",
-            &with(r#"{"name":"count","type":"int"}"#),
-            &with(r#"{"name":"count","type":"long"},{"name":"extra","type":"int"}"#),
+            with(r#"{"name":"count","type":"int"}"#),
+            with(r#"{"name":"count","type":"long"},{"name":"extra","type":"int"}"#),
             false,
             false,
         ),
@@ -301,33 +286,7 @@ fn cases() -> Vec<Case> {
 fn avro_evolution_cases_follow_the_resolution_rules() {
     let cases = cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
-    let mut checked = 0;
-    let mut wrong = Vec::new();
-    for c in &cases {
-        let (old, new) = (parse(&c.old), parse(&c.new));
-        let earlier = [old];
-        for (level, expected) in [
-            (Level::Backward, c.backward),
-            (Level::Forward, c.forward),
-            (Level::Full, c.backward && c.forward),
-            (Level::None, true),
-        ] {
-            let problems = level.check(&new, &earlier);
-            checked += 1;
-            if problems.is_empty() != expected {
-                wrong.push(format!(
-                    "{} under {}: expected {}, got {problems:?}",
-                    c.what,
-                    level.name(),
-                    if expected {
-                        "compatible"
-                    } else {
-                        "incompatible"
-                    }
-                ));
-            }
-        }
-    }
+    let (checked, wrong) = check(SchemaType::Avro, &cases);
     assert!(checked >= 40, "{checked} checks");
     assert!(
         wrong.is_empty(),

@@ -3,19 +3,14 @@
 //! the examples that go with it): BACKWARD = the differences from the old schema to the new
 //! one are all compatible, FORWARD = the same from the new to the old, FULL = both.
 
+mod compatibility_table;
+
 use brook_registry::compat::Level;
 use brook_registry::format::{Dependency, Parsed, SchemaType};
+use compatibility_table::{Case, case, check};
 
 fn parse(text: &str) -> Parsed {
     Parsed::parse(SchemaType::Protobuf, text, &[]).unwrap_or_else(|e| panic!("{text}: {e}"))
-}
-
-struct Case {
-    what: &'static str,
-    old: String,
-    new: String,
-    backward: bool,
-    forward: bool,
 }
 
 /// A proto3 file with `body` at the top level.
@@ -26,16 +21,6 @@ fn proto3(body: &str) -> String {
 /// A proto3 file whose `Ride` message holds `fields`.
 fn ride(fields: &str) -> String {
     proto3(&format!("message Ride {{\n{fields}\n}}"))
-}
-
-fn case(what: &'static str, old: String, new: String, backward: bool, forward: bool) -> Case {
-    Case {
-        what,
-        old,
-        new,
-        backward,
-        forward,
-    }
 }
 
 fn cases() -> Vec<Case> {
@@ -233,31 +218,7 @@ fn cases() -> Vec<Case> {
 fn protobuf_evolution_cases_follow_confluents_rules() {
     let cases = cases();
     assert!(cases.len() >= 30, "{} cases", cases.len());
-    let mut wrong = Vec::new();
-    for c in &cases {
-        let (old, new) = (parse(&c.old), parse(&c.new));
-        let earlier = [old];
-        for (level, expected) in [
-            (Level::Backward, c.backward),
-            (Level::Forward, c.forward),
-            (Level::Full, c.backward && c.forward),
-            (Level::None, true),
-        ] {
-            let problems = level.check(&new, &earlier);
-            if problems.is_empty() != expected {
-                wrong.push(format!(
-                    "{} under {}: expected {}, got {problems:?}",
-                    c.what,
-                    level.name(),
-                    if expected {
-                        "compatible"
-                    } else {
-                        "incompatible"
-                    }
-                ));
-            }
-        }
-    }
+    let (_, wrong) = check(SchemaType::Protobuf, &cases);
     assert!(
         wrong.is_empty(),
         "{} wrong:\n{}",
