@@ -21,23 +21,36 @@ fn python() -> PathBuf {
     venv
 }
 
-fn run_script(name: &str) {
+/// Runs `tests/python/{name}` against a fresh `brook serve` (with its schema registry when
+/// `registry`), passing the bootstrap address, then the registry URL, then `extra`; returns
+/// its stdout, and fails the test with both outputs if the script fails.
+fn run_python(name: &str, registry: bool, extra: &[PathBuf]) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(tmp.path());
+    let server = if registry {
+        Server::start_with_registry(tmp.path())
+    } else {
+        Server::start(tmp.path())
+    };
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
         .join(name);
-    let output = Command::new(python())
-        .arg(&script)
-        .arg(server.addr.to_string())
-        .output()
-        .unwrap();
+    let mut command = Command::new(python());
+    command.arg(&script).arg(server.addr.to_string());
+    if let Some(url) = server.registry {
+        command.arg(format!("http://{url}"));
+    }
+    let output = command.args(extra).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "{name} failed\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
+        "{name} failed\nstdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+fn run_script(name: &str) {
+    run_python(name, false, &[]);
 }
 
 #[test]
@@ -62,68 +75,31 @@ fn confluent_kafka_consumer_protocol_group() {
 
 #[test]
 fn confluent_kafka_schema_registry_client_and_avro_serializers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start_with_registry(tmp.path());
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/registry_avro.py");
-    let output = Command::new(python())
-        .arg(&script)
-        .arg(server.addr.to_string())
-        .arg(format!("http://{}", server.registry.unwrap()))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "registry_avro.py failed\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python("registry_avro.py", true, &[]);
 }
 
 #[test]
 fn confluent_kafka_json_schema_and_protobuf_serializers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start_with_registry(tmp.path());
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/registry_json_protobuf.py");
-    let output = Command::new(python())
-        .arg(&script)
-        .arg(server.addr.to_string())
-        .arg(format!("http://{}", server.registry.unwrap()))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "registry_json_protobuf.py failed\nstdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        stdout.contains("JSONSerializer round trip work"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("ProtobufSerializer round trip work"),
-        "{stdout}"
-    );
+    let stdout = run_python("registry_json_protobuf.py", true, &[]);
+    for part in [
+        "JSONSerializer round trip work",
+        "ProtobufSerializer round trip work",
+        "referenced import and a well-known type",
+        "google/type imports are built in",
+    ] {
+        assert!(stdout.contains(part), "{part}: {stdout}");
+    }
 }
 
 #[test]
 fn the_rides_pipeline_in_avro_through_the_registry() {
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start_with_registry(tmp.path());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let output = Command::new(python())
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/rides_avro.py"))
-        .arg(server.addr.to_string())
-        .arg(format!("http://{}", server.registry.unwrap()))
-        .arg(root.join("tests/data/rides.csv"))
-        .arg(root.join("examples/rides/ride.avsc"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "rides_avro.py failed\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    run_python(
+        "rides_avro.py",
+        true,
+        &[
+            root.join("tests/data/rides.csv"),
+            root.join("examples/rides/ride.avsc"),
+        ],
     );
 }
