@@ -7,7 +7,6 @@
 
 use std::io::IsTerminal as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -23,7 +22,7 @@ use serde::Serialize;
 use super::Fail;
 use super::connect::{ConnectArgs, Quiet, block_on};
 use super::output::{self, Format};
-use super::produce::{Codec, acks};
+use super::produce::{Codec, DeliveryCount, acks};
 
 /// Workload flags shared by the three benchmarks.
 #[derive(clap::Args, Debug, Clone)]
@@ -192,13 +191,11 @@ impl Progress {
     }
 }
 
-/// Delivery bookkeeping: latency histogram (µs) and failures.
+/// Delivery bookkeeping: latency histogram (µs), acknowledgements and failures.
 struct Deliveries {
     origin: Instant,
     latencies: Mutex<Histogram<u64>>,
-    acked: AtomicU64,
-    failed: AtomicU64,
-    first_error: Mutex<Option<String>>,
+    count: DeliveryCount,
 }
 
 impl ClientContext for Deliveries {
@@ -214,25 +211,16 @@ impl ProducerContext for Deliveries {
     /// Microseconds after `origin` at which the record was sent.
     type DeliveryOpaque = usize;
     fn delivery(&self, result: &DeliveryResult<'_>, sent_at: usize) {
-        match result {
-            Ok(_) => {
-                self.acked.fetch_add(1, Ordering::Relaxed);
-                let now = self.origin.elapsed().as_micros() as u64;
-                let micros = now.saturating_sub(sent_at as u64).max(1);
-                let _ = self
-                    .latencies
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .record(micros);
-            }
-            Err((e, _)) => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
-                self.first_error
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert_with(|| e.to_string());
-            }
+        if result.is_ok() {
+            let now = self.origin.elapsed().as_micros() as u64;
+            let micros = now.saturating_sub(sent_at as u64).max(1);
+            let _ = self
+                .latencies
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .record(micros);
         }
+        self.count.record(result);
     }
 }
 
@@ -313,9 +301,7 @@ fn producer(
         Deliveries {
             origin: Instant::now(),
             latencies: Mutex::new(histogram()),
-            acked: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            first_error: Mutex::new(None),
+            count: DeliveryCount::default(),
         },
     )
 }
@@ -341,23 +327,6 @@ fn drain<C: ProducerContext>(
     Ok(())
 }
 
-fn check_deliveries(deliveries: &Deliveries, sent: u64) -> anyhow::Result<()> {
-    let failed = deliveries.failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        let reason = deliveries
-            .first_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .unwrap_or_default();
-        return Err(Fail::failed(format!(
-            "{failed} of {sent} records were not acknowledged: {reason}"
-        ))
-        .into());
-    }
-    Ok(())
-}
-
 /// `brook bench produce`.
 pub fn produce(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<BenchResult> {
     let producer = producer(connect, workload, &[])?;
@@ -377,14 +346,17 @@ pub fn produce(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<Ben
         send_blocking(&producer, &workload.topic, &payload, sent_at)?;
         producer.poll(Duration::ZERO);
         if i % 1024 == 0 {
-            let acked = producer.context().acked.load(Ordering::Relaxed);
+            let acked = producer.context().count.acked();
             progress.tick(acked, acked * workload.record_size as u64, workload.records);
         }
     }
     drain(&producer, Duration::from_secs(300))?;
     let seconds = started.elapsed().as_secs_f64();
     progress.done();
-    check_deliveries(producer.context(), workload.records)?;
+    producer
+        .context()
+        .count
+        .check(workload.records, "acknowledged")?;
     let bytes = workload.records * workload.record_size as u64;
     let latencies = producer
         .context()
@@ -530,7 +502,7 @@ pub fn e2e(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<BenchRe
     let seconds = started.elapsed().as_secs_f64();
     progress.done();
     drain(&producer, Duration::from_secs(30))?;
-    check_deliveries(producer.context(), sent)?;
+    producer.context().count.check(sent, "acknowledged")?;
     Ok(BenchResult {
         mode: "e2e",
         records: received,

@@ -129,16 +129,57 @@ pub struct SchemaArgs {
     pub registry_url: String,
 }
 
-/// Counts acknowledged and failed deliveries; keeps the first failure's reason.
+/// Counts acknowledged and failed deliveries and keeps the first failure's reason (for
+/// `brook produce` and `brook bench`).
 #[derive(Default)]
-struct Deliveries {
+pub(super) struct DeliveryCount {
     acked: AtomicU64,
     failed: AtomicU64,
     first_error: std::sync::Mutex<Option<String>>,
 }
 
+impl DeliveryCount {
+    /// Counts one delivery report.
+    pub(super) fn record<T>(&self, result: &Result<T, (rdkafka::error::KafkaError, impl Sized)>) {
+        match result {
+            Ok(_) => {
+                self.acked.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
+                first.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+
+    /// Records acknowledged so far.
+    pub(super) fn acked(&self) -> u64 {
+        self.acked.load(Ordering::Relaxed)
+    }
+
+    /// An error when some of the `sent` records failed: "N of M records were not {what}:
+    /// {first reason}".
+    pub(super) fn check(&self, sent: u64, what: &str) -> anyhow::Result<()> {
+        let failed = self.failed.load(Ordering::Relaxed);
+        if failed > 0 {
+            let reason = self
+                .first_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_default();
+            return Err(Fail::failed(format!(
+                "{failed} of {sent} records were not {what}: {reason}"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Default)]
-struct Tracker(Arc<Deliveries>);
+struct Tracker(Arc<DeliveryCount>);
 
 impl ClientContext for Tracker {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
@@ -152,16 +193,7 @@ impl ClientContext for Tracker {
 impl ProducerContext for Tracker {
     type DeliveryOpaque = ();
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        match result {
-            Ok(_) => {
-                self.0.acked.fetch_add(1, Ordering::Relaxed);
-            }
-            Err((e, _)) => {
-                self.0.failed.fetch_add(1, Ordering::Relaxed);
-                let mut first = self.0.first_error.lock().unwrap_or_else(|p| p.into_inner());
-                first.get_or_insert_with(|| e.to_string());
-            }
-        }
+        self.0.record(result);
     }
 }
 
@@ -370,21 +402,9 @@ pub fn run(args: &ProduceArgs, connect: &ConnectArgs, format: Format) -> anyhow:
         bar.finish_and_clear();
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let failed = tracker.0.failed.load(Ordering::Relaxed);
-    if failed > 0 {
-        let reason = tracker
-            .0
-            .first_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .unwrap_or_default();
-        return Err(Fail::failed(format!(
-            "{failed} of {sent} records were not written to '{}': {reason}",
-            args.topic
-        ))
-        .into());
-    }
+    tracker
+        .0
+        .check(sent, &format!("written to '{}'", args.topic))?;
     result?;
     match format {
         Format::Json => output::print_json(&Summary {
