@@ -30,6 +30,26 @@ async fn start(dir: &std::path::Path, port: u16) -> Broker {
     .unwrap()
 }
 
+/// A broker with the six-partition topic `rides6` the group tests share.
+async fn start_with_rides6(dir: &std::path::Path, port: u16) -> Broker {
+    let broker = start(dir, port).await;
+    broker
+        .context()
+        .topics
+        .create("rides6", 6, Default::default(), false)
+        .unwrap();
+    broker
+}
+
+/// A loopback port that was free a moment ago (restarts reuse it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 fn produce(bootstrap: &str, from: usize, to: usize) {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -167,17 +187,8 @@ fn wait_stable(broker: &Broker, members: usize, protocol: Protocol) {
 fn run_group(protocol: Protocol) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let broker = runtime.block_on(start(tmp.path(), port));
-    broker
-        .context()
-        .topics
-        .create("rides6", 6, Default::default(), false)
-        .unwrap();
+    let port = free_port();
+    let broker = runtime.block_on(start_with_rides6(tmp.path(), port));
     let bootstrap = broker.local_addr().to_string();
 
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -270,12 +281,7 @@ fn consumer_protocol_group_with_the_range_assignor() {
 fn a_static_member_restarting_within_its_session_rejoins_without_a_rebalance() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let broker = runtime.block_on(start(tmp.path(), 0));
-    broker
-        .context()
-        .topics
-        .create("rides6", 6, Default::default(), false)
-        .unwrap();
+    let broker = runtime.block_on(start_with_rides6(tmp.path(), 0));
     let bootstrap = broker.local_addr().to_string();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let a = static_member(
@@ -320,17 +326,8 @@ fn a_static_member_restarting_within_its_session_rejoins_without_a_rebalance() {
 fn members_carry_on_across_a_broker_restart_without_a_rebalance() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let broker = runtime.block_on(start(tmp.path(), port));
-    broker
-        .context()
-        .topics
-        .create("rides6", 6, Default::default(), false)
-        .unwrap();
+    let port = free_port();
+    let broker = runtime.block_on(start_with_rides6(tmp.path(), port));
     let bootstrap = broker.local_addr().to_string();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let protocol = Protocol::Classic("range");
@@ -377,12 +374,8 @@ fn offset_delete_refuses_topics_the_members_subscribe_to() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let broker = runtime.block_on(start(tmp.path(), 0));
+    let broker = runtime.block_on(start_with_rides6(tmp.path(), 0));
     let context = broker.context();
-    context
-        .topics
-        .create("rides6", 6, Default::default(), false)
-        .unwrap();
     context
         .topics
         .create("other", 1, Default::default(), false)
