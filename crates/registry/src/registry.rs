@@ -187,6 +187,7 @@ impl Registry {
         state: &State,
         input: &SchemaInput,
         parsed: &Parsed,
+        canonical: &str,
         normalize: bool,
     ) -> String {
         match parsed {
@@ -194,10 +195,10 @@ impl Registry {
                 let text = p.text();
                 let same = Self::dependencies(state, &input.references)
                     .and_then(|deps| Parsed::parse(SchemaType::Protobuf, &text, &deps))
-                    .is_ok_and(|again| again.canonical() == parsed.canonical());
+                    .is_ok_and(|again| again.canonical() == canonical);
                 if same { text } else { input.schema.clone() }
             }
-            _ if normalize => parsed.canonical(),
+            _ if normalize => canonical.to_string(),
             _ => input.schema.clone(),
         }
     }
@@ -334,7 +335,7 @@ impl Registry {
                     .checked_add(1)
                     .ok_or_else(|| RegistryError::Store("versions are exhausted".into()))?,
             };
-            let schema = Self::text_to_store(&state, &input, &parsed, normalize);
+            let schema = Self::text_to_store(&state, &input, &parsed, &canonical, normalize);
             let value = SchemaValue {
                 subject: subject.to_string(),
                 version,
