@@ -179,14 +179,38 @@ pub(crate) async fn handle_frame(
         return Ok(false);
     };
     let response_header_version = api_key.response_header_version(version);
-    encode_response(
+    let start = out.len();
+    let Err(reason) = encode_response(
         out,
         correlation_id,
         response_header_version,
         version,
         |buf| response.encode(buf, version),
-    )?;
-    Ok(true)
+    ) else {
+        return Ok(true);
+    };
+    // A handler set a field that does not exist at this version: a bug. The client gets an
+    // error response of the same API rather than a closed connection it would retry forever.
+    tracing::error!(%peer, api = ?api_key, version, %reason, "response cannot be encoded; sending an error response instead");
+    context.metrics.response_encode_error(api_key);
+    for with_error in [true, false] {
+        out.truncate(start);
+        let Some(fallback) = api::fallback::response(api_key, with_error) else {
+            break;
+        };
+        if encode_response(
+            out,
+            correlation_id,
+            response_header_version,
+            version,
+            |buf| fallback.encode(buf, version),
+        )
+        .is_ok()
+        {
+            return Ok(true);
+        }
+    }
+    Err(reason)
 }
 
 fn encode_response(

@@ -54,6 +54,9 @@ pub struct BrokerMetrics {
     pub request_seconds: Family<ApiLabels, Histogram>,
     /// Client connections open now.
     pub open_connections: Gauge,
+    /// Responses that could not be encoded at the request's version (a handler bug), per API;
+    /// the client got a fallback error response instead.
+    pub response_encode_errors: Family<ApiLabels, Counter>,
     partition_bytes: Family<PartitionLabels, Gauge>,
 }
 
@@ -69,6 +72,7 @@ impl Default for BrokerMetrics {
             Histogram::new(exponential_buckets(0.000_05, 2.0, 18))
         });
         let open_connections = Gauge::default();
+        let response_encode_errors = Family::default();
         let partition_bytes = Family::default();
         registry.register("bytes_in", "Record-batch bytes appended", bytes_in.clone());
         registry.register("records_in", "Records appended", records_in.clone());
@@ -94,6 +98,11 @@ impl Default for BrokerMetrics {
             open_connections.clone(),
         );
         registry.register(
+            "response_encode_errors",
+            "Responses that could not be encoded at the request's version",
+            response_encode_errors.clone(),
+        );
+        registry.register(
             "partition_size_bytes",
             "Bytes on disk per partition",
             partition_bytes.clone(),
@@ -107,6 +116,7 @@ impl Default for BrokerMetrics {
             requests,
             request_seconds,
             open_connections,
+            response_encode_errors,
             partition_bytes,
         }
     }
@@ -123,6 +133,22 @@ impl BrokerMetrics {
         self.request_seconds
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a response of `api` that could not be encoded.
+    pub fn response_encode_error(&self, api: kafka_protocol::messages::ApiKey) {
+        let labels = ApiLabels {
+            api: format!("{api:?}"),
+        };
+        self.response_encode_errors.get_or_create(&labels).inc();
+    }
+
+    /// How many responses of `api` could not be encoded.
+    pub fn response_encode_errors(&self, api: kafka_protocol::messages::ApiKey) -> u64 {
+        let labels = ApiLabels {
+            api: format!("{api:?}"),
+        };
+        self.response_encode_errors.get_or_create(&labels).get()
     }
 
     /// Adds produced bytes and records for `topic`.

@@ -10,12 +10,14 @@ use super::SUPPORTED;
 pub fn handle() -> ApiVersionsResponse {
     let api_keys = SUPPORTED
         .iter()
-        .map(|key| {
-            let range = key.valid_versions();
-            ApiVersion::default()
-                .with_api_key(*key as i16)
-                .with_min_version(range.min)
-                .with_max_version(range.max)
+        .filter_map(|key| {
+            let range = super::versions(*key)?;
+            Some(
+                ApiVersion::default()
+                    .with_api_key(*key as i16)
+                    .with_min_version(*range.start())
+                    .with_max_version(*range.end()),
+            )
         })
         .collect();
     ApiVersionsResponse::default().with_api_keys(api_keys)

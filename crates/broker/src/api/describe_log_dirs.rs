@@ -9,7 +9,11 @@ use super::str_bytes;
 use crate::server::BrokerContext;
 
 /// Handles a DescribeLogDirs request of any supported version.
-pub fn handle(context: &BrokerContext, request: DescribeLogDirsRequest) -> DescribeLogDirsResponse {
+pub fn handle(
+    context: &BrokerContext,
+    request: DescribeLogDirsRequest,
+    version: i16,
+) -> DescribeLogDirsResponse {
     let topics = context
         .topics
         .list()
@@ -41,11 +45,19 @@ pub fn handle(context: &BrokerContext, request: DescribeLogDirsRequest) -> Descr
         .collect();
     let dir = std::fs::canonicalize(&context.config.data_dir)
         .unwrap_or_else(|_| context.config.data_dir.clone());
+    // The disk's size and free space exist from v4; before it they stay at their default.
+    let (total, usable) = match rustix::fs::statvfs(&dir) {
+        Ok(stats) if version >= 4 => (
+            (stats.f_blocks * stats.f_frsize) as i64,
+            (stats.f_bavail * stats.f_frsize) as i64,
+        ),
+        _ => (-1, -1),
+    };
     DescribeLogDirsResponse::default().with_results(vec![
         DescribeLogDirsResult::default()
             .with_log_dir(str_bytes(dir.display().to_string()))
             .with_topics(topics)
-            .with_total_bytes(-1)
-            .with_usable_bytes(-1),
+            .with_total_bytes(total)
+            .with_usable_bytes(usable),
     ])
 }

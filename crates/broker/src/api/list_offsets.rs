@@ -13,7 +13,13 @@ use crate::errors::read_error_code;
 use crate::server::BrokerContext;
 
 /// Handles a ListOffsets request of any supported version.
-pub fn handle(context: &BrokerContext, request: ListOffsetsRequest) -> ListOffsetsResponse {
+pub fn handle(
+    context: &BrokerContext,
+    request: ListOffsetsRequest,
+    version: i16,
+) -> ListOffsetsResponse {
+    // The leader epoch exists from v4; before it the field must stay at its default.
+    let leader_epoch = if version >= 4 { 0 } else { -1 };
     let topics = request
         .topics
         .into_iter()
@@ -44,7 +50,7 @@ pub fn handle(context: &BrokerContext, request: ListOffsetsRequest) -> ListOffse
                         Ok(Some(found)) => response
                             .with_timestamp(found.timestamp)
                             .with_offset(found.offset)
-                            .with_leader_epoch(0),
+                            .with_leader_epoch(leader_epoch),
                         Ok(None) => response,
                         Err(e) => response.with_error_code(read_error_code(&e)),
                     }

@@ -15,6 +15,7 @@ pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
 pub mod describe_log_dirs;
+pub mod fallback;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod groups;
@@ -63,10 +64,30 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::ConsumerGroupDescribe,
 ];
 
+/// Newest versions that Kafka 4.1 marks unstable (`latestVersionUnstable`): `valid_versions`
+/// lists them, but kafka-protocol's request types cannot decode them, so they are not served.
+const UNSTABLE_FROM: &[(ApiKey, i16)] = &[
+    (ApiKey::OffsetCommit, 10),
+    (ApiKey::OffsetFetch, 10),
+    (ApiKey::InitProducerId, 6),
+];
+
+/// The versions of `api` this broker serves (and ApiVersions advertises), or `None`.
+pub fn versions(api: ApiKey) -> Option<std::ops::RangeInclusive<i16>> {
+    if !SUPPORTED.contains(&api) {
+        return None;
+    }
+    let range = api.valid_versions();
+    let max = UNSTABLE_FROM
+        .iter()
+        .find(|(key, _)| *key == api)
+        .map_or(range.max, |(_, unstable)| unstable - 1);
+    Some(range.min..=max)
+}
+
 /// Whether `version` of `api` is served.
 pub fn supports(api: ApiKey, version: i16) -> bool {
-    let range = api.valid_versions();
-    SUPPORTED.contains(&api) && (range.min..=range.max).contains(&version)
+    versions(api).is_some_and(|range| range.contains(&version))
 }
 
 /// Runs a request. `Ok(None)`: no response is sent (acks=0 produce).
@@ -85,7 +106,9 @@ pub async fn dispatch(
             None => return Ok(None),
         },
         RequestKind::Fetch(r) => ResponseKind::Fetch(fetch::handle(context, r, version).await),
-        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(context, r)),
+        RequestKind::ListOffsets(r) => {
+            ResponseKind::ListOffsets(list_offsets::handle(context, r, version))
+        }
         RequestKind::CreateTopics(r) => {
             ResponseKind::CreateTopics(create_topics::handle(context, r))
         }
@@ -114,7 +137,7 @@ pub async fn dispatch(
             ResponseKind::DescribeCluster(describe_cluster::handle(context, r))
         }
         RequestKind::DescribeLogDirs(r) => {
-            ResponseKind::DescribeLogDirs(describe_log_dirs::handle(context, r))
+            ResponseKind::DescribeLogDirs(describe_log_dirs::handle(context, r, version))
         }
         RequestKind::FindCoordinator(r) => {
             ResponseKind::FindCoordinator(find_coordinator::handle(context, r, version))

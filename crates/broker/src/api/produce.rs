@@ -25,7 +25,8 @@ pub async fn handle(
         } else {
             context.topics.get(&topic_data.name)
         };
-        let unknown = if version >= 13 {
+        // An unknown topic id is UNKNOWN_TOPIC_ID; a known topic's unknown partition is not.
+        let unknown = if version >= 13 && topic.is_none() {
             ResponseError::UnknownTopicId.code()
         } else {
             ResponseError::UnknownTopicOrPartition.code()
