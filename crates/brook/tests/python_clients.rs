@@ -1,30 +1,28 @@
-//! kafka-python and confluent-kafka from PyPI against `brook serve`. The interpreter is the
-//! venv that `./scripts/test` creates (`.venv` at the workspace root), or `BROOK_TEST_PYTHON`.
+//! kafka-python (2.0.2 and 3.x), aiokafka and confluent-kafka from PyPI against `brook
+//! serve`. The interpreter is the venv that `./scripts/test` creates (`.venv` at the workspace
+//! root), or `BROOK_TEST_PYTHON`.
 
 mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::Server;
-
-fn python() -> PathBuf {
-    if let Ok(path) = std::env::var("BROOK_TEST_PYTHON") {
-        return PathBuf::from(path);
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(
-        venv.exists(),
-        "no Python venv with the Kafka clients at {}: run ./scripts/test, which creates it",
-        venv.display()
-    );
-    venv
-}
+use common::{Server, kafka_python_2_0_2, python};
 
 /// Runs `tests/python/{name}` against a fresh `brook serve` (with its schema registry when
 /// `registry`), passing the bootstrap address, then the registry URL, then `extra`; returns
 /// its stdout, and fails the test with both outputs if the script fails.
 fn run_python(name: &str, registry: bool, extra: &[PathBuf]) -> String {
+    run_python_with(name, registry, extra, None)
+}
+
+/// [`run_python`] with `python_path` first on PYTHONPATH (an older client release).
+fn run_python_with(
+    name: &str,
+    registry: bool,
+    extra: &[PathBuf],
+    python_path: Option<PathBuf>,
+) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let server = if registry {
         Server::start_with_registry(tmp.path())
@@ -39,6 +37,9 @@ fn run_python(name: &str, registry: bool, extra: &[PathBuf]) -> String {
     if let Some(url) = server.registry {
         command.arg(format!("http://{url}"));
     }
+    if let Some(path) = python_path {
+        command.env("PYTHONPATH", path);
+    }
     let output = command.args(extra).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
@@ -46,6 +47,22 @@ fn run_python(name: &str, registry: bool, extra: &[PathBuf]) -> String {
         "{name} failed\nstdout:\n{stdout}\nstderr:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+/// Runs consume_modes.py for `client`: from the beginning, the end, a committed offset and a
+/// timestamp.
+fn consume_modes(client: &str, python_path: Option<PathBuf>) -> String {
+    let script = "consume_modes.py";
+    let stdout = run_python_with(script, false, &[PathBuf::from(client)], python_path);
+    for mode in [
+        "from the beginning: 1000 records",
+        "from the end: 10 records",
+        "from a timestamp: 400 records",
+        "from a committed offset: 510 records",
+    ] {
+        assert!(stdout.contains(mode), "{client}: {mode}\n{stdout}");
+    }
     stdout
 }
 
@@ -102,4 +119,26 @@ fn the_rides_pipeline_in_avro_through_the_registry() {
             root.join("examples/rides/ride.avsc"),
         ],
     );
+}
+
+#[test]
+fn kafka_python_2_0_2_consumes_from_beginning_end_committed_offset_and_timestamp() {
+    let stdout = consume_modes("kafka-python", Some(kafka_python_2_0_2()));
+    assert!(stdout.contains("kafka-python 2.0.2"), "{stdout}");
+}
+
+#[test]
+fn kafka_python_3_consumes_from_beginning_end_committed_offset_and_timestamp() {
+    let stdout = consume_modes("kafka-python", None);
+    assert!(stdout.contains("kafka-python 3."), "{stdout}");
+}
+
+#[test]
+fn aiokafka_consumes_from_beginning_end_committed_offset_and_timestamp() {
+    consume_modes("aiokafka", None);
+}
+
+#[test]
+fn confluent_kafka_consumes_from_beginning_end_committed_offset_and_timestamp() {
+    consume_modes("confluent-kafka", None);
 }

@@ -100,3 +100,35 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The Python interpreter of the venv that `./scripts/test` creates (`.venv` at the workspace
+/// root, with the Kafka clients the tests drive), or `BROOK_TEST_PYTHON`.
+pub fn python() -> PathBuf {
+    if let Ok(path) = std::env::var("BROOK_TEST_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python venv with the Kafka clients at {}: run ./scripts/test, which creates it",
+        venv.display()
+    );
+    venv
+}
+
+/// kafka-python 2.0.2, the course's era, which `./scripts/test` installs beside the venv's
+/// current release (`pip install --target <venv>/kafka-python-2.0.2`); put it first on
+/// PYTHONPATH to run it.
+pub fn kafka_python_2_0_2() -> PathBuf {
+    let dir = python()
+        .parent()
+        .and_then(|bin| bin.parent())
+        .expect("the venv's python is in <venv>/bin")
+        .join("kafka-python-2.0.2");
+    assert!(
+        dir.join("kafka").exists(),
+        "no kafka-python 2.0.2 at {}: run ./scripts/test, which installs it",
+        dir.display()
+    );
+    dir
+}
