@@ -293,7 +293,7 @@ async fn delete_version(
 
 fn schema_id(text: &str) -> Result<i32, RegistryError> {
     text.parse()
-        .map_err(|_| RegistryError::SchemaNotFound(text.to_string()))
+        .map_err(|_| RegistryError::SchemaNotFound(Some(text.to_string())))
 }
 
 /// The context an id is looked up in: that of `?subject=` (`:.ctx:` or a qualified subject),
@@ -313,7 +313,7 @@ fn stored_by_id(
         .schema(&context, id)
         .filter(|_| state.in_use(&context, id))
         .cloned()
-        .ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))
+        .ok_or_else(|| RegistryError::SchemaNotFound(Some(id.to_string())))
 }
 
 async fn schema_by_id(State(r): State<Shared>, Path(id): Path<String>, Query(q): Params) -> Reply {
@@ -348,7 +348,7 @@ fn holders_of(
         .state()
         .uses_of(&id_context(params), id, flag(params, "deleted"));
     if uses.is_empty() {
-        return Err(RegistryError::SchemaNotFound(id.to_string()));
+        return Err(RegistryError::SchemaNotFound(Some(id.to_string())));
     }
     Ok(uses)
 }

@@ -10,17 +10,19 @@ pub enum RegistryError {
     /// 40402.
     #[error("Version {0} not found.")]
     VersionNotFound(String),
-    /// 40403.
-    #[error("Schema {0} not found")]
-    SchemaNotFound(String),
+    /// 40403, naming the id when there is one ("Schema not found" for a lookup by content).
+    #[error("{}", match .0 { Some(id) => format!("Schema {id} not found"), None => "Schema not found".to_string() })]
+    SchemaNotFound(Option<String>),
     /// 40404.
-    #[error("Subject '{0}' was soft deleted. Set permanent=true to delete permanently")]
+    // Confluent's text, missing space included.
+    #[error("Subject '{0}' was soft deleted.Set permanent=true to delete permanently")]
     SubjectSoftDeleted(String),
     /// 40405.
     #[error("Subject '{0}' was not deleted first before being permanently deleted")]
     SubjectNotSoftDeleted(String),
     /// 40406.
-    #[error("Subject '{0}' Version {1} was soft deleted. Set permanent=true to delete permanently")]
+    // Confluent's text, missing space included.
+    #[error("Subject '{0}' Version {1} was soft deleted.Set permanent=true to delete permanently")]
     VersionSoftDeleted(String, i32),
     /// 40407.
     #[error("Subject '{0}' Version {1} was not deleted first before being permanently deleted")]

@@ -394,7 +394,7 @@ impl Registry {
                 });
             }
         }
-        Err(RegistryError::SchemaNotFound(String::new()))
+        Err(RegistryError::SchemaNotFound(None))
     }
 
     /// A version of `subject` (`None`: the latest live one).
@@ -429,7 +429,7 @@ impl Registry {
         let schema = state
             .schema_for(subject, v.id)
             .cloned()
-            .ok_or_else(|| RegistryError::SchemaNotFound(v.id.to_string()))?;
+            .ok_or_else(|| RegistryError::SchemaNotFound(Some(v.id.to_string())))?;
         Ok(VersionView {
             subject: subject.to_string(),
             version: number,

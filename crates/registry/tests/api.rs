@@ -85,9 +85,12 @@ fn the_rest_api_follows_confluents_rules() {
     // Not found and invalid input, with Confluent's codes.
     assert_eq!(code(&api.get("/subjects/nope/versions").1), 40401);
     assert_eq!(code(&api.get("/subjects/rides-value/versions/9").1), 40402);
-    assert_eq!(code(&api.get("/schemas/ids/99").1), 40403);
+    let (_, no_id) = api.get("/schemas/ids/99");
+    assert_eq!(code(&no_id), 40403);
+    assert_eq!(no_id["message"], "Schema 99 not found");
     let (status, missing) = api.post("/subjects/rides-value", &avro_body(RIDE_NO_DEFAULT));
     assert_eq!((status, code(&missing)), (404, 40403));
+    assert_eq!(missing["message"], "Schema not found", "Confluent's text");
     let (status, bad_version) = api.get("/subjects/rides-value/versions/zero");
     assert_eq!((status, code(&bad_version)), (422, 42202));
     let (status, invalid) = api.post(
