@@ -9,6 +9,7 @@
 //! - [`errors`]: the one mapping from typed errors to Kafka error codes;
 //! - [`maintenance`]: the background retention, compaction and flush schedule;
 //! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint;
+//! - [`refusals`]: the answers and the log for features Brook does not have yet;
 //! - [`config`]: the settings ([`BrokerConfig`]).
 //!
 //! ```no_run
@@ -32,6 +33,7 @@ pub mod errors;
 pub mod maintenance;
 pub mod metadata_log;
 pub mod metrics;
+pub mod refusals;
 pub mod server;
 pub mod topics;
 

@@ -28,6 +28,8 @@ pub struct BrokerContext {
     pub metrics: crate::metrics::BrokerMetrics,
     /// Committed offsets.
     pub coordinator: GroupCoordinator,
+    /// Requests refused for lack of a feature, logged once each.
+    pub refusals: crate::refusals::Refusals,
 }
 
 /// A running broker.
@@ -98,6 +100,7 @@ impl Broker {
             producer_ids: Default::default(),
             metrics: Default::default(),
             coordinator,
+            refusals: Default::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut metrics_addr = None;

@@ -332,6 +332,7 @@ async fn every_advertised_api_answers_at_every_advertised_version() {
     offset_delete(&mut c).await;
     consumer_group_heartbeat(&mut c).await;
     consumer_group_describe(&mut c).await;
+    share_group_heartbeat(&mut c).await;
 
     let missing: Vec<String> = c
         .advertised
@@ -929,7 +930,13 @@ async fn find_coordinator(c: &mut Client) {
                     v,
                 )
                 .await;
-            assert_ne!(txn.coordinators[0].error_code, 0, "v{v}");
+            assert_eq!(
+                txn.coordinators[0].error_code,
+                code(ResponseError::TransactionalIdAuthorizationFailed),
+                "v{v}"
+            );
+            assert_eq!(txn.coordinators[0].key.as_str(), "txn");
+            assert!(txn.coordinators[0].error_message.is_some(), "v{v}");
         } else {
             let response = c
                 .call(&FindCoordinatorRequest::default().with_key(s("g1")), v)
@@ -947,7 +954,12 @@ async fn find_coordinator(c: &mut Client) {
                         v,
                     )
                     .await;
-                assert_ne!(txn.error_code, 0, "v{v}");
+                assert_eq!(
+                    txn.error_code,
+                    code(ResponseError::TransactionalIdAuthorizationFailed),
+                    "v{v}"
+                );
+                assert!(txn.error_message.is_some(), "v{v}");
             }
         }
     }
@@ -1442,6 +1454,28 @@ async fn consumer_group_describe(c: &mut Client) {
         assert_eq!(
             unknown.error_code,
             code(ResponseError::GroupIdNotFound),
+            "v{v}"
+        );
+    }
+}
+
+async fn share_group_heartbeat(c: &mut Client) {
+    for v in c.versions(ApiKey::ShareGroupHeartbeat) {
+        let request = ShareGroupHeartbeatRequest::default()
+            .with_group_id(group("shared"))
+            .with_member_id(s(&Uuid::new_v4().to_string()))
+            .with_subscribed_topic_names(Some(vec![topic("data")]));
+        let response = c.call(&request, v).await;
+        assert_eq!(
+            response.error_code,
+            code(ResponseError::UnsupportedVersion),
+            "v{v}: share groups are refused"
+        );
+        assert!(
+            response
+                .error_message
+                .as_deref()
+                .is_some_and(|m| m.contains("share groups")),
             "v{v}"
         );
     }

@@ -96,6 +96,8 @@ fn main() -> ExitCode {
                     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
             )
             .with_writer(std::io::stderr)
+            // Colours only on a terminal: a log file must not fill with escape codes.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
     let (connect, format) = (&cli.connect, cli.output);

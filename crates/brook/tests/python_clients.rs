@@ -142,3 +142,9 @@ fn aiokafka_consumes_from_beginning_end_committed_offset_and_timestamp() {
 fn confluent_kafka_consumes_from_beginning_end_committed_offset_and_timestamp() {
     consume_modes("confluent-kafka", None);
 }
+
+#[test]
+fn transactions_share_groups_acls_and_scram_are_refused_within_five_seconds() {
+    let stdout = run_python("fast_failures.py", false, &[]);
+    assert!(stdout.contains("all refused fast"), "{stdout}");
+}

@@ -62,6 +62,9 @@ pub fn response(api: ApiKey, with_error: bool) -> Option<ResponseKind> {
         ApiKey::ConsumerGroupDescribe => {
             empty!(ConsumerGroupDescribe, ConsumerGroupDescribeResponse)
         }
+        ApiKey::ShareGroupHeartbeat => {
+            empty!(ShareGroupHeartbeat, ShareGroupHeartbeatResponse, error)
+        }
         _ => return None,
     })
 }

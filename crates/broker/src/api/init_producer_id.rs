@@ -4,12 +4,17 @@
 //! when it names its current id and epoch (idempotent producers bump their epoch themselves,
 //! KIP-360). Ids come from a counter seeded with the start time in microseconds, so a
 //! restarted broker never repeats an id it handed out before. Sequence numbers are checked in
-//! `brook-log`. Transactional ids are refused until transactions exist.
+//! `brook-log`. Transactional ids are refused until transactions exist, with the non-retriable
+//! TRANSACTIONAL_ID_AUTHORIZATION_FAILED that clients treat as fatal.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
+use kafka_protocol::messages::{
+    ApiKey, InitProducerIdRequest, InitProducerIdResponse, ProducerId, RequestHeader,
+};
+
+use crate::server::BrokerContext;
 
 /// Allocates producer ids. One per broker.
 #[derive(Debug)]
@@ -26,14 +31,22 @@ impl Default for ProducerIds {
 }
 
 /// Handles an InitProducerId request of any supported version.
-pub fn handle(ids: &ProducerIds, request: InitProducerIdRequest) -> InitProducerIdResponse {
+pub fn handle(
+    context: &BrokerContext,
+    header: &RequestHeader,
+    request: InitProducerIdRequest,
+) -> InitProducerIdResponse {
     if request.transactional_id.is_some() {
+        let missing = crate::refusals::Missing::Transactions;
+        context
+            .refusals
+            .refuse(missing, ApiKey::InitProducerId, header);
         return InitProducerIdResponse::default()
-            .with_error_code(ResponseError::InvalidRequest.code())
+            .with_error_code(ResponseError::TransactionalIdAuthorizationFailed.code())
             .with_producer_id(ProducerId(-1))
             .with_producer_epoch(-1);
     }
-    let id = ids.0.fetch_add(1, Ordering::Relaxed);
+    let id = context.producer_ids.0.fetch_add(1, Ordering::Relaxed);
     InitProducerIdResponse::default()
         .with_producer_id(ProducerId(id))
         .with_producer_epoch(0)

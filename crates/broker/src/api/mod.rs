@@ -26,6 +26,7 @@ pub mod metadata;
 pub mod offset_commit;
 pub mod offset_fetch;
 pub mod produce;
+pub mod share_groups;
 
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
 use kafka_protocol::protocol::StrBytes;
@@ -62,6 +63,9 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::OffsetDelete,
     ApiKey::ConsumerGroupHeartbeat,
     ApiKey::ConsumerGroupDescribe,
+    // Refused with UNSUPPORTED_VERSION and a message, as Kafka does while share groups are
+    // disabled: a share consumer that sees no ShareGroupHeartbeat waits silently forever.
+    ApiKey::ShareGroupHeartbeat,
 ];
 
 /// Newest versions that Kafka 4.1 marks unstable (`latestVersionUnstable`): `valid_versions`
@@ -116,7 +120,7 @@ pub async fn dispatch(
             ResponseKind::DeleteTopics(delete_topics::handle(context, r, version))
         }
         RequestKind::InitProducerId(r) => {
-            ResponseKind::InitProducerId(init_producer_id::handle(&context.producer_ids, r))
+            ResponseKind::InitProducerId(init_producer_id::handle(context, header, r))
         }
         RequestKind::DeleteRecords(r) => {
             ResponseKind::DeleteRecords(delete_records::handle(context, r))
@@ -140,7 +144,7 @@ pub async fn dispatch(
             ResponseKind::DescribeLogDirs(describe_log_dirs::handle(context, r, version))
         }
         RequestKind::FindCoordinator(r) => {
-            ResponseKind::FindCoordinator(find_coordinator::handle(context, r, version))
+            ResponseKind::FindCoordinator(find_coordinator::handle(context, header, r, version))
         }
         RequestKind::OffsetCommit(r) => {
             ResponseKind::OffsetCommit(offset_commit::handle(context, r, version))
@@ -169,6 +173,9 @@ pub async fn dispatch(
         ),
         RequestKind::ConsumerGroupDescribe(r) => {
             ResponseKind::ConsumerGroupDescribe(consumer_group_describe::handle(context, r))
+        }
+        RequestKind::ShareGroupHeartbeat(_) => {
+            ResponseKind::ShareGroupHeartbeat(share_groups::heartbeat(context, header))
         }
         other => return Err(format!("no handler for {other:?}")),
     }))

@@ -27,21 +27,35 @@ impl Server {
     /// Starts `brook serve` on `data_dir` (no schema registry) and waits until it accepts
     /// connections.
     pub fn start(data_dir: &Path) -> Server {
-        Self::launch(data_dir, free_port(), None)
+        Self::launch(data_dir, free_port(), None, None)
+    }
+
+    /// Starts with its log (stderr) written to `log`.
+    pub fn start_logging_to(data_dir: &Path, log: &Path) -> Server {
+        Self::launch(data_dir, free_port(), None, Some(log))
     }
 
     /// Starts on a given port (restarts reuse theirs).
     pub fn start_on(data_dir: &Path, port: u16) -> Server {
-        Self::launch(data_dir, port, None)
+        Self::launch(data_dir, port, None, None)
     }
 
     /// Starts with the schema registry on a free port too.
     pub fn start_with_registry(data_dir: &Path) -> Server {
         let registry: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        Self::launch(data_dir, free_port(), Some(registry))
+        Self::launch(data_dir, free_port(), Some(registry), None)
     }
 
-    fn launch(data_dir: &Path, port: u16, registry: Option<SocketAddr>) -> Server {
+    fn launch(
+        data_dir: &Path,
+        port: u16,
+        registry: Option<SocketAddr>,
+        log: Option<&Path>,
+    ) -> Server {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        };
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_brook"))
             .args([
@@ -56,7 +70,7 @@ impl Server {
             ])
             .arg(data_dir)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);

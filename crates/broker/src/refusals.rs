@@ -1,0 +1,55 @@
+//! Requests refused because Brook does not have the feature yet (transactions, share groups).
+//! Each is answered at once with a non-retriable error so the client stops instead of retrying
+//! forever, and logged at INFO once per (feature, API, client id), so an operator sees why a
+//! client fails without the log filling up with its retries.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use kafka_protocol::messages::{ApiKey, RequestHeader};
+
+/// The features a client can ask for that Brook refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Missing {
+    /// Transactional producers (`transactional.id`).
+    Transactions,
+    /// KIP-932 share groups.
+    ShareGroups,
+}
+
+impl Missing {
+    /// The message clients get with the error code.
+    pub fn message(self) -> &'static str {
+        match self {
+            Missing::Transactions => {
+                "transactions are not available in this version of Brook (transactional.id is \
+                 not supported; idempotent producers are)"
+            }
+            Missing::ShareGroups => {
+                "share groups (KIP-932) are not available in this version of Brook; use a \
+                 consumer group"
+            }
+        }
+    }
+}
+
+/// Which refusals were already logged. Shared by all connections.
+#[derive(Debug, Default)]
+pub struct Refusals {
+    logged: Mutex<HashSet<(Missing, i16, String)>>,
+}
+
+impl Refusals {
+    /// Logs the refusal at INFO the first time this client id is refused `feature` on `api`.
+    pub fn refuse(&self, feature: Missing, api: ApiKey, header: &RequestHeader) {
+        let client_id = header.client_id.as_deref().unwrap_or("").to_string();
+        let first = self
+            .logged
+            .lock()
+            .expect("no panics while holding the lock")
+            .insert((feature, api as i16, client_id.clone()));
+        if first {
+            tracing::info!(api = ?api, client_id = %client_id, "refused: {}", feature.message());
+        }
+    }
+}

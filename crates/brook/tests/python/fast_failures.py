@@ -1,0 +1,88 @@
+"""What Brook does not do yet fails at once with a clear, non-retriable error — never a client
+retrying until its timeout: a transactional producer (librdkafka through confluent-kafka, and
+kafka-python 3.x), a share consumer (confluent-kafka), and the ACL and SCRAM admin APIs (not
+advertised, so admin clients refuse locally)."""
+import sys
+import time
+
+import confluent_kafka
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import (AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
+                                   ResourcePatternType, ResourceType)
+
+bootstrap = sys.argv[1]
+LIMIT = 5.0
+
+
+def fails_fast(label, action, check):
+    started = time.time()
+    try:
+        action()
+    except Exception as error:  # noqa: BLE001 - each client raises its own type
+        elapsed = time.time() - started
+        assert elapsed < LIMIT, f"{label}: failed only after {elapsed:.1f} s"
+        check(error)
+        print(f"{label}: failed after {elapsed:.2f} s: {error!r}")
+        return
+    raise AssertionError(f"{label}: did not fail")
+
+
+def librdkafka_fatal(code, text):
+    def check(error):
+        assert isinstance(error, KafkaException), repr(error)
+        err = error.args[0]
+        assert err.code() == code, err
+        assert err.fatal() and not err.retriable(), err
+        assert text in err.str(), err.str()
+    return check
+
+
+# librdkafka's transactional producer.
+producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "transactional.id": "txn-1"})
+fails_fast("librdkafka init_transactions", lambda: producer.init_transactions(30),
+           librdkafka_fatal(confluent_kafka.KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                            "transactions are not available"))
+
+# kafka-python's transactional producer.
+from kafka import KafkaProducer  # noqa: E402
+from kafka.errors import TransactionalIdAuthorizationFailedError  # noqa: E402
+
+
+def kafka_python_transactions():
+    p = KafkaProducer(bootstrap_servers=bootstrap, transactional_id="txn-2")
+    p.init_transactions()
+
+
+def transactional_id_refused(error):
+    assert isinstance(error, TransactionalIdAuthorizationFailedError), repr(error)
+
+
+fails_fast("kafka-python init_transactions", kafka_python_transactions, transactional_id_refused)
+
+# librdkafka's share consumer (KIP-932).
+def share_consumer():
+    consumer = confluent_kafka.ShareConsumer({"bootstrap.servers": bootstrap, "group.id": "shared"})
+    consumer.subscribe(["anything"])
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        consumer.poll(0.5)
+
+
+fails_fast("librdkafka share consumer", share_consumer,
+           librdkafka_fatal(confluent_kafka.KafkaError.UNSUPPORTED_VERSION, "ShareGroupHeartbeat"))
+
+# ACLs and SCRAM credentials: not advertised, refused by the admin client itself.
+admin = AdminClient({"bootstrap.servers": bootstrap})
+acl_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+                              AclOperation.ANY, AclPermissionType.ANY)
+
+
+def unsupported(error):
+    text = str(error)
+    assert "not supported" in text.lower() or "unsupported" in text.lower(), text
+
+
+fails_fast("describe_acls", lambda: admin.describe_acls(acl_filter).result(30), unsupported)
+fails_fast("describe_user_scram_credentials",
+           lambda: admin.describe_user_scram_credentials().result(30), unsupported)
+print("all refused fast")
