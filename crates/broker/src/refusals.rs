@@ -15,6 +15,9 @@ pub enum Missing {
     Transactions,
     /// KIP-932 share groups.
     ShareGroups,
+    /// KIP-848's online upgrade of a classic group with members to the consumer protocol
+    /// (Kafka's `group.consumer.migration.policy=disabled` answer).
+    OnlineUpgrade,
 }
 
 impl Missing {
@@ -28,6 +31,10 @@ impl Missing {
             Missing::ShareGroups => {
                 "share groups (KIP-932) are not available in this version of Brook; use a \
                  consumer group"
+            }
+            Missing::OnlineUpgrade => {
+                "online upgrade of a classic group with members to the consumer protocol is \
+                 disabled"
             }
         }
     }

@@ -1213,16 +1213,41 @@ async fn offset_commit(c: &mut Client, f: &Fixture) {
             assert_eq!(response.topics[0].name.as_str(), "data");
         }
 
-        // A commit naming a member of a group that has none.
+        // A stranger to a group with a member, and an admin commit (no member, no generation)
+        // to it: both UNKNOWN_MEMBER_ID, as Kafka answers.
         let stranger = request
             .clone()
             .with_group_id(group("described"))
             .with_generation_id_or_member_epoch(1)
             .with_member_id(s("stranger"));
-        let response = c.call(&stranger, v).await;
+        let admin = request.clone().with_group_id(group("described"));
+        for refused in [stranger, admin] {
+            let response = c.call(&refused, v).await;
+            assert_eq!(
+                response.topics[0].partitions[0].error_code,
+                code(ResponseError::UnknownMemberId),
+                "v{v}"
+            );
+        }
+        // A generation for a group that does not exist: GROUP_ID_NOT_FOUND from v9.
+        let response = c
+            .call(
+                &request
+                    .clone()
+                    .with_group_id(group("no-such-group"))
+                    .with_generation_id_or_member_epoch(3)
+                    .with_member_id(s("someone")),
+                v,
+            )
+            .await;
+        let expected = if v >= 9 {
+            ResponseError::GroupIdNotFound
+        } else {
+            ResponseError::IllegalGeneration
+        };
         assert_eq!(
             response.topics[0].partitions[0].error_code,
-            code(ResponseError::UnknownMemberId),
+            code(expected),
             "v{v}"
         );
     }

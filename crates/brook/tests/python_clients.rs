@@ -148,3 +148,12 @@ fn transactions_share_groups_acls_and_scram_are_refused_within_five_seconds() {
     let stdout = run_python("fast_failures.py", false, &[]);
     assert!(stdout.contains("all refused fast"), "{stdout}");
 }
+
+#[test]
+fn consumer_protocol_groups_take_assign_only_commits_and_refuse_the_online_upgrade() {
+    let stdout = run_python("consumer_protocol_commits.py", false, &[]);
+    assert!(
+        stdout.contains("all consumer-protocol offset cases pass"),
+        "{stdout}"
+    );
+}

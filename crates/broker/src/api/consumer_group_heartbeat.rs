@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
 use kafka_protocol::messages::{
-    ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, RequestHeader,
+    ApiKey, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, RequestHeader,
 };
 
 use super::str_bytes;
 use crate::coordinator::assignors;
 use crate::coordinator::consumer_groups::{Heartbeat, TopicInfo};
+use crate::refusals::Missing;
 use crate::server::BrokerContext;
 
 /// The cluster's topics as the consumer-group coordinator sees them.
@@ -38,10 +39,18 @@ pub fn handle(
 ) -> ConsumerGroupHeartbeatResponse {
     let group = request.group_id.to_string();
     if context.coordinator.membership.is_active(&group) {
+        // KIP-848's online upgrade is not built: answered as Kafka answers it with
+        // group.consumer.migration.policy=disabled.
+        context.refusals.refuse(
+            Missing::OnlineUpgrade,
+            ApiKey::ConsumerGroupHeartbeat,
+            header,
+        );
         return ConsumerGroupHeartbeatResponse::default()
             .with_error_code(ResponseError::GroupIdNotFound.code())
             .with_error_message(Some(str_bytes(format!(
-                "Group {group} is not a consumer group."
+                "Cannot upgrade classic group {group} to consumer group because online upgrade \
+                 is disabled."
             ))));
     }
     // An empty classic group becomes a consumer group.

@@ -1,7 +1,7 @@
 //! OffsetCommit: commits from group members (checked against their generation, or their member
-//! epoch in KIP-848 consumer groups) and standalone
-//! commits (generation -1, no member id) for groups without members, stored in
-//! `__consumer_offsets`.
+//! epoch in KIP-848 consumer groups) and standalone commits (generation or epoch -1: admin
+//! clients and `assign()` consumers) for groups without members, stored in
+//! `__consumer_offsets`. The rules are Kafka 4's.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::offset_commit_response::{
@@ -9,6 +9,7 @@ use kafka_protocol::messages::offset_commit_response::{
 };
 use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
+use crate::coordinator::membership::CommitIdentity;
 use crate::coordinator::records::OffsetCommitValue;
 use crate::errors::append_error_code;
 use crate::server::BrokerContext;
@@ -36,7 +37,13 @@ pub fn handle(
             None => context
                 .coordinator
                 .membership
-                .check_commit(&group, epoch, member),
+                .check_commit(&CommitIdentity {
+                    group_id: &group,
+                    generation: epoch,
+                    member_id: member,
+                    instance_id: request.group_instance_id.as_deref(),
+                    version,
+                }),
         };
         match code {
             0 => None,

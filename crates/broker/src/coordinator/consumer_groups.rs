@@ -692,26 +692,25 @@ impl ConsumerGroups {
         }
     }
 
-    /// Whether an offset commit (or a fetch of committed offsets) from `member_id` at
-    /// `epoch` is acceptable; `None` when `group_id` is not a consumer group.
+    /// Whether an offset commit (or, with `epoch` >= 0, a fetch of committed offsets) from
+    /// `member_id` at `epoch` is acceptable, as Kafka's ConsumerGroup decides: a negative epoch
+    /// is an admin client or a consumer without group management (`assign()`), accepted while
+    /// the group has no members; otherwise the member must exist (UNKNOWN_MEMBER_ID) at this
+    /// epoch (STALE_MEMBER_EPOCH when older, FENCED_MEMBER_EPOCH when newer). `None` when
+    /// `group_id` is not a consumer group.
     pub fn check_member(&self, group_id: &str, epoch: i32, member_id: &str) -> Option<i16> {
         let groups = self.lock();
         let group = groups.get(group_id)?;
-        if epoch < 0 && member_id.is_empty() {
-            // Admin and `assign()` commits: only for groups without members.
-            return Some(if group.members.is_empty() {
-                0
-            } else {
-                ResponseError::UnknownMemberId.code()
-            });
+        if epoch < 0 && group.members.is_empty() {
+            return Some(0);
         }
         let Some(member) = group.members.get(member_id) else {
             return Some(ResponseError::UnknownMemberId.code());
         };
-        Some(if epoch != member.epoch {
-            ResponseError::StaleMemberEpoch.code()
-        } else {
-            0
+        Some(match epoch.cmp(&member.epoch) {
+            std::cmp::Ordering::Greater => ResponseError::FencedMemberEpoch.code(),
+            std::cmp::Ordering::Less => ResponseError::StaleMemberEpoch.code(),
+            std::cmp::Ordering::Equal => 0,
         })
     }
 

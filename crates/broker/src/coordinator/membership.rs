@@ -14,6 +14,21 @@ use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use tokio::sync::oneshot;
 
+/// Who commits offsets, as an OffsetCommit request says.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitIdentity<'a> {
+    /// The group.
+    pub group_id: &'a str,
+    /// The generation (-1 from admin clients and consumers without group management).
+    pub generation: i32,
+    /// The member id ("" from admin clients and consumers without group management).
+    pub member_id: &'a str,
+    /// The static member's instance id.
+    pub instance_id: Option<&'a str>,
+    /// The OffsetCommit version.
+    pub version: i16,
+}
+
 /// The state of a group, as DescribeGroups and ListGroups name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupState {
@@ -632,28 +647,43 @@ impl Membership {
         codes
     }
 
-    /// Whether an offset commit from (`generation`, `member_id`) is acceptable now; Kafka's
+    /// Whether an offset commit is acceptable now, as Kafka's ClassicGroup decides; Kafka's
     /// error code otherwise.
-    pub fn check_commit(&self, group_id: &str, generation: i32, member_id: &str) -> i16 {
+    pub fn check_commit(&self, commit: &CommitIdentity<'_>) -> i16 {
         let groups = self.lock();
-        let group = groups.get(group_id);
-        let live = group.is_some_and(|g| g.state != GroupState::Empty);
-        if generation < 0 && member_id.is_empty() {
-            // Standalone commits are only for groups without members.
-            return if live {
-                ResponseError::IllegalGeneration.code()
-            } else {
+        let Some(group) = groups.get(commit.group_id) else {
+            // No group: a negative generation is an admin client or a consumer without group
+            // management committing for a "simple" group; anything else names a generation
+            // that does not exist (GROUP_ID_NOT_FOUND from v9, as Kafka answers).
+            return if commit.generation < 0 {
                 0
+            } else if commit.version >= 9 {
+                ResponseError::GroupIdNotFound.code()
+            } else {
+                ResponseError::IllegalGeneration.code()
             };
-        }
-        let Some(group) = group else {
-            return ResponseError::IllegalGeneration.code();
         };
-        if !group.members.contains_key(member_id) {
-            return ResponseError::UnknownMemberId.code();
+        if commit.generation < 0 && group.state == GroupState::Empty {
+            return 0;
         }
-        if generation != group.generation {
-            return ResponseError::IllegalGeneration.code();
+        if commit.generation >= 0 || !commit.member_id.is_empty() || commit.instance_id.is_some() {
+            if let Some(instance) = commit.instance_id
+                && group
+                    .static_members
+                    .get(instance)
+                    .is_some_and(|owner| owner != commit.member_id)
+            {
+                return ResponseError::FencedInstanceId.code();
+            }
+            if !group.members.contains_key(commit.member_id) {
+                return ResponseError::UnknownMemberId.code();
+            }
+            if commit.generation != group.generation {
+                return ResponseError::IllegalGeneration.code();
+            }
+        } else {
+            // Neither member nor generation (an admin client): only while the group is empty.
+            return ResponseError::UnknownMemberId.code();
         }
         // As Kafka: members may still commit for the current generation while it rebalances
         // (consumers commit before giving partitions up), but not between the new generation's
