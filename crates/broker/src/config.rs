@@ -38,6 +38,11 @@ pub struct BrokerConfig {
     /// `group.initial.rebalance.delay.ms` (3 s): how long a new group waits for more members
     /// before its first rebalance completes.
     pub group_initial_rebalance_delay: Duration,
+    /// `group.min.session.timeout.ms` (6 s): classic members asking for a shorter session
+    /// timeout get INVALID_SESSION_TIMEOUT.
+    pub group_min_session_timeout: Duration,
+    /// `group.max.session.timeout.ms` (30 minutes): the longest session timeout allowed.
+    pub group_max_session_timeout: Duration,
     /// `group.consumer.session.timeout.ms`, `group.consumer.heartbeat.interval.ms` and
     /// `group.consumer.assignors`: KIP-848 consumer groups.
     pub consumer_groups: crate::coordinator::consumer_groups::Settings,
@@ -68,17 +73,21 @@ impl Default for BrokerConfig {
             flush_scheduler_interval: Duration::from_millis(1_000),
             offsets_topic_partitions: 50,
             group_initial_rebalance_delay: Duration::from_millis(3_000),
+            group_min_session_timeout: Duration::from_millis(6_000),
+            group_max_session_timeout: Duration::from_millis(1_800_000),
             offsets_retention: Duration::from_secs(7 * 24 * 3600),
             consumer_groups: Default::default(),
         }
     }
 }
 
-/// Kafka's broker-level name for a topic config (the synonym DescribeConfigs reports).
+/// Kafka's broker-level name for a topic config (the synonym DescribeConfigs reports); `None`
+/// for topic configs without one (the replication throttles, the remote-storage switches).
 pub fn broker_synonym(topic_config: &str) -> Option<&'static str> {
     Some(match topic_config {
         "segment.bytes" => "log.segment.bytes",
         "segment.ms" => "log.roll.ms",
+        "segment.jitter.ms" => "log.roll.jitter.ms",
         "segment.index.bytes" => "log.index.size.max.bytes",
         "index.interval.bytes" => "log.index.interval.bytes",
         "retention.ms" => "log.retention.ms",
@@ -86,24 +95,32 @@ pub fn broker_synonym(topic_config: &str) -> Option<&'static str> {
         "cleanup.policy" => "log.cleanup.policy",
         "delete.retention.ms" => "log.cleaner.delete.retention.ms",
         "min.compaction.lag.ms" => "log.cleaner.min.compaction.lag.ms",
+        "max.compaction.lag.ms" => "log.cleaner.max.compaction.lag.ms",
+        "min.cleanable.dirty.ratio" => "log.cleaner.min.cleanable.ratio",
         "flush.messages" => "log.flush.interval.messages",
         "flush.ms" => "log.flush.interval.ms",
         "max.message.bytes" => "message.max.bytes",
         "message.timestamp.type" => "log.message.timestamp.type",
         "message.timestamp.before.max.ms" => "log.message.timestamp.before.max.ms",
         "message.timestamp.after.max.ms" => "log.message.timestamp.after.max.ms",
+        "message.format.version" => "log.message.format.version",
+        "compression.type" => "compression.type",
+        "compression.gzip.level" => "compression.gzip.level",
+        "compression.lz4.level" => "compression.lz4.level",
+        "compression.zstd.level" => "compression.zstd.level",
+        "file.delete.delay.ms" => "log.segment.delete.delay.ms",
+        "local.retention.ms" => "log.local.retention.ms",
+        "local.retention.bytes" => "log.local.retention.bytes",
+        "min.insync.replicas" => "min.insync.replicas",
+        "preallocate" => "log.preallocate",
+        "unclean.leader.election.enable" => "unclean.leader.election.enable",
         _ => return None,
     })
 }
 
-/// Kafka's DescribeConfigs config type of a topic config (3 INT, 5 LONG, 7 LIST, 2 STRING).
+/// Kafka's DescribeConfigs config type of a topic config.
 pub fn config_type(topic_config: &str) -> i8 {
-    match topic_config {
-        "segment.bytes" | "segment.index.bytes" | "index.interval.bytes" | "max.message.bytes" => 3,
-        "cleanup.policy" => 7,
-        "message.timestamp.type" => 2,
-        _ => 5,
-    }
+    brook_log::config::config_kind(topic_config).id()
 }
 
 /// The topic config a broker-level name sets the default of (`log.retention.ms` →
@@ -129,6 +146,8 @@ pub const BROKER_PROPERTY_NAMES: &[&str] = &[
     "log.retention.check.interval.ms",
     "offsets.topic.num.partitions",
     "group.initial.rebalance.delay.ms",
+    "group.min.session.timeout.ms",
+    "group.max.session.timeout.ms",
     "offsets.retention.minutes",
     "group.consumer.session.timeout.ms",
     "group.consumer.heartbeat.interval.ms",
@@ -218,6 +237,12 @@ impl BrokerConfig {
                         .parse()
                         .map_err(|_| invalid("expected milliseconds"))?,
                 )
+            }
+            "group.min.session.timeout.ms" => {
+                self.group_min_session_timeout = millis(value).map_err(invalid)?
+            }
+            "group.max.session.timeout.ms" => {
+                self.group_max_session_timeout = millis(value).map_err(invalid)?
             }
             "offsets.topic.num.partitions" => {
                 self.offsets_topic_partitions = value

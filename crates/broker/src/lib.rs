@@ -10,7 +10,8 @@
 //! - [`maintenance`]: the background retention, compaction and flush schedule;
 //! - [`metrics`]: Prometheus metrics and the `/metrics` endpoint;
 //! - [`refusals`]: the answers and the log for features Brook does not have yet;
-//! - [`config`]: the settings ([`BrokerConfig`]).
+//! - [`config`]: the settings ([`BrokerConfig`]); [`broker_configs`]: how DescribeConfigs lists
+//!   them.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod api;
+pub mod broker_configs;
 pub mod config;
 pub mod connection;
 pub mod coordinator;

@@ -56,6 +56,7 @@ pub enum MetadataRecord {
 pub struct MetadataLog {
     path: PathBuf,
     file: File,
+    records: i64,
 }
 
 impl MetadataLog {
@@ -87,7 +88,15 @@ impl MetadataLog {
         if file.metadata()?.len() > valid_len {
             file.set_len(valid_len)?;
         }
-        Ok((MetadataLog { path, file }, records))
+        let count = records.len() as i64;
+        Ok((
+            MetadataLog {
+                path,
+                file,
+                records: count,
+            },
+            records,
+        ))
     }
 
     /// Appends a record durably.
@@ -95,7 +104,14 @@ impl MetadataLog {
         let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
-        self.file.sync_data()
+        self.file.sync_data()?;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Records in the log: its end offset, as DescribeQuorum reports the metadata log's.
+    pub fn end_offset(&self) -> i64 {
+        self.records
     }
 
     /// Where the log lives.

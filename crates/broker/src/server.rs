@@ -75,14 +75,18 @@ impl Broker {
         let data_dir = config.data_dir.clone();
         let defaults = config.log_defaults.clone();
         let offsets_partitions = config.offsets_topic_partitions;
-        let initial_delay = config.group_initial_rebalance_delay;
+        let classic_settings = crate::coordinator::membership::Settings {
+            initial_delay: config.group_initial_rebalance_delay,
+            min_session: config.group_min_session_timeout,
+            max_session: config.group_max_session_timeout,
+        };
         let consumer_settings = config.consumer_groups.clone();
         let (topics, coordinator) = tokio::task::spawn_blocking(move || {
             let topics = TopicRegistry::open(data_dir, defaults)?;
             let coordinator = GroupCoordinator::start(
                 &topics,
                 offsets_partitions,
-                initial_delay,
+                classic_settings,
                 consumer_settings,
             )?;
             Ok::<_, TopicError>((topics, coordinator))

@@ -216,6 +216,14 @@ impl TopicRegistry {
         config
     }
 
+    /// End offset of the metadata log (records applied since the data directory was made).
+    pub fn metadata_end_offset(&self) -> i64 {
+        self.metadata
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .end_offset()
+    }
+
     /// The broker defaults set at startup (flags, file, environment).
     pub fn static_defaults(&self) -> &LogConfig {
         &self.static_defaults

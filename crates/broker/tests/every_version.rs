@@ -166,10 +166,28 @@ fn batch(timestamp: i64, value: &str) -> Bytes {
 struct Fixture {
     data_id: Uuid,
     produced_id: Uuid,
+    compacted_id: Uuid,
 }
 
 async fn create_topic(c: &mut Client, name: &str, partitions: i32) -> Uuid {
+    create_topic_with(c, name, partitions, &[]).await
+}
+
+async fn create_topic_with(
+    c: &mut Client,
+    name: &str,
+    partitions: i32,
+    configs: &[(&str, &str)],
+) -> Uuid {
     let v = c.max(ApiKey::CreateTopics);
+    let configs = configs
+        .iter()
+        .map(|(k, v)| {
+            CreatableTopicConfig::default()
+                .with_name(s(k))
+                .with_value(Some(s(v)))
+        })
+        .collect();
     let response = c
         .call(
             &CreateTopicsRequest::default()
@@ -177,7 +195,8 @@ async fn create_topic(c: &mut Client, name: &str, partitions: i32) -> Uuid {
                     CreatableTopic::default()
                         .with_name(topic(name))
                         .with_num_partitions(partitions)
-                        .with_replication_factor(1),
+                        .with_replication_factor(1)
+                        .with_configs(configs),
                 ])
                 .with_timeout_ms(5000),
             v,
@@ -303,9 +322,12 @@ async fn every_advertised_api_answers_at_every_advertised_version() {
     }
     produce(&mut c, "data", 1, batch(5000, "p1")).await;
     let produced_id = create_topic(&mut c, "produced", 1).await;
+    let compacted_id =
+        create_topic_with(&mut c, "compacted", 1, &[("cleanup.policy", "compact")]).await;
     let fixture = Fixture {
         data_id,
         produced_id,
+        compacted_id,
     };
 
     api_versions(&mut c).await;
@@ -333,6 +355,12 @@ async fn every_advertised_api_answers_at_every_advertised_version() {
     consumer_group_heartbeat(&mut c).await;
     consumer_group_describe(&mut c).await;
     share_group_heartbeat(&mut c).await;
+    static_members_are_fenced(&mut c).await;
+    elect_leaders(&mut c).await;
+    alter_replica_log_dirs(&mut c).await;
+    describe_quorum(&mut c).await;
+    partition_reassignments(&mut c).await;
+    describe_topic_partitions(&mut c).await;
 
     let missing: Vec<String> = c
         .advertised
@@ -420,6 +448,29 @@ async fn metadata(c: &mut Client, f: &Fixture) {
             "v{v}"
         );
 
+        // No authorizer: every operation is allowed, when asked for (v8+; the cluster's only
+        // in v8-10).
+        if v >= 8 {
+            let request = MetadataRequest::default()
+                .with_topics(Some(vec![
+                    MetadataRequestTopic::default().with_name(Some(topic("data"))),
+                ]))
+                .with_include_topic_authorized_operations(true)
+                .with_include_cluster_authorized_operations(v <= 10);
+            let response = c.call(&request, v).await;
+            assert_eq!(response.topics[0].topic_authorized_operations, 3576, "v{v}");
+            assert_eq!(
+                response.cluster_authorized_operations,
+                if v <= 10 { 8096 } else { i32::MIN },
+                "v{v}"
+            );
+        }
+        assert_eq!(
+            data.topic_authorized_operations,
+            i32::MIN,
+            "v{v}: not asked"
+        );
+
         // All topics: null from v1, an empty list at v0.
         let all = if v == 0 { Some(Vec::new()) } else { None };
         let mut request = MetadataRequest::default().with_topics(all);
@@ -474,6 +525,45 @@ async fn produce_each(c: &mut Client, f: &Fixture) {
             assert_eq!(response.responses[0].topic_id, f.produced_id);
         } else {
             assert_eq!(response.responses[0].name.as_str(), "produced");
+        }
+
+        // A record without a key for a compacted topic: INVALID_RECORD, with per-record errors
+        // from v8.
+        let mut keyless = RecordBatchBuilder::new(Compression::None);
+        keyless.append(1000, Some(b"k"), Some(b"keyed"), &[]);
+        keyless.append(1000, None, Some(b"no key"), &[]);
+        let data = TopicProduceData::default().with_partition_data(vec![
+            PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(keyless.build())),
+        ]);
+        let data = if by_id {
+            data.with_topic_id(f.compacted_id)
+        } else {
+            data.with_name(topic("compacted"))
+        };
+        let request = ProduceRequest::default()
+            .with_acks(1)
+            .with_timeout_ms(5000)
+            .with_topic_data(vec![data]);
+        let response = c.call(&request, v).await;
+        let refused = &response.responses[0].partition_responses[0];
+        assert_eq!(
+            refused.error_code,
+            code(ResponseError::InvalidRecord),
+            "v{v}"
+        );
+        if v >= 8 {
+            assert_eq!(refused.record_errors.len(), 1, "v{v}");
+            assert_eq!(refused.record_errors[0].batch_index, 1);
+            assert!(
+                refused.record_errors[0]
+                    .batch_index_error_message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("without key")),
+                "v{v}"
+            );
+            assert!(refused.error_message.is_some(), "v{v}");
         }
     }
 }
@@ -849,6 +939,7 @@ async fn create_partitions(c: &mut Client) {
             CreatePartitionsTopic::default()
                 .with_name(topic(name))
                 .with_count(count)
+                .with_assignments(None)
         };
         let request = CreatePartitionsRequest::default()
             .with_timeout_ms(5000)
@@ -905,6 +996,14 @@ async fn describe_cluster(c: &mut Client) {
         assert_eq!(response.endpoint_type, 1, "v{v}");
         assert_eq!(response.brokers.len(), 1, "v{v}");
         assert_eq!(response.brokers[0].port, i32::from(c.port), "v{v}");
+        assert_eq!(response.cluster_authorized_operations, i32::MIN, "v{v}");
+        let asked = c
+            .call(
+                &DescribeClusterRequest::default().with_include_cluster_authorized_operations(true),
+                v,
+            )
+            .await;
+        assert_eq!(asked.cluster_authorized_operations, 8096, "v{v}");
     }
 }
 
@@ -1095,11 +1194,9 @@ async fn classic_group_lifecycle(c: &mut Client) {
 async fn describe_and_list_groups(c: &mut Client) {
     let (member, _) = stable_group(c, "described").await;
     for v in c.versions(ApiKey::DescribeGroups) {
-        let request = DescribeGroupsRequest::default().with_groups(vec![
-            group("described"),
-            group("nobody-here"),
-            group(""),
-        ]);
+        let request = DescribeGroupsRequest::default()
+            .with_groups(vec![group("described"), group("nobody-here"), group("")])
+            .with_include_authorized_operations(v >= 3);
         let response = c.call(&request, v).await;
         let [described, unknown, empty] = &response.groups[..] else {
             panic!("v{v}: three groups expected");
@@ -1110,6 +1207,11 @@ async fn describe_and_list_groups(c: &mut Client) {
         assert_eq!(described.protocol_data.as_str(), "range");
         assert_eq!(described.members.len(), 1, "v{v}");
         assert_eq!(described.members[0].member_id, member);
+        assert_eq!(
+            described.authorized_operations,
+            if v >= 3 { 3400 } else { i32::MIN },
+            "v{v}"
+        );
         assert_eq!(
             described.members[0].client_id.as_str(),
             "every-version-test"
@@ -1449,11 +1551,9 @@ async fn consumer_group_describe(c: &mut Client) {
     let joined = c.call(&join_consumer_group("cgd", &member), v).await;
     assert_eq!(joined.error_code, 0);
     for v in c.versions(ApiKey::ConsumerGroupDescribe) {
-        let request = ConsumerGroupDescribeRequest::default().with_group_ids(vec![
-            group("cgd"),
-            group("described"),
-            group("nobody-here"),
-        ]);
+        let request = ConsumerGroupDescribeRequest::default()
+            .with_group_ids(vec![group("cgd"), group("described"), group("nobody-here")])
+            .with_include_authorized_operations(true);
         let response = c.call(&request, v).await;
         let [cgd, classic, unknown] = &response.groups[..] else {
             panic!("v{v}: three groups expected");
@@ -1461,6 +1561,7 @@ async fn consumer_group_describe(c: &mut Client) {
         assert_eq!(cgd.error_code, 0, "v{v}");
         assert_eq!(cgd.group_state.as_str(), "Stable", "v{v}");
         assert_eq!(cgd.assignor_name.as_str(), "uniform", "v{v}");
+        assert_eq!(cgd.authorized_operations, 3400, "v{v}");
         assert_eq!(cgd.members.len(), 1, "v{v}");
         assert_eq!(cgd.members[0].member_id.as_str(), member);
         assert_eq!(cgd.members[0].subscribed_topic_names, vec![topic("data")]);
@@ -1503,5 +1604,285 @@ async fn share_group_heartbeat(c: &mut Client) {
                 .is_some_and(|m| m.contains("share groups")),
             "v{v}"
         );
+    }
+}
+
+/// A static member (group.instance.id) restarting under a new member id fences the old one:
+/// its heartbeats, syncs and rejoins get FENCED_INSTANCE_ID (JoinGroup has instance ids from
+/// v5, Heartbeat from v3).
+async fn static_members_are_fenced(c: &mut Client) {
+    for v in 5..=c.max(ApiKey::JoinGroup) {
+        let name = format!("static-{v}");
+        let join = |member: &str| {
+            JoinGroupRequest::default()
+                .with_group_id(group(&name))
+                .with_session_timeout_ms(30_000)
+                .with_rebalance_timeout_ms(30_000)
+                .with_member_id(s(member))
+                .with_group_instance_id(Some(s("instance-a")))
+                .with_protocol_type(s("consumer"))
+                .with_protocols(vec![
+                    JoinGroupRequestProtocol::default()
+                        .with_name(s("range"))
+                        .with_metadata(Bytes::from_static(b"subscription")),
+                ])
+        };
+        let first = c.call(&join(""), v).await;
+        assert_eq!(
+            first.error_code, 0,
+            "JoinGroup v{v}: static members need no second join"
+        );
+        let sv = c.max(ApiKey::SyncGroup);
+        let synced = c
+            .call(
+                &SyncGroupRequest::default()
+                    .with_group_id(group(&name))
+                    .with_generation_id(first.generation_id)
+                    .with_member_id(first.member_id.clone())
+                    .with_group_instance_id(Some(s("instance-a")))
+                    .with_protocol_type(Some(s("consumer")))
+                    .with_protocol_name(Some(s("range")))
+                    .with_assignments(vec![
+                        SyncGroupRequestAssignment::default()
+                            .with_member_id(first.member_id.clone())
+                            .with_assignment(Bytes::from_static(b"a")),
+                    ]),
+                sv,
+            )
+            .await;
+        assert_eq!(synced.error_code, 0);
+        // The same instance starts again and joins without its old member id.
+        let second = c.call(&join(""), v).await;
+        assert_eq!(second.error_code, 0, "JoinGroup v{v}");
+        assert_ne!(second.member_id, first.member_id);
+        let hv = c.max(ApiKey::Heartbeat);
+        let old = c
+            .call(
+                &HeartbeatRequest::default()
+                    .with_group_id(group(&name))
+                    .with_generation_id(first.generation_id)
+                    .with_member_id(first.member_id.clone())
+                    .with_group_instance_id(Some(s("instance-a"))),
+                hv,
+            )
+            .await;
+        assert_eq!(
+            old.error_code,
+            code(ResponseError::FencedInstanceId),
+            "v{v}: the old member is fenced"
+        );
+        let rejoin = c.call(&join(first.member_id.as_str()), v).await;
+        assert_eq!(
+            rejoin.error_code,
+            code(ResponseError::FencedInstanceId),
+            "JoinGroup v{v}"
+        );
+    }
+}
+
+async fn elect_leaders(c: &mut Client) {
+    use kafka_protocol::messages::elect_leaders_request::TopicPartitions;
+    for v in c.versions(ApiKey::ElectLeaders) {
+        let request = ElectLeadersRequest::default()
+            .with_timeout_ms(5000)
+            .with_topic_partitions(Some(vec![
+                TopicPartitions::default()
+                    .with_topic(topic("data"))
+                    .with_partitions(vec![0, 9]),
+            ]));
+        let response = c.call(&request, v).await;
+        assert_eq!(response.error_code, 0, "v{v}");
+        let results = &response.replica_election_results[0].partition_result;
+        assert_eq!(
+            (results[0].partition_id, results[0].error_code),
+            (0, code(ResponseError::ElectionNotNeeded)),
+            "v{v}"
+        );
+        assert_eq!(
+            results[1].error_code,
+            code(ResponseError::UnknownTopicOrPartition),
+            "v{v}"
+        );
+        // Every partition: none needs an election, so none is listed.
+        let all = c.call(&request.with_topic_partitions(None), v).await;
+        assert!(all.replica_election_results.is_empty(), "v{v}");
+    }
+}
+
+async fn alter_replica_log_dirs(c: &mut Client) {
+    use kafka_protocol::messages::alter_replica_log_dirs_request::{
+        AlterReplicaLogDir, AlterReplicaLogDirTopic,
+    };
+    let dirs = c
+        .call(
+            &DescribeLogDirsRequest::default().with_topics(None),
+            c.max(ApiKey::DescribeLogDirs),
+        )
+        .await;
+    let ours = dirs.results[0].log_dir.clone();
+    for v in c.versions(ApiKey::AlterReplicaLogDirs) {
+        let dir = |path: StrBytes, partitions: Vec<i32>| {
+            AlterReplicaLogDir::default()
+                .with_path(path)
+                .with_topics(vec![
+                    AlterReplicaLogDirTopic::default()
+                        .with_name(topic("data"))
+                        .with_partitions(partitions),
+                ])
+        };
+        let request = AlterReplicaLogDirsRequest::default().with_dirs(vec![
+            dir(ours.clone(), vec![0, 9]),
+            dir(s("/no/such/log/dir"), vec![1]),
+        ]);
+        let response = c.call(&request, v).await;
+        assert_eq!(response.results.len(), 1, "v{v}: one result per topic");
+        let codes: Vec<(i32, i16)> = response.results[0]
+            .partitions
+            .iter()
+            .map(|p| (p.partition_index, p.error_code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (0, 0),
+                (9, code(ResponseError::ReplicaNotAvailable)),
+                (1, code(ResponseError::LogDirNotFound))
+            ],
+            "v{v}"
+        );
+    }
+}
+
+async fn describe_quorum(c: &mut Client) {
+    use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
+    for v in c.versions(ApiKey::DescribeQuorum) {
+        let request = DescribeQuorumRequest::default().with_topics(vec![
+            TopicData::default()
+                .with_topic_name(topic("__cluster_metadata"))
+                .with_partitions(vec![PartitionData::default().with_partition_index(0)]),
+        ]);
+        let response = c.call(&request, v).await;
+        assert_eq!(response.error_code, 0, "v{v}");
+        let partition = &response.topics[0].partitions[0];
+        assert_eq!(partition.error_code, 0, "v{v}");
+        assert_eq!(partition.leader_id.0, NODE, "v{v}");
+        assert!(partition.leader_epoch >= 1, "v{v}");
+        assert!(partition.high_watermark > 0, "v{v}: topics were created");
+        assert_eq!(partition.current_voters.len(), 1, "v{v}");
+        let voter = &partition.current_voters[0];
+        assert_eq!(voter.replica_id.0, NODE);
+        assert_eq!(voter.log_end_offset, partition.high_watermark);
+        assert_eq!(voter.last_caught_up_timestamp > 0, v >= 1, "v{v}");
+        assert!(partition.observers.is_empty());
+        if v >= 2 {
+            assert_eq!(response.nodes.len(), 1);
+            assert_eq!(response.nodes[0].listeners[0].port, c.port);
+        }
+    }
+}
+
+async fn partition_reassignments(c: &mut Client) {
+    use kafka_protocol::messages::alter_partition_reassignments_request::{
+        ReassignablePartition, ReassignableTopic,
+    };
+    for v in c.versions(ApiKey::AlterPartitionReassignments) {
+        let partition = |index: i32, replicas: Option<Vec<i32>>| {
+            ReassignablePartition::default()
+                .with_partition_index(index)
+                .with_replicas(replicas.map(|r| r.into_iter().map(BrokerId).collect()))
+        };
+        let request = AlterPartitionReassignmentsRequest::default()
+            .with_timeout_ms(5000)
+            .with_topics(vec![
+                ReassignableTopic::default()
+                    .with_name(topic("data"))
+                    .with_partitions(vec![
+                        partition(0, Some(vec![NODE])),
+                        partition(1, Some(vec![2])),
+                        partition(9, Some(vec![NODE])),
+                        partition(0, None),
+                    ]),
+            ]);
+        let response = c.call(&request, v).await;
+        assert_eq!(response.error_code, 0, "v{v}");
+        let codes: Vec<i16> = response.responses[0]
+            .partitions
+            .iter()
+            .map(|p| p.error_code)
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                0,
+                code(ResponseError::InvalidReplicaAssignment),
+                code(ResponseError::UnknownTopicOrPartition),
+                code(ResponseError::NoReassignmentInProgress)
+            ],
+            "v{v}"
+        );
+    }
+    for v in c.versions(ApiKey::ListPartitionReassignments) {
+        let response = c
+            .call(
+                &ListPartitionReassignmentsRequest::default()
+                    .with_timeout_ms(5000)
+                    .with_topics(None),
+                v,
+            )
+            .await;
+        assert_eq!(response.error_code, 0, "v{v}");
+        assert!(response.topics.is_empty(), "v{v}: nothing is ever moving");
+    }
+}
+
+async fn describe_topic_partitions(c: &mut Client) {
+    use kafka_protocol::messages::describe_topic_partitions_request::{Cursor, TopicRequest};
+    for v in c.versions(ApiKey::DescribeTopicPartitions) {
+        let wanted = ["produced", "data", "missing"]
+            .iter()
+            .map(|n| TopicRequest::default().with_name(topic(n)))
+            .collect::<Vec<_>>();
+        let request = DescribeTopicPartitionsRequest::default()
+            .with_topics(wanted.clone())
+            .with_response_partition_limit(2);
+        let page = c.call(&request, v).await;
+        // Name order: data (2 partitions) fills the page.
+        assert_eq!(page.topics.len(), 1, "v{v}");
+        let data = &page.topics[0];
+        assert_eq!(data.name.as_ref().map(|n| n.as_str()), Some("data"));
+        assert_eq!(data.error_code, 0);
+        assert_eq!(data.partitions.len(), 2);
+        assert_eq!(data.partitions[1].leader_id.0, NODE);
+        assert_eq!(data.partitions[1].isr_nodes, vec![BrokerId(NODE)]);
+        assert_eq!(data.topic_authorized_operations, 3576);
+        let cursor = page.next_cursor.expect("more to come");
+        assert_eq!(
+            (cursor.topic_name.as_str(), cursor.partition_index),
+            ("missing", 0)
+        );
+        let rest = c
+            .call(
+                &request.with_cursor(Some(
+                    Cursor::default()
+                        .with_topic_name(cursor.topic_name)
+                        .with_partition_index(cursor.partition_index),
+                )),
+                v,
+            )
+            .await;
+        let names: Vec<(&str, i16)> = rest
+            .topics
+            .iter()
+            .map(|t| (t.name.as_ref().map_or("", |n| n.as_str()), t.error_code))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("missing", code(ResponseError::UnknownTopicOrPartition)),
+                ("produced", 0)
+            ],
+            "v{v}"
+        );
+        assert!(rest.next_cursor.is_none());
     }
 }

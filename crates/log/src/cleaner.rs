@@ -23,8 +23,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use brook_protocol::record_batch::patch;
-use brook_protocol::{Record, RecordBatch, RecordBatchBuilder, TimestampType};
+use brook_protocol::{Record, RecordBatch, rebuild_batch};
 use bytes::Bytes;
 
 use crate::checkpoint::sync_dir;
@@ -99,7 +98,13 @@ impl PartitionLog {
         }
         // Nothing rolled since the last pass: only tombstone expiry could change anything.
         let recheck = config.delete_retention_ms.clamp(1, RECHECK_MS);
-        if mark.clean_through == clean_through && now - mark.at_ms < recheck {
+        let nothing_new = mark.clean_through == clean_through;
+        if nothing_new && now - mark.at_ms < recheck {
+            return Ok(outcome);
+        }
+        // New segments: worth a pass once they are `min.cleanable.dirty.ratio` of the
+        // cleanable bytes, or once the oldest of them waited `max.compaction.lag.ms`.
+        if !nothing_new && !self.dirty_enough(&cleanable, mark.clean_through, &config, now) {
             return Ok(outcome);
         }
         let io = |e| self.io_failure("compaction", e);
@@ -151,6 +156,37 @@ impl PartitionLog {
         Ok(outcome)
     }
 
+    /// Whether the segments after `cleaned_through` (the dirty ones) make a pass worthwhile,
+    /// as Kafka's cleaner decides: their share of the cleanable bytes reaches
+    /// `min.cleanable.dirty.ratio`, or the first of them holds a record older than
+    /// `max.compaction.lag.ms`.
+    fn dirty_enough(
+        &self,
+        cleanable: &[Arc<LogSegment>],
+        cleaned_through: Option<i64>,
+        config: &crate::LogConfig,
+        now: i64,
+    ) -> bool {
+        let first_dirty = cleaned_through.unwrap_or(i64::MIN);
+        let total: u64 = cleanable.iter().map(|s| s.size()).sum();
+        let dirty: Vec<&Arc<LogSegment>> = cleanable
+            .iter()
+            .filter(|s| s.base_offset() >= first_dirty)
+            .collect();
+        let dirty_bytes: u64 = dirty.iter().map(|s| s.size()).sum();
+        if total > 0 && dirty_bytes as f64 / total as f64 >= config.min_cleanable_dirty_ratio {
+            return true;
+        }
+        let oldest = dirty.first().and_then(|segment| {
+            segment
+                .batches_from(0, segment.size())
+                .next()
+                .and_then(Result::ok)
+                .map(|(_, batch)| batch.base_timestamp())
+        });
+        oldest.is_some_and(|t| t >= 0 && now.saturating_sub(t) >= config.max_compaction_lag_ms)
+    }
+
     /// Writes the surviving records of `segment` to `<base>.log.cleaned`. `None` when nothing
     /// would be removed (the file is not kept).
     fn rewrite_segment(
@@ -182,7 +218,12 @@ impl PartitionLog {
                 {
                     continue;
                 } else {
-                    rebuild(&batch, &survivors)
+                    // The original codec, at its default level.
+                    let codec = batch
+                        .attributes()
+                        .compression()
+                        .unwrap_or(brook_protocol::Compression::None);
+                    rebuild_batch(&batch, &survivors, codec, None)
                 }
             };
             let stored = RecordBatch::new(bytes.clone()).map_err(invalid_data)?;
@@ -252,43 +293,4 @@ fn decode(batch: &RecordBatch) -> io::Result<Vec<Record>> {
 
 fn invalid_data(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
-}
-
-/// A batch holding only `survivors`, keeping the original's base offset, last offset delta,
-/// codec, timestamp type, producer fields and leader epoch.
-fn rebuild(original: &RecordBatch, survivors: &[Record]) -> Bytes {
-    let attributes = original.attributes();
-    let codec = attributes
-        .compression()
-        .unwrap_or(brook_protocol::Compression::None);
-    let mut builder = RecordBatchBuilder::new(codec)
-        .base_offset(original.base_offset())
-        .timestamp_type(attributes.timestamp_type())
-        .producer(
-            original.producer_id(),
-            original.producer_epoch(),
-            original.base_sequence(),
-        )
-        .transactional(attributes.is_transactional())
-        .last_offset_delta(original.last_offset_delta());
-    if attributes.timestamp_type() == TimestampType::LogAppendTime || survivors.is_empty() {
-        builder = builder.min_max_timestamp(original.max_timestamp());
-    }
-    for record in survivors {
-        let headers: Vec<(&[u8], Option<&[u8]>)> = record
-            .headers
-            .iter()
-            .map(|h| (&h.key[..], h.value.as_deref()))
-            .collect();
-        builder.append_with_offset_delta(
-            (record.offset - original.base_offset()) as i32,
-            record.timestamp,
-            record.key.as_deref(),
-            record.value.as_deref(),
-            &headers,
-        );
-    }
-    let mut bytes = builder.build().to_vec();
-    patch::set_partition_leader_epoch(&mut bytes, original.partition_leader_epoch());
-    Bytes::from(bytes)
 }

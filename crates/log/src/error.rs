@@ -52,6 +52,18 @@ pub enum AppendError {
         /// What is wrong.
         reason: String,
     },
+    /// Records without a key sent to a compacted topic (Kafka: INVALID_RECORD, with one
+    /// record error each).
+    #[error(
+        "append to {log} refused: compacted topic cannot accept message without key ({} of the records)",
+        record_indexes.len()
+    )]
+    KeylessRecords {
+        /// Partition directory.
+        log: PathBuf,
+        /// Index of each keyless record among the appended records.
+        record_indexes: Vec<i32>,
+    },
     /// A CreateTime timestamp is outside `message.timestamp.before/after.max.ms`
     /// (Kafka: INVALID_TIMESTAMP).
     #[error(

@@ -10,6 +10,7 @@
 //! - [`partition_log`]: [`PartitionLog`] — append, read, offset lookups, roll, retention,
 //!   delete-records, flush, close;
 //! - [`cleaner`]: compaction (`cleanup.policy=compact`);
+//! - `validator`: keys on compacted topics and recompression to `compression.type`;
 //! - [`producer_state`]: idempotent producers' sequence checks and duplicate detection;
 //! - [`recovery`]: open — interrupted swaps and deletions, index checks, tail verification;
 //! - `segment`, `index`: one segment file and its two indexes;
@@ -49,6 +50,7 @@ pub mod partition_log;
 pub mod producer_state;
 pub mod recovery;
 mod segment;
+mod validator;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{CleanupPolicy, ConfigError, LogConfig};

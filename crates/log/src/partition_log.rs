@@ -246,6 +246,17 @@ impl PartitionLog {
         self.lock().config.clone()
     }
 
+    /// Whether appends are fsynced before they are acknowledged (`flush.messages=1`), without
+    /// copying the config.
+    pub fn durable_appends(&self) -> bool {
+        self.lock().config.durable_appends()
+    }
+
+    /// `min.insync.replicas`, without copying the config.
+    pub fn min_insync_replicas(&self) -> i32 {
+        self.lock().config.min_insync_replicas
+    }
+
     /// Replaces the configuration; takes effect at the next append or maintenance pass.
     pub fn update_config(&self, config: LogConfig) {
         self.lock().config = config;
@@ -298,7 +309,22 @@ impl PartitionLog {
                 log: self.dir.clone(),
                 state,
             })?;
-        let batches = self.validate(records)?;
+        let mut batches = self.validate(records)?;
+        let (compacted, recompression) = {
+            let state = self.lock();
+            (
+                state.config.cleanup_policy.compacts(),
+                state.config.recompression(),
+            )
+        };
+        if compacted {
+            self.check_keys(&batches)?;
+        }
+        if let Some(target) = recompression
+            && let Some(recompressed) = self.recompress(&batches, target)?
+        {
+            batches = self.validate(&recompressed)?;
+        }
         let mut state = self.lock();
         let config = &state.config;
         if let Some(big) = batches
@@ -563,9 +589,26 @@ impl PartitionLog {
         );
         size + incoming > config.segment_bytes
             || size + incoming > u64::from(u32::MAX)
-            || now - active.created_ms() >= config.segment_ms
+            || now - active.created_ms()
+                >= config.max_segment_ms() - self.roll_jitter(config, active)
             || index_full
             || last_offset - active.base_offset() > i64::from(i32::MAX)
+    }
+
+    /// How much earlier than `segment.ms` this segment rolls: a share of `segment.jitter.ms`
+    /// that is fixed per segment and differs between partitions (Kafka draws it at random when
+    /// the segment is created).
+    fn roll_jitter(&self, config: &LogConfig, segment: &LogSegment) -> i64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        static SEED: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+        let bound = config.segment_jitter_ms.min(config.max_segment_ms());
+        if bound <= 0 {
+            return 0;
+        }
+        let mut hasher = SEED.get_or_init(std::hash::RandomState::new).build_hasher();
+        self.dir.hash(&mut hasher);
+        segment.base_offset().hash(&mut hasher);
+        (hasher.finish() % bound as u64) as i64
     }
 
     /// Closes the active segment (final time index entry, fsync of log and indexes) and starts

@@ -2,8 +2,9 @@
 //! gzip streams, Snappy in xerial framing (raw Snappy is read too, as librdkafka may write it),
 //! the LZ4 frame format, and Zstandard frames.
 //!
-//! The broker never recompresses produced batches; these codecs serve the log cleaner, record
-//! decoding for timestamp lookups, and tests.
+//! The broker stores produced batches as they are, unless a topic's `compression.type` names a
+//! codec (then batches in another codec are recompressed on append, as Kafka does); these
+//! codecs serve that, the log cleaner, record decoding for timestamp lookups, and tests.
 
 use std::io::{Read, Write};
 
@@ -73,13 +74,23 @@ impl Compression {
         }
     }
 
-    /// Compresses `input` into a new buffer.
+    /// Compresses `input` into a new buffer at the codec's default level.
     pub fn compress(self, input: &[u8]) -> Vec<u8> {
+        self.compress_at(input, None)
+    }
+
+    /// Compresses `input` into a new buffer; `level` applies to gzip (1–9) and zstd
+    /// (-131072–22), `None` meaning the codec's default (gzip 6, zstd 3).
+    pub fn compress_at(self, input: &[u8], level: Option<i32>) -> Vec<u8> {
         match self {
             Compression::None => input.to_vec(),
             Compression::Gzip => {
-                let mut enc =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                let level = level
+                    .filter(|l| (1..=9).contains(l))
+                    .map_or_else(flate2::Compression::default, |l| {
+                        flate2::Compression::new(l as u32)
+                    });
+                let mut enc = flate2::write::GzEncoder::new(Vec::new(), level);
                 enc.write_all(input).expect("writing to a Vec cannot fail");
                 enc.finish().expect("writing to a Vec cannot fail")
             }
@@ -106,9 +117,8 @@ impl Compression {
                 enc.write_all(input).expect("writing to a Vec cannot fail");
                 enc.finish().expect("writing to a Vec cannot fail")
             }
-            Compression::Zstd => {
-                zstd::bulk::compress(input, 3).expect("zstd compression of a slice")
-            }
+            Compression::Zstd => zstd::bulk::compress(input, level.unwrap_or(3))
+                .expect("zstd compression of a slice"),
         }
     }
 

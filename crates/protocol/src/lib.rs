@@ -37,4 +37,4 @@ pub mod varint;
 pub use compression::Compression;
 pub use error::{BatchError, RecordError};
 pub use record_batch::{Attributes, BatchHeader, Batches, RecordBatch, TimestampType};
-pub use records::{Header, Record, RecordBatchBuilder};
+pub use records::{Header, Record, RecordBatchBuilder, rebuild_batch};

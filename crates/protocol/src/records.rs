@@ -151,6 +151,7 @@ fn read_nullable(whole: &Bytes, rest: &mut &[u8]) -> Option<Option<Bytes>> {
 #[derive(Debug, Clone)]
 pub struct RecordBatchBuilder {
     compression: Compression,
+    compression_level: Option<i32>,
     timestamp_type: TimestampType,
     base_offset: i64,
     partition_leader_epoch: i32,
@@ -173,6 +174,7 @@ impl RecordBatchBuilder {
     pub fn new(compression: Compression) -> Self {
         RecordBatchBuilder {
             compression,
+            compression_level: None,
             timestamp_type: TimestampType::CreateTime,
             base_offset: 0,
             partition_leader_epoch: NO_PARTITION_LEADER_EPOCH,
@@ -189,6 +191,12 @@ impl RecordBatchBuilder {
             records: Vec::new(),
             scratch: Vec::new(),
         }
+    }
+
+    /// Sets the gzip or zstd level (`None`: the codec's default).
+    pub fn compression_level(mut self, level: Option<i32>) -> Self {
+        self.compression_level = level;
+        self
     }
 
     /// Sets the base offset written in the header.
@@ -286,7 +294,9 @@ impl RecordBatchBuilder {
 
     /// Finishes the batch: header, compressed records, CRC.
     pub fn build(self) -> Bytes {
-        let section = self.compression.compress(&self.records);
+        let section = self
+            .compression
+            .compress_at(&self.records, self.compression_level);
         let mut out = Vec::with_capacity(RECORD_BATCH_OVERHEAD + section.len());
         let batch_length = (RECORD_BATCH_OVERHEAD - LOG_OVERHEAD + section.len()) as i32;
         let attributes = Attributes::new(
@@ -321,6 +331,50 @@ impl RecordBatchBuilder {
         record_batch::patch::rewrite_crc(&mut out);
         Bytes::from(out)
     }
+}
+
+/// A batch holding `records` (all or some of `original`'s), in `codec` at `level`, keeping the
+/// original's base offset, last offset delta, timestamp type, producer fields, transactional
+/// flag and partition leader epoch (Kafka's `MemoryRecords.filterTo` for the cleaner, and its
+/// recompression of appended batches).
+pub fn rebuild_batch(
+    original: &RecordBatch,
+    records: &[Record],
+    codec: Compression,
+    level: Option<i32>,
+) -> Bytes {
+    let attributes = original.attributes();
+    let mut builder = RecordBatchBuilder::new(codec)
+        .compression_level(level)
+        .base_offset(original.base_offset())
+        .timestamp_type(attributes.timestamp_type())
+        .producer(
+            original.producer_id(),
+            original.producer_epoch(),
+            original.base_sequence(),
+        )
+        .transactional(attributes.is_transactional())
+        .last_offset_delta(original.last_offset_delta());
+    if attributes.timestamp_type() == TimestampType::LogAppendTime || records.is_empty() {
+        builder = builder.min_max_timestamp(original.max_timestamp());
+    }
+    for record in records {
+        let headers: Vec<(&[u8], Option<&[u8]>)> = record
+            .headers
+            .iter()
+            .map(|h| (&h.key[..], h.value.as_deref()))
+            .collect();
+        builder.append_with_offset_delta(
+            (record.offset - original.base_offset()) as i32,
+            record.timestamp,
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &headers,
+        );
+    }
+    let mut bytes = builder.build().to_vec();
+    record_batch::patch::set_partition_leader_epoch(&mut bytes, original.partition_leader_epoch());
+    Bytes::from(bytes)
 }
 
 fn write_nullable(out: &mut Vec<u8>, field: Option<&[u8]>) {

@@ -33,13 +33,19 @@ pub fn handle(
     context: &BrokerContext,
     request: ConsumerGroupDescribeRequest,
 ) -> ConsumerGroupDescribeResponse {
+    // No authorizer: every group operation is allowed.
+    let operations = if request.include_authorized_operations {
+        super::authorized_operations::GROUP
+    } else {
+        super::authorized_operations::NOT_REQUESTED
+    };
     let groups = request
         .group_ids
         .into_iter()
         .map(|group_id| {
             let described = DescribedGroup::default()
                 .with_group_id(group_id.clone())
-                .with_authorized_operations(i32::MIN);
+                .with_authorized_operations(operations);
             if group_id.is_empty() {
                 return described.with_error_code(ResponseError::InvalidGroupId.code());
             }

@@ -1,4 +1,5 @@
-//! CreatePartitions: grows topics; partitions can only be added, never removed.
+//! CreatePartitions: grows topics; partitions can only be added, never removed. Explicit
+//! replica assignments are taken when they name this broker, one per new partition.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
@@ -28,6 +29,35 @@ pub fn handle(
                 return result
                     .with_error_code(ResponseError::InvalidReplicaAssignment.code())
                     .with_error_message(Some(str_bytes(format!("only broker {node} exists"))));
+            }
+            // As Kafka: one assignment per new partition, each naming at least one broker.
+            if let Some(assignments) = &topic.assignments
+                && let Some(existing) = context.topics.get(&topic.name)
+            {
+                let current = existing.partitions.len() as i32;
+                let adding = topic.count - current;
+                let problem = if assignments.len() as i32 != adding {
+                    Some(format!(
+                        "Increasing the number of partitions by {adding} but {} assignments \
+                         provided.",
+                        assignments.len()
+                    ))
+                } else if assignments.iter().any(|a| a.broker_ids.is_empty()) {
+                    Some("Replica assignment must name at least one broker.".to_string())
+                } else if assignments.iter().any(|a| a.broker_ids.len() > 1) {
+                    Some(format!(
+                        "Duplicate brokers in a replica assignment: only broker {node} exists."
+                    ))
+                } else {
+                    None
+                };
+                if adding > 0
+                    && let Some(message) = problem
+                {
+                    return result
+                        .with_error_code(ResponseError::InvalidReplicaAssignment.code())
+                        .with_error_message(Some(str_bytes(message)));
+                }
             }
             match context
                 .topics

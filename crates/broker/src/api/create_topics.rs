@@ -1,5 +1,6 @@
 //! CreateTopics: partitions (or `num.partitions` for -1), replication factor 1 on one node,
-//! config overrides validated by the log, `validate_only`.
+//! explicit replica assignments naming this broker, config overrides validated by the log,
+//! `validate_only`.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,29 @@ pub fn handle(context: &BrokerContext, request: CreateTopicsRequest) -> CreateTo
                     ResponseError::InvalidReplicaAssignment.code(),
                     format!("only broker {} exists", context.config.node_id),
                 );
+            }
+            if !wanted.assignments.is_empty() {
+                // As Kafka: assignments replace the counts, and name partitions 0..n once each.
+                if wanted.num_partitions != -1 || wanted.replication_factor != -1 {
+                    return fail(
+                        ResponseError::InvalidRequest.code(),
+                        "Both numPartitions or replicationFactor and replicasAssignments were \
+                         set. Both cannot be used at the same time."
+                            .to_string(),
+                    );
+                }
+                let mut indexes: Vec<i32> = wanted
+                    .assignments
+                    .iter()
+                    .map(|a| a.partition_index)
+                    .collect();
+                indexes.sort_unstable();
+                if !indexes.iter().copied().eq(0..indexes.len() as i32) {
+                    return fail(
+                        ResponseError::InvalidReplicaAssignment.code(),
+                        "Partitions should be 0-based and consecutive.".to_string(),
+                    );
+                }
             }
             let partitions = if wanted.assignments.is_empty() {
                 partitions

@@ -1,4 +1,5 @@
-//! DescribeCluster: this one broker, its advertised address, the cluster id and controller.
+//! DescribeCluster: this one broker, its advertised address, the cluster id and controller,
+//! and (when asked) every cluster operation as allowed, there being no authorizer.
 
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
@@ -10,7 +11,13 @@ use crate::server::BrokerContext;
 pub fn handle(context: &BrokerContext, request: DescribeClusterRequest) -> DescribeClusterResponse {
     let node = BrokerId(context.config.node_id);
     let (host, port) = &context.advertised;
+    let operations = if request.include_cluster_authorized_operations {
+        super::authorized_operations::CLUSTER
+    } else {
+        super::authorized_operations::NOT_REQUESTED
+    };
     DescribeClusterResponse::default()
+        .with_cluster_authorized_operations(operations)
         .with_endpoint_type(request.endpoint_type)
         .with_cluster_id(str_bytes(context.config.cluster_id.clone()))
         .with_controller_id(node)

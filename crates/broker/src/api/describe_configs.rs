@@ -136,14 +136,17 @@ pub fn handle(context: &BrokerContext, request: DescribeConfigsRequest) -> Descr
                             ),
                         );
                     }
-                    let mut configs: Vec<_> = static_broker_configs(context)
-                        .into_iter()
-                        .filter(|(name, _, _)| wanted(name))
-                        .map(|(name, value, source)| {
-                            entry(&name, Some(value), source, Vec::new(), false)
-                                .with_read_only(true)
-                        })
-                        .collect();
+                    let listener = context.advertised.clone();
+                    let mut configs: Vec<_> =
+                        crate::broker_configs::static_configs(&context.config, listener)
+                            .into_iter()
+                            .filter(|e| wanted(e.name))
+                            .map(|e| {
+                                entry(e.name, e.value, e.source, Vec::new(), false)
+                                    .with_read_only(true)
+                                    .with_config_type(e.kind.id())
+                            })
+                            .collect();
                     for topic_name in LOG_CONFIG_NAMES {
                         let Some(broker_name) = broker_synonym(topic_name) else {
                             continue;
@@ -168,43 +171,4 @@ pub fn handle(context: &BrokerContext, request: DescribeConfigsRequest) -> Descr
         })
         .collect();
     DescribeConfigsResponse::default().with_results(results)
-}
-
-/// The broker's settings that cannot change at runtime: (Kafka name, value, source).
-fn static_broker_configs(context: &BrokerContext) -> Vec<(String, String, i8)> {
-    let config = &context.config;
-    let source = |is_default: bool| {
-        if is_default {
-            DEFAULT_CONFIG
-        } else {
-            STATIC_BROKER_CONFIG
-        }
-    };
-    vec![
-        (
-            "node.id".to_string(),
-            config.node_id.to_string(),
-            STATIC_BROKER_CONFIG,
-        ),
-        (
-            "log.dirs".to_string(),
-            config.data_dir.display().to_string(),
-            STATIC_BROKER_CONFIG,
-        ),
-        (
-            "num.partitions".to_string(),
-            config.num_partitions.to_string(),
-            source(config.num_partitions == 1),
-        ),
-        (
-            "auto.create.topics.enable".to_string(),
-            config.auto_create_topics.to_string(),
-            source(config.auto_create_topics),
-        ),
-        (
-            "socket.request.max.bytes".to_string(),
-            config.socket_request_max_bytes.to_string(),
-            source(config.socket_request_max_bytes == 104_857_600),
-        ),
-    ]
 }

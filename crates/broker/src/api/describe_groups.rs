@@ -78,12 +78,24 @@ pub fn list(context: &BrokerContext, request: ListGroupsRequest) -> ListGroupsRe
 }
 
 /// Handles a DescribeGroups request of any supported version.
-pub fn describe(context: &BrokerContext, request: DescribeGroupsRequest) -> DescribeGroupsResponse {
+pub fn describe(
+    context: &BrokerContext,
+    request: DescribeGroupsRequest,
+    version: i16,
+) -> DescribeGroupsResponse {
+    // No authorizer: every group operation is allowed (the field exists from v3).
+    let operations = if version >= 3 && request.include_authorized_operations {
+        super::authorized_operations::GROUP
+    } else {
+        super::authorized_operations::NOT_REQUESTED
+    };
     let groups = request
         .groups
         .into_iter()
         .map(|group_id| {
-            let described = DescribedGroup::default().with_group_id(group_id.clone());
+            let described = DescribedGroup::default()
+                .with_group_id(group_id.clone())
+                .with_authorized_operations(operations);
             if group_id.is_empty() {
                 return described.with_error_code(ResponseError::InvalidGroupId.code());
             }

@@ -62,6 +62,26 @@ pub fn response(api: ApiKey, with_error: bool) -> Option<ResponseKind> {
         ApiKey::ConsumerGroupDescribe => {
             empty!(ConsumerGroupDescribe, ConsumerGroupDescribeResponse)
         }
+        ApiKey::ElectLeaders => empty!(ElectLeaders, ElectLeadersResponse, error),
+        ApiKey::AlterReplicaLogDirs => empty!(AlterReplicaLogDirs, AlterReplicaLogDirsResponse),
+        ApiKey::DescribeQuorum => empty!(DescribeQuorum, DescribeQuorumResponse, error),
+        ApiKey::AlterPartitionReassignments => {
+            empty!(
+                AlterPartitionReassignments,
+                AlterPartitionReassignmentsResponse,
+                error
+            )
+        }
+        ApiKey::ListPartitionReassignments => {
+            empty!(
+                ListPartitionReassignments,
+                ListPartitionReassignmentsResponse,
+                error
+            )
+        }
+        ApiKey::DescribeTopicPartitions => {
+            empty!(DescribeTopicPartitions, DescribeTopicPartitionsResponse)
+        }
         ApiKey::ShareGroupHeartbeat => {
             empty!(ShareGroupHeartbeat, ShareGroupHeartbeatResponse, error)
         }

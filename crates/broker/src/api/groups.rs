@@ -98,6 +98,7 @@ pub async fn sync(context: &BrokerContext, request: SyncGroupRequest) -> SyncGro
             &request.group_id,
             request.generation_id,
             &request.member_id,
+            request.group_instance_id.as_deref(),
             assignments,
         )
         .await;
@@ -117,6 +118,7 @@ pub fn heartbeat(context: &BrokerContext, request: HeartbeatRequest) -> Heartbea
         &request.group_id,
         request.generation_id,
         &request.member_id,
+        request.group_instance_id.as_deref(),
     );
     HeartbeatResponse::default().with_error_code(code)
 }

@@ -1,9 +1,12 @@
-//! IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT on individual topic configs.
+//! IncrementalAlterConfigs: SET, DELETE, APPEND and SUBTRACT (list configs) on individual topic
+//! configs and dynamic broker defaults.
 
 use std::collections::BTreeMap;
 
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
+
+use brook_log::config::{ConfigKind, config_kind};
 
 use super::alter_configs::apply;
 use crate::server::BrokerContext;
@@ -37,10 +40,12 @@ pub fn handle(
                             next.remove(&name);
                         }
                         APPEND | SUBTRACT => {
-                            if name != "cleanup.policy" {
+                            // A broker resource names the topic config by its broker name.
+                            let topic_name = crate::config::topic_config_for(&name).unwrap_or(&name);
+                            if config_kind(topic_name) != ConfigKind::List {
                                 return Err(format!("APPEND and SUBTRACT apply only to list configs; '{name}' is not one"));
                             }
-                            let existing = next.get(&name).cloned().or_else(|| defaults.get(&name)).unwrap_or_default();
+                            let existing = next.get(&name).cloned().or_else(|| defaults.get(topic_name)).unwrap_or_default();
                             let mut items: Vec<String> =
                                 existing.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
                             for item in value.unwrap_or_default().split(',').filter(|s| !s.is_empty()) {

@@ -11,7 +11,7 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use uuid::Uuid;
 
-use super::str_bytes;
+use super::{authorized_operations, str_bytes};
 use crate::server::BrokerContext;
 use crate::topics::{Topic, TopicError};
 
@@ -26,7 +26,7 @@ pub fn handle(context: &BrokerContext, request: MetadataRequest, version: i16) -
     // Before v4 there is no flag and requests may always auto-create.
     let may_create =
         context.config.auto_create_topics && (version < 4 || request.allow_auto_topic_creation);
-    let topics = match request.topics {
+    let topics: Vec<MetadataResponseTopic> = match request.topics {
         None => context
             .topics
             .list()
@@ -52,11 +52,34 @@ pub fn handle(context: &BrokerContext, request: MetadataRequest, version: i16) -
             })
             .collect(),
     };
+    // Without an authorizer every operation is allowed (asked for from v8; the cluster's
+    // operations only exist in v8–10).
+    let topics = if version >= 8 && request.include_topic_authorized_operations {
+        topics
+            .into_iter()
+            .map(|t| {
+                if t.error_code == 0 {
+                    t.with_topic_authorized_operations(authorized_operations::TOPIC)
+                } else {
+                    t
+                }
+            })
+            .collect()
+    } else {
+        topics
+    };
+    let cluster_operations =
+        if (8..=10).contains(&version) && request.include_cluster_authorized_operations {
+            authorized_operations::CLUSTER
+        } else {
+            authorized_operations::NOT_REQUESTED
+        };
     MetadataResponse::default()
         .with_brokers(vec![broker])
         .with_cluster_id(Some(str_bytes(context.config.cluster_id.clone())))
         .with_controller_id(node)
         .with_topics(topics)
+        .with_cluster_authorized_operations(cluster_operations)
 }
 
 fn lookup_by_name(

@@ -4,6 +4,7 @@
 
 pub mod alter_configs;
 pub mod api_versions;
+pub mod authorized_operations;
 pub mod consumer_group_describe;
 pub mod consumer_group_heartbeat;
 pub mod create_partitions;
@@ -15,6 +16,8 @@ pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
 pub mod describe_log_dirs;
+pub mod describe_quorum;
+pub mod describe_topic_partitions;
 pub mod fallback;
 pub mod fetch;
 pub mod find_coordinator;
@@ -26,6 +29,7 @@ pub mod metadata;
 pub mod offset_commit;
 pub mod offset_fetch;
 pub mod produce;
+pub mod replicas;
 pub mod share_groups;
 
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
@@ -63,6 +67,12 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::OffsetDelete,
     ApiKey::ConsumerGroupHeartbeat,
     ApiKey::ConsumerGroupDescribe,
+    ApiKey::ElectLeaders,
+    ApiKey::AlterReplicaLogDirs,
+    ApiKey::DescribeQuorum,
+    ApiKey::AlterPartitionReassignments,
+    ApiKey::ListPartitionReassignments,
+    ApiKey::DescribeTopicPartitions,
     // Refused with UNSUPPORTED_VERSION and a message, as Kafka does while share groups are
     // disabled: a share consumer that sees no ShareGroupHeartbeat waits silently forever.
     ApiKey::ShareGroupHeartbeat,
@@ -160,7 +170,7 @@ pub async fn dispatch(
         RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(groups::leave(context, r, version)),
         RequestKind::ListGroups(r) => ResponseKind::ListGroups(describe_groups::list(context, r)),
         RequestKind::DescribeGroups(r) => {
-            ResponseKind::DescribeGroups(describe_groups::describe(context, r))
+            ResponseKind::DescribeGroups(describe_groups::describe(context, r, version))
         }
         RequestKind::DeleteGroups(r) => {
             ResponseKind::DeleteGroups(delete_groups::delete_groups(context, r))
@@ -173,6 +183,24 @@ pub async fn dispatch(
         ),
         RequestKind::ConsumerGroupDescribe(r) => {
             ResponseKind::ConsumerGroupDescribe(consumer_group_describe::handle(context, r))
+        }
+        RequestKind::ElectLeaders(r) => {
+            ResponseKind::ElectLeaders(replicas::elect_leaders(context, r))
+        }
+        RequestKind::AlterReplicaLogDirs(r) => {
+            ResponseKind::AlterReplicaLogDirs(replicas::alter_replica_log_dirs(context, r))
+        }
+        RequestKind::AlterPartitionReassignments(r) => ResponseKind::AlterPartitionReassignments(
+            replicas::alter_partition_reassignments(context, r),
+        ),
+        RequestKind::ListPartitionReassignments(r) => ResponseKind::ListPartitionReassignments(
+            replicas::list_partition_reassignments(context, r),
+        ),
+        RequestKind::DescribeQuorum(r) => {
+            ResponseKind::DescribeQuorum(describe_quorum::handle(context, r, version))
+        }
+        RequestKind::DescribeTopicPartitions(r) => {
+            ResponseKind::DescribeTopicPartitions(describe_topic_partitions::handle(context, r))
         }
         RequestKind::ShareGroupHeartbeat(_) => {
             ResponseKind::ShareGroupHeartbeat(share_groups::heartbeat(context, header))

@@ -1,8 +1,11 @@
 //! Produce: append each partition's batches, stored exactly as produced whatever their
 //! compression, and answer with per-partition offsets or errors. acks=0 gets no response.
 
+use brook_log::AppendError;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
 use super::str_bytes;
@@ -50,10 +53,25 @@ pub async fn handle(
                 (_, Some(_), None) => {
                     response.with_error_code(ResponseError::CorruptMessage.code())
                 }
+                // One replica: acks=all cannot be met when more must be in sync (Kafka on a
+                // one-broker cluster answers the same).
+                (_, Some(partition), Some(_))
+                    if acks == -1 && partition.log.min_insync_replicas() > 1 =>
+                {
+                    let topic = topic.as_ref().map_or("", |t| t.name.as_str());
+                    response
+                        .with_error_code(ResponseError::NotEnoughReplicas.code())
+                        .with_error_message(Some(str_bytes(format!(
+                            "The size of the current ISR Set(1) is insufficient to satisfy the \
+                             min.isr requirement of {} for partition {topic}-{}",
+                            partition.log.min_insync_replicas(),
+                            data.index
+                        ))))
+                }
                 (_, Some(partition), Some(records)) => {
                     let size = records.len();
                     // Durable appends wait for an fsync: keep that off the async workers.
-                    let result = if partition.log.config().durable_appends() {
+                    let result = if partition.log.durable_appends() {
                         let p = partition.clone();
                         tokio::task::spawn_blocking(move || p.log.append(&records))
                             .await
@@ -75,9 +93,22 @@ pub async fn handle(
                         }
                         Err(e) => {
                             tracing::debug!(error = %e, "produce refused");
-                            response
+                            let response = response
                                 .with_error_code(append_error_code(&e))
-                                .with_error_message(Some(str_bytes(e.to_string())))
+                                .with_error_message(Some(str_bytes(e.to_string())));
+                            match &e {
+                                // Per-record errors exist from v8.
+                                AppendError::KeylessRecords { record_indexes, .. }
+                                    if version >= 8 =>
+                                {
+                                    response.with_record_errors(keyless_record_errors(
+                                        record_indexes,
+                                        topic.as_ref().map_or("", |t| t.name.as_str()),
+                                        data.index,
+                                    ))
+                                }
+                                _ => response,
+                            }
                         }
                     }
                 }
@@ -95,4 +126,23 @@ pub async fn handle(
         context.topics.notify_appended();
     }
     (acks != 0).then(|| ProduceResponse::default().with_responses(responses))
+}
+
+/// Kafka's per-record errors for records without a key on a compacted topic.
+fn keyless_record_errors(
+    record_indexes: &[i32],
+    topic: &str,
+    partition: i32,
+) -> Vec<BatchIndexAndErrorMessage> {
+    record_indexes
+        .iter()
+        .map(|&index| {
+            BatchIndexAndErrorMessage::default()
+                .with_batch_index(index)
+                .with_batch_index_error_message(Some(str_bytes(format!(
+                    "Compacted topic cannot accept message without key in topic partition \
+                     {topic}-{partition}."
+                ))))
+        })
+        .collect()
 }

@@ -222,6 +222,26 @@ impl Group {
         self.state = GroupState::PreparingRebalance;
     }
 
+    /// Whether `member_id` (with its static `instance_id`) is a current member: a static
+    /// member replaced by a newer one with the same instance id is FENCED_INSTANCE_ID, an
+    /// unknown one UNKNOWN_MEMBER_ID (Kafka's `validateCurrentMember`).
+    fn check_member(
+        &self,
+        member_id: &str,
+        instance_id: Option<&str>,
+    ) -> Result<(), ResponseError> {
+        if let Some(owner) = instance_id.and_then(|i| self.static_members.get(i))
+            && owner != member_id
+        {
+            return Err(ResponseError::FencedInstanceId);
+        }
+        if self.members.contains_key(member_id) {
+            Ok(())
+        } else {
+            Err(ResponseError::UnknownMemberId)
+        }
+    }
+
     fn remove_member(&mut self, member_id: &str) {
         if let Some(member) = self.members.remove(member_id) {
             if let Some(instance) = member.instance_id {
@@ -340,8 +360,29 @@ impl Group {
 #[derive(Debug)]
 pub struct Membership {
     groups: std::sync::Mutex<HashMap<String, Group>>,
-    initial_delay: Duration,
+    settings: Settings,
     next_id: std::sync::atomic::AtomicU64,
+}
+
+/// The broker settings of classic groups.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `group.initial.rebalance.delay.ms` (3 s).
+    pub initial_delay: Duration,
+    /// `group.min.session.timeout.ms` (6 s): shorter session timeouts are refused.
+    pub min_session: Duration,
+    /// `group.max.session.timeout.ms` (30 min): longer session timeouts are refused.
+    pub max_session: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            initial_delay: Duration::from_millis(3_000),
+            min_session: Duration::from_millis(6_000),
+            max_session: Duration::from_millis(1_800_000),
+        }
+    }
 }
 
 fn now_ms() -> i64 {
@@ -350,16 +391,12 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Kafka's group.min.session.timeout.ms and group.max.session.timeout.ms.
-const MIN_SESSION: Duration = Duration::from_millis(6_000);
-const MAX_SESSION: Duration = Duration::from_millis(1_800_000);
-
 impl Membership {
-    /// Empty membership with `group.initial.rebalance.delay.ms`.
-    pub fn new(initial_delay: Duration) -> Self {
+    /// Empty membership with these settings.
+    pub fn new(settings: Settings) -> Self {
         Membership {
             groups: Default::default(),
-            initial_delay,
+            settings,
             next_id: Default::default(),
         }
     }
@@ -386,7 +423,8 @@ impl Membership {
         if group_id.is_empty() {
             return error(ResponseError::InvalidGroupId, &request.member_id);
         }
-        if request.session_timeout < MIN_SESSION || request.session_timeout > MAX_SESSION {
+        let bounds = self.settings.min_session..=self.settings.max_session;
+        if !bounds.contains(&request.session_timeout) {
             return error(ResponseError::InvalidSessionTimeout, &request.member_id);
         }
         let receiver = {
@@ -455,9 +493,10 @@ impl Membership {
                         return error(ResponseError::MemberIdRequired, &member_id);
                     }
                 }
-            } else if !group.members.contains_key(&member_id) && !group.pending.contains(&member_id)
+            } else if let Err(code) = group.check_member(&member_id, request.instance_id.as_deref())
+                && !(code == ResponseError::UnknownMemberId && group.pending.contains(&member_id))
             {
-                return error(ResponseError::UnknownMemberId, &member_id);
+                return error(code, &member_id);
             }
             group.pending.remove(&member_id);
             let (sender, receiver) = oneshot::channel();
@@ -499,7 +538,7 @@ impl Membership {
             if group.state != GroupState::PreparingRebalance
                 && (is_new || changed || leader_rejoined || group.state != GroupState::Stable)
             {
-                group.prepare_rebalance(self.initial_delay);
+                group.prepare_rebalance(self.settings.initial_delay);
             } else if group.state == GroupState::Stable {
                 // A follower rejoining with nothing new: answer with the current generation.
                 let member = group.members.get_mut(&member_id).expect("inserted above");
@@ -529,6 +568,7 @@ impl Membership {
         group_id: &str,
         generation: i32,
         member_id: &str,
+        instance_id: Option<&str>,
         assignments: Vec<(String, Bytes)>,
     ) -> SyncResult {
         let error = |code: ResponseError| SyncResult {
@@ -540,8 +580,8 @@ impl Membership {
             let Some(group) = groups.get_mut(group_id) else {
                 return error(ResponseError::UnknownMemberId);
             };
-            if !group.members.contains_key(member_id) {
-                return error(ResponseError::UnknownMemberId);
+            if let Err(code) = group.check_member(member_id, instance_id) {
+                return error(code);
             }
             if generation != group.generation {
                 return error(ResponseError::IllegalGeneration);
@@ -591,11 +631,20 @@ impl Membership {
     }
 
     /// Handles a Heartbeat; returns Kafka's error code.
-    pub fn heartbeat(&self, group_id: &str, generation: i32, member_id: &str) -> i16 {
+    pub fn heartbeat(
+        &self,
+        group_id: &str,
+        generation: i32,
+        member_id: &str,
+        instance_id: Option<&str>,
+    ) -> i16 {
         let mut groups = self.lock();
         let Some(group) = groups.get_mut(group_id) else {
             return ResponseError::UnknownMemberId.code();
         };
+        if let Err(code) = group.check_member(member_id, instance_id) {
+            return code.code();
+        }
         let Some(member) = group.members.get_mut(member_id) else {
             return ResponseError::UnknownMemberId.code();
         };
@@ -640,7 +689,7 @@ impl Membership {
             if group.members.is_empty() {
                 group.become_empty();
             } else {
-                group.prepare_rebalance(self.initial_delay);
+                group.prepare_rebalance(self.settings.initial_delay);
                 group.maybe_complete_join(Instant::now());
             }
         }
@@ -719,7 +768,7 @@ impl Membership {
                     group.become_empty();
                     emptied.push(group_id.clone());
                 } else {
-                    group.prepare_rebalance(self.initial_delay);
+                    group.prepare_rebalance(self.settings.initial_delay);
                 }
             }
             group.maybe_complete_join(now);

@@ -55,7 +55,7 @@ impl GroupCoordinator {
     pub fn start(
         topics: &TopicRegistry,
         partitions: i32,
-        initial_rebalance_delay: std::time::Duration,
+        classic_settings: membership::Settings,
         consumer_settings: consumer_groups::Settings,
     ) -> Result<Self, TopicError> {
         let topic = match topics.get(OFFSETS_TOPIC) {
@@ -137,7 +137,7 @@ impl GroupCoordinator {
             records = loaded,
             "loaded committed offsets"
         );
-        let membership = membership::Membership::new(initial_rebalance_delay);
+        let membership = membership::Membership::new(classic_settings);
         for (group, stored) in stored_groups {
             membership.restore(&group, stored);
         }

@@ -1,0 +1,391 @@
+//! The broker configs DescribeConfigs lists for a broker resource, as a Kafka 4.x broker in
+//! KRaft combined mode lists them: the ones Brook reads (with the value it runs with, as a
+//! static broker config when it differs from Kafka's default) and the rest of Kafka's broker
+//! configs at Kafka's defaults. Topic-config defaults (`log.retention.ms`, …) are added by
+//! `api/describe_configs.rs` from the topic configs. All are read-only except those defaults,
+//! as Brook cannot change its static settings at runtime.
+
+use brook_log::config::ConfigKind;
+
+use crate::config::BrokerConfig;
+
+/// One broker config as DescribeConfigs reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerConfigEntry {
+    /// Kafka's name.
+    pub name: &'static str,
+    /// The value (`None`: unset, as Kafka reports null defaults).
+    pub value: Option<String>,
+    /// STATIC_BROKER_CONFIG (4) or DEFAULT_CONFIG (5).
+    pub source: i8,
+    /// Kafka's type.
+    pub kind: ConfigKind,
+}
+
+const STATIC_BROKER_CONFIG: i8 = 4;
+const DEFAULT_CONFIG: i8 = 5;
+
+/// Kafka 4.x broker configs that Brook does not read, at Kafka's defaults.
+const KAFKA_DEFAULTS: &[(&str, Option<&str>, ConfigKind)] = &[
+    (
+        "auto.leader.rebalance.enable",
+        Some("true"),
+        ConfigKind::Boolean,
+    ),
+    ("background.threads", Some("10"), ConfigKind::Int),
+    ("broker.rack", None, ConfigKind::String),
+    (
+        "controlled.shutdown.enable",
+        Some("true"),
+        ConfigKind::Boolean,
+    ),
+    ("controller.listener.names", None, ConfigKind::String),
+    (
+        "controller.quorum.bootstrap.servers",
+        Some(""),
+        ConfigKind::List,
+    ),
+    ("controller.quorum.voters", Some(""), ConfigKind::List),
+    ("delete.topic.enable", Some("true"), ConfigKind::Boolean),
+    ("fetch.max.bytes", Some("57671680"), ConfigKind::Int),
+    (
+        "group.consumer.max.heartbeat.interval.ms",
+        Some("15000"),
+        ConfigKind::Int,
+    ),
+    (
+        "group.consumer.max.session.timeout.ms",
+        Some("60000"),
+        ConfigKind::Int,
+    ),
+    (
+        "group.consumer.max.size",
+        Some("2147483647"),
+        ConfigKind::Int,
+    ),
+    (
+        "group.consumer.min.heartbeat.interval.ms",
+        Some("5000"),
+        ConfigKind::Int,
+    ),
+    (
+        "group.consumer.min.session.timeout.ms",
+        Some("45000"),
+        ConfigKind::Int,
+    ),
+    (
+        "group.coordinator.rebalance.protocols",
+        Some("classic,consumer"),
+        ConfigKind::List,
+    ),
+    ("group.max.size", Some("2147483647"), ConfigKind::Int),
+    ("inter.broker.listener.name", None, ConfigKind::String),
+    (
+        "leader.imbalance.check.interval.seconds",
+        Some("300"),
+        ConfigKind::Long,
+    ),
+    (
+        "listener.security.protocol.map",
+        Some("SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"),
+        ConfigKind::String,
+    ),
+    (
+        "log.cleaner.dedupe.buffer.size",
+        Some("134217728"),
+        ConfigKind::Long,
+    ),
+    ("log.cleaner.enable", Some("true"), ConfigKind::Boolean),
+    ("log.cleaner.threads", Some("1"), ConfigKind::Int),
+    (
+        "log.flush.offset.checkpoint.interval.ms",
+        Some("60000"),
+        ConfigKind::Int,
+    ),
+    ("max.connections", Some("2147483647"), ConfigKind::Int),
+    (
+        "max.connections.per.ip",
+        Some("2147483647"),
+        ConfigKind::Int,
+    ),
+    ("metadata.log.dir", None, ConfigKind::String),
+    ("num.io.threads", Some("8"), ConfigKind::Int),
+    ("num.network.threads", Some("3"), ConfigKind::Int),
+    (
+        "num.recovery.threads.per.data.dir",
+        Some("2"),
+        ConfigKind::Int,
+    ),
+    ("num.replica.fetchers", Some("1"), ConfigKind::Int),
+    ("offset.metadata.max.bytes", Some("4096"), ConfigKind::Int),
+    ("offsets.commit.timeout.ms", Some("5000"), ConfigKind::Int),
+    ("offsets.load.buffer.size", Some("5242880"), ConfigKind::Int),
+    (
+        "offsets.retention.check.interval.ms",
+        Some("600000"),
+        ConfigKind::Long,
+    ),
+    (
+        "offsets.topic.compression.codec",
+        Some("0"),
+        ConfigKind::Int,
+    ),
+    (
+        "offsets.topic.replication.factor",
+        Some("3"),
+        ConfigKind::Short,
+    ),
+    (
+        "offsets.topic.segment.bytes",
+        Some("104857600"),
+        ConfigKind::Int,
+    ),
+    ("queued.max.requests", Some("500"), ConfigKind::Int),
+    (
+        "remote.log.storage.system.enable",
+        Some("false"),
+        ConfigKind::Boolean,
+    ),
+    ("replica.fetch.max.bytes", Some("1048576"), ConfigKind::Int),
+    ("replica.lag.time.max.ms", Some("30000"), ConfigKind::Long),
+    ("request.timeout.ms", Some("30000"), ConfigKind::Int),
+    ("sasl.enabled.mechanisms", Some("GSSAPI"), ConfigKind::List),
+    (
+        "security.inter.broker.protocol",
+        Some("PLAINTEXT"),
+        ConfigKind::String,
+    ),
+    (
+        "socket.receive.buffer.bytes",
+        Some("102400"),
+        ConfigKind::Int,
+    ),
+    ("socket.send.buffer.bytes", Some("102400"), ConfigKind::Int),
+    (
+        "transaction.max.timeout.ms",
+        Some("900000"),
+        ConfigKind::Int,
+    ),
+    ("transaction.state.log.min.isr", Some("2"), ConfigKind::Int),
+    (
+        "transaction.state.log.num.partitions",
+        Some("50"),
+        ConfigKind::Int,
+    ),
+    (
+        "transaction.state.log.replication.factor",
+        Some("3"),
+        ConfigKind::Short,
+    ),
+    (
+        "transaction.state.log.segment.bytes",
+        Some("104857600"),
+        ConfigKind::Int,
+    ),
+    (
+        "transactional.id.expiration.ms",
+        Some("604800000"),
+        ConfigKind::Int,
+    ),
+];
+
+/// Every non-topic broker config, sorted by name.
+pub fn static_configs(config: &BrokerConfig, listener: (String, u16)) -> Vec<BrokerConfigEntry> {
+    let defaults = BrokerConfig::default();
+    let entry = |name, value: String, is_default: bool, kind| BrokerConfigEntry {
+        name,
+        value: Some(value),
+        source: if is_default {
+            DEFAULT_CONFIG
+        } else {
+            STATIC_BROKER_CONFIG
+        },
+        kind,
+    };
+    let millis = |d: std::time::Duration| d.as_millis().to_string();
+    let (host, port) = listener;
+    let groups = &config.consumer_groups;
+    let mut out = vec![
+        // What Brook runs with and always sets itself, as a KRaft node must.
+        entry(
+            "node.id",
+            config.node_id.to_string(),
+            false,
+            ConfigKind::Int,
+        ),
+        entry(
+            "broker.id",
+            config.node_id.to_string(),
+            false,
+            ConfigKind::Int,
+        ),
+        entry(
+            "process.roles",
+            "broker,controller".to_string(),
+            false,
+            ConfigKind::List,
+        ),
+        // One node: internal topics have one replica whatever is asked; KIP-848's online
+        // upgrade is not built (Kafka's answer with the policy disabled).
+        entry(
+            "default.replication.factor",
+            "1".to_string(),
+            true,
+            ConfigKind::Int,
+        ),
+        entry(
+            "group.consumer.migration.policy",
+            "disabled".to_string(),
+            false,
+            ConfigKind::String,
+        ),
+        entry(
+            "listeners",
+            format!("PLAINTEXT://{}", config.listen),
+            false,
+            ConfigKind::String,
+        ),
+        entry(
+            "advertised.listeners",
+            format!("PLAINTEXT://{host}:{port}"),
+            false,
+            ConfigKind::String,
+        ),
+        entry(
+            "log.dirs",
+            config.data_dir.display().to_string(),
+            false,
+            ConfigKind::String,
+        ),
+        entry(
+            "num.partitions",
+            config.num_partitions.to_string(),
+            config.num_partitions == defaults.num_partitions,
+            ConfigKind::Int,
+        ),
+        entry(
+            "auto.create.topics.enable",
+            config.auto_create_topics.to_string(),
+            config.auto_create_topics == defaults.auto_create_topics,
+            ConfigKind::Boolean,
+        ),
+        entry(
+            "socket.request.max.bytes",
+            config.socket_request_max_bytes.to_string(),
+            config.socket_request_max_bytes == defaults.socket_request_max_bytes,
+            ConfigKind::Int,
+        ),
+        entry(
+            "offsets.topic.num.partitions",
+            config.offsets_topic_partitions.to_string(),
+            config.offsets_topic_partitions == defaults.offsets_topic_partitions,
+            ConfigKind::Int,
+        ),
+        entry(
+            "offsets.retention.minutes",
+            (config.offsets_retention.as_secs() / 60).to_string(),
+            config.offsets_retention == defaults.offsets_retention,
+            ConfigKind::Int,
+        ),
+        entry(
+            "group.initial.rebalance.delay.ms",
+            millis(config.group_initial_rebalance_delay),
+            config.group_initial_rebalance_delay == defaults.group_initial_rebalance_delay,
+            ConfigKind::Int,
+        ),
+        entry(
+            "group.min.session.timeout.ms",
+            millis(config.group_min_session_timeout),
+            config.group_min_session_timeout == defaults.group_min_session_timeout,
+            ConfigKind::Int,
+        ),
+        entry(
+            "group.max.session.timeout.ms",
+            millis(config.group_max_session_timeout),
+            config.group_max_session_timeout == defaults.group_max_session_timeout,
+            ConfigKind::Int,
+        ),
+        entry(
+            "group.consumer.session.timeout.ms",
+            millis(groups.session_timeout),
+            groups.session_timeout == defaults.consumer_groups.session_timeout,
+            ConfigKind::Int,
+        ),
+        entry(
+            "group.consumer.heartbeat.interval.ms",
+            millis(groups.heartbeat_interval),
+            groups.heartbeat_interval == defaults.consumer_groups.heartbeat_interval,
+            ConfigKind::Int,
+        ),
+        entry(
+            "group.consumer.assignors",
+            groups
+                .assignors
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(","),
+            groups.assignors == defaults.consumer_groups.assignors,
+            ConfigKind::List,
+        ),
+        entry(
+            "log.retention.check.interval.ms",
+            millis(config.retention_check_interval),
+            config.retention_check_interval == defaults.retention_check_interval,
+            ConfigKind::Long,
+        ),
+        entry(
+            "log.cleaner.backoff.ms",
+            millis(config.cleaner_backoff),
+            config.cleaner_backoff == defaults.cleaner_backoff,
+            ConfigKind::Long,
+        ),
+        entry(
+            "log.flush.scheduler.interval.ms",
+            millis(config.flush_scheduler_interval),
+            config.flush_scheduler_interval == defaults.flush_scheduler_interval,
+            ConfigKind::Long,
+        ),
+    ];
+    out.extend(
+        KAFKA_DEFAULTS
+            .iter()
+            .map(|(name, value, kind)| BrokerConfigEntry {
+                name,
+                value: value.map(str::to_string),
+                source: DEFAULT_CONFIG,
+                kind: *kind,
+            }),
+    );
+    out.sort_by_key(|e| e.name);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_sorted_and_what_brook_sets_is_static() {
+        let entries = static_configs(&BrokerConfig::default(), ("127.0.0.1".into(), 9092));
+        for pair in entries.windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} twice or unsorted",
+                pair[1].name
+            );
+        }
+        let get = |name: &str| entries.iter().find(|e| e.name == name).unwrap().clone();
+        assert_eq!(
+            get("process.roles").value.as_deref(),
+            Some("broker,controller")
+        );
+        assert_eq!(get("process.roles").source, STATIC_BROKER_CONFIG);
+        assert_eq!(
+            get("advertised.listeners").value.as_deref(),
+            Some("PLAINTEXT://127.0.0.1:9092")
+        );
+        assert_eq!(get("num.partitions").source, DEFAULT_CONFIG);
+        assert_eq!(get("broker.rack").value, None);
+    }
+}
