@@ -29,6 +29,16 @@ fn run_python_with(
     } else {
         Server::start(tmp.path())
     };
+    run_against(&server, name, extra, python_path)
+}
+
+/// Runs `tests/python/{name}` against `server` (see [`run_python`]).
+fn run_against(
+    server: &Server,
+    name: &str,
+    extra: &[PathBuf],
+    python_path: Option<PathBuf>,
+) -> String {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
         .join(name);
@@ -156,4 +166,62 @@ fn consumer_protocol_groups_take_assign_only_commits_and_refuse_the_online_upgra
         stdout.contains("all consumer-protocol offset cases pass"),
         "{stdout}"
     );
+}
+
+#[test]
+fn confluent_kafka_admin_tour_of_topic_configs_and_broker_side_compression() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    let stdout = run_against(&server, "admin_tour.py", &[], None);
+    assert!(
+        stdout.contains("500 records produced uncompressed"),
+        "{stdout}"
+    );
+    // The stored batches are gzip, as compression.type=gzip asks, whatever the producer sent.
+    let segment = server.data_dir.join("tour-0/00000000000000000000.log");
+    let dump = Command::new(env!("CARGO_BIN_EXE_brook"))
+        .arg("dump-log")
+        .arg(&segment)
+        .output()
+        .unwrap();
+    let dump = String::from_utf8(dump.stdout).unwrap();
+    let batches: Vec<&str> = dump
+        .lines()
+        .filter(|l| l.starts_with("baseOffset:"))
+        .collect();
+    assert!(!batches.is_empty(), "{dump}");
+    assert!(
+        batches.iter().all(|b| b.contains("compresscodec: gzip")),
+        "{dump}"
+    );
+    let records: i64 = batches
+        .iter()
+        .map(|b| {
+            b.split("count: ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(records, 500);
+}
+
+#[test]
+fn kafka_python_and_confluent_kafka_admin_gaps_answer_as_a_one_node_kafka() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_with_args(
+        tmp.path(),
+        &[
+            "--set",
+            "group.min.session.timeout.ms=1000",
+            "--set",
+            "group.max.session.timeout.ms=120000",
+        ],
+    );
+    let stdout = run_against(&server, "admin_gaps.py", &[], None);
+    assert!(stdout.contains("all admin gaps answered"), "{stdout}");
 }

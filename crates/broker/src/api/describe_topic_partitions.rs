@@ -48,7 +48,11 @@ pub fn handle(
     let mut next_cursor = None;
     for name in names.into_iter().filter(|n| *n >= start_topic) {
         let topic_name = TopicName(str_bytes(name.clone()));
-        let first = if name == start_topic { start_partition } else { 0 };
+        let first = if name == start_topic {
+            start_partition
+        } else {
+            0
+        };
         if budget == 0 {
             // The page is full: the next one starts with this topic.
             next_cursor = Some(

@@ -27,23 +27,28 @@ impl Server {
     /// Starts `brook serve` on `data_dir` (no schema registry) and waits until it accepts
     /// connections.
     pub fn start(data_dir: &Path) -> Server {
-        Self::launch(data_dir, free_port(), None, None)
+        Self::launch(data_dir, free_port(), None, None, &[])
     }
 
     /// Starts with its log (stderr) written to `log`.
     pub fn start_logging_to(data_dir: &Path, log: &Path) -> Server {
-        Self::launch(data_dir, free_port(), None, Some(log))
+        Self::launch(data_dir, free_port(), None, Some(log), &[])
+    }
+
+    /// Starts with extra `brook serve` arguments (`--set name=value`, …).
+    pub fn start_with_args(data_dir: &Path, args: &[&str]) -> Server {
+        Self::launch(data_dir, free_port(), None, None, args)
     }
 
     /// Starts on a given port (restarts reuse theirs).
     pub fn start_on(data_dir: &Path, port: u16) -> Server {
-        Self::launch(data_dir, port, None, None)
+        Self::launch(data_dir, port, None, None, &[])
     }
 
     /// Starts with the schema registry on a free port too.
     pub fn start_with_registry(data_dir: &Path) -> Server {
         let registry: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        Self::launch(data_dir, free_port(), Some(registry), None)
+        Self::launch(data_dir, free_port(), Some(registry), None, &[])
     }
 
     fn launch(
@@ -51,6 +56,7 @@ impl Server {
         port: u16,
         registry: Option<SocketAddr>,
         log: Option<&Path>,
+        extra: &[&str],
     ) -> Server {
         let stderr = match log {
             Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
@@ -69,6 +75,7 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
