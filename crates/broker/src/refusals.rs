@@ -15,6 +15,8 @@ pub enum Missing {
     Transactions,
     /// KIP-932 share groups.
     ShareGroups,
+    /// Group configs (config resource type 32: KIP-848 and KIP-932 group settings).
+    GroupConfigs,
     /// KIP-848's online upgrade of a classic group with members to the consumer protocol
     /// (Kafka's `group.consumer.migration.policy=disabled` answer).
     OnlineUpgrade,
@@ -31,6 +33,10 @@ impl Missing {
             Missing::ShareGroups => {
                 "share groups (KIP-932) are not available in this version of Brook; use a \
                  consumer group"
+            }
+            Missing::GroupConfigs => {
+                "group configs (config resource type 32) are not available in this version of \
+                 Brook; set group.consumer.* and share settings on the broker"
             }
             Missing::OnlineUpgrade => {
                 "online upgrade of a classic group with members to the consumer protocol is \

@@ -5,16 +5,21 @@ use std::collections::BTreeMap;
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceResponse;
-use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
+use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse, ApiKey, RequestHeader};
 use kafka_protocol::protocol::StrBytes;
 
-use super::describe_configs::{BROKER, TOPIC};
+use super::describe_configs::{BROKER, GROUP, TOPIC};
 use super::str_bytes;
 use crate::errors::topic_error_code;
+use crate::refusals::Missing;
 use crate::server::BrokerContext;
 
 /// Handles an AlterConfigs request of any supported version.
-pub fn handle(context: &BrokerContext, request: AlterConfigsRequest) -> AlterConfigsResponse {
+pub fn handle(
+    context: &BrokerContext,
+    header: &RequestHeader,
+    request: AlterConfigsRequest,
+) -> AlterConfigsResponse {
     let responses = request
         .resources
         .into_iter()
@@ -30,6 +35,7 @@ pub fn handle(context: &BrokerContext, request: AlterConfigsRequest) -> AlterCon
                 .collect();
             let (code, message) = apply(
                 context,
+                header,
                 resource.resource_type,
                 &resource.resource_name,
                 |_| Ok(overrides),
@@ -50,6 +56,7 @@ pub fn handle(context: &BrokerContext, request: AlterConfigsRequest) -> AlterCon
 /// IncrementalAlterConfigs.
 pub(crate) fn apply(
     context: &BrokerContext,
+    header: &RequestHeader,
     resource_type: i8,
     resource_name: &StrBytes,
     change: impl FnOnce(&BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String>,
@@ -108,6 +115,15 @@ pub(crate) fn apply(
                 Ok(()) => (0, None),
                 Err(e) => (topic_error_code(&e), Some(str_bytes(e.to_string()))),
             }
+        }
+        GROUP => {
+            let missing = Missing::GroupConfigs;
+            let api = ApiKey::try_from(header.request_api_key).unwrap_or(ApiKey::AlterConfigs);
+            context.refusals.refuse(missing, api, header);
+            (
+                ResponseError::InvalidRequest.code(),
+                Some(str_bytes(missing.message())),
+            )
         }
         other => (
             ResponseError::InvalidRequest.code(),

@@ -7,19 +7,24 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
-use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
+use kafka_protocol::messages::{
+    ApiKey, DescribeConfigsRequest, DescribeConfigsResponse, RequestHeader,
+};
 
 use brook_log::LogConfig;
 use brook_log::config::LOG_CONFIG_NAMES;
 
 use super::str_bytes;
 use crate::config::{broker_synonym, config_type};
+use crate::refusals::Missing;
 use crate::server::BrokerContext;
 
 /// Resource type of a topic.
 pub const TOPIC: i8 = 2;
 /// Resource type of a broker.
 pub const BROKER: i8 = 4;
+/// Resource type of a group (KIP-848 / KIP-932 group configs): refused for now.
+pub const GROUP: i8 = 32;
 
 const DYNAMIC_TOPIC_CONFIG: i8 = 1;
 const DYNAMIC_BROKER_CONFIG: i8 = 2;
@@ -77,7 +82,11 @@ fn entry(
 }
 
 /// Handles a DescribeConfigs request of any supported version.
-pub fn handle(context: &BrokerContext, request: DescribeConfigsRequest) -> DescribeConfigsResponse {
+pub fn handle(
+    context: &BrokerContext,
+    header: &RequestHeader,
+    request: DescribeConfigsRequest,
+) -> DescribeConfigsResponse {
     let include_synonyms = request.include_synonyms;
     let results = request
         .resources
@@ -162,6 +171,16 @@ pub fn handle(context: &BrokerContext, request: DescribeConfigsRequest) -> Descr
                         );
                     }
                     result.with_configs(configs)
+                }
+                GROUP => {
+                    let missing = Missing::GroupConfigs;
+                    context
+                        .refusals
+                        .refuse(missing, ApiKey::DescribeConfigs, header);
+                    fail(
+                        ResponseError::InvalidRequest.code(),
+                        missing.message().to_string(),
+                    )
                 }
                 other => fail(
                     ResponseError::InvalidRequest.code(),

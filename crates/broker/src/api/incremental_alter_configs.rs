@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
-use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
+use kafka_protocol::messages::{
+    IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, RequestHeader,
+};
 
 use brook_log::config::{ConfigKind, config_kind};
 
@@ -19,6 +21,7 @@ const SUBTRACT: i8 = 3;
 /// Handles an IncrementalAlterConfigs request of any supported version.
 pub fn handle(
     context: &BrokerContext,
+    header: &RequestHeader,
     request: IncrementalAlterConfigsRequest,
 ) -> IncrementalAlterConfigsResponse {
     let defaults = context.topics.defaults();
@@ -63,7 +66,7 @@ pub fn handle(
                 Ok(next)
             };
             let (code, message) =
-                apply(context, resource.resource_type, &resource.resource_name, change, request.validate_only);
+                apply(context, header, resource.resource_type, &resource.resource_name, change, request.validate_only);
             AlterConfigsResourceResponse::default()
                 .with_resource_type(resource.resource_type)
                 .with_resource_name(resource.resource_name)

@@ -136,14 +136,14 @@ pub async fn dispatch(
             ResponseKind::DeleteRecords(delete_records::handle(context, r))
         }
         RequestKind::DescribeConfigs(r) => {
-            ResponseKind::DescribeConfigs(describe_configs::handle(context, r))
+            ResponseKind::DescribeConfigs(describe_configs::handle(context, header, r))
         }
         RequestKind::AlterConfigs(r) => {
-            ResponseKind::AlterConfigs(alter_configs::handle(context, r))
+            ResponseKind::AlterConfigs(alter_configs::handle(context, header, r))
         }
-        RequestKind::IncrementalAlterConfigs(r) => {
-            ResponseKind::IncrementalAlterConfigs(incremental_alter_configs::handle(context, r))
-        }
+        RequestKind::IncrementalAlterConfigs(r) => ResponseKind::IncrementalAlterConfigs(
+            incremental_alter_configs::handle(context, header, r),
+        ),
         RequestKind::CreatePartitions(r) => {
             ResponseKind::CreatePartitions(create_partitions::handle(context, r))
         }

@@ -1,7 +1,7 @@
 """What Brook does not do yet fails at once with a clear, non-retriable error — never a client
 retrying until its timeout: a transactional producer (librdkafka through confluent-kafka, and
-kafka-python 3.x), a share consumer (confluent-kafka), and the ACL and SCRAM admin APIs (not
-advertised, so admin clients refuse locally)."""
+kafka-python 3.x), a share consumer (confluent-kafka), group configs (config resource type 32),
+and the ACL and SCRAM admin APIs (not advertised, so admin clients refuse locally)."""
 import sys
 import time
 
@@ -85,4 +85,22 @@ def unsupported(error):
 fails_fast("describe_acls", lambda: admin.describe_acls(acl_filter).result(30), unsupported)
 fails_fast("describe_user_scram_credentials",
            lambda: admin.describe_user_scram_credentials().result(30), unsupported)
+
+# Group configs (config resource type 32): refused at once with INVALID_REQUEST and a message.
+from confluent_kafka.admin import ConfigResource, ResourceType  # noqa: E402
+
+
+def group_configs():
+    [future] = admin.describe_configs([ConfigResource(ResourceType.GROUP, "g")]).values()
+    future.result(30)
+
+
+def group_configs_refused(error):
+    assert isinstance(error, KafkaException), repr(error)
+    err = error.args[0]
+    assert err.code() == confluent_kafka.KafkaError.INVALID_REQUEST, err
+    assert "group configs" in err.str(), err.str()
+
+
+fails_fast("group configs (resource type 32)", group_configs, group_configs_refused)
 print("all refused fast")
