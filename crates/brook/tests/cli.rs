@@ -231,10 +231,18 @@ fn topic_produce_consume_and_group_commands_match_their_golden_files() {
         ],
         None,
     );
+    // rides is compacted now: records need keys, as Kafka requires.
     ok(
         &server,
-        &["produce", "rides", "--partition", "1"],
-        Some(b"fourth ride\n"),
+        &[
+            "produce",
+            "rides",
+            "--partition",
+            "1",
+            "--key-separator",
+            ":",
+        ],
+        Some(b"vendor-3:fourth ride\n"),
     );
     golden(
         "group-describe.txt",

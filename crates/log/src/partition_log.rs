@@ -310,22 +310,22 @@ impl PartitionLog {
                 state,
             })?;
         let mut batches = self.validate(records)?;
-        let (compacted, recompression) = {
-            let state = self.lock();
-            (
-                state.config.cleanup_policy.compacts(),
-                state.config.recompression(),
-            )
-        };
-        if compacted {
-            self.check_keys(&batches)?;
-        }
-        if let Some(target) = recompression
-            && let Some(recompressed) = self.recompress(&batches, target)?
-        {
-            batches = self.validate(&recompressed)?;
-        }
         let mut state = self.lock();
+        let compacted = state.config.cleanup_policy.compacts();
+        let recompression = state.config.recompression();
+        if compacted || recompression.is_some() {
+            // Decoding records (Kafka's LogValidator work) happens without the lock.
+            drop(state);
+            if compacted {
+                self.check_keys(&batches)?;
+            }
+            if let Some(target) = recompression
+                && let Some(recompressed) = self.recompress(&batches, target)?
+            {
+                batches = self.validate(&recompressed)?;
+            }
+            state = self.lock();
+        }
         let config = &state.config;
         if let Some(big) = batches
             .iter()

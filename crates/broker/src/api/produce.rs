@@ -1,5 +1,6 @@
-//! Produce: append each partition's batches, stored exactly as produced whatever their
-//! compression, and answer with per-partition offsets or errors. acks=0 gets no response.
+//! Produce: append each partition's batches — stored exactly as produced, unless the topic's
+//! `compression.type` names another codec — and answer with per-partition offsets or errors
+//! (with per-record errors for keyless records on compacted topics). acks=0 gets no response.
 
 use brook_log::AppendError;
 use kafka_protocol::ResponseError;

@@ -17,6 +17,8 @@ from kafka.admin import NewPartitions as KNewPartitions
 from kafka.admin import NewTopic as KNewTopic
 from kafka.structs import OffsetAndMetadata
 
+from waiting import subscribed  # noqa: E402
+
 bootstrap = sys.argv[1]
 run = uuid.uuid4().hex[:6]
 kadmin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="admin-gaps")
@@ -152,18 +154,8 @@ def static_consumer():
                      "auto.offset.reset": "earliest"})
 
 
-first = static_consumer()
-first.subscribe([topic])
-deadline = time.time() + 20
-while not first.assignment() and time.time() < deadline:
-    first.poll(0.2)
-assert first.assignment(), "the first static member got partitions"
-second = static_consumer()
-second.subscribe([topic])
-deadline = time.time() + 20
-while not second.assignment() and time.time() < deadline:
-    second.poll(0.2)
-assert second.assignment(), "the second static member took over"
+first = subscribed(static_consumer(), topic)
+second = subscribed(static_consumer(), topic)  # takes over the first one's place
 fenced = None
 deadline = time.time() + 20
 while fenced is None and time.time() < deadline:

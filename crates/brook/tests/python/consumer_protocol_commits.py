@@ -11,6 +11,8 @@ from confluent_kafka import (Consumer, ConsumerGroupTopicPartitions, KafkaError,
                              Producer, TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from waiting import subscribed  # noqa: E402
+
 bootstrap = sys.argv[1]
 topic = f"kip848-{uuid.uuid4().hex[:8]}"
 admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -48,12 +50,7 @@ print("assign-only consumer commits and fetches for a new group")
 
 # 2. A consumer-protocol group whose member consumed, committed and left.
 group = f"{topic}-emptied"
-member = consumer(group)
-member.subscribe([topic])
-deadline = time.time() + 20
-while not member.assignment() and time.time() < deadline:
-    member.poll(0.2)
-assert member.assignment(), "the member got partitions"
+member = subscribed(consumer(group), topic)
 member.commit(offsets=[TopicPartition(topic, 1, 5)], asynchronous=False)
 member.close()
 assign_commit_fetch(group, 42)
@@ -61,12 +58,7 @@ print("assign-only consumer commits and fetches for an emptied consumer-protocol
 
 # 3. An active member: an admin commit is refused with UNKNOWN_MEMBER_ID, as Kafka does.
 group = f"{topic}-active"
-member = consumer(group)
-member.subscribe([topic])
-deadline = time.time() + 20
-while not member.assignment() and time.time() < deadline:
-    member.poll(0.2)
-assert member.assignment(), "the member got partitions"
+member = subscribed(consumer(group), topic)
 future = admin.alter_consumer_group_offsets(
     [ConsumerGroupTopicPartitions(group, [TopicPartition(topic, 0, 3)])])[group]
 try:
@@ -81,12 +73,7 @@ member.close()
 
 # 4. A classic group with a member; a consumer-protocol member tries to join it.
 group = f"{topic}-classic"
-classic = consumer(group, protocol="classic")
-classic.subscribe([topic])
-deadline = time.time() + 20
-while not classic.assignment() and time.time() < deadline:
-    classic.poll(0.2)
-assert classic.assignment(), "the classic member got partitions"
+classic = subscribed(consumer(group, protocol="classic"), topic)
 future = admin.alter_consumer_group_offsets(
     [ConsumerGroupTopicPartitions(group, [TopicPartition(topic, 0, 3)])])[group]
 [partition] = future.result(10).topic_partitions
