@@ -167,8 +167,17 @@ while fenced is None and time.time() < deadline:
         fenced = error.args[0]
 assert fenced is not None, "the first member was not fenced"
 assert "FENCED_INSTANCE_ID" in fenced.name() or "fenced" in fenced.str().lower(), fenced
-second.close()
 ok(f"the replaced static member is fenced: {fenced.str()}")
+
+# DescribeGroups with authorized operations (no authorizer: everything on a group).
+[described] = cadmin.describe_consumer_groups([group], include_authorized_operations=True).values()
+operations = set(described.result(10).authorized_operations or [])
+assert {AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE} <= operations, operations
+kdescribed = kadmin.describe_groups([group], include_authorized_operations=True)[group]
+assert set(kdescribed["authorized_operations"]) == {
+    "READ", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "ALTER_CONFIGS"}, kdescribed
+second.close()
+ok("describe groups with authorized operations")
 
 # Committing through the admin API for a group with active members: UNKNOWN_MEMBER_ID.
 active = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"active-{run}",
