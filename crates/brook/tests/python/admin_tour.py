@@ -81,6 +81,23 @@ for name, value in [("compression.type", "brotli"), ("min.cleanable.dirty.ratio"
         assert "INVALID_CONFIG" in repr(error) or "InvalidConfig" in repr(error), repr(error)
 print("bad values refused with INVALID_CONFIG")
 
+# Dynamic broker defaults of the new topic configs, under their broker names.
+broker = ConfigResource(ResourceType.BROKER, "1", incremental_configs=[
+    ConfigEntry("log.cleaner.min.cleanable.ratio", "0.3",
+                incremental_operation=AlterConfigOpType.SET),
+    ConfigEntry("min.insync.replicas", "1", incremental_operation=AlterConfigOpType.SET),
+    ConfigEntry("log.roll.jitter.ms", "1000", incremental_operation=AlterConfigOpType.SET)])
+[future] = admin.incremental_alter_configs([broker]).values()
+future.result(10)
+configs = describe()
+ratio = configs["min.cleanable.dirty.ratio"]
+assert ratio.value == "0.3", ratio
+assert ratio.source == ConfigSource.DYNAMIC_BROKER_CONFIG.value, ratio
+assert configs["segment.jitter.ms"].value == "1000"
+[future] = admin.describe_configs([ConfigResource(ResourceType.BROKER, "1")]).values()
+assert future.result(10)["log.cleaner.min.cleanable.ratio"].value == "0.3"
+print("dynamic broker defaults of the new topic configs")
+
 producer = Producer({"bootstrap.servers": bootstrap, "compression.type": "none",
                      "linger.ms": 5})
 for i in range(500):
