@@ -1,6 +1,6 @@
 //! One module per Kafka API. `dispatch` routes a decoded request to its handler; `SUPPORTED`
-//! is what ApiVersions advertises — exactly the APIs implemented here, in every version the
-//! kafka-protocol crate can decode.
+//! and [`versions`] are what ApiVersions advertises — exactly the APIs implemented here, in
+//! every version the kafka-protocol crate can decode (`tests/every_version.rs` runs them all).
 
 pub mod alter_configs;
 pub mod api_versions;

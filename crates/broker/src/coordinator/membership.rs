@@ -716,16 +716,8 @@ impl Membership {
             return 0;
         }
         if commit.generation >= 0 || !commit.member_id.is_empty() || commit.instance_id.is_some() {
-            if let Some(instance) = commit.instance_id
-                && group
-                    .static_members
-                    .get(instance)
-                    .is_some_and(|owner| owner != commit.member_id)
-            {
-                return ResponseError::FencedInstanceId.code();
-            }
-            if !group.members.contains_key(commit.member_id) {
-                return ResponseError::UnknownMemberId.code();
+            if let Err(code) = group.check_member(commit.member_id, commit.instance_id) {
+                return code.code();
             }
             if commit.generation != group.generation {
                 return ResponseError::IllegalGeneration.code();
