@@ -107,6 +107,8 @@ pub enum ConfigKind {
     Double,
     /// LIST (7).
     List,
+    /// CLASS (8).
+    Class,
 }
 
 impl ConfigKind {
@@ -120,6 +122,7 @@ impl ConfigKind {
             ConfigKind::Long => 5,
             ConfigKind::Double => 6,
             ConfigKind::List => 7,
+            ConfigKind::Class => 8,
         }
     }
 }
