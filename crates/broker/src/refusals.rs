@@ -1,4 +1,5 @@
-//! Requests refused because Brook does not have the feature yet (transactions, share groups).
+//! Requests refused because Brook does not have the feature yet (transactions, share groups,
+//! group configs, an authorizer, KIP-848's online upgrade).
 //! Each is answered at once with a non-retriable error so the client stops instead of retrying
 //! forever, and logged at INFO once per (feature, API, client id), so an operator sees why a
 //! client fails without the log filling up with its retries.
@@ -15,6 +16,8 @@ pub enum Missing {
     Transactions,
     /// KIP-932 share groups.
     ShareGroups,
+    /// ACLs: there is no authorizer (Kafka's SECURITY_DISABLED answer).
+    Authorizer,
     /// Group configs (config resource type 32: KIP-848 and KIP-932 group settings).
     GroupConfigs,
     /// KIP-848's online upgrade of a classic group with members to the consumer protocol
@@ -34,6 +37,7 @@ impl Missing {
                 "share groups (KIP-932) are not available in this version of Brook; use a \
                  consumer group"
             }
+            Missing::Authorizer => "No Authorizer is configured on the broker",
             Missing::GroupConfigs => {
                 "group configs (config resource type 32) are not available in this version of \
                  Brook; set group.consumer.* and share settings on the broker"

@@ -361,6 +361,7 @@ async fn every_advertised_api_answers_at_every_advertised_version() {
     describe_quorum(&mut c).await;
     partition_reassignments(&mut c).await;
     describe_topic_partitions(&mut c).await;
+    acls_without_an_authorizer(&mut c).await;
 
     let missing: Vec<String> = c
         .advertised
@@ -1880,5 +1881,51 @@ async fn describe_topic_partitions(c: &mut Client) {
             "v{v}"
         );
         assert!(rest.next_cursor.is_none());
+    }
+}
+
+/// No authorizer: every ACL request gets SECURITY_DISABLED, as from Kafka without one.
+async fn acls_without_an_authorizer(c: &mut Client) {
+    use kafka_protocol::messages::create_acls_request::AclCreation;
+    use kafka_protocol::messages::delete_acls_request::DeleteAclsFilter;
+    let disabled = code(ResponseError::SecurityDisabled);
+    for v in c.versions(ApiKey::DescribeAcls) {
+        let request = DescribeAclsRequest::default()
+            .with_resource_type_filter(1)
+            .with_pattern_type_filter(1)
+            .with_operation(1)
+            .with_permission_type(1);
+        let response = c.call(&request, v).await;
+        assert_eq!(response.error_code, disabled, "v{v}");
+        assert!(response.error_message.is_some(), "v{v}");
+    }
+    for v in c.versions(ApiKey::CreateAcls) {
+        let creation = AclCreation::default()
+            .with_resource_type(2)
+            .with_resource_name(s("data"))
+            .with_resource_pattern_type(3)
+            .with_principal(s("User:alice"))
+            .with_host(s("*"))
+            .with_operation(3)
+            .with_permission_type(3);
+        let request = CreateAclsRequest::default().with_creations(vec![creation.clone(), creation]);
+        let response = c.call(&request, v).await;
+        assert_eq!(response.results.len(), 2, "v{v}");
+        assert!(
+            response.results.iter().all(|r| r.error_code == disabled),
+            "v{v}"
+        );
+    }
+    for v in c.versions(ApiKey::DeleteAcls) {
+        let request = DeleteAclsRequest::default().with_filters(vec![
+            DeleteAclsFilter::default()
+                .with_resource_type_filter(1)
+                .with_pattern_type_filter(1)
+                .with_operation(1)
+                .with_permission_type(1),
+        ]);
+        let response = c.call(&request, v).await;
+        assert_eq!(response.filter_results.len(), 1, "v{v}");
+        assert_eq!(response.filter_results[0].error_code, disabled, "v{v}");
     }
 }

@@ -82,6 +82,9 @@ pub fn response(api: ApiKey, with_error: bool) -> Option<ResponseKind> {
         ApiKey::DescribeTopicPartitions => {
             empty!(DescribeTopicPartitions, DescribeTopicPartitionsResponse)
         }
+        ApiKey::DescribeAcls => empty!(DescribeAcls, DescribeAclsResponse, error),
+        ApiKey::CreateAcls => empty!(CreateAcls, CreateAclsResponse),
+        ApiKey::DeleteAcls => empty!(DeleteAcls, DeleteAclsResponse),
         ApiKey::ShareGroupHeartbeat => {
             empty!(ShareGroupHeartbeat, ShareGroupHeartbeatResponse, error)
         }

@@ -2,6 +2,7 @@
 //! and [`versions`] are what ApiVersions advertises — exactly the APIs implemented here, in
 //! every version the kafka-protocol crate can decode (`tests/every_version.rs` runs them all).
 
+pub mod acls;
 pub mod alter_configs;
 pub mod api_versions;
 pub mod authorized_operations;
@@ -73,6 +74,10 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::AlterPartitionReassignments,
     ApiKey::ListPartitionReassignments,
     ApiKey::DescribeTopicPartitions,
+    // No authorizer: answered SECURITY_DISABLED, as Kafka without one answers.
+    ApiKey::DescribeAcls,
+    ApiKey::CreateAcls,
+    ApiKey::DeleteAcls,
     // Refused with UNSUPPORTED_VERSION and a message, as Kafka does while share groups are
     // disabled: a share consumer that sees no ShareGroupHeartbeat waits silently forever.
     ApiKey::ShareGroupHeartbeat,
@@ -202,6 +207,9 @@ pub async fn dispatch(
         RequestKind::DescribeTopicPartitions(r) => {
             ResponseKind::DescribeTopicPartitions(describe_topic_partitions::handle(context, r))
         }
+        RequestKind::DescribeAcls(_) => ResponseKind::DescribeAcls(acls::describe(context, header)),
+        RequestKind::CreateAcls(r) => ResponseKind::CreateAcls(acls::create(context, header, r)),
+        RequestKind::DeleteAcls(r) => ResponseKind::DeleteAcls(acls::delete(context, header, r)),
         RequestKind::ShareGroupHeartbeat(_) => {
             ResponseKind::ShareGroupHeartbeat(share_groups::heartbeat(context, header))
         }

@@ -1,14 +1,15 @@
 """What Brook does not do yet fails at once with a clear, non-retriable error — never a client
 retrying until its timeout: a transactional producer (librdkafka through confluent-kafka, and
 kafka-python 3.x), a share consumer (confluent-kafka), group configs (config resource type 32),
-and the ACL and SCRAM admin APIs (not advertised, so admin clients refuse locally)."""
+ACLs (SECURITY_DISABLED: there is no authorizer) and the SCRAM admin APIs (not advertised, so
+admin clients refuse locally)."""
 import sys
 import time
 
 import confluent_kafka
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import (AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
-                                   ResourcePatternType, ResourceType)
+from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType,
+                                   AdminClient, ResourcePatternType, ResourceType)
 
 bootstrap = sys.argv[1]
 LIMIT = 5.0
@@ -71,7 +72,7 @@ def share_consumer():
 fails_fast("librdkafka share consumer", share_consumer,
            librdkafka_fatal(confluent_kafka.KafkaError.UNSUPPORTED_VERSION, "ShareGroupHeartbeat"))
 
-# ACLs and SCRAM credentials: not advertised, refused by the admin client itself.
+# SCRAM credentials: not advertised, refused by the admin client itself.
 admin = AdminClient({"bootstrap.servers": bootstrap})
 acl_filter = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
                               AclOperation.ANY, AclPermissionType.ANY)
@@ -82,7 +83,36 @@ def unsupported(error):
     assert "not supported" in text.lower() or "unsupported" in text.lower(), text
 
 
-fails_fast("describe_acls", lambda: admin.describe_acls(acl_filter).result(30), unsupported)
+def security_disabled(error):
+    assert isinstance(error, KafkaException), repr(error)
+    assert error.args[0].code() == confluent_kafka.KafkaError.SECURITY_DISABLED, error
+
+
+# ACLs: no authorizer, so SECURITY_DISABLED, as Kafka without one answers. confluent-kafka
+# lists no ACLs for it (as against Kafka) and refuses creations; kafka-python raises.
+assert admin.describe_acls(acl_filter).result(30) == []
+binding = AclBinding(ResourceType.TOPIC, "rides", ResourcePatternType.LITERAL, "User:alice", "*",
+                     AclOperation.READ, AclPermissionType.ALLOW)
+fails_fast("create_acls", lambda: admin.create_acls([binding])[binding].result(30),
+           security_disabled)
+from kafka.admin import ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType  # noqa: E402
+from kafka.admin import KafkaAdminClient, ResourcePatternFilter  # noqa: E402
+from kafka.admin import ResourceType as KResourceType  # noqa: E402
+from kafka.errors import SecurityDisabledError  # noqa: E402
+
+kadmin = KafkaAdminClient(bootstrap_servers=bootstrap)
+kfilter = ACLFilter(principal=None, host="*", operation=ACLOperation.ANY,
+                    permission_type=ACLPermissionType.ANY,
+                    resource_pattern=ResourcePatternFilter(KResourceType.ANY, None,
+                                                           ACLResourcePatternType.ANY))
+
+
+def kafka_python_security_disabled(error):
+    assert isinstance(error, SecurityDisabledError), repr(error)
+
+
+fails_fast("kafka-python describe_acls", lambda: kadmin.describe_acls(kfilter),
+           kafka_python_security_disabled)
 fails_fast("describe_user_scram_credentials",
            lambda: admin.describe_user_scram_credentials().result(30), unsupported)
 
