@@ -25,7 +25,8 @@ pub struct BrokerConfigEntry {
 const STATIC_BROKER_CONFIG: i8 = 4;
 const DEFAULT_CONFIG: i8 = 5;
 
-/// Kafka 4.x broker configs that Brook does not read, at Kafka's defaults.
+/// Kafka 4.x broker configs that Brook does not read, at Kafka's defaults (internal ones, such
+/// as `unstable.api.versions.enable`, are not listed, as Kafka does not list them).
 const KAFKA_DEFAULTS: &[(&str, Option<&str>, ConfigKind)] = &[
     (
         "auto.leader.rebalance.enable",
@@ -419,15 +420,32 @@ const KAFKA_DEFAULTS: &[(&str, Option<&str>, ConfigKind)] = &[
         Some("3600000"),
         ConfigKind::Int,
     ),
+    ("authorizer.class.name", Some(""), ConfigKind::String),
     (
-        "unstable.api.versions.enable",
-        Some("false"),
-        ConfigKind::Boolean,
+        "controlled.shutdown.max.retries",
+        Some("3"),
+        ConfigKind::Int,
     ),
     (
-        "unstable.feature.versions.enable",
-        Some("false"),
-        ConfigKind::Boolean,
+        "controlled.shutdown.retry.backoff.ms",
+        Some("5000"),
+        ConfigKind::Long,
+    ),
+    (
+        "controller.socket.timeout.ms",
+        Some("30000"),
+        ConfigKind::Int,
+    ),
+    ("early.start.listeners", None, ConfigKind::String),
+    (
+        "socket.connection.setup.timeout.max.ms",
+        Some("30000"),
+        ConfigKind::Long,
+    ),
+    (
+        "socket.connection.setup.timeout.ms",
+        Some("10000"),
+        ConfigKind::Long,
     ),
 ];
 
