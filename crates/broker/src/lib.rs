@@ -5,6 +5,7 @@
 //! - [`connection`]: framing and request decoding, one request at a time per connection, responses in order;
 //! - [`api`]: one module per Kafka API and the ApiVersions table;
 //! - [`coordinator`]: committed offsets in `__consumer_offsets`;
+//! - [`transactions`]: the transaction coordinator, being built (its record formats so far);
 //! - [`topics`]: the topic registry and partition logs; [`metadata_log`]: its durable record;
 //! - [`errors`]: the one mapping from typed errors to Kafka error codes;
 //! - [`maintenance`]: the background retention, compaction and flush schedule;
@@ -38,6 +39,7 @@ pub mod metrics;
 pub mod refusals;
 pub mod server;
 pub mod topics;
+pub mod transactions;
 
 pub use config::BrokerConfig;
 pub use server::{Broker, BrokerContext, StartError};

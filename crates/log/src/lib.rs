@@ -13,7 +13,8 @@
 //! - `validator`: keys on compacted topics and recompression to `compression.type`;
 //! - [`producer_state`]: idempotent producers' sequence checks and duplicate detection;
 //! - [`recovery`]: open — interrupted swaps and deletions, index checks, tail verification;
-//! - `segment`, `index`: one segment file and its two indexes;
+//! - `segment`, `index`: one segment file and its two indexes; [`txn_index`]: the entries of
+//!   Kafka's aborted-transaction index (`.txnindex`);
 //! - [`config`]: [`LogConfig`] with Kafka's property names;
 //! - [`checkpoint`], [`naming`], [`clock`], [`error`].
 //!
@@ -50,6 +51,7 @@ pub mod partition_log;
 pub mod producer_state;
 pub mod recovery;
 mod segment;
+pub mod txn_index;
 mod validator;
 
 pub use clock::{Clock, ManualClock, SystemClock};

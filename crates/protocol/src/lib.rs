@@ -7,6 +7,7 @@
 //!   LogAppendTime, and iteration over the batches in a buffer;
 //! - [`records`]: decoding the records inside a batch and building batches;
 //! - [`compression`]: Kafka's gzip, Snappy (xerial), LZ4-frame and Zstandard formats;
+//! - [`control`]: transaction markers (COMMIT / ABORT control batches);
 //! - [`varint`]: the zig-zag varints of the record format;
 //! - [`error`]: typed errors; the broker maps them to Kafka error codes in one place.
 //!
@@ -29,6 +30,7 @@
 //! ```
 
 pub mod compression;
+pub mod control;
 pub mod error;
 pub mod record_batch;
 pub mod records;

@@ -225,6 +225,12 @@ impl RecordBatchBuilder {
         self
     }
 
+    /// Marks the batch a control batch (transaction markers).
+    pub fn control(mut self, control: bool) -> Self {
+        self.control = control;
+        self
+    }
+
     /// Keeps `last_offset_delta` at `delta` even if fewer records are appended (compaction).
     pub fn last_offset_delta(mut self, delta: i32) -> Self {
         self.last_offset_delta = Some(delta);
