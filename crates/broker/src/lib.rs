@@ -36,6 +36,7 @@ pub mod errors;
 pub mod maintenance;
 pub mod metadata_log;
 pub mod metrics;
+mod record_codec;
 pub mod refusals;
 pub mod server;
 pub mod topics;

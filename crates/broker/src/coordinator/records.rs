@@ -10,6 +10,8 @@
 //! Strings are an i16 length followed by UTF-8 bytes. A record with a null value (tombstone)
 //! deletes the committed offset.
 
+use crate::record_codec::{Reader, put_bytes, put_nullable_string, put_string};
+
 /// A decoded `__consumer_offsets` key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OffsetsKey {
@@ -50,12 +52,6 @@ pub fn partition_for(group: &str, partitions: i32) -> i32 {
     });
     let abs = if hash == i32::MIN { 0 } else { hash.abs() };
     abs % partitions
-}
-
-fn put_string(out: &mut Vec<u8>, s: &str) {
-    let bytes = &s.as_bytes()[..s.len().min(i16::MAX as usize)];
-    out.extend_from_slice(&(bytes.len() as i16).to_be_bytes());
-    out.extend_from_slice(bytes);
 }
 
 /// A group's membership as stored (GroupMetadataValue).
@@ -102,18 +98,6 @@ pub fn encode_group_key(group: &str) -> Vec<u8> {
     out.extend_from_slice(&2i16.to_be_bytes());
     put_string(&mut out, group);
     out
-}
-
-fn put_nullable_string(out: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        Some(s) => put_string(out, s),
-        None => out.extend_from_slice(&(-1i16).to_be_bytes()),
-    }
-}
-
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-    out.extend_from_slice(bytes);
 }
 
 /// Encodes a GroupMetadataValue (version 3).
@@ -214,47 +198,6 @@ pub fn encode_offset_value(value: &OffsetCommitValue) -> Vec<u8> {
     put_string(&mut out, &value.metadata);
     out.extend_from_slice(&value.commit_timestamp.to_be_bytes());
     out
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(head)
-    }
-    fn i16(&mut self) -> Option<i16> {
-        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
-    }
-    fn i32(&mut self) -> Option<i32> {
-        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_be_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn string(&mut self) -> Option<String> {
-        let len = usize::try_from(self.i16()?).ok()?;
-        String::from_utf8(self.take(len)?.to_vec()).ok()
-    }
-
-    fn bytes(&mut self) -> Option<Vec<u8>> {
-        let len = usize::try_from(self.i32()?).ok()?;
-        Some(self.take(len)?.to_vec())
-    }
-
-    /// `Some(None)` for a null string (length -1).
-    fn nullable_string(&mut self) -> Option<Option<String>> {
-        let len = self.i16()?;
-        if len == -1 {
-            return Some(None);
-        }
-        let len = usize::try_from(len).ok()?;
-        String::from_utf8(self.take(len)?.to_vec()).ok().map(Some)
-    }
 }
 
 /// Decodes a key; `None` for versions or bytes Brook does not understand.

@@ -16,6 +16,8 @@
 //! ```
 //! A tombstone (null value) removes the transactional id.
 
+use crate::record_codec::{Reader, put_compact_string, put_string, put_uvarint};
+
 /// Kafka's `TransactionState`, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransactionState {
@@ -178,7 +180,7 @@ pub fn decode_value(bytes: &[u8]) -> Option<TransactionLogValue> {
     let producer_epoch = r.i16()?;
     let transaction_timeout_ms = r.i32()?;
     let state = TransactionState::from_id(r.i8()?)?;
-    let partitions = match r.length(flexible)? {
+    let partitions = match read_length(&mut r, flexible)? {
         None => None,
         Some(count) => {
             let mut topics = Vec::with_capacity(count.min(1024));
@@ -188,13 +190,13 @@ pub fn decode_value(bytes: &[u8]) -> Option<TransactionLogValue> {
                 } else {
                     r.string()?
                 };
-                let n = r.length(flexible)??;
+                let n = read_length(&mut r, flexible)??;
                 let mut ids = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
                     ids.push(r.i32()?);
                 }
                 if flexible {
-                    r.skip_tagged_fields(|_, _| Some(()))?;
+                    r.tagged_fields(|_, _| Some(()))?;
                 }
                 topics.push((topic, ids));
             }
@@ -216,7 +218,7 @@ pub fn decode_value(bytes: &[u8]) -> Option<TransactionLogValue> {
         client_transaction_version: 0,
     };
     if flexible {
-        r.skip_tagged_fields(|tag, data| {
+        r.tagged_fields(|tag, data| {
             match tag {
                 0 => value.previous_producer_id = i64::from_be_bytes(data.try_into().ok()?),
                 1 => value.next_producer_id = i64::from_be_bytes(data.try_into().ok()?),
@@ -229,17 +231,6 @@ pub fn decode_value(bytes: &[u8]) -> Option<TransactionLogValue> {
     Some(value)
 }
 
-fn put_string(out: &mut Vec<u8>, s: &str) {
-    let bytes = &s.as_bytes()[..s.len().min(i16::MAX as usize)];
-    out.extend_from_slice(&(bytes.len() as i16).to_be_bytes());
-    out.extend_from_slice(bytes);
-}
-
-fn put_compact_string(out: &mut Vec<u8>, s: &str) {
-    put_uvarint(out, s.len() as u32 + 1);
-    out.extend_from_slice(s.as_bytes());
-}
-
 /// An array length: i32 (classic) or length + 1 as an unsigned varint (flexible).
 fn put_length(out: &mut Vec<u8>, n: usize, flexible: bool) {
     if flexible {
@@ -249,78 +240,16 @@ fn put_length(out: &mut Vec<u8>, n: usize, flexible: bool) {
     }
 }
 
-fn put_uvarint(out: &mut Vec<u8>, mut value: u32) {
-    while value >= 0x80 {
-        out.push((value as u8 & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(head)
-    }
-    fn i8(&mut self) -> Option<i8> {
-        Some(self.take(1)?[0] as i8)
-    }
-    fn i16(&mut self) -> Option<i16> {
-        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
-    }
-    fn i32(&mut self) -> Option<i32> {
-        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_be_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn uvarint(&mut self) -> Option<u32> {
-        let mut value = 0u32;
-        for shift in (0..35).step_by(7) {
-            let byte = self.take(1)?[0];
-            value |= u32::from(byte & 0x7f).checked_shl(shift)?;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-    fn string(&mut self) -> Option<String> {
-        let len = self.i16()?;
-        let len = usize::try_from(len).ok()?;
-        String::from_utf8(self.take(len)?.to_vec()).ok()
-    }
-    fn compact_string(&mut self) -> Option<String> {
-        let len = (self.uvarint()? as usize).checked_sub(1)?;
-        String::from_utf8(self.take(len)?.to_vec()).ok()
-    }
-    /// An array length; `Some(None)` for a null array.
-    fn length(&mut self, flexible: bool) -> Option<Option<usize>> {
-        if flexible {
-            Some(match self.uvarint()? {
-                0 => None,
-                n => Some(n as usize - 1),
-            })
-        } else {
-            let n = self.i32()?;
-            Some(usize::try_from(n).ok())
-        }
-    }
-    fn skip_tagged_fields(&mut self, mut each: impl FnMut(u32, &[u8]) -> Option<()>) -> Option<()> {
-        let count = self.uvarint()?;
-        for _ in 0..count {
-            let tag = self.uvarint()?;
-            let size = self.uvarint()? as usize;
-            let data = self.take(size)?;
-            each(tag, data)?;
-        }
-        Some(())
+/// An array length; `Some(None)` for a null array.
+fn read_length(r: &mut Reader<'_>, flexible: bool) -> Option<Option<usize>> {
+    if flexible {
+        Some(match r.uvarint()? {
+            0 => None,
+            n => Some(n as usize - 1),
+        })
+    } else {
+        let n = r.i32()?;
+        Some(usize::try_from(n).ok())
     }
 }
 
