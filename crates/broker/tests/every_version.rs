@@ -917,15 +917,17 @@ async fn incremental_alter_configs(c: &mut Client) {
 
 /// The answers to (a good change of "data", a change of a missing topic, a bad value).
 fn assert_changed_missing_invalid(codes: impl Iterator<Item = i16>, v: i16) {
-    assert_eq!(
-        codes.collect::<Vec<_>>(),
-        [
-            0,
-            code(ResponseError::UnknownTopicOrPartition),
-            code(ResponseError::InvalidConfig)
-        ],
-        "v{v}"
-    );
+    let expected = [
+        0,
+        code(ResponseError::UnknownTopicOrPartition),
+        code(ResponseError::InvalidConfig),
+    ];
+    assert_codes(codes, &expected, v);
+}
+
+/// The error codes of a response's results, in order, at version `v`.
+fn assert_codes(codes: impl Iterator<Item = i16>, expected: &[i16], v: i16) {
+    assert_eq!(codes.collect::<Vec<_>>(), expected, "v{v}");
 }
 
 async fn create_partitions(c: &mut Client) {
@@ -946,15 +948,14 @@ async fn create_partitions(c: &mut Client) {
                 wanted("missing", 3),
             ]);
         let response = c.call(&request, v).await;
-        let codes: Vec<i16> = response.results.iter().map(|r| r.error_code).collect();
-        assert_eq!(
-            codes,
-            [
+        assert_codes(
+            response.results.iter().map(|r| r.error_code),
+            &[
                 0,
                 code(ResponseError::InvalidPartitions),
-                code(ResponseError::UnknownTopicOrPartition)
+                code(ResponseError::UnknownTopicOrPartition),
             ],
-            "v{v}"
+            v,
         );
     }
 }
@@ -1457,15 +1458,14 @@ async fn delete_groups(c: &mut Client) {
             group("described"),
         ]);
         let response = c.call(&request, v).await;
-        let codes: Vec<i16> = response.results.iter().map(|r| r.error_code).collect();
-        assert_eq!(
-            codes,
-            [
+        assert_codes(
+            response.results.iter().map(|r| r.error_code),
+            &[
                 0,
                 code(ResponseError::GroupIdNotFound),
-                code(ResponseError::NonEmptyGroup)
+                code(ResponseError::NonEmptyGroup),
             ],
-            "v{v}"
+            v,
         );
     }
 }
