@@ -153,3 +153,19 @@ pub fn kafka_python_2_0_2() -> PathBuf {
     );
     dir
 }
+
+/// The Java Kafka client's jar (kafka-clients 3.9.2, bundled in the `atoti-server-kafka`
+/// wheel), which `./scripts/test` installs into `<venv>/java-kafka-clients`.
+pub fn java_kafka_clients_jar() -> PathBuf {
+    let jar = python()
+        .parent()
+        .and_then(|bin| bin.parent())
+        .expect("the venv's python is in <venv>/bin")
+        .join("java-kafka-clients/_atoti_server_kafka/__resources__/plugin.jar");
+    assert!(
+        jar.exists(),
+        "no kafka-clients jar at {}: run ./scripts/test, which installs it",
+        jar.display()
+    );
+    jar
+}
