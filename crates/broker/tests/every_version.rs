@@ -528,6 +528,41 @@ async fn produce_each(c: &mut Client, f: &Fixture) {
             assert_eq!(response.responses[0].name.as_str(), "produced");
         }
 
+        // A control batch (a transaction marker) from a client: INVALID_RECORD, as Kafka.
+        let marker = brook_protocol::control::marker_batch(
+            42,
+            0,
+            brook_protocol::control::EndTransactionMarker {
+                control_type: brook_protocol::control::ControlType::Commit,
+                coordinator_epoch: 0,
+            },
+            1000,
+        );
+        let data = TopicProduceData::default().with_partition_data(vec![
+            PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(marker)),
+        ]);
+        let data = if by_id {
+            data.with_topic_id(f.produced_id)
+        } else {
+            data.with_name(topic("produced"))
+        };
+        let response = c
+            .call(
+                &ProduceRequest::default()
+                    .with_acks(1)
+                    .with_timeout_ms(5000)
+                    .with_topic_data(vec![data]),
+                v,
+            )
+            .await;
+        assert_eq!(
+            response.responses[0].partition_responses[0].error_code,
+            code(ResponseError::InvalidRecord),
+            "v{v}: clients may not write markers"
+        );
+
         // A record without a key for a compacted topic: INVALID_RECORD, with per-record errors
         // from v8.
         let mut keyless = RecordBatchBuilder::new(Compression::None);
