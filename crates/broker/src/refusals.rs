@@ -56,17 +56,60 @@ pub struct Refusals {
     logged: Mutex<HashSet<(Missing, i16, String)>>,
 }
 
+/// Distinct (feature, API, client id) triples remembered; past it (clients inventing ids)
+/// refusals are logged at DEBUG only, so memory stays bounded.
+const REMEMBERED: usize = 4096;
+
 impl Refusals {
     /// Logs the refusal at INFO the first time this client id is refused `feature` on `api`.
     pub fn refuse(&self, feature: Missing, api: ApiKey, header: &RequestHeader) {
         let client_id = header.client_id.as_deref().unwrap_or("").to_string();
-        let first = self
-            .logged
-            .lock()
-            .expect("no panics while holding the lock")
-            .insert((feature, api as i16, client_id.clone()));
+        let key = (feature, api as i16, client_id.clone());
+        let first = {
+            let mut logged = self
+                .logged
+                .lock()
+                .expect("no panics while holding the lock");
+            if logged.contains(&key) {
+                false
+            } else if logged.len() < REMEMBERED {
+                logged.insert(key)
+            } else {
+                tracing::debug!(api = ?api, client_id = %client_id, "refused: {}", feature.message());
+                false
+            }
+        };
         if first {
             tracing::info!(api = ?api, client_id = %client_id, "refused: {}", feature.message());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::protocol::StrBytes;
+
+    #[test]
+    fn each_client_is_remembered_once_and_memory_stays_bounded() {
+        let refusals = Refusals::default();
+        let header =
+            |id: String| RequestHeader::default().with_client_id(Some(StrBytes::from_string(id)));
+        for _ in 0..3 {
+            refusals.refuse(
+                Missing::Transactions,
+                ApiKey::FindCoordinator,
+                &header("app".into()),
+            );
+        }
+        assert_eq!(refusals.logged.lock().unwrap().len(), 1);
+        for i in 0..REMEMBERED + 100 {
+            refusals.refuse(
+                Missing::ShareGroups,
+                ApiKey::ShareGroupHeartbeat,
+                &header(format!("c{i}")),
+            );
+        }
+        assert_eq!(refusals.logged.lock().unwrap().len(), REMEMBERED);
     }
 }
