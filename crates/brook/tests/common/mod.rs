@@ -137,35 +137,37 @@ pub fn python() -> PathBuf {
     venv
 }
 
+/// `relative` inside the venv of [`python`], which `./scripts/test` installs beside the Python
+/// packages; fails the test naming `what` when it is missing.
+fn in_venv(relative: &str, what: &str) -> PathBuf {
+    let path = python()
+        .parent()
+        .and_then(|bin| bin.parent())
+        .expect("the venv's python is in <venv>/bin")
+        .join(relative);
+    assert!(
+        path.exists(),
+        "no {what} at {}: run ./scripts/test, which installs it",
+        path.display()
+    );
+    path
+}
+
 /// kafka-python 2.0.2, the course's era, which `./scripts/test` installs beside the venv's
 /// current release (`pip install --target <venv>/kafka-python-2.0.2`); put it first on
 /// PYTHONPATH to run it.
 pub fn kafka_python_2_0_2() -> PathBuf {
-    let dir = python()
+    in_venv("kafka-python-2.0.2/kafka", "kafka-python 2.0.2")
         .parent()
-        .and_then(|bin| bin.parent())
-        .expect("the venv's python is in <venv>/bin")
-        .join("kafka-python-2.0.2");
-    assert!(
-        dir.join("kafka").exists(),
-        "no kafka-python 2.0.2 at {}: run ./scripts/test, which installs it",
-        dir.display()
-    );
-    dir
+        .expect("the package is inside its install directory")
+        .to_path_buf()
 }
 
 /// The Java Kafka client's jar (kafka-clients 3.9.2, bundled in the `atoti-server-kafka`
 /// wheel), which `./scripts/test` installs into `<venv>/java-kafka-clients`.
 pub fn java_kafka_clients_jar() -> PathBuf {
-    let jar = python()
-        .parent()
-        .and_then(|bin| bin.parent())
-        .expect("the venv's python is in <venv>/bin")
-        .join("java-kafka-clients/_atoti_server_kafka/__resources__/plugin.jar");
-    assert!(
-        jar.exists(),
-        "no kafka-clients jar at {}: run ./scripts/test, which installs it",
-        jar.display()
-    );
-    jar
+    in_venv(
+        "java-kafka-clients/_atoti_server_kafka/__resources__/plugin.jar",
+        "kafka-clients jar",
+    )
 }
