@@ -22,9 +22,9 @@ pub fn append_error_code(e: &AppendError) -> i16 {
             ..
         } => ResponseError::MessageTooLarge.code(),
         AppendError::InvalidBatch { .. } => ResponseError::CorruptMessage.code(),
-        AppendError::InvalidRecord { .. } | AppendError::KeylessRecords { .. } => {
-            ResponseError::InvalidRecord.code()
-        }
+        AppendError::InvalidRecord { .. }
+        | AppendError::KeylessRecords { .. }
+        | AppendError::ControlBatch { .. } => ResponseError::InvalidRecord.code(),
         AppendError::MessageTooLarge { .. } => ResponseError::MessageTooLarge.code(),
         AppendError::InvalidTimestamp { .. } => ResponseError::InvalidTimestamp.code(),
         AppendError::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber.code(),

@@ -52,6 +52,12 @@ pub enum AppendError {
         /// What is wrong.
         reason: String,
     },
+    /// A control batch (transaction marker) among appended batches (Kafka: INVALID_RECORD).
+    #[error("append to {log} refused: clients are not allowed to write control records")]
+    ControlBatch {
+        /// Partition directory.
+        log: PathBuf,
+    },
     /// Records without a key sent to a compacted topic (Kafka: INVALID_RECORD, with one
     /// record error each).
     #[error(

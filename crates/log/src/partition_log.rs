@@ -463,6 +463,13 @@ impl PartitionLog {
         for batch in Batches::new(records.clone()) {
             let batch = batch.map_err(invalid)?;
             batch.validate().map_err(invalid)?;
+            if batch.attributes().is_control() {
+                // Transaction markers are the transaction coordinator's to write (Kafka's
+                // LogValidator refuses them from clients); `append` takes clients' batches.
+                return Err(AppendError::ControlBatch {
+                    log: self.dir.clone(),
+                });
+            }
             let count = i64::from(batch.records_count());
             if count <= 0 || count != i64::from(batch.last_offset_delta()) + 1 {
                 return Err(AppendError::InvalidRecord {

@@ -524,3 +524,23 @@ fn idempotent_retries_get_their_original_offsets_even_after_reopen() {
         "{fenced:?}"
     );
 }
+
+#[test]
+fn control_batches_from_appenders_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = PartitionLog::open(dir.path().join("m-0"), LogConfig::default()).unwrap();
+    let marker = brook_protocol::control::marker_batch(
+        7,
+        0,
+        brook_protocol::control::EndTransactionMarker {
+            control_type: brook_protocol::control::ControlType::Abort,
+            coordinator_epoch: 0,
+        },
+        1,
+    );
+    assert!(matches!(
+        log.append(&marker),
+        Err(AppendError::ControlBatch { .. })
+    ));
+    assert_eq!(log.log_end_offset(), 0, "nothing written");
+}

@@ -46,13 +46,15 @@ pub fn handle(
     let dir = std::fs::canonicalize(&context.config.data_dir)
         .unwrap_or_else(|_| context.config.data_dir.clone());
     // The disk's size and free space exist from v4; before it they stay at their default.
-    let (total, usable) = match rustix::fs::statvfs(&dir) {
-        Ok(stats) if version >= 4 => (
+    let disk = (version >= 4)
+        .then(|| rustix::fs::statvfs(&dir).ok())
+        .flatten();
+    let (total, usable) = disk.map_or((-1, -1), |stats| {
+        (
             (stats.f_blocks * stats.f_frsize) as i64,
             (stats.f_bavail * stats.f_frsize) as i64,
-        ),
-        _ => (-1, -1),
-    };
+        )
+    });
     DescribeLogDirsResponse::default().with_results(vec![
         DescribeLogDirsResult::default()
             .with_log_dir(str_bytes(dir.display().to_string()))

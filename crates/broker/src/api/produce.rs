@@ -54,13 +54,6 @@ pub async fn handle(
                 (_, Some(_), None) => {
                     response.with_error_code(ResponseError::CorruptMessage.code())
                 }
-                // Transaction markers come from the transaction coordinator only (Kafka's
-                // LogValidator refuses them from clients).
-                (_, Some(_), Some(records)) if carries_control_batch(&records) => response
-                    .with_error_code(ResponseError::InvalidRecord.code())
-                    .with_error_message(Some(str_bytes(
-                        "Clients are not allowed to write control records",
-                    ))),
                 // One replica: acks=all cannot be met when more must be in sync (Kafka on a
                 // one-broker cluster answers the same).
                 (_, Some(partition), Some(_))
@@ -153,12 +146,4 @@ fn keyless_record_errors(
                 ))))
         })
         .collect()
-}
-
-/// Whether any batch in `records` has the control attribute (read from the headers only;
-/// malformed bytes are left for the log's own validation to refuse).
-fn carries_control_batch(records: &bytes::Bytes) -> bool {
-    brook_protocol::Batches::new(records.clone())
-        .map_while(Result::ok)
-        .any(|batch| batch.attributes().is_control())
 }
