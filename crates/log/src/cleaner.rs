@@ -14,10 +14,17 @@
 //! 3. fsync, rename to `.log.swap`, then — holding the log lock only for the renames — swap it
 //!    in for the original. Recovery completes a swap interrupted by a crash.
 //!
+//! Transactions: only segments wholly below the first unstable offset are cleaned (an open
+//! transaction's outcome is not known yet). Batches of aborted transactions (found in the
+//! aborted-transaction index) are removed and never count as a key's latest value. A COMMIT
+//! or ABORT marker is removed once none of its transaction's batches remain before it and its
+//! segment is older than `delete.retention.ms` — consumers that read past it by then have
+//! seen it — as Kafka's cleaner removes markers in a later pass.
+//!
 //! Appends and reads continue throughout: only step 3 takes the log lock, and readers that
 //! already hold the old segment keep reading its (unlinked) file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -68,18 +75,20 @@ impl PartitionLog {
         self.maintenance_check()?;
         let mut mark = self.cleaner.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.clock.now_ms();
-        let (config, cleanable, clean_through, producer_tails) = {
+        let (config, cleanable, clean_through, producer_tails, mut txns) = {
             let state = self.lock();
             let producer_tails = state.producers.last_batch_offsets();
-            let closed = state.segments.len().saturating_sub(1);
             let lag = state.config.min_compaction_lag_ms;
-            let cleanable: Vec<Arc<LogSegment>> = state
-                .segments
-                .values()
-                .take(closed)
+            // Closed segments that end at or below the first unstable offset.
+            let stable_end = state.producers.first_unstable_offset().unwrap_or(i64::MAX);
+            let bases: Vec<i64> = state.segments.keys().copied().collect();
+            let cleanable: Vec<Arc<LogSegment>> = bases
+                .windows(2)
+                .take_while(|pair| pair[1] <= stable_end)
+                .map(|pair| state.segments[&pair[0]].clone())
                 .take_while(|s| lag == 0 || s.max_timestamp().0 <= now - lag)
-                .cloned()
                 .collect();
+            let txns = TxnCleaning::new(&state.aborted);
             let clean_through = state
                 .segments
                 .range(cleanable.last().map_or(i64::MIN, |s| s.base_offset() + 1)..)
@@ -90,6 +99,7 @@ impl PartitionLog {
                 cleanable,
                 clean_through,
                 producer_tails,
+                txns,
             )
         };
         let mut outcome = CompactionOutcome::default();
@@ -113,7 +123,7 @@ impl PartitionLog {
         for segment in &cleanable {
             for item in segment.batches_from(0, segment.size()) {
                 let (_, batch) = item.map_err(io)?;
-                if batch.attributes().is_control() {
+                if batch.attributes().is_control() || txns.is_aborted(&batch) {
                     continue;
                 }
                 for record in decode(&batch).map_err(io)? {
@@ -134,8 +144,15 @@ impl PartitionLog {
                     latest.get(key) == Some(&r.offset) && !(r.value.is_none() && tombstones_expire)
                 }
             };
+            txns.markers_expire = tombstones_expire;
             let Some(cleaned) = self
-                .rewrite_segment(segment, &keep, &producer_tails, config.index_interval_bytes)
+                .rewrite_segment(
+                    segment,
+                    &keep,
+                    &producer_tails,
+                    &mut txns,
+                    config.index_interval_bytes,
+                )
                 .map_err(io)?
             else {
                 continue;
@@ -193,7 +210,8 @@ impl PartitionLog {
         &self,
         segment: &LogSegment,
         keep: &dyn Fn(&Record) -> bool,
-        producer_tails: &std::collections::HashSet<i64>,
+        producer_tails: &HashSet<i64>,
+        txns: &mut TxnCleaning,
         index_interval: u64,
     ) -> io::Result<Option<(u64, u64, SegmentIndex)>> {
         let base = segment.base_offset();
@@ -204,18 +222,32 @@ impl PartitionLog {
         let mut removed = 0u64;
         for item in segment.batches_from(0, segment.size()) {
             let (_, batch) = item?;
+            let producer_id = batch.producer_id();
             let bytes = if batch.attributes().is_control() {
+                let has_data = txns.with_data.remove(&producer_id);
+                if txns.markers_expire && !has_data {
+                    removed += 1;
+                    continue;
+                }
                 batch.as_bytes().clone()
             } else {
                 let records = decode(&batch)?;
                 let total = records.len();
-                let survivors: Vec<Record> = records.into_iter().filter(|r| keep(r)).collect();
+                let survivors: Vec<Record> = if txns.is_aborted(&batch) {
+                    Vec::new()
+                } else {
+                    records.into_iter().filter(|r| keep(r)).collect()
+                };
                 removed += (total - survivors.len()) as u64;
+                let kept = !survivors.is_empty()
+                    || (producer_id >= 0 && producer_tails.contains(&batch.last_offset()));
+                if kept && batch.attributes().is_transactional() {
+                    // Its marker must stay, or a rebuild would think the transaction open.
+                    txns.with_data.insert(producer_id);
+                }
                 if survivors.len() == total {
                     batch.as_bytes().clone()
-                } else if survivors.is_empty()
-                    && !(batch.producer_id() >= 0 && producer_tails.contains(&batch.last_offset()))
-                {
+                } else if !kept {
                     continue;
                 } else {
                     // The original codec, at its default level.
@@ -280,6 +312,47 @@ impl PartitionLog {
         sync_dir(&self.dir)?;
         state.segments.insert(base, Arc::new(segment));
         Ok(true)
+    }
+}
+
+/// What the cleaner knows about transactions during a pass.
+struct TxnCleaning {
+    /// Aborted ranges (first offset, marker offset) per producer.
+    aborted: HashMap<i64, Vec<(i64, i64)>>,
+    /// Producers with a batch kept since their last marker.
+    with_data: HashSet<i64>,
+    /// Whether markers in the segment being cleaned are old enough to go.
+    markers_expire: bool,
+}
+
+impl TxnCleaning {
+    fn new(aborted: &[crate::txn_index::AbortedTxn]) -> Self {
+        let mut by_producer: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        for entry in aborted {
+            by_producer
+                .entry(entry.producer_id)
+                .or_default()
+                .push((entry.first_offset, entry.last_offset));
+        }
+        TxnCleaning {
+            aborted: by_producer,
+            with_data: HashSet::new(),
+            markers_expire: false,
+        }
+    }
+
+    /// Whether `batch` belongs to an aborted transaction.
+    fn is_aborted(&self, batch: &RecordBatch) -> bool {
+        batch.attributes().is_transactional()
+            && self
+                .aborted
+                .get(&batch.producer_id())
+                .is_some_and(|ranges| {
+                    let base = batch.base_offset();
+                    ranges
+                        .iter()
+                        .any(|&(first, marker)| first <= base && base < marker)
+                })
     }
 }
 

@@ -59,7 +59,7 @@ pub use config::{CleanupPolicy, ConfigError, LogConfig};
 pub use error::{AppendError, MaintenanceError, OpenError, ReadError};
 pub use naming::TopicPartition;
 pub use partition_log::{
-    AppendInfo, OffsetSpec, PartitionLog, ReadResult, RetentionOutcome, SegmentInfo,
+    AppendInfo, Isolation, OffsetSpec, PartitionLog, ReadResult, RetentionOutcome, SegmentInfo,
     TimestampAndOffset,
 };
 pub use recovery::{RecoveryReport, Truncation};

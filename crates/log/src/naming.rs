@@ -10,6 +10,8 @@ pub const LOG_SUFFIX: &str = "log";
 pub const INDEX_SUFFIX: &str = "index";
 /// Suffix of time index files.
 pub const TIME_INDEX_SUFFIX: &str = "timeindex";
+/// Suffix of aborted-transaction index files (only present when the segment has aborts).
+pub const TXN_INDEX_SUFFIX: &str = "txnindex";
 /// Extra suffix of a compacted segment still being written; removed at open.
 pub const CLEANED_SUFFIX: &str = ".cleaned";
 /// Extra suffix of a compacted segment ready to replace the original; the swap is completed at open.
@@ -17,8 +19,13 @@ pub const SWAP_SUFFIX: &str = ".swap";
 /// Extra suffix of a segment file scheduled for deletion; removed at open.
 pub const DELETED_SUFFIX: &str = ".deleted";
 
-/// Every file of a segment: data, offset index, time index.
-pub const SEGMENT_SUFFIXES: [&str; 3] = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX];
+/// Every file of a segment: data, offset index, time index, aborted-transaction index.
+pub const SEGMENT_SUFFIXES: [&str; 4] = [
+    LOG_SUFFIX,
+    INDEX_SUFFIX,
+    TIME_INDEX_SUFFIX,
+    TXN_INDEX_SUFFIX,
+];
 /// A segment's index files.
 pub const INDEX_SUFFIXES: [&str; 2] = [INDEX_SUFFIX, TIME_INDEX_SUFFIX];
 

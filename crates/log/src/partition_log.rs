@@ -17,9 +17,12 @@ use crate::config::LogConfig;
 use crate::error::{AppendError, MaintenanceError, OpenError, ReadError};
 use crate::group_commit::GroupCommit;
 use crate::index::{OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE};
-use crate::naming::{DELETED_SUFFIX, SEGMENT_SUFFIXES, segment_path, with_extra_suffix};
+use crate::naming::{
+    DELETED_SUFFIX, SEGMENT_SUFFIXES, TXN_INDEX_SUFFIX, segment_path, with_extra_suffix,
+};
 use crate::recovery::{self, RecoveryReport};
 use crate::segment::LogSegment;
+use crate::txn_index::AbortedTxn;
 
 /// The outcome of a successful append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +49,22 @@ pub struct ReadResult {
     pub log_start_offset: i64,
     /// The log end offset when the read started.
     pub log_end_offset: i64,
+    /// The last stable offset when the read started: offsets below it belong to no open
+    /// transaction.
+    pub last_stable_offset: i64,
+    /// For read_committed reads, the aborted transactions overlapping the returned batches
+    /// (possibly none); `None` for read_uncommitted reads.
+    pub aborted_transactions: Option<Vec<AbortedTxn>>,
+}
+
+/// Which records a read may return (Kafka's `isolation_level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Isolation {
+    /// Everything below the high watermark.
+    #[default]
+    ReadUncommitted,
+    /// Only below the last stable offset, with the aborted transactions to skip.
+    ReadCommitted,
 }
 
 /// What a ListOffsets-style lookup asks for.
@@ -109,6 +128,8 @@ pub(crate) struct LogState {
     pub leader_epoch: i32,
     pub last_flush_ms: i64,
     pub producers: crate::producer_state::ProducerState,
+    /// Aborted transactions of every segment, ordered by marker offset (the `.txnindex` files).
+    pub aborted: Vec<AbortedTxn>,
 }
 
 impl LogState {
@@ -126,6 +147,16 @@ impl LogState {
         {
             self.high_watermark = hw;
         }
+    }
+
+    /// The first offset a read_committed reader may not see yet: the oldest open transaction's
+    /// first offset, or the high watermark.
+    fn last_stable_offset(&self) -> i64 {
+        self.producers
+            .first_unstable_offset()
+            .map_or(self.high_watermark.offset, |first| {
+                first.min(self.high_watermark.offset)
+            })
     }
 
     fn checkpoint(&self, recovery_point: i64) -> Checkpoint {
@@ -180,7 +211,7 @@ impl PartitionLog {
         let dir = dir.into();
         let now = clock.now_ms();
         let loaded = recovery::load(&dir, &config, now)?;
-        let producers = producers_from(&loaded.segments);
+        let (producers, aborted) = transactions_from(&dir, &loaded.segments);
         let active = loaded
             .segments
             .values()
@@ -204,6 +235,7 @@ impl PartitionLog {
                 leader_epoch: 0,
                 last_flush_ms: now,
                 producers,
+                aborted,
             }),
             cleaner: Mutex::new(Default::default()),
             status: AtomicU8::new(OPEN),
@@ -239,6 +271,23 @@ impl PartitionLog {
     /// `flush.messages=1` everything fsynced.
     pub fn high_watermark(&self) -> i64 {
         self.lock().high_watermark.offset
+    }
+
+    /// Offsets below this belong to no open transaction (Kafka's LSO); read_committed readers
+    /// stop here.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.lock().last_stable_offset()
+    }
+
+    /// The producers this partition knows, for DescribeProducers.
+    pub fn producers(&self) -> Vec<crate::producer_state::ProducerSnapshot> {
+        self.lock().producers.snapshot()
+    }
+
+    /// Whether `producer_id` has a transaction open in this partition (it wrote transactional
+    /// batches and no marker since).
+    pub fn has_open_transaction(&self, producer_id: i64) -> bool {
+        self.lock().producers.has_open_txn(producer_id)
     }
 
     /// The current configuration.
@@ -310,6 +359,15 @@ impl PartitionLog {
                 state,
             })?;
         let mut batches = self.validate(records)?;
+        for batch in &batches {
+            if batch.attributes().is_control() {
+                // Transaction markers are the transaction coordinator's to write (Kafka's
+                // LogValidator refuses them from clients): see `append_marker`.
+                return Err(AppendError::ControlBatch {
+                    log: self.dir.clone(),
+                });
+            }
+        }
         let mut state = self.lock();
         let compacted = state.config.cleanup_policy.compacts();
         let recompression = state.config.recompression();
@@ -323,6 +381,7 @@ impl PartitionLog {
                 && let Some(recompressed) = self.recompress(&batches, target)?
             {
                 batches = self.validate(&recompressed)?;
+                // (recompression keeps the control bit, and control batches were refused above)
             }
             state = self.lock();
         }
@@ -415,14 +474,38 @@ impl PartitionLog {
             });
         }
         state.log_end_offset = next;
-        for (batch, &(last, _, _)) in batches.iter().zip(&meta) {
+        for (batch, &(last, max_timestamp, _)) in batches.iter().zip(&meta) {
             if let Some((producer_id, epoch, first_seq, last_seq)) = idempotence(batch) {
                 let base = last - i64::from(batch.last_offset_delta());
                 state
                     .producers
                     .update(producer_id, epoch, first_seq, last_seq, base, last);
+                if batch.attributes().is_transactional() {
+                    state
+                        .producers
+                        .track_transactional(producer_id, base, max_timestamp);
+                }
             }
         }
+        let log_start_offset = self.publish(state, &active, next, now)?;
+        Ok(AppendInfo {
+            base_offset,
+            last_offset,
+            log_append_time,
+            log_start_offset,
+        })
+    }
+
+    /// After a write that ends at `next`: moves the high watermark (unless appends are
+    /// durable, when the group commit does it after the fsync), releases the lock and flushes
+    /// if due. Returns the log start offset.
+    fn publish(
+        &self,
+        mut state: MutexGuard<'_, LogState>,
+        active: &LogSegment,
+        next: i64,
+        now: i64,
+    ) -> Result<i64, AppendError> {
         let durable = state.config.durable_appends();
         if !durable {
             state.set_high_watermark(HighWatermark {
@@ -436,22 +519,90 @@ impl PartitionLog {
             || now - state.last_flush_ms >= state.config.flush_ms;
         let log_start_offset = state.log_start_offset;
         drop(state);
-
         if flush_due {
-            self.sync_through(next).map_err(|source| {
-                self.take_offline(&source);
-                AppendError::Io {
-                    log: self.dir.clone(),
-                    source,
-                }
-            })?;
+            self.sync_through(next)
+                .map_err(|source| self.failed_write(source))?;
         }
-        Ok(AppendInfo {
-            base_offset,
-            last_offset,
-            log_append_time,
-            log_start_offset,
-        })
+        Ok(log_start_offset)
+    }
+
+    /// Takes the log offline after a failed write and says why.
+    fn failed_write(&self, source: std::io::Error) -> AppendError {
+        self.take_offline(&source);
+        AppendError::Io {
+            log: self.dir.clone(),
+            source,
+        }
+    }
+
+    /// Appends a transaction marker (COMMIT or ABORT) for `producer_id`, as the transaction
+    /// coordinator does in every partition of a transaction: a control batch in Kafka's
+    /// format. It closes the producer's open transaction here (moving the last stable offset)
+    /// and, for an abort, records the transaction in the segment's `.txnindex`. A marker from
+    /// an epoch older than the producer's batches is refused (INVALID_PRODUCER_EPOCH).
+    /// Returns the marker's offset.
+    pub fn append_marker(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        marker: brook_protocol::control::EndTransactionMarker,
+    ) -> Result<i64, AppendError> {
+        self.check_open()
+            .map_err(|state| AppendError::Unavailable {
+                log: self.dir.clone(),
+                state,
+            })?;
+        let now = self.clock.now_ms();
+        let mut bytes =
+            brook_protocol::control::marker_batch(producer_id, producer_epoch, marker, now)
+                .to_vec();
+        let mut state = self.lock();
+        if let Err(crate::producer_state::SequenceError::StaleEpoch { epoch, current }) =
+            state.producers.check_marker(producer_id, producer_epoch)
+        {
+            return Err(AppendError::InvalidProducerEpoch {
+                log: self.dir.clone(),
+                producer_id,
+                epoch,
+                current,
+            });
+        }
+        let offset = state.log_end_offset;
+        if self.should_roll(&state, bytes.len() as u64, offset, now) {
+            self.roll_locked(&mut state, now)
+                .map_err(|source| self.failed_write(source))?;
+        }
+        patch::set_base_offset(&mut bytes, offset);
+        patch::set_partition_leader_epoch(&mut bytes, state.leader_epoch);
+        let active = state.active().clone();
+        let interval = state.config.index_interval_bytes;
+        active
+            .append(
+                &[IoSlice::new(&bytes)],
+                &[(offset, now, bytes.len() as u64)],
+                interval,
+            )
+            .map_err(|source| self.failed_write(source))?;
+        state.log_end_offset = offset + 1;
+        let closed = state
+            .producers
+            .complete_txn(producer_id, producer_epoch, offset, now);
+        if let Some(closed) = closed
+            && marker.control_type == brook_protocol::control::ControlType::Abort
+        {
+            let entry = AbortedTxn {
+                producer_id,
+                first_offset: closed.first_offset,
+                last_offset: offset,
+                last_stable_offset: closed.last_stable_offset,
+            };
+            let path = segment_path(&self.dir, active.base_offset(), TXN_INDEX_SUFFIX);
+            crate::txn_index::append_entry(&path, &entry)
+                .map_err(|source| self.failed_write(source))?;
+            state.aborted.push(entry);
+        }
+        self.publish(state, &active, offset + 1, now)?;
+        Ok(offset)
     }
 
     fn validate(&self, records: &Bytes) -> Result<Vec<RecordBatch>, AppendError> {
@@ -463,13 +614,6 @@ impl PartitionLog {
         for batch in Batches::new(records.clone()) {
             let batch = batch.map_err(invalid)?;
             batch.validate().map_err(invalid)?;
-            if batch.attributes().is_control() {
-                // Transaction markers are the transaction coordinator's to write (Kafka's
-                // LogValidator refuses them from clients); `append` takes clients' batches.
-                return Err(AppendError::ControlBatch {
-                    log: self.dir.clone(),
-                });
-            }
             let count = i64::from(batch.records_count());
             if count <= 0 || count != i64::from(batch.last_offset_delta()) + 1 {
                 return Err(AppendError::InvalidRecord {
@@ -725,7 +869,47 @@ impl PartitionLog {
     /// — but always at least one batch, however large, as Kafka does — from a single segment,
     /// never past the high watermark.
     pub fn read(&self, fetch_offset: i64, max_bytes: usize) -> Result<ReadResult, ReadError> {
-        let (hw, log_start_offset, log_end_offset, mut segment) = {
+        self.read_isolated(fetch_offset, max_bytes, Isolation::ReadUncommitted)
+    }
+
+    /// [`PartitionLog::read`] at an isolation level: read_committed stops at the last stable
+    /// offset (whole batches below it; transactions never share a batch) and reports the
+    /// aborted transactions that overlap what it returns.
+    pub fn read_isolated(
+        &self,
+        fetch_offset: i64,
+        max_bytes: usize,
+        isolation: Isolation,
+    ) -> Result<ReadResult, ReadError> {
+        let mut result = self.read_uncommitted(fetch_offset, max_bytes)?;
+        if isolation == Isolation::ReadUncommitted {
+            return Ok(result);
+        }
+        let lso = result.last_stable_offset;
+        let stable: usize = Batches::new(result.records.clone())
+            .map_while(Result::ok)
+            .take_while(|b| b.last_offset() < lso)
+            .map(|b| b.size())
+            .sum();
+        result.records = result.records.slice(..stable);
+        let upper = Batches::new(result.records.clone())
+            .map_while(Result::ok)
+            .last()
+            .map_or(fetch_offset, |b| b.next_offset());
+        result.aborted_transactions = Some(if upper > fetch_offset {
+            crate::txn_index::overlapping(&self.lock().aborted, fetch_offset, upper)
+        } else {
+            Vec::new()
+        });
+        Ok(result)
+    }
+
+    fn read_uncommitted(
+        &self,
+        fetch_offset: i64,
+        max_bytes: usize,
+    ) -> Result<ReadResult, ReadError> {
+        let (hw, lso, log_start_offset, log_end_offset, mut segment) = {
             let state = self.lock();
             if fetch_offset < state.log_start_offset || fetch_offset > state.log_end_offset {
                 return Err(ReadError::OffsetOutOfRange {
@@ -743,6 +927,7 @@ impl PartitionLog {
                 .map(|(_, s)| s.clone());
             (
                 state.high_watermark,
+                state.last_stable_offset(),
                 state.log_start_offset,
                 state.log_end_offset,
                 segment,
@@ -753,6 +938,8 @@ impl PartitionLog {
             high_watermark: hw.offset,
             log_start_offset,
             log_end_offset,
+            last_stable_offset: lso,
+            aborted_transactions: None,
         };
         if fetch_offset >= hw.offset {
             return Ok(result);
@@ -798,6 +985,35 @@ impl PartitionLog {
     /// Finds an offset by time, with Kafka's ListOffsets semantics. `None` when no record
     /// qualifies (Kafka answers -1).
     pub fn lookup_offset(&self, spec: OffsetSpec) -> Result<Option<TimestampAndOffset>, ReadError> {
+        self.lookup_offset_isolated(spec, Isolation::ReadUncommitted)
+    }
+
+    /// [`PartitionLog::lookup_offset`] at an isolation level: read_committed answers Latest
+    /// with the last stable offset and finds nothing at or past it, as Kafka does.
+    pub fn lookup_offset_isolated(
+        &self,
+        spec: OffsetSpec,
+        isolation: Isolation,
+    ) -> Result<Option<TimestampAndOffset>, ReadError> {
+        if isolation == Isolation::ReadUncommitted {
+            return self.lookup_uncommitted(spec);
+        }
+        let lso = self.last_stable_offset();
+        if spec == OffsetSpec::Latest {
+            return Ok(Some(TimestampAndOffset {
+                timestamp: -1,
+                offset: lso,
+            }));
+        }
+        Ok(self
+            .lookup_uncommitted(spec)?
+            .filter(|found| spec == OffsetSpec::Earliest || found.offset < lso))
+    }
+
+    fn lookup_uncommitted(
+        &self,
+        spec: OffsetSpec,
+    ) -> Result<Option<TimestampAndOffset>, ReadError> {
         let (segments, hw, log_start) = {
             let state = self.lock();
             let segments: Vec<_> = state.segments.values().cloned().collect();
@@ -981,6 +1197,10 @@ impl PartitionLog {
                 removed.push(state.segments.remove(&pair[0]).expect("listed above"));
             }
         }
+        if let Some(&first) = state.segments.keys().next() {
+            // Their `.txnindex` files go with them.
+            state.aborted.retain(|e| e.last_offset >= first);
+        }
         removed
     }
 
@@ -1061,16 +1281,46 @@ fn idempotence(batch: &RecordBatch) -> Option<(i64, i16, i32, i32)> {
     })
 }
 
-/// Rebuilds producer state from the batch headers of every segment.
-fn producers_from(
+/// Rebuilds producer state (sequences and open transactions) and the aborted-transaction
+/// index from the batch headers of every segment, reading the one record of each control
+/// batch. The `.txnindex` files are rewritten where they disagree, so a crash between a
+/// marker and its index entry, a truncation or a lost file all heal here.
+fn transactions_from(
+    dir: &Path,
     segments: &BTreeMap<i64, Arc<LogSegment>>,
-) -> crate::producer_state::ProducerState {
+) -> (crate::producer_state::ProducerState, Vec<AbortedTxn>) {
+    use brook_protocol::control::{ControlType, batch_marker};
     let mut state = crate::producer_state::ProducerState::default();
+    let mut aborted = Vec::new();
     for segment in segments.values() {
         let size = segment.size();
         let mut position = 0;
+        let mut here = Vec::new();
         while let Ok(Some(header)) = segment.header_at(position, size) {
-            if header.producer_id >= 0 && header.base_sequence >= 0 {
+            let attributes = header.attributes;
+            if attributes.is_control() && header.producer_id >= 0 {
+                let marker = segment
+                    .read_bytes(position, header.size())
+                    .ok()
+                    .and_then(|bytes| RecordBatch::new(bytes).ok())
+                    .and_then(|batch| batch_marker(&batch).ok().flatten());
+                let closed = state.complete_txn(
+                    header.producer_id,
+                    header.producer_epoch,
+                    header.base_offset,
+                    header.max_timestamp,
+                );
+                if let (Some(closed), Some(marker)) = (closed, marker)
+                    && marker.control_type == ControlType::Abort
+                {
+                    here.push(AbortedTxn {
+                        producer_id: header.producer_id,
+                        first_offset: closed.first_offset,
+                        last_offset: header.base_offset,
+                        last_stable_offset: closed.last_stable_offset,
+                    });
+                }
+            } else if header.producer_id >= 0 && header.base_sequence >= 0 {
                 let last_seq = crate::producer_state::last_sequence(
                     header.base_sequence,
                     header.last_offset_delta,
@@ -1083,11 +1333,23 @@ fn producers_from(
                     header.base_offset,
                     header.last_offset(),
                 );
+                if attributes.is_transactional() {
+                    state.track_transactional(
+                        header.producer_id,
+                        header.base_offset,
+                        header.max_timestamp,
+                    );
+                }
             }
             position += header.size() as u64;
         }
+        let path = segment_path(dir, segment.base_offset(), TXN_INDEX_SUFFIX);
+        if let Err(e) = crate::txn_index::rewrite_file(&path, &here) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot rewrite the aborted-transaction index");
+        }
+        aborted.extend(here);
     }
-    state
+    (state, aborted)
 }
 
 fn file_mtime_ms(path: &Path) -> Option<i64> {

@@ -2,9 +2,14 @@
 //! ranges of its last five batches, so that a retried batch is recognised and answered with its
 //! original offsets instead of being written twice (Kafka's `ProducerStateManager`).
 //!
+//! It also knows each producer's open transaction: the offset of its first transactional
+//! batch in this partition until the COMMIT or ABORT marker arrives. The smallest of those is
+//! the partition's first unstable offset, which bounds the last stable offset (LSO) that
+//! read_committed consumers may read up to.
+//!
 //! Rebuilt from batch headers when the log opens; owned by the log's state lock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Batches remembered per producer, like Kafka (max.in.flight.requests.per.connection ≤ 5).
 pub const RETAINED_BATCHES: usize = 5;
@@ -21,6 +26,35 @@ struct BatchRange {
 struct ProducerEntry {
     epoch: i16,
     batches: VecDeque<BatchRange>,
+    /// Offset of the first batch of the producer's open transaction here.
+    open_txn: Option<i64>,
+    /// Append time (ms) of the producer's newest batch or marker.
+    last_timestamp: i64,
+}
+
+/// A transaction that a marker closed in this partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompletedTxn {
+    /// Offset of the transaction's first batch here.
+    pub first_offset: i64,
+    /// The partition's last stable offset once it is closed: the first offset of the oldest
+    /// transaction still open, or the offset after the marker.
+    pub last_stable_offset: i64,
+}
+
+/// One producer as DescribeProducers shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerSnapshot {
+    /// Producer id.
+    pub producer_id: i64,
+    /// Its current epoch.
+    pub epoch: i16,
+    /// Sequence of its last record, or -1.
+    pub last_sequence: i32,
+    /// Timestamp of its newest batch, or -1.
+    pub last_timestamp: i64,
+    /// Offset where its open transaction starts, or -1.
+    pub open_txn_start_offset: i64,
 }
 
 /// What to do with an idempotent batch.
@@ -73,6 +107,8 @@ fn follows(last: i32, next: i32) -> bool {
 #[derive(Debug, Default)]
 pub struct ProducerState {
     producers: HashMap<i64, ProducerEntry>,
+    /// Open transactions: first offset → producer id.
+    open_txns: BTreeMap<i64, i64>,
 }
 
 impl ProducerState {
@@ -152,6 +188,87 @@ impl ProducerState {
         while entry.batches.len() > RETAINED_BATCHES {
             entry.batches.pop_front();
         }
+    }
+
+    /// Records a written transactional batch: the first one opens the producer's transaction
+    /// at `base_offset`.
+    pub fn track_transactional(&mut self, producer_id: i64, base_offset: i64, timestamp: i64) {
+        let entry = self.producers.entry(producer_id).or_default();
+        entry.last_timestamp = timestamp;
+        if entry.open_txn.is_none() {
+            entry.open_txn = Some(base_offset);
+            self.open_txns.insert(base_offset, producer_id);
+        }
+    }
+
+    /// Whether a marker from `producer_id` at `epoch` may be written: not from an older epoch
+    /// than the producer's batches (Kafka: INVALID_PRODUCER_EPOCH).
+    pub fn check_marker(&self, producer_id: i64, epoch: i16) -> Result<(), SequenceError> {
+        match self.producers.get(&producer_id) {
+            Some(entry) if epoch < entry.epoch => Err(SequenceError::StaleEpoch {
+                epoch,
+                current: entry.epoch,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a written COMMIT or ABORT marker at `marker_offset`: closes the producer's open
+    /// transaction (if it has one here) and adopts the marker's epoch, which is bumped when
+    /// the coordinator fenced the producer. Returns the closed transaction.
+    pub fn complete_txn(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        marker_offset: i64,
+        timestamp: i64,
+    ) -> Option<CompletedTxn> {
+        let entry = self.producers.entry(producer_id).or_default();
+        if epoch > entry.epoch {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        entry.last_timestamp = timestamp;
+        let first_offset = entry.open_txn.take()?;
+        self.open_txns.remove(&first_offset);
+        let last_stable_offset = self.first_unstable_offset().unwrap_or(marker_offset + 1);
+        Some(CompletedTxn {
+            first_offset,
+            last_stable_offset,
+        })
+    }
+
+    /// The first offset of the oldest open transaction.
+    pub fn first_unstable_offset(&self) -> Option<i64> {
+        self.open_txns.keys().next().copied()
+    }
+
+    /// Whether `producer_id` has an open transaction in this partition.
+    pub fn has_open_txn(&self, producer_id: i64) -> bool {
+        self.producers
+            .get(&producer_id)
+            .is_some_and(|entry| entry.open_txn.is_some())
+    }
+
+    /// Every producer, for DescribeProducers.
+    pub fn snapshot(&self) -> Vec<ProducerSnapshot> {
+        let mut all: Vec<ProducerSnapshot> = self
+            .producers
+            .iter()
+            .map(|(&producer_id, entry)| ProducerSnapshot {
+                producer_id,
+                epoch: entry.epoch,
+                last_sequence: entry.batches.back().map_or(-1, |b| b.last_seq),
+                last_timestamp: if entry.last_timestamp > 0 {
+                    entry.last_timestamp
+                } else {
+                    -1
+                },
+                open_txn_start_offset: entry.open_txn.unwrap_or(-1),
+            })
+            .collect();
+        all.sort_by_key(|p| p.producer_id);
+        all
     }
 
     /// The last offset of each producer's newest batch: the batches compaction must keep (at
@@ -244,6 +361,51 @@ mod tests {
             })
         );
         assert_eq!(state.len(), 1);
+    }
+
+    #[test]
+    fn open_transactions_bound_the_stable_offset() {
+        let mut state = ProducerState::default();
+        assert_eq!(state.first_unstable_offset(), None);
+        state.track_transactional(1, 10, 0);
+        state.track_transactional(2, 12, 0);
+        state.track_transactional(1, 14, 0); // a later batch of the same transaction
+        assert_eq!(state.first_unstable_offset(), Some(10));
+        assert!(state.has_open_txn(1));
+        // Producer 1 aborts at 15: producer 2's transaction (from 12) still holds the LSO.
+        assert_eq!(
+            state.complete_txn(1, 0, 15, 0),
+            Some(CompletedTxn {
+                first_offset: 10,
+                last_stable_offset: 12
+            })
+        );
+        assert!(!state.has_open_txn(1));
+        // Producer 2 commits at 16 with a bumped (fencing) epoch: nothing is open after it.
+        assert_eq!(
+            state.complete_txn(2, 3, 16, 0),
+            Some(CompletedTxn {
+                first_offset: 12,
+                last_stable_offset: 17
+            })
+        );
+        assert_eq!(state.first_unstable_offset(), None);
+        assert_eq!(
+            state.check_marker(2, 2),
+            Err(SequenceError::StaleEpoch {
+                epoch: 2,
+                current: 3
+            })
+        );
+        assert_eq!(
+            state.check(2, 2, 0, 0).unwrap_err(),
+            SequenceError::StaleEpoch {
+                epoch: 2,
+                current: 3
+            }
+        );
+        // A marker for a producer without an open transaction closes nothing.
+        assert_eq!(state.complete_txn(9, 0, 20, 0), None);
     }
 
     #[test]

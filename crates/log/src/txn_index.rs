@@ -70,6 +70,57 @@ impl AbortedTxn {
     }
 }
 
+/// The entries of a `.txnindex` file, stopping at the first damaged one (the index is rebuilt
+/// from the log at open anyway). A missing file holds none.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<AbortedTxn>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(bytes
+        .chunks(ENTRY_SIZE)
+        .map_while(|chunk| AbortedTxn::decode(chunk).ok())
+        .collect())
+}
+
+/// Appends one entry to a `.txnindex` file, creating it (Kafka creates the file lazily too).
+pub(crate) fn append_entry(path: &std::path::Path, entry: &AbortedTxn) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(&entry.encode())
+}
+
+/// Makes a `.txnindex` file hold exactly `entries` (no file when there are none), writing only
+/// when it differs.
+pub(crate) fn rewrite_file(path: &std::path::Path, entries: &[AbortedTxn]) -> std::io::Result<()> {
+    if read_file(path)? == entries && (path.exists() || entries.is_empty()) {
+        return Ok(());
+    }
+    if entries.is_empty() {
+        return crate::recovery::remove_if_exists(path);
+    }
+    let bytes: Vec<u8> = entries.iter().flat_map(|e| e.encode()).collect();
+    let tmp = crate::naming::with_extra_suffix(path, ".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The aborted transactions that overlap the offsets `[start, upper)`: those whose ABORT marker
+/// is at or after `start` and whose first record is before `upper` (Kafka's
+/// `collectAbortedTxns`). `entries` is ordered by marker offset.
+pub fn overlapping(entries: &[AbortedTxn], start: i64, upper: i64) -> Vec<AbortedTxn> {
+    let from = entries.partition_point(|e| e.last_offset < start);
+    entries[from..]
+        .iter()
+        .filter(|e| e.first_offset < upper)
+        .copied()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +143,41 @@ mod tests {
         ];
         assert_eq!(bytes, expected);
         assert_eq!(AbortedTxn::decode(&bytes).unwrap(), entry);
+    }
+
+    #[test]
+    fn files_round_trip_and_ranges_overlap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("00000000000000000000.txnindex");
+        assert!(read_file(&path).unwrap().is_empty());
+        let a = AbortedTxn {
+            producer_id: 1,
+            first_offset: 0,
+            last_offset: 5,
+            last_stable_offset: 6,
+        };
+        let b = AbortedTxn {
+            producer_id: 2,
+            first_offset: 3,
+            last_offset: 9,
+            last_stable_offset: 10,
+        };
+        append_entry(&path, &a).unwrap();
+        append_entry(&path, &b).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            2 * ENTRY_SIZE as u64
+        );
+        assert_eq!(read_file(&path).unwrap(), vec![a, b]);
+        rewrite_file(&path, &[b]).unwrap();
+        assert_eq!(read_file(&path).unwrap(), vec![b]);
+        rewrite_file(&path, &[]).unwrap();
+        assert!(!path.exists());
+        let entries = [a, b];
+        assert_eq!(overlapping(&entries, 0, 3), vec![a]);
+        assert_eq!(overlapping(&entries, 6, 100), vec![b]);
+        assert_eq!(overlapping(&entries, 4, 100), vec![a, b]);
+        assert!(overlapping(&entries, 10, 100).is_empty());
     }
 
     #[test]
