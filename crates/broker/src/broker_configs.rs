@@ -162,17 +162,7 @@ const KAFKA_DEFAULTS: &[(&str, Option<&str>, ConfigKind)] = &[
         ConfigKind::Int,
     ),
     ("socket.send.buffer.bytes", Some("102400"), ConfigKind::Int),
-    (
-        "transaction.max.timeout.ms",
-        Some("900000"),
-        ConfigKind::Int,
-    ),
     ("transaction.state.log.min.isr", Some("2"), ConfigKind::Int),
-    (
-        "transaction.state.log.num.partitions",
-        Some("50"),
-        ConfigKind::Int,
-    ),
     (
         "transaction.state.log.replication.factor",
         Some("3"),
@@ -181,11 +171,6 @@ const KAFKA_DEFAULTS: &[(&str, Option<&str>, ConfigKind)] = &[
     (
         "transaction.state.log.segment.bytes",
         Some("104857600"),
-        ConfigKind::Int,
-    ),
-    (
-        "transactional.id.expiration.ms",
-        Some("604800000"),
         ConfigKind::Int,
     ),
     ("alter.config.policy.class.name", None, ConfigKind::Class),
@@ -406,19 +391,9 @@ const KAFKA_DEFAULTS: &[(&str, Option<&str>, ConfigKind)] = &[
     ("ssl.protocol", Some("TLSv1.3"), ConfigKind::String),
     ("ssl.truststore.type", Some("JKS"), ConfigKind::String),
     (
-        "transaction.abort.timed.out.transaction.cleanup.interval.ms",
-        Some("10000"),
-        ConfigKind::Int,
-    ),
-    (
         "transaction.partition.verification.enable",
         Some("true"),
         ConfigKind::Boolean,
-    ),
-    (
-        "transaction.remove.expired.transaction.cleanup.interval.ms",
-        Some("3600000"),
-        ConfigKind::Int,
     ),
     ("authorizer.class.name", Some(""), ConfigKind::String),
     (
@@ -465,6 +440,7 @@ pub fn static_configs(config: &BrokerConfig, listener: (String, u16)) -> Vec<Bro
     let millis = |d: std::time::Duration| d.as_millis().to_string();
     let (host, port) = listener;
     let groups = &config.consumer_groups;
+    let txns = &config.transactions;
     let mut out = vec![
         // What Brook runs with and always sets itself, as a KRaft node must.
         entry(
@@ -599,6 +575,36 @@ pub fn static_configs(config: &BrokerConfig, listener: (String, u16)) -> Vec<Bro
             millis(config.cleaner_backoff),
             config.cleaner_backoff == defaults.cleaner_backoff,
             ConfigKind::Long,
+        ),
+        entry(
+            "transaction.state.log.num.partitions",
+            txns.partitions.to_string(),
+            txns.partitions == defaults.transactions.partitions,
+            ConfigKind::Int,
+        ),
+        entry(
+            "transaction.max.timeout.ms",
+            txns.max_timeout_ms.to_string(),
+            txns.max_timeout_ms == defaults.transactions.max_timeout_ms,
+            ConfigKind::Int,
+        ),
+        entry(
+            "transactional.id.expiration.ms",
+            millis(txns.id_expiration),
+            txns.id_expiration == defaults.transactions.id_expiration,
+            ConfigKind::Int,
+        ),
+        entry(
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+            millis(txns.abort_interval),
+            txns.abort_interval == defaults.transactions.abort_interval,
+            ConfigKind::Int,
+        ),
+        entry(
+            "transaction.remove.expired.transaction.cleanup.interval.ms",
+            millis(txns.expiration_interval),
+            txns.expiration_interval == defaults.transactions.expiration_interval,
+            ConfigKind::Int,
         ),
         entry(
             "log.flush.scheduler.interval.ms",

@@ -46,6 +46,10 @@ pub struct BrokerConfig {
     /// `group.consumer.session.timeout.ms`, `group.consumer.heartbeat.interval.ms` and
     /// `group.consumer.assignors`: KIP-848 consumer groups.
     pub consumer_groups: crate::coordinator::consumer_groups::Settings,
+    /// `transaction.state.log.num.partitions`, `transaction.max.timeout.ms`,
+    /// `transactional.id.expiration.ms` and the two cleanup intervals: the transaction
+    /// coordinator.
+    pub transactions: crate::transactions::Settings,
     /// `log.retention.check.interval.ms` (5 minutes): how often retention runs.
     pub retention_check_interval: Duration,
     /// `log.cleaner.backoff.ms` (15 s): how often compacted topics are cleaned.
@@ -77,6 +81,7 @@ impl Default for BrokerConfig {
             group_max_session_timeout: Duration::from_millis(1_800_000),
             offsets_retention: Duration::from_secs(7 * 24 * 3600),
             consumer_groups: Default::default(),
+            transactions: Default::default(),
         }
     }
 }
@@ -154,6 +159,14 @@ pub const BROKER_PROPERTY_NAMES: &[&str] = &[
     "group.consumer.assignors",
     "log.cleaner.backoff.ms",
     "log.flush.scheduler.interval.ms",
+    "transaction.state.log.num.partitions",
+    "transaction.max.timeout.ms",
+    "transactional.id.expiration.ms",
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    "transaction.remove.expired.transaction.cleanup.interval.ms",
+    // Fault injection for tests: a pause between a transaction's Prepare record and its
+    // markers, so that a test can kill the broker there. Not a Kafka name.
+    "test.transaction.marker.delay.ms",
 ];
 
 impl BrokerConfig {
@@ -265,6 +278,32 @@ impl BrokerConfig {
                     .filter(|list| !list.is_empty())
                     .ok_or_else(|| invalid("expected a list of uniform and range"))?;
                 self.consumer_groups.assignors = assignors;
+            }
+            "transaction.state.log.num.partitions" => {
+                self.transactions.partitions = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| invalid("expected an integer >= 1"))?
+            }
+            "transaction.max.timeout.ms" => {
+                self.transactions.max_timeout_ms = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| invalid("expected milliseconds >= 1"))?
+            }
+            "transactional.id.expiration.ms" => {
+                self.transactions.id_expiration = millis(value).map_err(invalid)?
+            }
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms" => {
+                self.transactions.abort_interval = millis(value).map_err(invalid)?
+            }
+            "transaction.remove.expired.transaction.cleanup.interval.ms" => {
+                self.transactions.expiration_interval = millis(value).map_err(invalid)?
+            }
+            "test.transaction.marker.delay.ms" => {
+                self.transactions.marker_delay = millis(value).map_err(invalid)?
             }
             "log.cleaner.backoff.ms" => self.cleaner_backoff = millis(value).map_err(invalid)?,
             "log.flush.scheduler.interval.ms" => {

@@ -90,3 +90,32 @@ pub fn run_once(context: &BrokerContext, flush: bool, retention: bool, clean: bo
         }
     }
 }
+
+/// The transaction coordinator's schedule: abort transactions past their timeout every
+/// `transaction.abort.timed.out.transaction.cleanup.interval.ms`, remove idle transactional
+/// ids every `transaction.remove.expired.transaction.cleanup.interval.ms`. Runs until the
+/// shutdown signal.
+pub async fn run_transactions(context: Arc<BrokerContext>, mut shutdown: watch::Receiver<bool>) {
+    let settings = context.transactions.settings().clone();
+    let mut aborts = tokio::time::interval(settings.abort_interval);
+    let mut expiry = tokio::time::interval(settings.expiration_interval);
+    aborts.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    expiry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = aborts.tick() => {
+                context
+                    .transactions
+                    .abort_timed_out(&context.topics, &context.coordinator)
+                    .await;
+            }
+            _ = expiry.tick() => {
+                let removed = context.transactions.expire_transactional_ids();
+                if removed > 0 {
+                    tracing::info!(transactional_ids = removed, "expired transactional ids");
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,5 +1,5 @@
-//! Requests refused because Brook does not have the feature yet (transactions, share groups,
-//! group configs, an authorizer, KIP-848's online upgrade).
+//! Requests refused because Brook does not have the feature yet (share groups, group configs,
+//! an authorizer, KIP-848's online upgrade).
 //! Each is answered at once with a non-retriable error so the client stops instead of retrying
 //! forever, and logged at INFO once per (feature, API, client id), so an operator sees why a
 //! client fails without the log filling up with its retries.
@@ -12,8 +12,6 @@ use kafka_protocol::messages::{ApiKey, RequestHeader};
 /// The features a client can ask for that Brook refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Missing {
-    /// Transactional producers (`transactional.id`).
-    Transactions,
     /// KIP-932 share groups.
     ShareGroups,
     /// ACLs: there is no authorizer (Kafka's SECURITY_DISABLED answer).
@@ -29,10 +27,6 @@ impl Missing {
     /// The message clients get with the error code.
     pub fn message(self) -> &'static str {
         match self {
-            Missing::Transactions => {
-                "transactions are not available in this version of Brook (transactional.id is \
-                 not supported; idempotent producers are)"
-            }
             Missing::ShareGroups => {
                 "share groups (KIP-932) are not available in this version of Brook; use a \
                  consumer group"
@@ -97,8 +91,8 @@ mod tests {
             |id: String| RequestHeader::default().with_client_id(Some(StrBytes::from_string(id)));
         for _ in 0..3 {
             refusals.refuse(
-                Missing::Transactions,
-                ApiKey::FindCoordinator,
+                Missing::GroupConfigs,
+                ApiKey::DescribeConfigs,
                 &header("app".into()),
             );
         }

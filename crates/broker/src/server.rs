@@ -28,6 +28,8 @@ pub struct BrokerContext {
     pub metrics: crate::metrics::BrokerMetrics,
     /// Committed offsets.
     pub coordinator: GroupCoordinator,
+    /// Transactional ids and their transactions.
+    pub transactions: crate::transactions::TransactionCoordinator,
     /// Requests refused for lack of a feature, logged once each.
     pub refusals: crate::refusals::Refusals,
 }
@@ -81,7 +83,8 @@ impl Broker {
             max_session: config.group_max_session_timeout,
         };
         let consumer_settings = config.consumer_groups.clone();
-        let (topics, coordinator) = tokio::task::spawn_blocking(move || {
+        let txn_settings = config.transactions.clone();
+        let (topics, coordinator, transactions) = tokio::task::spawn_blocking(move || {
             let topics = TopicRegistry::open(data_dir, defaults)?;
             let coordinator = GroupCoordinator::start(
                 &topics,
@@ -89,7 +92,12 @@ impl Broker {
                 classic_settings,
                 consumer_settings,
             )?;
-            Ok::<_, TopicError>((topics, coordinator))
+            let transactions = crate::transactions::TransactionCoordinator::start(
+                &topics,
+                &coordinator,
+                txn_settings,
+            )?;
+            Ok::<_, TopicError>((topics, coordinator, transactions))
         })
         .await
         .expect("opening the registry does not panic")?;
@@ -104,6 +112,7 @@ impl Broker {
             producer_ids: Default::default(),
             metrics: Default::default(),
             coordinator,
+            transactions,
             refusals: Default::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -120,6 +129,10 @@ impl Broker {
             ));
         }
         tokio::spawn(crate::maintenance::run(
+            context.clone(),
+            shutdown_rx.clone(),
+        ));
+        tokio::spawn(crate::maintenance::run_transactions(
             context.clone(),
             shutdown_rx.clone(),
         ));

@@ -475,16 +475,17 @@ impl PartitionLog {
         }
         state.log_end_offset = next;
         for (batch, &(last, max_timestamp, _)) in batches.iter().zip(&meta) {
+            let base = last - i64::from(batch.last_offset_delta());
             if let Some((producer_id, epoch, first_seq, last_seq)) = idempotence(batch) {
-                let base = last - i64::from(batch.last_offset_delta());
                 state
                     .producers
                     .update(producer_id, epoch, first_seq, last_seq, base, last);
-                if batch.attributes().is_transactional() {
-                    state
-                        .producers
-                        .track_transactional(producer_id, base, max_timestamp);
-                }
+            }
+            // Transactional offset commits carry no sequence, but belong to the transaction.
+            if batch.attributes().is_transactional() && batch.producer_id() >= 0 {
+                state
+                    .producers
+                    .track_transactional(batch.producer_id(), base, max_timestamp);
             }
         }
         let log_start_offset = self.publish(state, &active, next, now)?;
@@ -1320,19 +1321,21 @@ fn transactions_from(
                         last_stable_offset: closed.last_stable_offset,
                     });
                 }
-            } else if header.producer_id >= 0 && header.base_sequence >= 0 {
-                let last_seq = crate::producer_state::last_sequence(
-                    header.base_sequence,
-                    header.last_offset_delta,
-                );
-                state.update(
-                    header.producer_id,
-                    header.producer_epoch,
-                    header.base_sequence,
-                    last_seq,
-                    header.base_offset,
-                    header.last_offset(),
-                );
+            } else if header.producer_id >= 0 {
+                if header.base_sequence >= 0 {
+                    let last_seq = crate::producer_state::last_sequence(
+                        header.base_sequence,
+                        header.last_offset_delta,
+                    );
+                    state.update(
+                        header.producer_id,
+                        header.producer_epoch,
+                        header.base_sequence,
+                        last_seq,
+                        header.base_offset,
+                        header.last_offset(),
+                    );
+                }
                 if attributes.is_transactional() {
                     state.track_transactional(
                         header.producer_id,

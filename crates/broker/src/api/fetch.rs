@@ -1,11 +1,16 @@
 //! Fetch: stored batches straight from the log, long-polling until `min_bytes` are ready or
 //! `max_wait_ms` passes — woken by appends, not by polling. Incremental fetch sessions
 //! (KIP-227) are declined by answering session id 0, so clients send full fetches.
+//! `isolation_level` READ_COMMITTED (v4+) reads up to the last stable offset and lists the
+//! aborted transactions in the returned range, for the client to skip.
 
 use std::time::Duration;
 
+use brook_log::Isolation;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::time::Instant;
 
@@ -76,6 +81,11 @@ fn read_all(
     } else {
         usize::MAX
     };
+    let isolation = if version >= 4 && request.isolation_level == 1 {
+        Isolation::ReadCommitted
+    } else {
+        Isolation::ReadUncommitted
+    };
     let mut total = 0usize;
     let mut errors = false;
     let mut responses = Vec::with_capacity(request.topics.len());
@@ -103,7 +113,10 @@ fn read_all(
                 continue;
             };
             let limit = (p.partition_max_bytes.max(0) as usize).min(budget);
-            match partition.log.read(p.fetch_offset, limit) {
+            match partition
+                .log
+                .read_isolated(p.fetch_offset, limit, isolation)
+            {
                 Ok(read) => {
                     // Only the first partition with data may exceed the limits (one whole batch).
                     let records = if total > 0 && read.records.len() > limit {
@@ -113,11 +126,23 @@ fn read_all(
                     };
                     total += records.len();
                     budget = budget.saturating_sub(records.len());
+                    let aborted = read.aborted_transactions.map(|list| {
+                        list.iter()
+                            .map(|txn| {
+                                AbortedTransaction::default()
+                                    .with_producer_id(kafka_protocol::messages::ProducerId(
+                                        txn.producer_id,
+                                    ))
+                                    .with_first_offset(txn.first_offset)
+                            })
+                            .collect()
+                    });
                     partitions.push(
                         response
                             .with_high_watermark(read.high_watermark)
-                            .with_last_stable_offset(read.high_watermark)
+                            .with_last_stable_offset(read.last_stable_offset)
                             .with_log_start_offset(read.log_start_offset)
+                            .with_aborted_transactions(aborted)
                             .with_records(Some(records)),
                     );
                 }

@@ -1,18 +1,12 @@
-//! FindCoordinator: this broker coordinates every group (v0–3 one key, v4+ batched keys).
-//! Transaction coordinators do not exist yet: a transactional producer is refused with the
-//! non-retriable TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which librdkafka, the Java client and
-//! kafka-python treat as fatal (COORDINATOR_NOT_AVAILABLE would have them retry until their
-//! timeout), with a message saying why.
+//! FindCoordinator: this broker coordinates every group and every transactional id (v0–3 one
+//! key, v4+ batched keys).
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
-use kafka_protocol::messages::{
-    ApiKey, BrokerId, FindCoordinatorRequest, FindCoordinatorResponse, RequestHeader,
-};
+use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::str_bytes;
-use crate::refusals::Missing;
 use crate::server::BrokerContext;
 
 const GROUP: i8 = 0;
@@ -21,7 +15,6 @@ const TRANSACTION: i8 = 1;
 /// Handles a FindCoordinator request of any supported version.
 pub fn handle(
     context: &BrokerContext,
-    header: &RequestHeader,
     request: FindCoordinatorRequest,
     version: i16,
 ) -> FindCoordinatorResponse {
@@ -35,21 +28,11 @@ pub fn handle(
             .with_error_message(Some(str_bytes(message)))
     };
     let answer = |key: StrBytes| match request.key_type {
-        GROUP => Coordinator::default()
+        GROUP | TRANSACTION => Coordinator::default()
             .with_key(key)
             .with_node_id(node)
             .with_host(str_bytes(host.clone()))
             .with_port(i32::from(*port)),
-        TRANSACTION => {
-            context
-                .refusals
-                .refuse(Missing::Transactions, ApiKey::FindCoordinator, header);
-            refused(
-                ResponseError::TransactionalIdAuthorizationFailed,
-                Missing::Transactions.message().to_string(),
-            )
-            .with_key(key)
-        }
         other => refused(
             ResponseError::InvalidRequest,
             format!("coordinator type {other} is not served by Brook"),

@@ -1,5 +1,6 @@
 //! ListOffsets: earliest (-2), latest (-1), max timestamp (-3), earliest local (-4), latest
-//! tiered (-5, the same as latest here) and by timestamp.
+//! tiered (-5, the same as latest here) and by timestamp. With `isolation_level`
+//! READ_COMMITTED (v2+) latest is the last stable offset, and nothing past it is found.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::list_offsets_response::{
@@ -20,6 +21,11 @@ pub fn handle(
 ) -> ListOffsetsResponse {
     // The leader epoch exists from v4; before it the field must stay at its default.
     let leader_epoch = if version >= 4 { 0 } else { -1 };
+    let isolation = if version >= 2 && request.isolation_level == 1 {
+        brook_log::Isolation::ReadCommitted
+    } else {
+        brook_log::Isolation::ReadUncommitted
+    };
     let topics = request
         .topics
         .into_iter()
@@ -46,7 +52,7 @@ pub fn handle(
                         t if t >= 0 => OffsetSpec::Timestamp(t),
                         _ => return response.with_error_code(ResponseError::InvalidRequest.code()),
                     };
-                    match partition.log.lookup_offset(spec) {
+                    match partition.log.lookup_offset_isolated(spec, isolation) {
                         Ok(Some(found)) => response
                             .with_timestamp(found.timestamp)
                             .with_offset(found.offset)

@@ -32,6 +32,7 @@ pub mod offset_fetch;
 pub mod produce;
 pub mod replicas;
 pub mod share_groups;
+pub mod transactions;
 
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
 use kafka_protocol::protocol::StrBytes;
@@ -74,6 +75,13 @@ pub const SUPPORTED: &[ApiKey] = &[
     ApiKey::AlterPartitionReassignments,
     ApiKey::ListPartitionReassignments,
     ApiKey::DescribeTopicPartitions,
+    ApiKey::AddPartitionsToTxn,
+    ApiKey::AddOffsetsToTxn,
+    ApiKey::EndTxn,
+    ApiKey::TxnOffsetCommit,
+    ApiKey::DescribeTransactions,
+    ApiKey::ListTransactions,
+    ApiKey::DescribeProducers,
     // No authorizer: answered SECURITY_DISABLED, as Kafka without one answers.
     ApiKey::DescribeAcls,
     ApiKey::CreateAcls,
@@ -135,7 +143,7 @@ pub async fn dispatch(
             ResponseKind::DeleteTopics(delete_topics::handle(context, r, version))
         }
         RequestKind::InitProducerId(r) => {
-            ResponseKind::InitProducerId(init_producer_id::handle(context, header, r))
+            ResponseKind::InitProducerId(init_producer_id::handle(context, r).await)
         }
         RequestKind::DeleteRecords(r) => {
             ResponseKind::DeleteRecords(delete_records::handle(context, r))
@@ -159,7 +167,7 @@ pub async fn dispatch(
             ResponseKind::DescribeLogDirs(describe_log_dirs::handle(context, r, version))
         }
         RequestKind::FindCoordinator(r) => {
-            ResponseKind::FindCoordinator(find_coordinator::handle(context, header, r, version))
+            ResponseKind::FindCoordinator(find_coordinator::handle(context, r, version))
         }
         RequestKind::OffsetCommit(r) => {
             ResponseKind::OffsetCommit(offset_commit::handle(context, r, version))
@@ -206,6 +214,25 @@ pub async fn dispatch(
         }
         RequestKind::DescribeTopicPartitions(r) => {
             ResponseKind::DescribeTopicPartitions(describe_topic_partitions::handle(context, r))
+        }
+        RequestKind::AddPartitionsToTxn(r) => {
+            ResponseKind::AddPartitionsToTxn(transactions::add_partitions(context, r, version))
+        }
+        RequestKind::AddOffsetsToTxn(r) => {
+            ResponseKind::AddOffsetsToTxn(transactions::add_offsets(context, r))
+        }
+        RequestKind::EndTxn(r) => ResponseKind::EndTxn(transactions::end_txn(context, r).await),
+        RequestKind::TxnOffsetCommit(r) => {
+            ResponseKind::TxnOffsetCommit(transactions::txn_offset_commit(context, r))
+        }
+        RequestKind::DescribeTransactions(r) => {
+            ResponseKind::DescribeTransactions(transactions::describe(context, r))
+        }
+        RequestKind::ListTransactions(r) => {
+            ResponseKind::ListTransactions(transactions::list(context, r))
+        }
+        RequestKind::DescribeProducers(r) => {
+            ResponseKind::DescribeProducers(transactions::describe_producers(context, r))
         }
         RequestKind::DescribeAcls(_) => ResponseKind::DescribeAcls(acls::describe(context, header)),
         RequestKind::CreateAcls(r) => ResponseKind::CreateAcls(acls::create(context, header, r)),

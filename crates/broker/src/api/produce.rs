@@ -69,6 +69,21 @@ pub async fn handle(
                             data.index
                         ))))
                 }
+                (_, Some(partition), Some(records))
+                    if let Some(error) = unverified_transaction(
+                        context,
+                        topic.as_ref().map_or("", |t| t.name.as_str()),
+                        &partition,
+                        &records,
+                    ) =>
+                {
+                    response
+                        .with_error_code(error.code())
+                        .with_error_message(Some(str_bytes(format!(
+                            "the partition is not part of the producer's ongoing transaction \
+                             ({error:?})"
+                        ))))
+                }
                 (_, Some(partition), Some(records)) => {
                     let size = records.len();
                     // Durable appends wait for an fsync: keep that off the async workers.
@@ -127,6 +142,33 @@ pub async fn handle(
         context.topics.notify_appended();
     }
     (acks != 0).then(|| ProduceResponse::default().with_responses(responses))
+}
+
+/// KIP-890's check before a producer's first transactional batch in a partition: the
+/// partition must be in the producer's ongoing transaction, or the batch would open a
+/// transaction that no marker closes (a "hanging" transaction). `None`: go ahead.
+fn unverified_transaction(
+    context: &BrokerContext,
+    topic: &str,
+    partition: &crate::topics::Partition,
+    records: &bytes::Bytes,
+) -> Option<ResponseError> {
+    let batch = brook_protocol::Batches::new(records.clone()).next()?.ok()?;
+    let producer_id = batch.producer_id();
+    if !batch.attributes().is_transactional()
+        || producer_id < 0
+        || partition.log.has_open_transaction(producer_id)
+    {
+        return None;
+    }
+    context
+        .transactions
+        .check_produce(
+            producer_id,
+            batch.producer_epoch(),
+            &(topic.to_string(), partition.index),
+        )
+        .err()
 }
 
 /// Kafka's per-record errors for records without a key on a compacted topic.

@@ -7,6 +7,11 @@
 //! them (members commit with their generation or member epoch; standalone commits, generation
 //! -1 and no member id, are for groups without members, as consumers that `assign()`
 //! partitions send them).
+//!
+//! Transactional offset commits (TxnOffsetCommit) are written as transactional batches of the
+//! producer and stay pending — invisible to OffsetFetch — until the transaction's COMMIT
+//! marker reaches the offsets partition; an ABORT marker discards them. Loading replays the
+//! same rules from the log.
 
 pub mod assignors;
 pub mod consumer_groups;
@@ -37,7 +42,12 @@ pub struct GroupCoordinator {
     pub consumer_groups: consumer_groups::ConsumerGroups,
     topic: Arc<Topic>,
     offsets: Mutex<HashMap<String, GroupOffsets>>,
+    /// Transactional commits waiting for their marker: producer id → group → offsets.
+    pending: Mutex<PendingTxnOffsets>,
 }
+
+/// Transactional offset commits not yet committed or aborted, by producer id and group.
+type PendingTxnOffsets = HashMap<i64, HashMap<String, GroupOffsets>>;
 
 /// Why a commit could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +83,7 @@ impl GroupCoordinator {
         };
         let mut offsets: HashMap<String, GroupOffsets> = HashMap::new();
         let mut stored_groups: HashMap<String, records::GroupMetadataValue> = HashMap::new();
+        let mut pending: PendingTxnOffsets = HashMap::new();
         let mut loaded = 0usize;
         for partition in &topic.partitions {
             let log = &partition.log;
@@ -89,6 +100,13 @@ impl GroupCoordinator {
                 }
                 for batch in Batches::new(read.records).map_while(Result::ok) {
                     position = batch.next_offset();
+                    if let Ok(Some(marker)) = brook_protocol::control::batch_marker(&batch) {
+                        let commit =
+                            marker.control_type == brook_protocol::control::ControlType::Commit;
+                        complete_pending(&mut pending, &mut offsets, batch.producer_id(), commit);
+                        continue;
+                    }
+                    let transactional = batch.attributes().is_transactional();
                     let Ok(records) = batch.records() else {
                         continue;
                     };
@@ -113,7 +131,15 @@ impl GroupCoordinator {
                         else {
                             continue;
                         };
-                        let group_offsets = offsets.entry(group).or_default();
+                        let group_offsets = if transactional {
+                            pending
+                                .entry(batch.producer_id())
+                                .or_default()
+                                .entry(group)
+                                .or_default()
+                        } else {
+                            offsets.entry(group).or_default()
+                        };
                         match record
                             .value
                             .as_deref()
@@ -146,7 +172,87 @@ impl GroupCoordinator {
             consumer_groups: consumer_groups::ConsumerGroups::new(consumer_settings),
             topic,
             offsets: Mutex::new(offsets),
+            pending: Mutex::new(pending),
         })
+    }
+
+    /// The `__consumer_offsets` partition that stores `group`.
+    pub fn partition_for(&self, group: &str) -> i32 {
+        records::partition_for(group, self.topic.partitions.len() as i32)
+    }
+
+    /// Stores a transactional offset commit (TxnOffsetCommit): one transactional batch of the
+    /// producer appended to the group's offsets partition; the offsets stay pending until
+    /// [`GroupCoordinator::complete_transaction`].
+    pub fn commit_transactional(
+        &self,
+        group: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        entries: Vec<(String, i32, OffsetCommitValue)>,
+    ) -> Result<(), CommitError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut builder = RecordBatchBuilder::new(Compression::None)
+            .producer(producer_id, producer_epoch, -1)
+            .transactional(true);
+        for (topic, partition, value) in &entries {
+            builder.append(
+                value.commit_timestamp,
+                Some(&records::encode_offset_key(group, topic, *partition)),
+                Some(&records::encode_offset_value(value)),
+                &[],
+            );
+        }
+        self.append_for(group, builder)?;
+        let group_offsets = pending
+            .entry(producer_id)
+            .or_default()
+            .entry(group.to_string())
+            .or_default();
+        for (topic, partition, value) in entries {
+            group_offsets.insert((topic, partition), value);
+        }
+        Ok(())
+    }
+
+    /// Applies (commit) or drops (abort) the producer's pending transactional offsets for the
+    /// groups stored in offsets partition `partition`, once the marker is written there.
+    pub fn complete_transaction(&self, partition: i32, producer_id: i64, commit: bool) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(groups) = pending.get_mut(&producer_id) else {
+            return;
+        };
+        let here: Vec<String> = groups
+            .keys()
+            .filter(|group| self.partition_for(group) == partition)
+            .cloned()
+            .collect();
+        let mut done: PendingTxnOffsets = HashMap::new();
+        for group in here {
+            if let Some(offsets) = groups.remove(&group) {
+                done.entry(producer_id).or_default().insert(group, offsets);
+            }
+        }
+        if groups.is_empty() {
+            pending.remove(&producer_id);
+        }
+        drop(pending);
+        let mut offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
+        complete_pending(&mut done, &mut offsets, producer_id, commit);
+    }
+
+    /// Whether `group` has transactional offsets for `(topic, partition)` awaiting their
+    /// transaction's end (OffsetFetch with `require_stable` answers UNSTABLE_OFFSET_COMMIT).
+    pub fn has_pending(&self, group: &str, topic: &str, partition: i32) -> bool {
+        let key = (topic.to_string(), partition);
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|groups| groups.get(group).is_some_and(|o| o.contains_key(&key)))
     }
 
     /// Writes the group's membership (GroupMetadataKey/Value) to `__consumer_offsets`, as
@@ -314,5 +420,24 @@ impl GroupCoordinator {
             .get(group)
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+/// Moves a producer's pending transactional offsets into the committed ones (commit) or drops
+/// them (abort).
+fn complete_pending(
+    pending: &mut PendingTxnOffsets,
+    offsets: &mut HashMap<String, GroupOffsets>,
+    producer_id: i64,
+    commit: bool,
+) {
+    let Some(groups) = pending.remove(&producer_id) else {
+        return;
+    };
+    if !commit {
+        return;
+    }
+    for (group, committed) in groups {
+        offsets.entry(group).or_default().extend(committed);
     }
 }

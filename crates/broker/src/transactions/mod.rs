@@ -1,5 +1,10 @@
-//! The transaction coordinator (issue 12), being built. So far: the `__transaction_state`
-//! record formats ([`records`]). Until the coordinator serves requests, transactional producers
-//! are refused (see `crate::refusals`).
+//! The transaction coordinator, a sibling of the group coordinator: [`coordinator`] serves
+//! InitProducerId with a transactional id, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and the
+//! transaction views, following Kafka's state machine ([`metadata`]) and storing it in
+//! `__transaction_state` in Kafka's formats ([`records`]).
 
+pub mod coordinator;
+pub mod metadata;
 pub mod records;
+
+pub use coordinator::{Settings, TRANSACTION_STATE_TOPIC, TransactionCoordinator};
