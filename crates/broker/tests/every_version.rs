@@ -362,6 +362,7 @@ async fn every_advertised_api_answers_at_every_advertised_version() {
     partition_reassignments(&mut c).await;
     describe_topic_partitions(&mut c).await;
     acls_without_an_authorizer(&mut c).await;
+    transactions(&mut c).await;
 
     let missing: Vec<String> = c
         .advertised
@@ -848,15 +849,39 @@ async fn init_producer_id(c: &mut Client) {
         assert_eq!(response.producer_epoch, 0, "v{v}");
         last = response.producer_id.0;
 
-        // Transactions are not built: the producer is refused.
-        let response = c
-            .call(
-                &request.with_transactional_id(Some(TransactionalId(s("txn")))),
-                v,
-            )
+        // A transactional id: its producer id, the epoch bumped by each init.
+        let txn = request.with_transactional_id(Some(TransactionalId(s(&format!("init-v{v}")))));
+        let first = c.call(&txn, v).await;
+        assert_eq!((first.error_code, first.producer_epoch), (0, 0), "v{v}");
+        let second = c.call(&txn, v).await;
+        assert_eq!(second.error_code, 0, "v{v}");
+        assert_eq!(second.producer_id, first.producer_id, "v{v}");
+        assert_eq!(second.producer_epoch, 1, "v{v}");
+        // A timeout above transaction.max.timeout.ms.
+        let too_long = c
+            .call(&txn.clone().with_transaction_timeout_ms(900_001), v)
             .await;
-        assert_ne!(response.error_code, 0, "v{v}");
-        assert_eq!(response.producer_id.0, -1, "v{v}");
+        assert_eq!(
+            too_long.error_code,
+            code(ResponseError::InvalidTransactionTimeout),
+            "v{v}"
+        );
+        if v >= 3 {
+            // KIP-360: a producer naming an epoch that is not current is fenced.
+            let stale = c
+                .call(
+                    &txn.clone()
+                        .with_producer_id(first.producer_id)
+                        .with_producer_epoch(0),
+                    v,
+                )
+                .await;
+            assert_eq!(
+                stale.error_code,
+                code(ResponseError::ProducerFenced),
+                "v{v}"
+            );
+        }
     }
 }
 
@@ -1062,13 +1087,9 @@ async fn find_coordinator(c: &mut Client) {
                     v,
                 )
                 .await;
-            assert_eq!(
-                txn.coordinators[0].error_code,
-                code(ResponseError::TransactionalIdAuthorizationFailed),
-                "v{v}"
-            );
+            assert_eq!(txn.coordinators[0].error_code, 0, "v{v}");
             assert_eq!(txn.coordinators[0].key.as_str(), "txn");
-            assert!(txn.coordinators[0].error_message.is_some(), "v{v}");
+            assert_eq!(txn.coordinators[0].node_id.0, NODE, "v{v}");
         } else {
             let response = c
                 .call(&FindCoordinatorRequest::default().with_key(s("g1")), v)
@@ -1086,12 +1107,8 @@ async fn find_coordinator(c: &mut Client) {
                         v,
                     )
                     .await;
-                assert_eq!(
-                    txn.error_code,
-                    code(ResponseError::TransactionalIdAuthorizationFailed),
-                    "v{v}"
-                );
-                assert!(txn.error_message.is_some(), "v{v}");
+                assert_eq!(txn.error_code, 0, "v{v}");
+                assert_eq!(txn.port, i32::from(c.port), "v{v}");
             }
         }
     }
@@ -1963,4 +1980,460 @@ async fn acls_without_an_authorizer(c: &mut Client) {
         assert_eq!(response.filter_results.len(), 1, "v{v}");
         assert_eq!(response.filter_results[0].error_code, disabled, "v{v}");
     }
+}
+
+/// A transactional id's producer id and epoch, from InitProducerId at its newest version.
+async fn init_transactional(c: &mut Client, id: &str) -> (ProducerId, i16) {
+    let v = c.max(ApiKey::InitProducerId);
+    let response = c
+        .call(
+            &InitProducerIdRequest::default()
+                .with_transactional_id(Some(TransactionalId(s(id))))
+                .with_transaction_timeout_ms(60_000)
+                .with_producer_id(ProducerId(-1))
+                .with_producer_epoch(-1),
+            v,
+        )
+        .await;
+    assert_eq!(response.error_code, 0, "init {id}");
+    (response.producer_id, response.producer_epoch)
+}
+
+/// AddPartitionsToTxn at the newest client version (v3) for one transaction.
+async fn add_partitions(
+    c: &mut Client,
+    id: &str,
+    producer: (ProducerId, i16),
+    partitions: &[(&str, i32)],
+) -> Vec<i16> {
+    use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+    let topics = partitions
+        .iter()
+        .map(|(t, p)| {
+            AddPartitionsToTxnTopic::default()
+                .with_name(topic(t))
+                .with_partitions(vec![*p])
+        })
+        .collect();
+    let response = c
+        .call(
+            &AddPartitionsToTxnRequest::default()
+                .with_v3_and_below_transactional_id(TransactionalId(s(id)))
+                .with_v3_and_below_producer_id(producer.0)
+                .with_v3_and_below_producer_epoch(producer.1)
+                .with_v3_and_below_topics(topics),
+            3,
+        )
+        .await;
+    response
+        .results_by_topic_v3_and_below
+        .iter()
+        .flat_map(|t| {
+            t.results_by_partition
+                .iter()
+                .map(|p| p.partition_error_code)
+        })
+        .collect()
+}
+
+async fn end_txn(
+    c: &mut Client,
+    id: &str,
+    producer: (ProducerId, i16),
+    commit: bool,
+    v: i16,
+) -> i16 {
+    c.call(
+        &EndTxnRequest::default()
+            .with_transactional_id(TransactionalId(s(id)))
+            .with_producer_id(producer.0)
+            .with_producer_epoch(producer.1)
+            .with_committed(commit),
+        v,
+    )
+    .await
+    .error_code
+}
+
+/// The transaction APIs at every version, with Kafka's error codes; read_committed Fetch and
+/// ListOffsets; require_stable OffsetFetch.
+async fn transactions(c: &mut Client) {
+    use kafka_protocol::messages::add_partitions_to_txn_request::{
+        AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
+    };
+    use kafka_protocol::messages::txn_offset_commit_request::{
+        TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+    };
+    let txn_data_id = create_topic(c, "txn-data", 2).await;
+    let not_attempted = code(ResponseError::OperationNotAttempted);
+    let unknown = code(ResponseError::UnknownTopicOrPartition);
+
+    for v in c.versions(ApiKey::AddPartitionsToTxn) {
+        let id = format!("apt-v{v}");
+        let producer = init_transactional(c, &id).await;
+        let topics = |partitions: &[i32]| {
+            vec![
+                AddPartitionsToTxnTopic::default()
+                    .with_name(topic("txn-data"))
+                    .with_partitions(partitions.to_vec()),
+            ]
+        };
+        if v <= 3 {
+            let request = |partitions: &[i32]| {
+                AddPartitionsToTxnRequest::default()
+                    .with_v3_and_below_transactional_id(TransactionalId(s(&id)))
+                    .with_v3_and_below_producer_id(producer.0)
+                    .with_v3_and_below_producer_epoch(producer.1)
+                    .with_v3_and_below_topics(topics(partitions))
+            };
+            let codes = |r: &AddPartitionsToTxnResponse| -> Vec<i16> {
+                r.results_by_topic_v3_and_below[0]
+                    .results_by_partition
+                    .iter()
+                    .map(|p| p.partition_error_code)
+                    .collect()
+            };
+            let bad = c.call(&request(&[0, 9]), v).await;
+            assert_eq!(codes(&bad), vec![not_attempted, unknown], "v{v}");
+            let good = c.call(&request(&[0, 1]), v).await;
+            assert_eq!(codes(&good), vec![0, 0], "v{v}");
+            let fenced = c
+                .call(
+                    &request(&[0]).with_v3_and_below_producer_epoch(producer.1 + 1),
+                    v,
+                )
+                .await;
+            assert_eq!(
+                codes(&fenced),
+                vec![code(ResponseError::ProducerFenced)],
+                "v{v}"
+            );
+        } else {
+            // Batched: one transaction added, one only verified (KIP-890).
+            let txn = |verify_only: bool, partitions: &[i32]| {
+                AddPartitionsToTxnTransaction::default()
+                    .with_transactional_id(TransactionalId(s(&id)))
+                    .with_producer_id(producer.0)
+                    .with_producer_epoch(producer.1)
+                    .with_verify_only(verify_only)
+                    .with_topics(topics(partitions))
+            };
+            let response = c
+                .call(
+                    &AddPartitionsToTxnRequest::default().with_transactions(vec![txn(true, &[1])]),
+                    v,
+                )
+                .await;
+            let result = &response.results_by_transaction[0];
+            assert_eq!(result.transactional_id.as_str(), id);
+            assert_eq!(
+                result.topic_results[0].results_by_partition[0].partition_error_code,
+                code(ResponseError::InvalidTxnState),
+                "v{v}: not in the transaction yet"
+            );
+            c.call(
+                &AddPartitionsToTxnRequest::default().with_transactions(vec![txn(false, &[1])]),
+                v,
+            )
+            .await;
+            let verified = c
+                .call(
+                    &AddPartitionsToTxnRequest::default().with_transactions(vec![txn(true, &[1])]),
+                    v,
+                )
+                .await;
+            assert_eq!(
+                verified.results_by_transaction[0].topic_results[0].results_by_partition[0]
+                    .partition_error_code,
+                0,
+                "v{v}"
+            );
+        }
+        assert_eq!(
+            end_txn(c, &id, producer, false, c.max(ApiKey::EndTxn)).await,
+            0
+        );
+    }
+
+    for v in c.versions(ApiKey::EndTxn) {
+        let id = format!("end-v{v}");
+        let producer = init_transactional(c, &id).await;
+        assert_eq!(
+            end_txn(c, &id, producer, true, v).await,
+            code(ResponseError::InvalidTxnState),
+            "v{v}: nothing to commit"
+        );
+        assert_eq!(
+            add_partitions(c, &id, producer, &[("txn-data", 0)]).await,
+            vec![0]
+        );
+        assert_eq!(
+            end_txn(c, &id, (producer.0, producer.1 + 1), true, v).await,
+            code(ResponseError::ProducerFenced),
+            "v{v}"
+        );
+        assert_eq!(
+            end_txn(c, &id, (ProducerId(producer.0.0 + 1), producer.1), true, v).await,
+            code(ResponseError::InvalidProducerIdMapping),
+            "v{v}"
+        );
+        assert_eq!(end_txn(c, &id, producer, true, v).await, 0, "v{v}");
+        assert_eq!(end_txn(c, &id, producer, true, v).await, 0, "v{v}: a retry");
+        assert_eq!(
+            end_txn(c, &id, producer, false, v).await,
+            code(ResponseError::InvalidTxnState),
+            "v{v}"
+        );
+    }
+
+    for v in c.versions(ApiKey::AddOffsetsToTxn) {
+        let id = format!("ao-v{v}");
+        let producer = init_transactional(c, &id).await;
+        let request = AddOffsetsToTxnRequest::default()
+            .with_transactional_id(TransactionalId(s(&id)))
+            .with_producer_id(producer.0)
+            .with_producer_epoch(producer.1)
+            .with_group_id(group("txn-group"));
+        assert_eq!(c.call(&request, v).await.error_code, 0, "v{v}");
+        let wrong = c
+            .call(&request.with_producer_id(ProducerId(producer.0.0 + 1)), v)
+            .await;
+        assert_eq!(
+            wrong.error_code,
+            code(ResponseError::InvalidProducerIdMapping),
+            "v{v}"
+        );
+        assert_eq!(
+            end_txn(c, &id, producer, false, c.max(ApiKey::EndTxn)).await,
+            0
+        );
+    }
+
+    let offset_fetch_v = c.max(ApiKey::OffsetFetch);
+    for v in c.versions(ApiKey::TxnOffsetCommit) {
+        let id = format!("toc-v{v}");
+        let group_id = format!("toc-group-v{v}");
+        let producer = init_transactional(c, &id).await;
+        let commit = TxnOffsetCommitRequest::default()
+            .with_transactional_id(TransactionalId(s(&id)))
+            .with_group_id(group(&group_id))
+            .with_producer_id(producer.0)
+            .with_producer_epoch(producer.1)
+            .with_generation_id(-1)
+            .with_topics(vec![
+                TxnOffsetCommitRequestTopic::default()
+                    .with_name(topic("txn-data"))
+                    .with_partitions(vec![
+                        TxnOffsetCommitRequestPartition::default()
+                            .with_partition_index(0)
+                            .with_committed_offset(2)
+                            .with_committed_leader_epoch(-1),
+                    ]),
+            ]);
+        let partition_code = |r: &TxnOffsetCommitResponse| r.topics[0].partitions[0].error_code;
+        // Without AddOffsetsToTxn first: not part of the transaction.
+        let early = c.call(&commit, v).await;
+        assert_eq!(
+            partition_code(&early),
+            code(ResponseError::InvalidTxnState),
+            "v{v}"
+        );
+        let add = AddOffsetsToTxnRequest::default()
+            .with_transactional_id(TransactionalId(s(&id)))
+            .with_producer_id(producer.0)
+            .with_producer_epoch(producer.1)
+            .with_group_id(group(&group_id));
+        assert_eq!(
+            c.call(&add, c.max(ApiKey::AddOffsetsToTxn))
+                .await
+                .error_code,
+            0
+        );
+        assert_eq!(partition_code(&c.call(&commit, v).await), 0, "v{v}");
+        let fetch_offset = async |c: &mut Client, stable: bool| {
+            let request = OffsetFetchRequest::default()
+                .with_require_stable(stable)
+                .with_groups(vec![
+                    OffsetFetchRequestGroup::default()
+                        .with_group_id(group(&group_id))
+                        .with_topics(Some(vec![
+                            OffsetFetchRequestTopics::default()
+                                .with_name(topic("txn-data"))
+                                .with_partition_indexes(vec![0]),
+                        ])),
+                ]);
+            let response = c.call(&request, offset_fetch_v).await;
+            let p = &response.groups[0].topics[0].partitions[0];
+            (p.committed_offset, p.error_code)
+        };
+        assert_eq!(
+            fetch_offset(c, true).await,
+            (-1, code(ResponseError::UnstableOffsetCommit)),
+            "v{v}: pending until the transaction ends"
+        );
+        assert_eq!(fetch_offset(c, false).await, (-1, 0), "v{v}");
+        assert_eq!(
+            end_txn(c, &id, producer, true, c.max(ApiKey::EndTxn)).await,
+            0
+        );
+        assert_eq!(fetch_offset(c, true).await, (2, 0), "v{v}: committed");
+    }
+
+    // DescribeTransactions, ListTransactions, DescribeProducers, and read_committed reads,
+    // around a transaction left open on txn-data partition 1.
+    let producer = init_transactional(c, "open-one").await;
+    assert_eq!(
+        add_partitions(c, "open-one", producer, &[("txn-data", 1)]).await,
+        vec![0]
+    );
+    let mut builder = RecordBatchBuilder::new(Compression::None)
+        .producer(producer.0.0, producer.1, 0)
+        .transactional(true);
+    builder.append(1000, Some(b"k"), Some(b"open"), &[]);
+    // Earlier transactions left their markers on this partition.
+    let start = produce(c, "txn-data", 1, builder.build()).await;
+    assert!(start > 0);
+    produce(c, "txn-data", 1, batch(1000, "plain")).await;
+
+    for v in c.versions(ApiKey::DescribeTransactions) {
+        let response = c
+            .call(
+                &DescribeTransactionsRequest::default().with_transactional_ids(vec![
+                    TransactionalId(s("open-one")),
+                    TransactionalId(s("toc-v0")),
+                    TransactionalId(s("nobody")),
+                ]),
+                v,
+            )
+            .await;
+        let states: Vec<(&str, i16, &str)> = response
+            .transaction_states
+            .iter()
+            .map(|t| {
+                (
+                    t.transactional_id.as_str(),
+                    t.error_code,
+                    t.transaction_state.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                ("open-one", 0, "Ongoing"),
+                ("toc-v0", 0, "CompleteCommit"),
+                ("nobody", code(ResponseError::TransactionalIdNotFound), ""),
+            ],
+            "v{v}"
+        );
+        let open = &response.transaction_states[0];
+        assert_eq!(open.producer_id, producer.0);
+        assert_eq!(open.topics[0].topic.as_str(), "txn-data");
+        assert_eq!(open.topics[0].partitions, vec![1]);
+        assert!(open.transaction_start_time_ms > 0);
+    }
+    for v in c.versions(ApiKey::ListTransactions) {
+        let mut request = ListTransactionsRequest::default()
+            .with_state_filters(vec![s("Ongoing"), s("Bogus")])
+            .with_duration_filter(-1);
+        if v >= 2 {
+            request = request.with_transactional_id_pattern(Some(s("open-.*")));
+        }
+        let response = c.call(&request, v).await;
+        assert_eq!(response.error_code, 0, "v{v}");
+        assert_eq!(response.unknown_state_filters, vec![s("Bogus")], "v{v}");
+        let listed: Vec<&str> = response
+            .transaction_states
+            .iter()
+            .map(|t| t.transactional_id.as_str())
+            .collect();
+        assert_eq!(listed, vec!["open-one"], "v{v}");
+    }
+    for v in c.versions(ApiKey::DescribeProducers) {
+        let response = c
+            .call(
+                &DescribeProducersRequest::default().with_topics(vec![
+                    describe_producers_request::TopicRequest::default()
+                        .with_name(topic("txn-data"))
+                        .with_partition_indexes(vec![1, 7]),
+                ]),
+                v,
+            )
+            .await;
+        let partitions = &response.topics[0].partitions;
+        assert_eq!(partitions[0].error_code, 0, "v{v}");
+        // Every producer that wrote here, markers included, as Kafka lists them; one is open.
+        let active = &partitions[0].active_producers;
+        let open: Vec<_> = active
+            .iter()
+            .filter(|p| p.current_txn_start_offset >= 0)
+            .collect();
+        assert_eq!(open.len(), 1, "v{v}");
+        assert_eq!(open[0].producer_id, producer.0);
+        assert_eq!(open[0].current_txn_start_offset, start);
+        assert_eq!(open[0].last_sequence, 0);
+        assert_eq!(partitions[1].error_code, unknown, "v{v}");
+    }
+
+    // read_committed: nothing is stable on partition 1 while the transaction is open.
+    let fetch_v = c.max(ApiKey::Fetch);
+    let read = async |c: &mut Client, isolation: i8| {
+        let request = FetchRequest::default()
+            .with_max_wait_ms(0)
+            .with_isolation_level(isolation)
+            .with_max_bytes(1 << 20)
+            .with_topics(vec![
+                FetchTopic::default()
+                    .with_topic(topic("txn-data"))
+                    .with_topic_id(txn_data_id)
+                    .with_partitions(vec![
+                        FetchPartition::default()
+                            .with_partition(1)
+                            .with_fetch_offset(start)
+                            .with_partition_max_bytes(1 << 20),
+                    ]),
+            ]);
+        let response = c.call(&request, fetch_v).await;
+        response.responses[0].partitions[0].clone()
+    };
+    let committed = read(c, 1).await;
+    assert_eq!(
+        (committed.high_watermark, committed.last_stable_offset),
+        (start + 2, start)
+    );
+    assert!(committed.records.as_ref().is_none_or(|r| r.is_empty()));
+    assert_eq!(committed.aborted_transactions, Some(vec![]));
+    let uncommitted = read(c, 0).await;
+    assert_eq!(Batches::new(uncommitted.records.unwrap()).count(), 2);
+    let list_latest = async |c: &mut Client, isolation: i8| {
+        let request = ListOffsetsRequest::default()
+            .with_isolation_level(isolation)
+            .with_topics(vec![
+                ListOffsetsTopic::default()
+                    .with_name(topic("txn-data"))
+                    .with_partitions(vec![
+                        ListOffsetsPartition::default()
+                            .with_partition_index(1)
+                            .with_timestamp(-1),
+                    ]),
+            ]);
+        let v = c.max(ApiKey::ListOffsets);
+        c.call(&request, v).await.topics[0].partitions[0].offset
+    };
+    assert_eq!(list_latest(c, 1).await, start);
+    assert_eq!(list_latest(c, 0).await, start + 2);
+    // Aborted: the whole range is stable and the abort is reported.
+    assert_eq!(
+        end_txn(c, "open-one", producer, false, c.max(ApiKey::EndTxn)).await,
+        0
+    );
+    let committed = read(c, 1).await;
+    assert_eq!(committed.last_stable_offset, start + 3);
+    let aborted = committed.aborted_transactions.unwrap();
+    assert_eq!(aborted.len(), 1);
+    assert_eq!(
+        (aborted[0].producer_id, aborted[0].first_offset),
+        (producer.0, start)
+    );
+    assert_eq!(list_latest(c, 1).await, start + 3);
 }

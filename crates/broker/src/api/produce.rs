@@ -156,6 +156,7 @@ fn unverified_transaction(
     let batch = brook_protocol::Batches::new(records.clone()).next()?.ok()?;
     let producer_id = batch.producer_id();
     if !batch.attributes().is_transactional()
+        || batch.attributes().is_control() // refused by the log as INVALID_RECORD
         || producer_id < 0
         || partition.log.has_open_transaction(producer_id)
     {
