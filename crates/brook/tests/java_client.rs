@@ -2,7 +2,7 @@
 //! `brook serve`: tests/java/ConsumeModes.java is compiled with the machine's JDK and run the
 //! way a user runs a Java application — from the beginning, the end, a committed offset and a
 //! timestamp, an admin client describing the cluster and a topic, and a transactional producer
-//! refused within 5 s.
+//! that commits, aborts and sends offsets to its transaction, read back with read_committed.
 
 mod common;
 
@@ -67,7 +67,8 @@ fn the_java_client_consumes_from_beginning_end_committed_offset_and_timestamp() 
         "from the end: 10 records",
         "from a timestamp: 400 records",
         "from a committed offset: 510 records",
-        "transactional producer refused after",
+        "read_committed after commit and abort: 10 records",
+        "transactional offset 10",
         "all four ways in",
     ] {
         assert!(stdout.contains(line), "{line}\n{stdout}");

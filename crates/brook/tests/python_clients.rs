@@ -154,9 +154,23 @@ fn confluent_kafka_consumes_from_beginning_end_committed_offset_and_timestamp() 
 }
 
 #[test]
-fn transactions_share_groups_acls_and_scram_are_refused_within_five_seconds() {
+fn share_groups_acls_and_scram_are_refused_within_five_seconds() {
     let stdout = run_python("fast_failures.py", false, &[]);
     assert!(stdout.contains("all refused fast"), "{stdout}");
+}
+
+#[test]
+fn confluent_kafka_and_kafka_python_transactions() {
+    let stdout = run_python("transactions.py", false, &[]);
+    for line in [
+        "confluent-kafka: 50 committed of 100 sent",
+        "confluent-kafka: copier committed offset 100",
+        "confluent-kafka: fenced",
+        "kafka-python: 30 committed of 60 sent",
+        "kafka-python: copier committed offset 30",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
 }
 
 #[test]

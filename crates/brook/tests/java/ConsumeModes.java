@@ -2,7 +2,8 @@
 // records with known timestamps, then consume them from the beginning, from the end (only what
 // arrives later), from an offset committed by an assign-only consumer and picked up by a group
 // member, and from a timestamp; an admin client describes the cluster and the topic; a
-// transactional producer is refused at once. Usage: java ConsumeModes BOOTSTRAP
+// transactional producer commits and aborts, with offsets sent to its transaction, checked by
+// a read_committed consumer. Usage: java ConsumeModes BOOTSTRAP
 import java.time.Duration;
 import java.util.*;
 import java.util.concurrent.TimeUnit;
@@ -11,7 +12,6 @@ import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -113,19 +113,39 @@ public class ConsumeModes {
             }
         }
 
-        // A transactional producer: refused at once, never retried until its timeout.
+        // A transactional producer: 10 committed, 10 aborted, then offsets sent to a transaction.
         Properties tx = new Properties();
         tx.putAll(pp);
         tx.put("transactional.id", topic + "-txn");
-        tx.put("max.block.ms", "30000");
-        long started = System.currentTimeMillis();
+        String txTopic = topic + "-txn";
+        String txGroup = topic + "-txn-group";
         try (Producer<String, String> producer = new KafkaProducer<>(tx)) {
             producer.initTransactions();
-            throw new AssertionError("initTransactions succeeded");
-        } catch (TransactionalIdAuthorizationException e) {
-            long elapsed = System.currentTimeMillis() - started;
-            if (elapsed > 5000) throw new AssertionError("refused only after " + elapsed + " ms");
-            System.out.println("java: transactional producer refused after " + elapsed + " ms: " + e.getMessage());
+            producer.beginTransaction();
+            for (String v : values(10, "committed")) producer.send(new ProducerRecord<>(txTopic, 0, "k", v));
+            producer.commitTransaction();
+            producer.beginTransaction();
+            for (String v : values(10, "aborted")) producer.send(new ProducerRecord<>(txTopic, 0, "k", v));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(new TopicPartition(txTopic, 0), new OffsetAndMetadata(10)),
+                new ConsumerGroupMetadata(txGroup));
+            producer.commitTransaction();
+        }
+        Properties rc = consumerProps(bootstrap, null);
+        rc.put("isolation.level", "read_committed");
+        try (Consumer<String, String> reader = new KafkaConsumer<>(rc)) {
+            TopicPartition txTp = new TopicPartition(txTopic, 0);
+            reader.assign(List.of(txTp));
+            reader.seekToBeginning(List.of(txTp));
+            check("read_committed after commit and abort", take(reader, 10), values(10, "committed"));
+            if (!reader.poll(Duration.ofMillis(1000)).isEmpty()) throw new AssertionError("aborted records seen");
+        }
+        try (Consumer<String, String> member = new KafkaConsumer<>(consumerProps(bootstrap, txGroup))) {
+            long committed = member.committed(Set.of(new TopicPartition(txTopic, 0))).get(new TopicPartition(txTopic, 0)).offset();
+            if (committed != 10) throw new AssertionError("transactional offset " + committed);
+            System.out.println("java: transactional offset " + committed);
         }
         System.out.println("java: all four ways in");
     }

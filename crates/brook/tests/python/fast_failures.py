@@ -1,6 +1,5 @@
 """What Brook does not do yet fails at once with a clear, non-retriable error — never a client
-retrying until its timeout: a transactional producer (librdkafka through confluent-kafka, and
-kafka-python 3.x), a share consumer (confluent-kafka), group configs (config resource type 32),
+retrying until its timeout: a share consumer (confluent-kafka), group configs (config resource type 32),
 ACLs (SECURITY_DISABLED: there is no authorizer) and the SCRAM admin APIs (not advertised, so
 admin clients refuse locally)."""
 import sys
@@ -37,28 +36,6 @@ def librdkafka_fatal(code, text):
         assert text in err.str(), err.str()
     return check
 
-
-# librdkafka's transactional producer.
-producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "transactional.id": "txn-1"})
-fails_fast("librdkafka init_transactions", lambda: producer.init_transactions(30),
-           librdkafka_fatal(confluent_kafka.KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                            "transactions are not available"))
-
-# kafka-python's transactional producer.
-from kafka import KafkaProducer  # noqa: E402
-from kafka.errors import TransactionalIdAuthorizationFailedError  # noqa: E402
-
-
-def kafka_python_transactions():
-    p = KafkaProducer(bootstrap_servers=bootstrap, transactional_id="txn-2")
-    p.init_transactions()
-
-
-def transactional_id_refused(error):
-    assert isinstance(error, TransactionalIdAuthorizationFailedError), repr(error)
-
-
-fails_fast("kafka-python init_transactions", kafka_python_transactions, transactional_id_refused)
 
 # librdkafka's share consumer (KIP-932).
 def share_consumer():
