@@ -233,9 +233,7 @@ async fn offsets_sent_to_a_transaction_appear_on_commit_only() {
                 .unwrap()
                 .offset()
         };
-        let metadata = rdkafka::consumer::ConsumerGroupMetadata::from(
-            group.group_metadata().expect("group metadata"),
-        );
+        let metadata = group.group_metadata().expect("group metadata");
         let offsets = |n: i64| {
             let mut tpl = TopicPartitionList::new();
             tpl.add_partition_offset("input", 0, Offset::Offset(n))

@@ -66,6 +66,10 @@ enum Command {
     /// List, describe, reset and delete consumer groups.
     #[command(subcommand)]
     Group(cli::group::GroupCommand),
+    /// List and describe transactions and the producers of a partition (like
+    /// kafka-transactions.sh).
+    #[command(subcommand)]
+    Transactions(cli::transactions::TransactionsCommand),
     /// Measure produce and consume throughput and latency.
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Command::Produce(args) => cli::produce::run(args, connect, format),
         Command::Consume(args) => cli::consume::run(args, connect, format),
         Command::Group(command) => cli::group::run(command, connect, format),
+        Command::Transactions(command) => cli::transactions::run(command, connect, format),
         Command::Bench(command) => cli::bench::run(command, connect, format),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "brook", &mut std::io::stdout());

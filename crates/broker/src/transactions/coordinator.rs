@@ -337,7 +337,7 @@ impl TransactionCoordinator {
         partitions
             .iter()
             .map(|p| match &checked {
-                Err(e) => Err(e.clone()),
+                Err(e) => Err(*e),
                 Ok(m) if m.state == TransactionState::Ongoing && m.partitions.contains(p) => Ok(()),
                 Ok(_) => Err(ResponseError::InvalidTxnState),
             })

@@ -1,4 +1,5 @@
-//! The client subcommands: `brook topic`, `produce`, `consume`, `group` and `bench`. They
+//! The client subcommands: `brook topic`, `produce`, `consume`, `group`, `transactions` and
+//! `bench`. They
 //! talk to any Kafka-compatible cluster through librdkafka (the `rdkafka` crate), plus a few
 //! admin requests librdkafka does not offer, sent directly ([`wire`]).
 //!
@@ -12,6 +13,7 @@ pub mod group;
 pub mod output;
 pub mod produce;
 pub mod topic;
+pub mod transactions;
 pub mod wire;
 
 /// A failure with its exit code; its message is the one line the user sees.

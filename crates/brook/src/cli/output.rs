@@ -54,7 +54,13 @@ pub fn colored(text: impl Into<String>, color: comfy_table::Color) -> Cell {
 /// Green for a healthy state, yellow for one in motion, plain otherwise.
 pub fn state_cell(state: &str) -> Cell {
     match state {
-        "Stable" | "created" | "deleted" => colored(state, comfy_table::Color::Green),
+        "Stable" | "created" | "deleted" | "CompleteCommit" => {
+            colored(state, comfy_table::Color::Green)
+        }
+        "Ongoing" | "PrepareCommit" | "PrepareAbort" | "PrepareEpochFence" => {
+            colored(state, comfy_table::Color::Yellow)
+        }
+        "CompleteAbort" => colored(state, comfy_table::Color::Red),
         "PreparingRebalance" | "CompletingRebalance" | "Assigning" | "Reconciling" => {
             colored(state, comfy_table::Color::Yellow)
         }

@@ -266,6 +266,8 @@ struct PartitionView {
     log_start_offset: i64,
     log_end_offset: i64,
     size_bytes: Option<i64>,
+    /// Producers with a transaction open here (None: the cluster cannot say).
+    open_transactions: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -358,6 +360,24 @@ fn describe(connect: &ConnectArgs, format: Format, topic: &str) -> anyhow::Resul
     let found = topic_metadata(&metadata, topic)?;
     let consumer = connect.consumer(None)?;
     let sizes = partition_sizes(connect, &metadata, topic);
+    // Open transactions per partition (DescribeProducers); clusters without it show "-".
+    let open_transactions: Option<BTreeMap<i32, usize>> =
+        match super::transactions::producers(connect, &metadata, topic, None) {
+            Ok(rows) => {
+                let mut open = BTreeMap::new();
+                for row in rows {
+                    let count = open.entry(row.partition).or_insert(0);
+                    if row.open_transaction_start_offset.is_some() {
+                        *count += 1;
+                    }
+                }
+                Some(open)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "DescribeProducers failed");
+                None
+            }
+        };
     let mut partitions = Vec::new();
     let mut sorted: Vec<_> = found.partitions().iter().collect();
     sorted.sort_by_key(|p| p.id());
@@ -373,6 +393,9 @@ fn describe(connect: &ConnectArgs, format: Format, topic: &str) -> anyhow::Resul
             log_start_offset: low,
             log_end_offset: high,
             size_bytes: sizes.get(&p.id()).copied().flatten(),
+            open_transactions: open_transactions
+                .as_ref()
+                .map(|open| open.get(&p.id()).copied().unwrap_or(0)),
         });
     }
     let described = block_on(
@@ -430,6 +453,7 @@ fn describe(connect: &ConnectArgs, format: Format, topic: &str) -> anyhow::Resul
                 "LOG-START-OFFSET",
                 "LOG-END-OFFSET",
                 "SIZE",
+                "OPEN-TXNS",
             ]);
             for p in &view.partitions {
                 table.add_row(vec![
@@ -440,6 +464,8 @@ fn describe(connect: &ConnectArgs, format: Format, topic: &str) -> anyhow::Resul
                     p.log_end_offset.to_string(),
                     p.size_bytes
                         .map_or_else(|| "-".to_string(), |s| output::human_bytes(s as u64)),
+                    p.open_transactions
+                        .map_or_else(|| "-".to_string(), |n| n.to_string()),
                 ]);
             }
             output::print_table(&table);

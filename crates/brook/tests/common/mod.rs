@@ -15,7 +15,7 @@ pub struct Server {
     pub registry: Option<SocketAddr>,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -43,6 +43,11 @@ impl Server {
     /// Starts on a given port (restarts reuse theirs).
     pub fn start_on(data_dir: &Path, port: u16) -> Server {
         Self::launch(data_dir, port, None, None, &[])
+    }
+
+    /// Starts on a given port with extra `brook serve` arguments.
+    pub fn start_on_with_args(data_dir: &Path, port: u16, args: &[&str]) -> Server {
+        Self::launch(data_dir, port, None, None, args)
     }
 
     /// Starts with the schema registry on a free port too.
