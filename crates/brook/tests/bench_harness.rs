@@ -1,5 +1,6 @@
 //! `bench/run`, the end-to-end benchmark harness, on a tiny workload: it starts `brook serve`,
-//! runs `brook bench produce`, `consume` and `e2e` and `kcat -P`, and writes its JSON report
+//! runs `brook bench produce`, `consume` and `e2e` and `kcat -P`, idempotent against
+//! transactional produce (librdkafka and the Java client), and writes its JSON report
 //! and markdown summary. (The figures themselves belong to real runs, not to tests.)
 
 use std::path::PathBuf;
@@ -57,7 +58,16 @@ fn the_harness_measures_brook_and_writes_its_report() {
             .unwrap()
             > 0.0
     );
+    // Transactions: librdkafka (and the Java client, which ./scripts/test installs) each
+    // measured idempotent and transactional, with the ratio.
+    for client in ["librdkafka", "java"] {
+        let t = &brook["transactions"][client];
+        assert_eq!(t["transactional"]["records"], 3000, "{client}: {t}");
+        assert!(t["idempotent"]["mb_per_sec"].as_f64().unwrap() > 0.0, "{t}");
+        assert!(t["ratio"].as_f64().unwrap() > 0.0, "{t}");
+    }
     let summary = std::fs::read_to_string(&reports[1]).unwrap();
     assert!(summary.contains("| brook |"), "{summary}");
+    assert!(summary.contains("transactional ÷ idempotent"), "{summary}");
     assert!(summary.contains("registrations/s"), "{summary}");
 }

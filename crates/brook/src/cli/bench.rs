@@ -48,6 +48,13 @@ pub struct Workload {
     /// Partitions of the topic when it is created.
     #[arg(short, long, default_value_t = 1)]
     pub partitions: i32,
+    /// produce: an idempotent producer (enable.idempotence; needs --acks all).
+    #[arg(long)]
+    pub idempotent: bool,
+    /// produce: a transactional producer committing every N records (idempotent too;
+    /// 0: no transactions).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub transaction_size: u64,
     /// Print the result as JSON (same as --output json).
     #[arg(long)]
     pub json: bool,
@@ -329,8 +336,26 @@ fn drain<C: ProducerContext>(
 
 /// `brook bench produce`.
 pub fn produce(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<BenchResult> {
-    let producer = producer(connect, workload, &[])?;
+    let transactional = workload.transaction_size > 0;
+    let mut settings = Vec::new();
+    if workload.idempotent || transactional {
+        settings.push(("enable.idempotence", "true".to_string()));
+    }
+    if transactional {
+        let id = format!("brook-bench-{}", std::process::id());
+        settings.push(("transactional.id", id));
+        // Every commit waits for the transaction's last batch: do not let it linger.
+        settings.push(("linger.ms", "0".to_string()));
+    }
+    let producer = producer(connect, workload, &settings)?;
     ensure_topic(connect, producer.client(), workload)?;
+    let commit_timeout = Duration::from_secs(120);
+    if transactional {
+        producer
+            .init_transactions(connect.timeout)
+            .map_err(|e| Fail::failed(format!("cannot start transactions: {e}")))?;
+        producer.begin_transaction()?;
+    }
     let payload = vec![b'x'; workload.record_size];
     let origin = producer.context().origin;
     let mut progress = Progress::new("produce");
@@ -345,10 +370,26 @@ pub fn produce(connect: &ConnectArgs, workload: &Workload) -> anyhow::Result<Ben
         let sent_at = origin.elapsed().as_micros() as usize;
         send_blocking(&producer, &workload.topic, &payload, sent_at)?;
         producer.poll(Duration::ZERO);
+        if transactional && (i + 1) % workload.transaction_size == 0 {
+            // Delivered before the commit, whose own flush would wait for delivery reports
+            // nobody serves (the event API) in 100 ms steps.
+            drain(&producer, commit_timeout)?;
+            producer
+                .commit_transaction(commit_timeout)
+                .map_err(|e| Fail::failed(format!("commit failed: {e}")))?;
+            if i + 1 < workload.records {
+                producer.begin_transaction()?;
+            }
+        }
         if i % 1024 == 0 {
             let acked = producer.context().count.acked();
             progress.tick(acked, acked * workload.record_size as u64, workload.records);
         }
+    }
+    if transactional && workload.records % workload.transaction_size != 0 {
+        producer
+            .commit_transaction(commit_timeout)
+            .map_err(|e| Fail::failed(format!("commit failed: {e}")))?;
     }
     drain(&producer, Duration::from_secs(300))?;
     let seconds = started.elapsed().as_secs_f64();
