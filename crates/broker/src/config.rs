@@ -258,11 +258,7 @@ impl BrokerConfig {
                 self.group_max_session_timeout = millis(value).map_err(invalid)?
             }
             "offsets.topic.num.partitions" => {
-                self.offsets_topic_partitions = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| invalid("expected an integer >= 1"))?
+                self.offsets_topic_partitions = positive_int(value).map_err(invalid)?
             }
             "group.consumer.session.timeout.ms" => {
                 self.consumer_groups.session_timeout = millis(value).map_err(invalid)?
@@ -280,18 +276,10 @@ impl BrokerConfig {
                 self.consumer_groups.assignors = assignors;
             }
             "transaction.state.log.num.partitions" => {
-                self.transactions.partitions = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| invalid("expected an integer >= 1"))?
+                self.transactions.partitions = positive_int(value).map_err(invalid)?
             }
             "transaction.max.timeout.ms" => {
-                self.transactions.max_timeout_ms = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| invalid("expected milliseconds >= 1"))?
+                self.transactions.max_timeout_ms = positive_int(value).map_err(invalid)?
             }
             "transactional.id.expiration.ms" => {
                 self.transactions.id_expiration = millis(value).map_err(invalid)?
@@ -316,6 +304,14 @@ impl BrokerConfig {
         }
         Ok(())
     }
+}
+
+fn positive_int(value: &str) -> Result<i32, &'static str> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or("expected an integer >= 1")
 }
 
 fn millis(value: &str) -> Result<Duration, &'static str> {

@@ -45,6 +45,34 @@ impl Topic {
             .ok()
             .and_then(|i| self.partitions.get(i))
     }
+
+    /// Every batch of every partition, from the log start to the high watermark, in offset
+    /// order per partition: how the coordinators load their internal topics at start.
+    pub fn replay(
+        &self,
+        mut each: impl FnMut(&brook_protocol::RecordBatch),
+    ) -> Result<(), TopicError> {
+        for partition in &self.partitions {
+            let log = &partition.log;
+            let mut position = log.log_start_offset();
+            while position < log.high_watermark() {
+                let read = log
+                    .read(position, 1 << 20)
+                    .map_err(|e| TopicError::Storage {
+                        topic: self.name.clone(),
+                        message: e.to_string(),
+                    })?;
+                if read.records.is_empty() {
+                    break;
+                }
+                for batch in brook_protocol::Batches::new(read.records).map_while(Result::ok) {
+                    position = batch.next_offset();
+                    each(&batch);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why a topic could not be created or deleted.

@@ -22,15 +22,7 @@ fn client_config(broker: &Broker) -> ClientConfig {
 }
 
 async fn create_topic(broker: &Broker, name: &str, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> = client_config(broker).create().unwrap();
-    let results = admin
-        .create_topics(
-            &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        )
-        .await
-        .unwrap();
-    results[0].as_ref().unwrap();
+    common::kafka::create_topic(&broker.local_addr().to_string(), name, partitions).await;
 }
 
 /// Consumes `count` messages from every partition of `topic` from the beginning.
@@ -46,13 +38,7 @@ fn consume_all(
         .set("enable.auto.commit", "false")
         .create()
         .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
+    common::kafka::assign_from_beginning(&consumer, topic, partitions);
     let mut messages = Vec::with_capacity(count);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while messages.len() < count && std::time::Instant::now() < deadline {

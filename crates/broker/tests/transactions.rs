@@ -9,11 +9,12 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use common::kafka::{create_topic, read_to_end};
+
 use brook_broker::{Broker, BrokerConfig};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -27,67 +28,6 @@ fn producer(addr: &str, transactional_id: &str) -> ThreadedProducer<DefaultProdu
         .set("linger.ms", "5")
         .create()
         .expect("producer")
-}
-
-/// Every record of `partitions` partitions of `topic` from the beginning to the end, as
-/// (partition, value) in partition order then offset order.
-fn read_all(addr: &str, topic: &str, partitions: i32, isolation: &str) -> Vec<(i32, String)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .set("group.id", format!("reader-{isolation}-{topic}"))
-        .set("isolation.level", isolation)
-        .set("enable.partition.eof", "true")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut by_partition: HashMap<i32, Vec<String>> = HashMap::new();
-    let mut at_end = std::collections::HashSet::new();
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    while at_end.len() < partitions as usize {
-        assert!(std::time::Instant::now() < deadline, "consumer timed out");
-        match consumer.poll(Duration::from_millis(200)) {
-            None => {}
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                at_end.insert(p);
-            }
-            Some(Err(e)) => panic!("consume error: {e}"),
-            Some(Ok(m)) => {
-                at_end.remove(&m.partition());
-                let value = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
-                by_partition.entry(m.partition()).or_default().push(value);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for p in 0..partitions {
-        for v in by_partition.remove(&p).unwrap_or_default() {
-            out.push((p, v));
-        }
-    }
-    out
-}
-
-async fn create_topic(addr: &str, name: &str, partitions: i32) {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<_> = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .create()
-        .unwrap();
-    let results = admin
-        .create_topics(
-            &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        )
-        .await
-        .unwrap();
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -136,8 +76,8 @@ async fn committed_and_aborted_transactions_alternate() {
     let addr2 = addr.clone();
     let (committed_view, uncommitted_view) = tokio::task::spawn_blocking(move || {
         (
-            read_all(&addr2, "txn-rides", 3, "read_committed"),
-            read_all(&addr2, "txn-rides", 3, "read_uncommitted"),
+            read_to_end(&addr2, "txn-rides", 3, "read_committed"),
+            read_to_end(&addr2, "txn-rides", 3, "read_uncommitted"),
         )
     })
     .await
@@ -199,9 +139,10 @@ async fn a_second_producer_fences_the_first() {
         assert!(e.is_fatal(), "fencing is fatal: {e:?}");
     }
     let addr2 = addr.clone();
-    let seen = tokio::task::spawn_blocking(move || read_all(&addr2, "fenced", 1, "read_committed"))
-        .await
-        .unwrap();
+    let seen =
+        tokio::task::spawn_blocking(move || read_to_end(&addr2, "fenced", 1, "read_committed"))
+            .await
+            .unwrap();
     assert_eq!(seen, vec![(0, "from-second".to_string())]);
     broker.shutdown().await;
 }
@@ -336,9 +277,10 @@ async fn an_open_transaction_survives_a_restart_and_times_out() {
     let aborted = context.transactions.describe("left-open").unwrap();
     assert_eq!(aborted.producer_epoch, open.producer_epoch + 1, "fenced");
     let addr = broker.local_addr().to_string();
-    let seen = tokio::task::spawn_blocking(move || read_all(&addr, "stuck", 1, "read_committed"))
-        .await
-        .unwrap();
+    let seen =
+        tokio::task::spawn_blocking(move || read_to_end(&addr, "stuck", 1, "read_committed"))
+            .await
+            .unwrap();
     assert!(seen.is_empty(), "{seen:?}");
     broker.shutdown().await;
 }

@@ -10,16 +10,15 @@
 //!   hanging.
 
 mod common;
+#[path = "../../broker/tests/common/kafka.rs"]
+mod kafka;
 
-use std::collections::HashSet;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Server, free_port, python};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -40,39 +39,10 @@ fn brook(args: &[&str]) -> String {
 
 /// Every value of `topic` (all `partitions`), read_committed, from the beginning to the end.
 fn read_committed(addr: &str, topic: &str, partitions: i32) -> Vec<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .set("group.id", "checker")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut values = Vec::new();
-    let mut at_end = HashSet::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while at_end.len() < partitions as usize {
-        assert!(Instant::now() < deadline, "reading {topic} timed out");
-        match consumer.poll(Duration::from_millis(200)) {
-            None => {}
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                at_end.insert(p);
-            }
-            Some(Err(e)) => panic!("{e}"),
-            Some(Ok(m)) => {
-                at_end.remove(&m.partition());
-                values.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
-            }
-        }
-    }
-    values
+    kafka::read_to_end(addr, topic, partitions, "read_committed")
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect()
 }
 
 /// A pseudo-random duration in `[low, high)` ms, different each call.

@@ -21,7 +21,7 @@ pub mod records;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use brook_protocol::{Batches, Compression, RecordBatchBuilder};
+use brook_protocol::{Compression, RecordBatchBuilder};
 
 use crate::topics::{Topic, TopicError, TopicRegistry};
 use records::{OffsetCommitValue, OffsetsKey};
@@ -85,78 +85,61 @@ impl GroupCoordinator {
         let mut stored_groups: HashMap<String, records::GroupMetadataValue> = HashMap::new();
         let mut pending: PendingTxnOffsets = HashMap::new();
         let mut loaded = 0usize;
-        for partition in &topic.partitions {
-            let log = &partition.log;
-            let mut position = log.log_start_offset();
-            while position < log.high_watermark() {
-                let read = log
-                    .read(position, 1 << 20)
-                    .map_err(|e| TopicError::Storage {
-                        topic: OFFSETS_TOPIC.to_string(),
-                        message: e.to_string(),
-                    })?;
-                if read.records.is_empty() {
-                    break;
-                }
-                for batch in Batches::new(read.records).map_while(Result::ok) {
-                    position = batch.next_offset();
-                    if let Ok(Some(marker)) = brook_protocol::control::batch_marker(&batch) {
-                        let commit =
-                            marker.control_type == brook_protocol::control::ControlType::Commit;
-                        complete_pending(&mut pending, &mut offsets, batch.producer_id(), commit);
-                        continue;
-                    }
-                    let transactional = batch.attributes().is_transactional();
-                    let Ok(records) = batch.records() else {
-                        continue;
+        topic.replay(|batch| {
+            if let Ok(Some(marker)) = brook_protocol::control::batch_marker(batch) {
+                let commit = marker.control_type == brook_protocol::control::ControlType::Commit;
+                complete_pending(&mut pending, &mut offsets, batch.producer_id(), commit);
+                return;
+            }
+            let transactional = batch.attributes().is_transactional();
+            let Ok(records) = batch.records() else {
+                return;
+            };
+            for record in records {
+                let key = record.key.as_deref().and_then(records::decode_key);
+                if let Some(OffsetsKey::GroupMetadata { group }) = &key {
+                    match record
+                        .value
+                        .as_deref()
+                        .and_then(records::decode_group_value)
+                    {
+                        Some(found) => stored_groups.insert(group.clone(), found),
+                        None => stored_groups.remove(group),
                     };
-                    for record in records {
-                        let key = record.key.as_deref().and_then(records::decode_key);
-                        if let Some(OffsetsKey::GroupMetadata { group }) = &key {
-                            match record
-                                .value
-                                .as_deref()
-                                .and_then(records::decode_group_value)
-                            {
-                                Some(found) => stored_groups.insert(group.clone(), found),
-                                None => stored_groups.remove(group),
-                            };
-                            continue;
-                        }
-                        let Some(OffsetsKey::OffsetCommit {
-                            group,
-                            topic,
-                            partition,
-                        }) = key
-                        else {
-                            continue;
-                        };
-                        let group_offsets = if transactional {
-                            pending
-                                .entry(batch.producer_id())
-                                .or_default()
-                                .entry(group)
-                                .or_default()
-                        } else {
-                            offsets.entry(group).or_default()
-                        };
-                        match record
-                            .value
-                            .as_deref()
-                            .and_then(records::decode_offset_value)
-                        {
-                            Some(value) => {
-                                group_offsets.insert((topic, partition), value);
-                                loaded += 1;
-                            }
-                            None => {
-                                group_offsets.remove(&(topic, partition));
-                            }
-                        }
+                    continue;
+                }
+                let Some(OffsetsKey::OffsetCommit {
+                    group,
+                    topic,
+                    partition,
+                }) = key
+                else {
+                    continue;
+                };
+                let group_offsets = if transactional {
+                    pending
+                        .entry(batch.producer_id())
+                        .or_default()
+                        .entry(group)
+                        .or_default()
+                } else {
+                    offsets.entry(group).or_default()
+                };
+                match record
+                    .value
+                    .as_deref()
+                    .and_then(records::decode_offset_value)
+                {
+                    Some(value) => {
+                        group_offsets.insert((topic, partition), value);
+                        loaded += 1;
+                    }
+                    None => {
+                        group_offsets.remove(&(topic, partition));
                     }
                 }
             }
-        }
+        })?;
         offsets.retain(|_, group| !group.is_empty());
         tracing::info!(
             groups = offsets.len(),
@@ -195,18 +178,10 @@ impl GroupCoordinator {
             return Ok(());
         }
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let mut builder = RecordBatchBuilder::new(Compression::None)
+        let builder = RecordBatchBuilder::new(Compression::None)
             .producer(producer_id, producer_epoch, -1)
             .transactional(true);
-        for (topic, partition, value) in &entries {
-            builder.append(
-                value.commit_timestamp,
-                Some(&records::encode_offset_key(group, topic, *partition)),
-                Some(&records::encode_offset_value(value)),
-                &[],
-            );
-        }
-        self.append_for(group, builder)?;
+        self.append_for(group, offsets_batch(builder, group, &entries))?;
         let group_offsets = pending
             .entry(producer_id)
             .or_default()
@@ -285,16 +260,8 @@ impl GroupCoordinator {
             return Ok(());
         }
         let mut offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());
-        let mut builder = RecordBatchBuilder::new(Compression::None);
-        for (topic, partition, value) in &entries {
-            builder.append(
-                value.commit_timestamp,
-                Some(&records::encode_offset_key(group, topic, *partition)),
-                Some(&records::encode_offset_value(value)),
-                &[],
-            );
-        }
-        self.append_for(group, builder)?;
+        let builder = RecordBatchBuilder::new(Compression::None);
+        self.append_for(group, offsets_batch(builder, group, &entries))?;
         let group_offsets = offsets.entry(group.to_string()).or_default();
         for (topic, partition, value) in entries {
             group_offsets.insert((topic, partition), value);
@@ -440,4 +407,21 @@ fn complete_pending(
     for (group, committed) in groups {
         offsets.entry(group).or_default().extend(committed);
     }
+}
+
+/// `builder` with one OffsetCommit record per entry.
+fn offsets_batch(
+    mut builder: RecordBatchBuilder,
+    group: &str,
+    entries: &[(String, i32, OffsetCommitValue)],
+) -> RecordBatchBuilder {
+    for (topic, partition, value) in entries {
+        builder.append(
+            value.commit_timestamp,
+            Some(&records::encode_offset_key(group, topic, *partition)),
+            Some(&records::encode_offset_value(value)),
+            &[],
+        );
+    }
+    builder
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use brook_protocol::control::{ControlType, EndTransactionMarker};
-use brook_protocol::{Batches, Compression, RecordBatchBuilder};
+use brook_protocol::{Compression, RecordBatchBuilder};
 use kafka_protocol::ResponseError;
 
 use super::metadata::{InitPlan, TxnMetadata, TxnPartition};
@@ -106,40 +106,24 @@ impl TransactionCoordinator {
             }
         };
         let mut txns: HashMap<String, TxnMetadata> = HashMap::new();
-        for partition in &topic.partitions {
-            let log = &partition.log;
-            let mut position = log.log_start_offset();
-            while position < log.high_watermark() {
-                let read = log
-                    .read(position, 1 << 20)
-                    .map_err(|e| TopicError::Storage {
-                        topic: TRANSACTION_STATE_TOPIC.to_string(),
-                        message: e.to_string(),
-                    })?;
-                if read.records.is_empty() {
-                    break;
-                }
-                for batch in Batches::new(read.records).map_while(Result::ok) {
-                    position = batch.next_offset();
-                    let Ok(batch_records) = batch.records() else {
-                        continue;
-                    };
-                    for record in batch_records {
-                        let Some(id) = record.key.as_deref().and_then(records::decode_key) else {
-                            continue;
-                        };
-                        match record.value.as_deref().and_then(records::decode_value) {
-                            Some(value) => {
-                                txns.insert(id.clone(), TxnMetadata::from_log_value(&id, &value));
-                            }
-                            None => {
-                                txns.remove(&id);
-                            }
-                        }
+        topic.replay(|batch| {
+            let Ok(batch_records) = batch.records() else {
+                return;
+            };
+            for record in batch_records {
+                let Some(id) = record.key.as_deref().and_then(records::decode_key) else {
+                    continue;
+                };
+                match record.value.as_deref().and_then(records::decode_value) {
+                    Some(value) => {
+                        txns.insert(id.clone(), TxnMetadata::from_log_value(&id, &value));
+                    }
+                    None => {
+                        txns.remove(&id);
                     }
                 }
             }
-        }
+        })?;
         let unfinished: Vec<TxnMetadata> = txns
             .values()
             .filter(|m| {

@@ -1,6 +1,8 @@
 //! Helpers shared by the broker's integration tests.
 #![allow(dead_code)]
 
+pub mod kafka;
+
 use std::path::Path;
 
 use brook_broker::{Broker, BrokerConfig};

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use bytes::Buf as _;
-use kafka_protocol::messages::{
-    ConsumerProtocolAssignment, FindCoordinatorRequest, GroupId, OffsetFetchRequest,
-};
+use kafka_protocol::messages::{ConsumerProtocolAssignment, GroupId, OffsetFetchRequest};
 use kafka_protocol::protocol::{Decodable as _, StrBytes};
 use rdkafka::consumer::{CommitMode, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
@@ -190,25 +188,11 @@ fn committed_offsets(
         .first()
         .map(|b| format!("{}:{}", b.host(), b.port()))
         .ok_or_else(|| Fail::unreachable("the cluster lists no brokers"))?;
-    let mut connection = BrokerConnection::open(&bootstrap, connect.timeout)?;
-    let version = connection.version::<FindCoordinatorRequest>()?.min(3);
-    let found = connection.send(
-        &FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.to_string())),
-        version,
+    let (mut connection, _) = BrokerConnection::open(&bootstrap, connect.timeout)?.coordinator(
+        0,
+        group,
+        connect.timeout,
     )?;
-    if found.error_code != 0 {
-        return Err(Fail::failed(format!(
-            "cannot find the coordinator of group '{group}' (error code {})",
-            found.error_code
-        ))
-        .into());
-    }
-    let coordinator = format!("{}:{}", found.host.as_str(), found.port);
-    let mut connection = if coordinator == bootstrap {
-        connection
-    } else {
-        BrokerConnection::open(&coordinator, connect.timeout)?
-    };
     // Versions 2–7: one group, all topics when none are named.
     let version = connection.version::<OffsetFetchRequest>()?.clamp(2, 7);
     let response = connection.send(

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use kafka_protocol::messages::describe_producers_request::TopicRequest;
 use kafka_protocol::messages::{
-    DescribeProducersRequest, DescribeTransactionsRequest, FindCoordinatorRequest,
-    ListTransactionsRequest, TopicName, TransactionalId,
+    DescribeProducersRequest, DescribeTransactionsRequest, ListTransactionsRequest, TopicName,
+    TransactionalId,
 };
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::consumer::Consumer as _;
@@ -182,27 +182,8 @@ fn describe(
         .into_iter()
         .next()
         .ok_or_else(|| Fail::unreachable("the cluster lists no brokers"))?;
-    let mut connection = BrokerConnection::open(&bootstrap, connect.timeout)?;
-    let version = connection.version::<FindCoordinatorRequest>()?.clamp(1, 3);
-    let found = connection.send(
-        &FindCoordinatorRequest::default()
-            .with_key_type(1)
-            .with_key(StrBytes::from_string(transactional_id.to_string())),
-        version,
-    )?;
-    if found.error_code != 0 {
-        return Err(Fail::failed(format!(
-            "cannot find the coordinator of '{transactional_id}' (error code {})",
-            found.error_code
-        ))
-        .into());
-    }
-    let coordinator = format!("{}:{}", found.host.as_str(), found.port);
-    let mut connection = if coordinator == bootstrap {
-        connection
-    } else {
-        BrokerConnection::open(&coordinator, connect.timeout)?
-    };
+    let (mut connection, coordinator) = BrokerConnection::open(&bootstrap, connect.timeout)?
+        .coordinator(1, transactional_id, connect.timeout)?;
     let version = connection.version::<DescribeTransactionsRequest>()?;
     let response = connection.send(
         &DescribeTransactionsRequest::default().with_transactional_ids(vec![TransactionalId(
@@ -234,7 +215,7 @@ fn describe(
     let start = (state.transaction_start_time_ms >= 0).then_some(state.transaction_start_time_ms);
     let view = TransactionView {
         transactional_id: transactional_id.to_string(),
-        coordinator: found.node_id.0,
+        coordinator,
         producer_id: state.producer_id.0,
         producer_epoch: state.producer_epoch,
         state: state.transaction_state.to_string(),

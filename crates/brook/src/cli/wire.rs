@@ -105,4 +105,43 @@ impl BrokerConnection {
         }
         Ok(decoded)
     }
+
+    /// Opens a connection to the coordinator of `key` (key type 0: a group, 1: a
+    /// transactional id), found through this broker (FindCoordinator v1–3). Returns it with
+    /// the coordinator's node id; this connection is reused when it is the coordinator.
+    pub fn coordinator(
+        mut self,
+        key_type: i8,
+        key: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<(BrokerConnection, i32)> {
+        let what = if key_type == 0 {
+            "group"
+        } else {
+            "transactional id"
+        };
+        let version = self
+            .version::<kafka_protocol::messages::FindCoordinatorRequest>()?
+            .clamp(1, 3);
+        let found = self.send(
+            &kafka_protocol::messages::FindCoordinatorRequest::default()
+                .with_key_type(key_type)
+                .with_key(StrBytes::from_string(key.to_string())),
+            version,
+        )?;
+        if found.error_code != 0 {
+            return Err(super::Fail::failed(format!(
+                "cannot find the coordinator of {what} '{key}' (error code {})",
+                found.error_code
+            ))
+            .into());
+        }
+        let address = format!("{}:{}", found.host.as_str(), found.port);
+        let connection = if address == self.address {
+            self
+        } else {
+            BrokerConnection::open(&address, timeout)?
+        };
+        Ok((connection, found.node_id.0))
+    }
 }
