@@ -381,7 +381,6 @@ impl PartitionLog {
                 && let Some(recompressed) = self.recompress(&batches, target)?
             {
                 batches = self.validate(&recompressed)?;
-                // (recompression keeps the control bit, and control batches were refused above)
             }
             state = self.lock();
         }
