@@ -45,13 +45,13 @@ fn read_committed(addr: &str, topic: &str, partitions: i32) -> Vec<String> {
         .collect()
 }
 
-/// A pseudo-random duration in `[low, high)` ms, different each call.
-fn jitter(low: u64, high: u64) -> Duration {
+/// A pseudo-random number in `[low, high)`, different each call.
+fn random(low: u64, high: u64) -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos() as u64;
-    Duration::from_millis(low + nanos % (high - low))
+    low + nanos % (high - low)
 }
 
 #[test]
@@ -92,26 +92,28 @@ fn a_copier_killed_three_times_copies_every_record_exactly_once() {
             .spawn()
             .unwrap()
     };
+    // Each of the first three is SIGKILLed once it has copied a random 5,000–20,000 records,
+    // a random few milliseconds later (mostly mid-transaction), so the fourth always has work.
     let mut progress = Vec::new();
     for _ in 0..3 {
         let mut child = copier();
-        // Kill at a random moment after it has committed its first transaction.
-        let mut lines =
-            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
-        let first = lines.next().expect("the copier copies").unwrap();
-        assert!(first.starts_with("copied "), "{first}");
-        std::thread::sleep(jitter(0, 1_500));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        let last = lines
+        let threshold = random(5_000, 20_000) as usize;
+        let lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        let reached = lines
             .map_while(Result::ok)
             .filter_map(|l| {
                 l.strip_prefix("copied ")
                     .map(|n| n.parse::<usize>().unwrap())
             })
-            .last()
-            .unwrap_or(0);
-        progress.push(last);
+            .find(|&copied| copied >= threshold);
+        assert!(
+            reached.is_some(),
+            "the copier finished before copying {threshold} records (runs so far: {progress:?})"
+        );
+        std::thread::sleep(Duration::from_millis(random(0, 30)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        progress.push(reached.unwrap());
     }
     let finished = copier().wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&finished.stdout);
@@ -127,7 +129,7 @@ fn a_copier_killed_three_times_copies_every_record_exactly_once() {
         .unwrap();
     assert!(
         last_run > 0,
-        "each kill interrupted the copy (copied per run before the kill: {progress:?})"
+        "killed after {progress:?}, the last run copied nothing"
     );
 
     let mut copied = read_committed(&addr, "copy-out", 2);
