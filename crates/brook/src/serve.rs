@@ -216,7 +216,7 @@ pub fn run(args: &Args) -> Result<()> {
                 let started =
                     brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
                         listen,
-                        bootstrap_servers: bootstrap.to_string(),
+                        cluster: brook_client::ClusterSettings::new(bootstrap.to_string()),
                         topic: "_schemas".into(),
                         advertised_url: config.registry_advertised_url.clone(),
                     })
@@ -265,7 +265,7 @@ pub fn run_registry(
     runtime.block_on(async move {
         let registry = brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
             listen,
-            bootstrap_servers: connect.bootstrap_servers.clone(),
+            cluster: connect.cluster()?,
             topic: topic.to_string(),
             advertised_url,
         })

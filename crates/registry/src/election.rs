@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use brook_client::ClusterSettings;
 use rdkafka::ClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext, Rebalance};
 
 use crate::error::RegistryError;
@@ -106,10 +106,14 @@ fn assigned_partitions(assignment: &[u8]) -> usize {
 
 impl Election {
     /// Joins the election for `topic` on `bootstrap` as the instance reachable at `url`.
-    pub fn join(bootstrap: &str, topic: &str, url: &str) -> Result<Election, RegistryError> {
+    pub fn join(
+        cluster: &ClusterSettings,
+        topic: &str,
+        url: &str,
+    ) -> Result<Election, RegistryError> {
         let flags = Arc::new(Flags::default());
-        let consumer: BaseConsumer<ElectionContext> = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
+        let consumer: BaseConsumer<ElectionContext> = cluster
+            .config()
             .set("group.id", GROUP_ID)
             .set("client.id", url)
             .set("enable.auto.commit", "false")

@@ -10,7 +10,7 @@
 //! # async fn run() -> Result<(), brook_registry::RegistryError> {
 //! let server = brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
 //!     listen: "127.0.0.1:8081".parse().unwrap(),
-//!     bootstrap_servers: "127.0.0.1:9092".into(),
+//!     cluster: brook_client::ClusterSettings::new("127.0.0.1:9092"),
 //!     topic: "_schemas".into(),
 //!     advertised_url: None,
 //! })
@@ -44,7 +44,7 @@ pub struct RegistryConfig {
     /// HTTP address (Confluent's default port is 8081).
     pub listen: SocketAddr,
     /// The Kafka-compatible cluster holding the schemas topic.
-    pub bootstrap_servers: String,
+    pub cluster: brook_client::ClusterSettings,
     /// The schemas topic (`kafkastore.topic`, default `_schemas`).
     pub topic: String,
     /// The URL other instances forward writes to when this one leads; default
@@ -84,10 +84,10 @@ impl RegistryServer {
         let local_addr = listener
             .local_addr()
             .map_err(|e| RegistryError::Store(e.to_string()))?;
-        let store = store::Store::open(&config.bootstrap_servers, &config.topic).await?;
+        let store = store::Store::open(&config.cluster, &config.topic).await?;
         let registry = Arc::new(registry::Registry::new(store));
         let election = Arc::new(election::Election::join(
-            &config.bootstrap_servers,
+            &config.cluster,
             &config.topic,
             &config
                 .advertised_url

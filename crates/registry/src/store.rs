@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
+use brook_client::ClusterSettings;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -49,9 +49,8 @@ fn store_error(what: &str, e: impl std::fmt::Display) -> RegistryError {
 impl Store {
     /// Creates `topic` (one partition, compacted) when missing, reads it to its end, and keeps
     /// reading it in the background.
-    pub async fn open(bootstrap: &str, topic: &str) -> Result<Store, RegistryError> {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", bootstrap);
+    pub async fn open(cluster: &ClusterSettings, topic: &str) -> Result<Store, RegistryError> {
+        let config = cluster.config();
         let admin: AdminClient<DefaultClientContext> = config
             .create()
             .map_err(|e| store_error("cannot create an admin client", e))?;

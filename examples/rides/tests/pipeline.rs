@@ -27,7 +27,7 @@ fn every_ride_goes_out_and_comes_back_once_in_every_format() {
         .block_on(brook_registry::RegistryServer::start(
             brook_registry::RegistryConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
-                bootstrap_servers: bootstrap.clone(),
+                cluster: brook_client::ClusterSettings::new(bootstrap.clone()),
                 topic: "_schemas".into(),
                 advertised_url: None,
             },

@@ -1,18 +1,19 @@
 //! How the client subcommands reach a cluster: `--bootstrap-servers` (any Kafka-compatible
 //! cluster), client settings with Kafka's names (`-X key=value`), and a check that the cluster
 //! answers before anything else is attempted, so that an unreachable address is one clear
-//! error instead of librdkafka retrying forever.
+//! error instead of librdkafka retrying forever. The clients themselves are built by
+//! brook-client from the [`ClusterSettings`] these flags name.
 
 use std::time::Duration;
 
 use anyhow::Context as _;
+use brook_client::ClusterSettings;
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::ClientContext;
-use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
-use rdkafka::consumer::{BaseConsumer, ConsumerContext};
-use rdkafka::error::KafkaError;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::metadata::Metadata;
-use rdkafka::producer::{BaseProducer, DeliveryResult, ProducerContext};
+use rdkafka::producer::{BaseProducer, ProducerContext};
 
 use super::Fail;
 
@@ -41,51 +42,22 @@ pub struct ConnectArgs {
     pub client_config: Vec<String>,
 }
 
-/// A client context that keeps librdkafka's own log lines off the terminal: the CLI reports
-/// what failed itself, in one line. `BROOK_LOG=debug` shows them again.
-#[derive(Clone, Default)]
-pub struct Quiet;
-
-impl ClientContext for Quiet {
-    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
-        if std::env::var_os("BROOK_LOG").is_some() {
-            eprintln!("librdkafka {level:?} {fac}: {log_message}");
-        }
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        if std::env::var_os("BROOK_LOG").is_some() {
-            eprintln!("librdkafka error {error}: {reason}");
-        }
-    }
-}
-
-impl ConsumerContext for Quiet {}
-
-impl ProducerContext for Quiet {
-    type DeliveryOpaque = ();
-    fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
-}
+pub use brook_client::Quiet;
 
 impl ConnectArgs {
+    /// The cluster these flags name (brook-client builds every client from it).
+    pub fn cluster(&self) -> anyhow::Result<ClusterSettings> {
+        ClusterSettings::new(&self.bootstrap_servers)
+            .with_timeout(self.timeout)
+            .with_settings(&self.client_config)
+            .map_err(|e| {
+                Fail::usage(e.to_string().replace("client setting", "--client-config")).into()
+            })
+    }
+
     /// A client configuration with the bootstrap servers and every `-X` setting.
     pub fn config(&self) -> anyhow::Result<ClientConfig> {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.bootstrap_servers);
-        // Fail fast instead of retrying an unreachable cluster for minutes.
-        config.set(
-            "socket.connection.setup.timeout.ms",
-            self.timeout.as_millis().to_string(),
-        );
-        for setting in &self.client_config {
-            let (key, value) = setting.split_once('=').ok_or_else(|| {
-                Fail::usage(format!(
-                    "invalid --client-config '{setting}': expected KEY=VALUE"
-                ))
-            })?;
-            config.set(key.trim(), value.trim());
-        }
-        Ok(config)
+        Ok(self.cluster()?.config())
     }
 
     /// An admin client.
@@ -133,28 +105,9 @@ impl ConnectArgs {
         client: &rdkafka::client::Client<C>,
         topic: Option<&str>,
     ) -> anyhow::Result<Metadata> {
-        client.fetch_metadata(topic, self.timeout).map_err(|e| {
-            Fail::unreachable(format!(
-                "cannot reach the cluster at {} within {}: {}",
-                self.bootstrap_servers,
-                humantime::format_duration(self.timeout),
-                describe_error(&e)
-            ))
-            .into()
-        })
-    }
-}
-
-/// A short reason for a librdkafka error.
-pub fn describe_error(error: &KafkaError) -> String {
-    use rdkafka::types::RDKafkaErrorCode as Code;
-    match error.rdkafka_error_code() {
-        Some(Code::BrokerTransportFailure | Code::AllBrokersDown | Code::OperationTimedOut) => {
-            "no broker answered (is it running, and is the address right?)".to_string()
-        }
-        Some(Code::Resolve) => "the address does not resolve".to_string(),
-        Some(code) => code.to_string(),
-        None => error.to_string(),
+        self.cluster()?
+            .metadata(client, topic)
+            .map_err(|e| Fail::unreachable(e.to_string()).into())
     }
 }
 

@@ -22,7 +22,7 @@ pub async fn broker(dir: &std::path::Path) -> brook_broker::Broker {
 pub async fn registry(broker: &brook_broker::Broker) -> RegistryServer {
     RegistryServer::start(RegistryConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        bootstrap_servers: broker.local_addr().to_string(),
+        cluster: brook_client::ClusterSettings::new(broker.local_addr().to_string()),
         topic: "_schemas".into(),
         advertised_url: None,
     })
