@@ -1,14 +1,23 @@
 //! Brook Streams: stream processing as a Kafka client, with Kafka Streams' concepts and names
 //! (issue 13, being built).
 //!
-//! So far: [`serdes`] — the serializers and deserializers a topology uses at its sources and
-//! sinks, byte for byte compatible with Kafka's (`Serdes.String()`, `Serdes.Integer()`,
-//! `Serdes.Long()`, …, JSON through `serde`), and [`windowed`] — windows and the windowed-key
-//! formats of Kafka Streams' `TimeWindowedSerde` and `SessionWindowedSerde`, so that Brook and
-//! Java Kafka Streams applications read each other's windowed output topics.
+//! So far:
+//! - [`serdes`]: the serializers and deserializers a topology uses at its sources and sinks,
+//!   byte for byte compatible with Kafka's (`Serdes.String()`, `Serdes.Integer()`,
+//!   `Serdes.Long()`, …, JSON through `serde`, `Option<T>` for null keys and values);
+//! - [`windowed`]: windows and the windowed-key formats of Kafka Streams' `TimeWindowedSerde`
+//!   and `SessionWindowedSerde`, so that Brook and Java Kafka Streams applications read each
+//!   other's windowed output topics;
+//! - [`dsl`]: `StreamsBuilder` and `KStream`'s stateless operations (filter, filter_not, map,
+//!   map_values, flat_map, flat_map_values, select_key, peek, foreach, split/branch, merge, to
+//!   with a topic or a topic extractor), `Consumed` (serdes, timestamp extractor,
+//!   deserialization error handler) and `Produced`;
+//! - [`topology`]: the processor graph they describe and its per-task instantiation, with
+//!   typed records passed between processors as direct calls;
+//! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics.
 //!
-//! Layout (as it grows): `serdes.rs`, `windowed.rs`; next the DSL (`dsl/`), the runtime
-//! (`runtime/`), state stores (`state/`) and the `TopologyTestDriver`.
+//! Next: KTables, grouping and aggregation on state stores with changelogs, windows, joins,
+//! and the runtime that runs tasks over a consumer group (`runtime/`, `state/`).
 //!
 //! ```
 //! use brook_streams::serdes::{Serde, Serdes};
@@ -24,5 +33,8 @@
 //! assert_eq!(serde.deserialize("rides-per-hour", &bytes).unwrap(), key);
 //! ```
 
+pub mod dsl;
 pub mod serdes;
+pub mod test_driver;
+pub mod topology;
 pub mod windowed;

@@ -46,11 +46,72 @@ impl SerdeError {
 
 /// Turns `T` into record bytes and back, for records of `topic` (the topic lets schema-aware
 /// serdes pick a subject, as Kafka's do).
+///
+/// Null keys and values: a plain serde has no value for them, so a record whose key or value
+/// is null is skipped where such a serde reads it (Kafka Streams skips null keys in the same
+/// places); wrap the serde in [`Serdes::optional`] to get `Option<T>` and see the nulls.
 pub trait Serde<T>: Send + Sync {
     /// The bytes of `value`.
     fn serialize(&self, topic: &str, value: &T) -> Result<Vec<u8>, SerdeError>;
     /// The value in `bytes`.
     fn deserialize(&self, topic: &str, bytes: &[u8]) -> Result<T, SerdeError>;
+
+    /// The bytes of `value`, or null.
+    fn serialize_nullable(&self, topic: &str, value: &T) -> Result<Option<Vec<u8>>, SerdeError> {
+        self.serialize(topic, value).map(Some)
+    }
+
+    /// The value of possibly-null bytes: `Ok(None)` when this serde has no value for null.
+    fn deserialize_nullable(
+        &self,
+        topic: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<Option<T>, SerdeError> {
+        bytes.map(|b| self.deserialize(topic, b)).transpose()
+    }
+}
+
+/// `Option<T>` through a serde of `T`: null bytes are `None` (Kafka's null key or value).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalSerde<S>(pub S);
+
+impl<T, S: Serde<T>> Serde<Option<T>> for OptionalSerde<S> {
+    fn serialize(&self, topic: &str, value: &Option<T>) -> Result<Vec<u8>, SerdeError> {
+        match value {
+            Some(v) => self.0.serialize(topic, v),
+            None => Err(SerdeError::serialize(
+                topic,
+                "optional",
+                "null has no bytes (it is written as a null key or value)",
+            )),
+        }
+    }
+
+    fn deserialize(&self, topic: &str, bytes: &[u8]) -> Result<Option<T>, SerdeError> {
+        self.0.deserialize(topic, bytes).map(Some)
+    }
+
+    fn serialize_nullable(
+        &self,
+        topic: &str,
+        value: &Option<T>,
+    ) -> Result<Option<Vec<u8>>, SerdeError> {
+        value
+            .as_ref()
+            .map(|v| self.0.serialize(topic, v))
+            .transpose()
+    }
+
+    fn deserialize_nullable(
+        &self,
+        topic: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<Option<Option<T>>, SerdeError> {
+        bytes
+            .map(|b| self.0.deserialize(topic, b))
+            .transpose()
+            .map(Some)
+    }
 }
 
 /// Kafka's built-in serdes.
@@ -100,6 +161,11 @@ impl Serdes {
     /// JSON text of any `serde` type.
     pub fn json<T>() -> JsonSerde<T> {
         JsonSerde(PhantomData)
+    }
+
+    /// `Option<T>` through `serde`: null keys or values become `None`.
+    pub fn optional<S>(serde: S) -> OptionalSerde<S> {
+        OptionalSerde(serde)
     }
 }
 
@@ -267,6 +333,23 @@ mod tests {
         assert!(Serdes::string().deserialize("t", &[0xff]).is_err());
         let json = Serdes::json::<Vec<u32>>().deserialize("rides", b"{not json");
         assert!(json.unwrap_err().to_string().contains("'rides'"));
+    }
+
+    #[test]
+    fn nulls_are_skipped_unless_optional() {
+        let plain = Serdes::string();
+        assert_eq!(plain.deserialize_nullable("t", None), Ok(None));
+        let optional = Serdes::optional(Serdes::string());
+        assert_eq!(optional.deserialize_nullable("t", None), Ok(Some(None)));
+        assert_eq!(
+            optional.deserialize_nullable("t", Some(b"a")),
+            Ok(Some(Some("a".to_string())))
+        );
+        assert_eq!(optional.serialize_nullable("t", &None), Ok(None));
+        assert_eq!(
+            optional.serialize_nullable("t", &Some("a".to_string())),
+            Ok(Some(b"a".to_vec()))
+        );
     }
 
     #[test]

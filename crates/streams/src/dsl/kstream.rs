@@ -1,0 +1,330 @@
+//! [`KStream`]: a record stream and its stateless operations, with Kafka Streams' names and
+//! semantics (filter, filterNot, map, mapValues, flatMap, flatMapValues, selectKey, peek,
+//! foreach, split/branch, merge, to).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::{NodeRef, Produced, node_name};
+use crate::topology::{
+    ProcessorContext, RawRecord, Record, StreamsError, Topology, Wire, Wiring, forward,
+};
+
+/// A stream of records with keys `K` and values `V` (Kafka Streams' `KStream<K, V>`).
+pub struct KStream<K, V> {
+    at: NodeRef<K, V>,
+}
+
+impl<K, V> Clone for KStream<K, V> {
+    fn clone(&self) -> Self {
+        KStream {
+            at: self.at.clone(),
+        }
+    }
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
+    pub(crate) fn at(topology: Rc<RefCell<Topology>>, node: usize) -> Self {
+        KStream {
+            at: NodeRef {
+                topology,
+                node,
+                types: PhantomData,
+            },
+        }
+    }
+
+    /// Adds a child node of kind `kind` whose wire `make` builds from its own children's.
+    fn child<K2: Clone + 'static, V2: Clone + 'static>(
+        &self,
+        kind: &str,
+        make: impl Fn(Vec<Wire<K2, V2>>) -> Wire<K, V> + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        let node = {
+            let mut topology = self.at.topology.borrow_mut();
+            let name = node_name(&topology, kind);
+            let node = topology.add_node(
+                name,
+                Arc::new(move |wiring: &mut Wiring<'_>, node| {
+                    Box::new(make(wiring.children::<K2, V2>(node)))
+                }),
+            );
+            topology.nodes[self.at.node].children.push(node);
+            node
+        };
+        KStream::at(self.at.topology.clone(), node)
+    }
+
+    /// Records for which `predicate` holds.
+    pub fn filter(
+        &self,
+        predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
+    ) -> KStream<K, V> {
+        let predicate = Arc::new(predicate);
+        self.child("KSTREAM-FILTER", move |children| {
+            let predicate = predicate.clone();
+            Rc::new(move |ctx, record: Record<K, V>| {
+                if predicate(&record.key, &record.value) {
+                    forward(&children, ctx, record);
+                }
+            })
+        })
+    }
+
+    /// Records for which `predicate` does not hold.
+    pub fn filter_not(
+        &self,
+        predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
+    ) -> KStream<K, V> {
+        self.filter(move |k, v| !predicate(k, v))
+    }
+
+    /// Each record with a new key and value.
+    pub fn map<K2: Clone + 'static, V2: Clone + 'static>(
+        &self,
+        mapper: impl Fn(&K, &V) -> (K2, V2) + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        let mapper = Arc::new(mapper);
+        self.child("KSTREAM-MAP", move |children| {
+            let mapper = mapper.clone();
+            Rc::new(move |ctx, record: Record<K, V>| {
+                let (key, value) = mapper(&record.key, &record.value);
+                forward(&children, ctx, with(record, key, value));
+            })
+        })
+    }
+
+    /// Each record with a new value; the key stays.
+    pub fn map_values<V2: Clone + 'static>(
+        &self,
+        mapper: impl Fn(&V) -> V2 + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        self.map_values_with_key(move |_, v| mapper(v))
+    }
+
+    /// Each record with a new value computed from key and value (`ValueMapperWithKey`).
+    pub fn map_values_with_key<V2: Clone + 'static>(
+        &self,
+        mapper: impl Fn(&K, &V) -> V2 + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        let mapper = Arc::new(mapper);
+        self.child("KSTREAM-MAPVALUES", move |children| {
+            let mapper = mapper.clone();
+            Rc::new(move |ctx, record: Record<K, V>| {
+                let value = mapper(&record.key, &record.value);
+                let key = record.key.clone();
+                forward(&children, ctx, with(record, key, value));
+            })
+        })
+    }
+
+    /// Zero or more records for each record.
+    pub fn flat_map<K2: Clone + 'static, V2: Clone + 'static>(
+        &self,
+        mapper: impl Fn(&K, &V) -> Vec<(K2, V2)> + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        let mapper = Arc::new(mapper);
+        self.child("KSTREAM-FLATMAP", move |children| {
+            let mapper = mapper.clone();
+            Rc::new(move |ctx, record: Record<K, V>| {
+                for (key, value) in mapper(&record.key, &record.value) {
+                    let out = Record {
+                        key,
+                        value,
+                        timestamp: record.timestamp,
+                        headers: record.headers.clone(),
+                    };
+                    forward(&children, ctx, out);
+                }
+            })
+        })
+    }
+
+    /// Zero or more values for each record, each with the record's key.
+    pub fn flat_map_values<V2: Clone + 'static>(
+        &self,
+        mapper: impl Fn(&V) -> Vec<V2> + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        self.flat_map(move |k, v| mapper(v).into_iter().map(|v2| (k.clone(), v2)).collect())
+    }
+
+    /// Each record with a new key; the value stays (marks the stream for repartitioning
+    /// before grouping, as in Kafka Streams).
+    pub fn select_key<K2: Clone + 'static>(
+        &self,
+        selector: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
+    ) -> KStream<K2, V> {
+        let selector = Arc::new(selector);
+        self.child("KSTREAM-KEY-SELECT", move |children| {
+            let selector = selector.clone();
+            Rc::new(move |ctx, record: Record<K, V>| {
+                let key = selector(&record.key, &record.value);
+                let value = record.value.clone();
+                forward(&children, ctx, with(record, key, value));
+            })
+        })
+    }
+
+    /// Calls `action` for each record and passes the record on unchanged.
+    pub fn peek(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) -> KStream<K, V> {
+        let action = Arc::new(action);
+        self.child("KSTREAM-PEEK", move |children| {
+            let action = action.clone();
+            Rc::new(move |ctx, record: Record<K, V>| {
+                action(&record.key, &record.value);
+                forward(&children, ctx, record);
+            })
+        })
+    }
+
+    /// Calls `action` for each record (a terminal operation).
+    pub fn foreach(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) {
+        self.peek(action);
+    }
+
+    /// This stream's and `other`'s records, in the order they are processed.
+    pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
+        let merged = self.child("KSTREAM-MERGE", |children| {
+            Rc::new(move |ctx, record: Record<K, V>| forward(&children, ctx, record))
+        });
+        self.at.topology.borrow_mut().nodes[other.at.node]
+            .children
+            .push(merged.at.node);
+        merged
+    }
+
+    /// Splits the stream by predicates (`split()`): each record goes to the first branch
+    /// whose predicate holds. Branch names are `prefix` + the branch's name.
+    pub fn split(&self, prefix: &str) -> BranchedKStream<K, V> {
+        BranchedKStream {
+            source: self.clone(),
+            prefix: prefix.to_string(),
+            branches: Vec::new(),
+        }
+    }
+
+    /// Writes the stream to `topic`.
+    pub fn to(&self, topic: &str, produced: Produced<K, V>) {
+        let topic_name = topic.to_string();
+        self.to_extracted(move |_, _| topic_name.clone(), produced);
+        self.at
+            .topology
+            .borrow_mut()
+            .sink_topics
+            .push(topic.to_string());
+    }
+
+    /// Writes each record to the topic `extractor` names (a `TopicNameExtractor`).
+    pub fn to_extracted(
+        &self,
+        extractor: impl Fn(&K, &V) -> String + Send + Sync + 'static,
+        produced: Produced<K, V>,
+    ) {
+        let extractor = Arc::new(extractor);
+        self.child::<K, V>("KSTREAM-SINK", move |_| {
+            let extractor = extractor.clone();
+            let produced = produced.clone();
+            Rc::new(move |ctx: &mut ProcessorContext, record: Record<K, V>| {
+                let topic = extractor(&record.key, &record.value);
+                let key = produced.key_serde.serialize_nullable(&topic, &record.key);
+                let value = produced
+                    .value_serde
+                    .serialize_nullable(&topic, &record.value);
+                match key.and_then(|k| value.map(|v| (k, v))) {
+                    Ok((key, value)) => ctx.output.push(RawRecord {
+                        topic,
+                        partition: -1,
+                        offset: -1,
+                        key,
+                        value,
+                        timestamp: record.timestamp,
+                        headers: record.headers,
+                    }),
+                    Err(e) => {
+                        ctx.error.get_or_insert(StreamsError::Serde(e));
+                    }
+                }
+            })
+        });
+    }
+}
+
+/// `record`'s timestamp and headers with a new key and value.
+fn with<K, V, K2, V2>(record: Record<K, V>, key: K2, value: V2) -> Record<K2, V2> {
+    Record {
+        key,
+        value,
+        timestamp: record.timestamp,
+        headers: record.headers,
+    }
+}
+
+/// Predicate for a branch.
+type Predicate<K, V> = Arc<dyn Fn(&K, &V) -> bool + Send + Sync>;
+
+/// A stream being split into named branches (Kafka Streams' `BranchedKStream`).
+pub struct BranchedKStream<K, V> {
+    source: KStream<K, V>,
+    prefix: String,
+    branches: Vec<(String, Predicate<K, V>)>,
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> BranchedKStream<K, V> {
+    /// A branch named `name` for the records `predicate` accepts (and no earlier branch did).
+    pub fn branch(
+        mut self,
+        name: &str,
+        predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.branches.push((name.to_string(), Arc::new(predicate)));
+        self
+    }
+
+    /// The branches, and `name` for the records no branch accepted.
+    pub fn default_branch(self, name: &str) -> BTreeMap<String, KStream<K, V>> {
+        self.finish(Some(name))
+    }
+
+    /// The branches; records no branch accepts are dropped.
+    pub fn no_default_branch(self) -> BTreeMap<String, KStream<K, V>> {
+        self.finish(None)
+    }
+
+    fn finish(self, default: Option<&str>) -> BTreeMap<String, KStream<K, V>> {
+        let predicates: Vec<Predicate<K, V>> =
+            self.branches.iter().map(|(_, p)| p.clone()).collect();
+        let count = predicates.len();
+        let has_default = default.is_some();
+        // One routing node; its children are the branch nodes, in order (default last).
+        let router = self
+            .source
+            .child::<K, V>("KSTREAM-BRANCH", move |children| {
+                let predicates = predicates.clone();
+                Rc::new(move |ctx, record: Record<K, V>| {
+                    let chosen = predicates
+                        .iter()
+                        .position(|p| p(&record.key, &record.value))
+                        .or(has_default.then_some(count));
+                    if let Some(i) = chosen {
+                        children[i](ctx, record);
+                    }
+                })
+            });
+        let mut out = BTreeMap::new();
+        let names = self
+            .branches
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(default.map(str::to_string));
+        for name in names {
+            let branch = router.child::<K, V>("KSTREAM-BRANCHCHILD", |children| {
+                Rc::new(move |ctx, record: Record<K, V>| forward(&children, ctx, record))
+            });
+            out.insert(format!("{}{name}", self.prefix), branch);
+        }
+        out
+    }
+}

@@ -1,0 +1,207 @@
+//! The DSL, with Kafka Streams' names: [`StreamsBuilder`] → [`KStream`] operations →
+//! [`StreamsBuilder::build`] → a [`Topology`].
+//!
+//! Closures given to operations must be `Send + Sync + 'static`: the topology they describe is
+//! shared by every task, and each task builds its own processors from it.
+
+mod kstream;
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+
+pub use kstream::{BranchedKStream, KStream};
+
+use crate::serdes::Serde;
+use crate::topology::{ProcessorContext, RawRecord, RawWire, Record, StreamsError, Topology};
+
+/// What to do with a record whose key or value cannot be deserialized (Kafka Streams'
+/// `default.deserialization.exception.handler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeserializationHandler {
+    /// Stop processing with the error (`LogAndFailExceptionHandler`, Kafka's default).
+    #[default]
+    LogAndFail,
+    /// Log it, count it in `skipped_records`, and go on (`LogAndContinueExceptionHandler`).
+    LogAndContinue,
+}
+
+/// Extracts a record's event time from its key, value and the timestamp it was stored with.
+pub type TimestampExtractor<K, V> = Arc<dyn Fn(&K, &V, i64) -> i64 + Send + Sync>;
+
+/// How a source topic is read (Kafka Streams' `Consumed`): key and value serdes, a timestamp
+/// extractor, and the deserialization error handler.
+pub struct Consumed<K, V> {
+    key_serde: Arc<dyn Serde<K>>,
+    value_serde: Arc<dyn Serde<V>>,
+    timestamp: Option<TimestampExtractor<K, V>>,
+    on_error: DeserializationHandler,
+}
+
+impl<K: 'static, V: 'static> Consumed<K, V> {
+    /// Keys and values read with these serdes; event time is the record's timestamp.
+    pub fn with(key_serde: impl Serde<K> + 'static, value_serde: impl Serde<V> + 'static) -> Self {
+        Consumed {
+            key_serde: Arc::new(key_serde),
+            value_serde: Arc::new(value_serde),
+            timestamp: None,
+            on_error: DeserializationHandler::default(),
+        }
+    }
+
+    /// Event time from the record itself, e.g. a ride's pickup time.
+    pub fn with_timestamp_extractor(
+        mut self,
+        extractor: impl Fn(&K, &V, i64) -> i64 + Send + Sync + 'static,
+    ) -> Self {
+        self.timestamp = Some(Arc::new(extractor));
+        self
+    }
+
+    /// What to do with records that cannot be deserialized.
+    pub fn with_deserialization_handler(mut self, handler: DeserializationHandler) -> Self {
+        self.on_error = handler;
+        self
+    }
+}
+
+/// How records are written to a topic (Kafka Streams' `Produced`): key and value serdes.
+pub struct Produced<K, V> {
+    pub(crate) key_serde: Arc<dyn Serde<K>>,
+    pub(crate) value_serde: Arc<dyn Serde<V>>,
+}
+
+impl<K, V> Produced<K, V> {
+    /// Keys and values written with these serdes.
+    pub fn with(key_serde: impl Serde<K> + 'static, value_serde: impl Serde<V> + 'static) -> Self {
+        Produced {
+            key_serde: Arc::new(key_serde),
+            value_serde: Arc::new(value_serde),
+        }
+    }
+}
+
+impl<K, V> Clone for Produced<K, V> {
+    fn clone(&self) -> Self {
+        Produced {
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+        }
+    }
+}
+
+/// Builds a topology (Kafka Streams' `StreamsBuilder`). Not `Send`: build on one thread, then
+/// share the [`Topology`].
+#[derive(Default)]
+pub struct StreamsBuilder {
+    pub(crate) topology: Rc<RefCell<Topology>>,
+}
+
+impl StreamsBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A stream of `topic`'s records. Records whose key or value is null and whose serde has
+    /// no value for null (see [`crate::serdes::Serdes::optional`]) are skipped.
+    pub fn stream<K, V>(&self, topic: &str, consumed: Consumed<K, V>) -> KStream<K, V>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+    {
+        let consumed = Arc::new(consumed);
+        let mut topology = self.topology.borrow_mut();
+        let name = node_name(&topology, "KSTREAM-SOURCE");
+        let node = topology.add_node(
+            name,
+            Arc::new(move |wiring, node| {
+                let children = wiring.children::<K, V>(node);
+                let consumed = consumed.clone();
+                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: RawRecord| {
+                    let Some(record) = consumed.read(ctx, raw) else {
+                        return;
+                    };
+                    crate::topology::forward(&children, ctx, record);
+                });
+                Box::new(wire)
+            }),
+        );
+        topology.sources.push((topic.to_string(), node));
+        KStream::at(self.topology.clone(), node)
+    }
+
+    /// The finished description.
+    pub fn build(self) -> Topology {
+        match Rc::try_unwrap(self.topology) {
+            Ok(cell) => cell.into_inner(),
+            // Streams still alive hold the builder too; the description is the same.
+            Err(shared) => std::mem::take(&mut *shared.borrow_mut()),
+        }
+    }
+}
+
+impl<K, V> Consumed<K, V> {
+    /// The typed record in `raw`, or `None` when it is skipped (null without a null value, or
+    /// a deserialization error under log-and-continue; log-and-fail records the error).
+    fn read(&self, ctx: &mut ProcessorContext, raw: RawRecord) -> Option<Record<K, V>> {
+        let decoded = self
+            .key_serde
+            .deserialize_nullable(&raw.topic, raw.key.as_deref())
+            .and_then(|key| {
+                let value = self
+                    .value_serde
+                    .deserialize_nullable(&raw.topic, raw.value.as_deref())?;
+                Ok(key.zip(value))
+            });
+        let (key, value) = match decoded {
+            Ok(Some(pair)) => pair,
+            Ok(None) => return None,
+            Err(e) => {
+                match self.on_error {
+                    DeserializationHandler::LogAndContinue => {
+                        tracing::warn!(error = %e, "skipping a record that cannot be deserialized");
+                        ctx.skipped_records += 1;
+                    }
+                    DeserializationHandler::LogAndFail => {
+                        ctx.error.get_or_insert(StreamsError::Serde(e));
+                    }
+                }
+                return None;
+            }
+        };
+        let timestamp = match &self.timestamp {
+            Some(extract) => extract(&key, &value, raw.timestamp),
+            None => raw.timestamp,
+        };
+        Some(Record {
+            key,
+            value,
+            timestamp,
+            headers: raw.headers,
+        })
+    }
+}
+
+/// Kafka Streams' generated node names: `KSTREAM-FILTER-0000000003`.
+pub(crate) fn node_name(topology: &Topology, kind: &str) -> String {
+    format!("{kind}-{:010}", topology.nodes.len())
+}
+
+/// A typed handle on a node of the topology being built.
+pub(crate) struct NodeRef<K, V> {
+    pub topology: Rc<RefCell<Topology>>,
+    pub node: usize,
+    pub types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Clone for NodeRef<K, V> {
+    fn clone(&self) -> Self {
+        NodeRef {
+            topology: self.topology.clone(),
+            node: self.node,
+            types: PhantomData,
+        }
+    }
+}

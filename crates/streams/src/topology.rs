@@ -1,0 +1,204 @@
+//! The processor graph a [`crate::dsl::StreamsBuilder`] describes, and its instantiation for
+//! one task.
+//!
+//! A [`Topology`] is a description: nodes with their children and, per node, a function that
+//! builds the node's processing closure once its children's closures exist. It is
+//! `Send + Sync`, shared by every task. [`Topology::instantiate`] builds one task's closures
+//! ("wires"): typed `Rc<dyn Fn(&mut ProcessorContext, Record<K, V>)>` that call their children
+//! directly — records move between processors as typed values, never boxed; the type erasure
+//! happens once, when wires are built. A task's wires are not `Send`: a task lives on the thread
+//! that built it, as Kafka Streams' tasks belong to one stream thread.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::serdes::SerdeError;
+
+/// A record flowing through a topology: typed key and value, timestamp, headers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<K, V> {
+    /// The key.
+    pub key: K,
+    /// The value.
+    pub value: V,
+    /// Event time, in milliseconds since the epoch.
+    pub timestamp: i64,
+    /// Headers, as produced.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// A record as stored in a topic: bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    /// The topic.
+    pub topic: String,
+    /// The partition (-1 when not known yet, for output records).
+    pub partition: i32,
+    /// The offset (-1 for output records).
+    pub offset: i64,
+    /// Key bytes, or null.
+    pub key: Option<Vec<u8>>,
+    /// Value bytes, or null.
+    pub value: Option<Vec<u8>>,
+    /// Timestamp in milliseconds.
+    pub timestamp: i64,
+    /// Headers.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// What a processor knows about the input record being processed, and where its output
+/// goes. One per task.
+#[derive(Debug, Default)]
+pub struct ProcessorContext {
+    /// Topic of the input record.
+    pub topic: String,
+    /// Partition of the input record.
+    pub partition: i32,
+    /// Offset of the input record.
+    pub offset: i64,
+    /// Records written to sink topics, in order, waiting to be produced.
+    pub output: Vec<RawRecord>,
+    /// Records skipped because they could not be deserialized (the log-and-continue handler).
+    pub skipped_records: u64,
+    /// A failure that stops the task (serialization errors, the log-and-fail handler).
+    pub error: Option<StreamsError>,
+}
+
+/// Why processing stopped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StreamsError {
+    /// A record could not be serialized or deserialized.
+    #[error(transparent)]
+    Serde(#[from] SerdeError),
+    /// A record arrived for a topic the topology does not read.
+    #[error("the topology reads no topic '{0}'")]
+    UnknownTopic(String),
+}
+
+/// One task's processing closure of a node that takes `Record<K, V>`.
+pub type Wire<K, V> = Rc<dyn Fn(&mut ProcessorContext, Record<K, V>)>;
+
+/// The entry of a source: raw records of its topic.
+pub type RawWire = Rc<dyn Fn(&mut ProcessorContext, RawRecord)>;
+
+/// Builds a node's wire for one task, given the graph and the task's wiring.
+pub(crate) type Build = Arc<dyn Fn(&mut Wiring<'_>, usize) -> Box<dyn Any> + Send + Sync>;
+
+pub(crate) struct Node {
+    pub name: String,
+    pub children: Vec<usize>,
+    pub build: Build,
+}
+
+/// The description of a processor graph, built by the DSL.
+#[derive(Default)]
+pub struct Topology {
+    pub(crate) nodes: Vec<Node>,
+    /// Source topic → its source node (whose wire is a [`RawWire`]).
+    pub(crate) sources: Vec<(String, usize)>,
+    /// Topics written by sinks with a fixed topic.
+    pub(crate) sink_topics: Vec<String>,
+}
+
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Topology {
+    /// The topics the topology reads.
+    pub fn source_topics(&self) -> Vec<String> {
+        self.sources.iter().map(|(t, _)| t.clone()).collect()
+    }
+
+    /// The topics the topology writes to by name (topic extractors add others at run time).
+    pub fn sink_topics(&self) -> Vec<String> {
+        self.sink_topics.clone()
+    }
+
+    /// A readable outline, like Kafka Streams' `Topology#describe()`: each node with the
+    /// nodes it forwards to.
+    pub fn describe(&self) -> String {
+        let mut out = String::from("Topologies:\n");
+        for node in &self.nodes {
+            let children: Vec<&str> = node
+                .children
+                .iter()
+                .map(|c| self.nodes[*c].name.as_str())
+                .collect();
+            out.push_str(&format!("  {} --> {}\n", node.name, children.join(", ")));
+        }
+        out
+    }
+
+    /// Builds one task's wires: the entry of each source topic.
+    pub fn instantiate(&self) -> HashMap<String, RawWire> {
+        let mut wiring = Wiring {
+            topology: self,
+            built: HashMap::new(),
+        };
+        self.sources
+            .iter()
+            .map(|(topic, node)| (topic.clone(), wiring.wire::<RawWire>(*node)))
+            .collect()
+    }
+
+    pub(crate) fn add_node(&mut self, name: String, build: Build) -> usize {
+        self.nodes.push(Node {
+            name,
+            children: Vec::new(),
+            build,
+        });
+        self.nodes.len() - 1
+    }
+}
+
+/// One task's wires as they are built: each node's once (a node with several parents — a
+/// merge — is shared).
+pub struct Wiring<'t> {
+    topology: &'t Topology,
+    built: HashMap<usize, Box<dyn Any>>,
+}
+
+impl Wiring<'_> {
+    /// The wire of `node`, of type `W` (a [`Wire`] or [`RawWire`]), built on first use.
+    pub(crate) fn wire<W: Clone + 'static>(&mut self, node: usize) -> W {
+        if let Some(built) = self.built.get(&node) {
+            return built
+                .downcast_ref::<W>()
+                .expect("the DSL wires nodes of matching types")
+                .clone();
+        }
+        let build = self.topology.nodes[node].build.clone();
+        let built = build(self, node);
+        let wire = built
+            .downcast_ref::<W>()
+            .expect("the DSL wires nodes of matching types")
+            .clone();
+        self.built.insert(node, built);
+        wire
+    }
+
+    /// The wires of `node`'s children, all taking `Record<K, V>`.
+    pub(crate) fn children<K: 'static, V: 'static>(&mut self, node: usize) -> Vec<Wire<K, V>> {
+        let children = self.topology.nodes[node].children.clone();
+        children.into_iter().map(|c| self.wire(c)).collect()
+    }
+}
+
+/// Sends `record` to every child (the last one gets it without a copy).
+pub(crate) fn forward<K: Clone, V: Clone>(
+    children: &[Wire<K, V>],
+    ctx: &mut ProcessorContext,
+    record: Record<K, V>,
+) {
+    if let Some((last, rest)) = children.split_last() {
+        for child in rest {
+            child(ctx, record.clone());
+        }
+        last(ctx, record);
+    }
+}
