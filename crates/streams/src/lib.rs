@@ -11,13 +11,19 @@
 //! - [`dsl`]: `StreamsBuilder` and `KStream`'s stateless operations (filter, filter_not, map,
 //!   map_values, flat_map, flat_map_values, select_key, peek, foreach, split/branch, merge, to
 //!   with a topic or a topic extractor), `Consumed` (serdes, timestamp extractor,
-//!   deserialization error handler) and `Produced`;
+//!   deserialization error handler) and `Produced`,
+//!   and grouping: `group_by_key` / `group_by` → `KGroupedStream` → count, reduce, aggregate
+//!   into a `KTable` (`Materialized` names its store), whose filter, map_values and to_stream
+//!   work on `Change`s (new and old value), as Kafka Streams' do;
+//! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
+//!   through the serdes), per task;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
 //!   typed records passed between processors as direct calls;
-//! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics.
+//! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
+//!   inspection.
 //!
-//! Next: KTables, grouping and aggregation on state stores with changelogs, windows, joins,
-//! and the runtime that runs tasks over a consumer group (`runtime/`, `state/`).
+//! Next: windows, joins, persistent stores with changelogs, and the runtime that runs tasks
+//! over a consumer group (`runtime/`).
 //!
 //! ```
 //! use brook_streams::serdes::{Serde, Serdes};
@@ -35,6 +41,7 @@
 
 pub mod dsl;
 pub mod serdes;
+pub mod state;
 pub mod test_driver;
 pub mod topology;
 pub mod windowed;

@@ -23,12 +23,13 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
 use crate::serdes::Serde;
-use crate::topology::{ProcessorContext, RawRecord, RawWire, StreamsError, Topology};
+use crate::state::TypedStore;
+use crate::topology::{ProcessorContext, RawRecord, StreamsError, TaskWires, Topology};
 
 /// A topology run in process, one record at a time. Not `Send`.
 pub struct TopologyTestDriver {
     topology: Topology,
-    sources: HashMap<String, RawWire>,
+    task: TaskWires,
     state: RefCell<DriverState>,
 }
 
@@ -43,10 +44,10 @@ struct DriverState {
 impl TopologyTestDriver {
     /// A driver for `topology` (one task over every source topic).
     pub fn new(topology: Topology) -> Self {
-        let sources = topology.instantiate();
+        let task = topology.instantiate();
         TopologyTestDriver {
             topology,
-            sources,
+            task,
             state: RefCell::new(DriverState::default()),
         }
     }
@@ -59,6 +60,7 @@ impl TopologyTestDriver {
     /// Processes one stored record of `topic` through the topology.
     pub fn pipe_raw(&self, mut record: RawRecord) -> Result<(), StreamsError> {
         let wire = self
+            .task
             .sources
             .get(&record.topic)
             .ok_or_else(|| StreamsError::UnknownTopic(record.topic.clone()))?
@@ -83,6 +85,22 @@ impl TopologyTestDriver {
                 .push_back(out);
         }
         error.map_or(Ok(()), Err)
+    }
+
+    /// The key-value store called `name`, read through these serdes (Kafka's
+    /// `getKeyValueStore`), or `None` when the topology has no such store.
+    pub fn key_value_store<K, V>(
+        &self,
+        name: &str,
+        key_serde: impl Serde<K> + 'static,
+        value_serde: impl Serde<V> + 'static,
+    ) -> Option<TypedStore<K, V>> {
+        let store = self.task.stores.get(name)?.clone();
+        Some(TypedStore::new(
+            store,
+            std::sync::Arc::new(key_serde),
+            std::sync::Arc::new(value_serde),
+        ))
     }
 
     /// Records skipped by a log-and-continue deserialization handler so far.

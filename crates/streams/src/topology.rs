@@ -15,6 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::serdes::SerdeError;
+use crate::state::{KeyValueStore, StoreHandle};
 
 /// A record flowing through a topology: typed key and value, timestamp, headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +101,8 @@ pub struct Topology {
     pub(crate) sources: Vec<(String, usize)>,
     /// Topics written by sinks with a fixed topic.
     pub(crate) sink_topics: Vec<String>,
+    /// State stores, by name.
+    pub(crate) stores: Vec<String>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -119,6 +122,11 @@ impl Topology {
         self.sink_topics.clone()
     }
 
+    /// The state stores the topology keeps.
+    pub fn store_names(&self) -> Vec<String> {
+        self.stores.clone()
+    }
+
     /// A readable outline, like Kafka Streams' `Topology#describe()`: each node with the
     /// nodes it forwards to.
     pub fn describe(&self) -> String {
@@ -134,16 +142,22 @@ impl Topology {
         out
     }
 
-    /// Builds one task's wires: the entry of each source topic.
-    pub fn instantiate(&self) -> HashMap<String, RawWire> {
+    /// Builds one task: the entry of each source topic, and the task's state stores.
+    pub fn instantiate(&self) -> TaskWires {
         let mut wiring = Wiring {
             topology: self,
             built: HashMap::new(),
+            stores: HashMap::new(),
         };
-        self.sources
+        let sources = self
+            .sources
             .iter()
             .map(|(topic, node)| (topic.clone(), wiring.wire::<RawWire>(*node)))
-            .collect()
+            .collect();
+        TaskWires {
+            sources,
+            stores: wiring.stores,
+        }
     }
 
     pub(crate) fn add_node(&mut self, name: String, build: Build) -> usize {
@@ -156,14 +170,31 @@ impl Topology {
     }
 }
 
+/// One task's processors and stores, built from a [`Topology`].
+pub struct TaskWires {
+    /// Source topic → the entry for its raw records.
+    pub sources: HashMap<String, RawWire>,
+    /// Store name → the task's store.
+    pub stores: HashMap<String, StoreHandle>,
+}
+
 /// One task's wires as they are built: each node's once (a node with several parents — a
-/// merge — is shared).
+/// merge — is shared), and each named store once.
 pub struct Wiring<'t> {
     topology: &'t Topology,
     built: HashMap<usize, Box<dyn Any>>,
+    stores: HashMap<String, StoreHandle>,
 }
 
 impl Wiring<'_> {
+    /// The task's store called `name`, created empty on first use.
+    pub(crate) fn store(&mut self, name: &str) -> StoreHandle {
+        self.stores
+            .entry(name.to_string())
+            .or_insert_with(|| Rc::new(std::cell::RefCell::new(KeyValueStore::new(name))))
+            .clone()
+    }
+
     /// The wire of `node`, of type `W` (a [`Wire`] or [`RawWire`]), built on first use.
     pub(crate) fn wire<W: Clone + 'static>(&mut self, node: usize) -> W {
         if let Some(built) = self.built.get(&node) {

@@ -8,10 +8,8 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::{NodeRef, Produced, node_name};
-use crate::topology::{
-    ProcessorContext, RawRecord, Record, StreamsError, Topology, Wire, Wiring, forward,
-};
+use super::{NodeRef, Produced, add_child};
+use crate::topology::{ProcessorContext, RawRecord, Record, StreamsError, Topology, Wire, forward};
 
 /// A stream of records with keys `K` and values `V` (Kafka Streams' `KStream<K, V>`).
 pub struct KStream<K, V> {
@@ -43,19 +41,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         kind: &str,
         make: impl Fn(Vec<Wire<K2, V2>>) -> Wire<K, V> + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
-        let node = {
-            let mut topology = self.at.topology.borrow_mut();
-            let name = node_name(&topology, kind);
-            let node = topology.add_node(
-                name,
-                Arc::new(move |wiring: &mut Wiring<'_>, node| {
-                    Box::new(make(wiring.children::<K2, V2>(node)))
-                }),
-            );
-            topology.nodes[self.at.node].children.push(node);
-            node
-        };
+        let node = add_child(&self.at.topology, self.at.node, kind, move |children, _| {
+            make(children)
+        });
         KStream::at(self.at.topology.clone(), node)
+    }
+
+    pub(crate) fn node(&self) -> &NodeRef<K, V> {
+        &self.at
     }
 
     /// Records for which `predicate` holds.

@@ -4,14 +4,18 @@
 //! Closures given to operations must be `Send + Sync + 'static`: the topology they describe is
 //! shared by every task, and each task builds its own processors from it.
 
+mod grouped;
 mod kstream;
+mod ktable;
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
+pub use grouped::{Grouped, KGroupedStream, Materialized};
 pub use kstream::{BranchedKStream, KStream};
+pub use ktable::{Change, KTable};
 
 use crate::serdes::Serde;
 use crate::topology::{ProcessorContext, RawRecord, RawWire, Record, StreamsError, Topology};
@@ -187,6 +191,40 @@ impl<K, V> Consumed<K, V> {
 /// Kafka Streams' generated node names: `KSTREAM-FILTER-0000000003`.
 pub(crate) fn node_name(topology: &Topology, kind: &str) -> String {
     format!("{kind}-{:010}", topology.nodes.len())
+}
+
+/// Adds a node of kind `kind` under `parent` that takes `Record<KI, VI>` and forwards
+/// `Record<KO, VO>`; `make` builds its wire for a task from its children's wires and the
+/// task's wiring (for stores). Returns the new node.
+pub(crate) fn add_child<KI, VI, KO, VO>(
+    topology: &Rc<RefCell<Topology>>,
+    parent: usize,
+    kind: &str,
+    make: impl Fn(
+        Vec<crate::topology::Wire<KO, VO>>,
+        &mut crate::topology::Wiring<'_>,
+    ) -> crate::topology::Wire<KI, VI>
+    + Send
+    + Sync
+    + 'static,
+) -> usize
+where
+    KI: 'static,
+    VI: 'static,
+    KO: 'static,
+    VO: 'static,
+{
+    let mut topology = topology.borrow_mut();
+    let name = node_name(&topology, kind);
+    let node = topology.add_node(
+        name,
+        Arc::new(move |wiring: &mut crate::topology::Wiring<'_>, node| {
+            let children = wiring.children::<KO, VO>(node);
+            Box::new(make(children, wiring))
+        }),
+    );
+    topology.nodes[parent].children.push(node);
+    node
 }
 
 /// A typed handle on a node of the topology being built.

@@ -1,0 +1,186 @@
+//! Grouping and aggregation: `group_by_key` / `group_by` → [`KGroupedStream`] → count,
+//! reduce, aggregate → a [`KTable`] materialized in a key-value store.
+//!
+//! Each aggregation keeps its results in a store (named by [`Materialized`], or generated as
+//! Kafka Streams names it) and forwards every update as a [`Change`] (new and old value): no
+//! record cache yet, so each input record emits one update, as Kafka Streams does with
+//! `statestore.cache.max.bytes=0`. Records are regrouped in process; across instances the
+//! runtime will repartition through `<application.id>-<name>-repartition` topics.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::{KStream, KTable, add_child};
+use crate::serdes::Serde;
+use crate::state::TypedStore;
+use crate::topology::{Record, StreamsError, forward};
+
+use super::ktable::Change;
+
+/// Serdes for a grouped stream's keys and values (Kafka Streams' `Grouped`).
+pub struct Grouped<K, V> {
+    pub(crate) key_serde: Arc<dyn Serde<K>>,
+    pub(crate) value_serde: Arc<dyn Serde<V>>,
+}
+
+impl<K, V> Grouped<K, V> {
+    /// Keys and values written (to repartition topics) with these serdes.
+    pub fn with(key_serde: impl Serde<K> + 'static, value_serde: impl Serde<V> + 'static) -> Self {
+        Grouped {
+            key_serde: Arc::new(key_serde),
+            value_serde: Arc::new(value_serde),
+        }
+    }
+}
+
+impl<K, V> Clone for Grouped<K, V> {
+    fn clone(&self) -> Self {
+        Grouped {
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+        }
+    }
+}
+
+/// Where and how an aggregation's result is stored (Kafka Streams' `Materialized`): the store
+/// name (queryable under it) and the serdes of its keys and values.
+pub struct Materialized<K, V> {
+    pub(crate) name: Option<String>,
+    pub(crate) key_serde: Arc<dyn Serde<K>>,
+    pub(crate) value_serde: Arc<dyn Serde<V>>,
+}
+
+impl<K, V> Materialized<K, V> {
+    /// A store with a generated name and these serdes.
+    pub fn with(key_serde: impl Serde<K> + 'static, value_serde: impl Serde<V> + 'static) -> Self {
+        Materialized {
+            name: None,
+            key_serde: Arc::new(key_serde),
+            value_serde: Arc::new(value_serde),
+        }
+    }
+
+    /// The store called `name` (Kafka's `Materialized.as(name)`).
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+}
+
+/// A stream grouped by key, ready to aggregate (Kafka Streams' `KGroupedStream`).
+pub struct KGroupedStream<K, V> {
+    stream: KStream<K, V>,
+    #[allow(dead_code)] // the repartition topics' serdes, once the runtime writes them
+    grouped: Grouped<K, V>,
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
+    /// Groups records by their key.
+    pub fn group_by_key(&self, grouped: Grouped<K, V>) -> KGroupedStream<K, V> {
+        KGroupedStream {
+            stream: self.clone(),
+            grouped,
+        }
+    }
+
+    /// Groups records by a new key.
+    pub fn group_by<K2: Clone + 'static>(
+        &self,
+        selector: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
+        grouped: Grouped<K2, V>,
+    ) -> KGroupedStream<K2, V> {
+        KGroupedStream {
+            stream: self.select_key(selector),
+            grouped,
+        }
+    }
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
+    /// The number of records per key.
+    pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<K, i64> {
+        self.aggregate(|| 0, |_, _, count| count + 1, materialized)
+    }
+
+    /// Values combined per key with `reducer` (the first value as is).
+    pub fn reduce(
+        &self,
+        reducer: impl Fn(&V, &V) -> V + Send + Sync + 'static,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V> {
+        let reducer = Arc::new(reducer);
+        self.aggregate_with(
+            "KSTREAM-REDUCE",
+            materialized,
+            move |_, value, old| match old {
+                Some(acc) => reducer(acc, value),
+                None => value.clone(),
+            },
+        )
+    }
+
+    /// An aggregate per key: `initializer` for a key's first record, then `aggregator`.
+    pub fn aggregate<VA: Clone + 'static>(
+        &self,
+        initializer: impl Fn() -> VA + Send + Sync + 'static,
+        aggregator: impl Fn(&K, &V, VA) -> VA + Send + Sync + 'static,
+        materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA> {
+        self.aggregate_with("KSTREAM-AGGREGATE", materialized, move |key, value, old| {
+            aggregator(key, value, old.cloned().unwrap_or_else(&initializer))
+        })
+    }
+
+    fn aggregate_with<VA: Clone + 'static>(
+        &self,
+        kind: &str,
+        materialized: Materialized<K, VA>,
+        update: impl Fn(&K, &V, Option<&VA>) -> VA + Send + Sync + 'static,
+    ) -> KTable<K, VA> {
+        let topology = self.stream.node().topology.clone();
+        let parent = self.stream.node().node;
+        let store_name = {
+            let topology = topology.borrow();
+            materialized
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.nodes.len()))
+        };
+        let (key_serde, value_serde) = (materialized.key_serde, materialized.value_serde);
+        let name = store_name.clone();
+        let update = Arc::new(update);
+        let node =
+            add_child::<K, V, K, Change<VA>>(&topology, parent, kind, move |children, wiring| {
+                let store =
+                    TypedStore::new(wiring.store(&name), key_serde.clone(), value_serde.clone());
+                let update = update.clone();
+                Rc::new(move |ctx, record: Record<K, V>| {
+                    let old = match store.get(&record.key) {
+                        Ok(old) => old,
+                        Err(e) => {
+                            ctx.error.get_or_insert(StreamsError::Serde(e));
+                            return;
+                        }
+                    };
+                    let new = update(&record.key, &record.value, old.as_ref());
+                    if let Err(e) = store.put(&record.key, &new) {
+                        ctx.error.get_or_insert(StreamsError::Serde(e));
+                        return;
+                    }
+                    let change = Change {
+                        new: Some(new),
+                        old,
+                    };
+                    let out = Record {
+                        key: record.key,
+                        value: change,
+                        timestamp: record.timestamp,
+                        headers: record.headers,
+                    };
+                    forward(&children, ctx, out);
+                })
+            });
+        topology.borrow_mut().stores.push(store_name.clone());
+        KTable::at(topology, node, Some(store_name))
+    }
+}

@@ -1,0 +1,178 @@
+//! [`KTable`]: a changelog stream — the latest value per key — as aggregations produce it.
+//! Updates travel as [`Change`]s (new and old value, `None` for absent), as in Kafka Streams,
+//! so that operations downstream know what a key had before.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::{KStream, NodeRef, add_child};
+use crate::topology::{Record, Topology, forward};
+
+/// An update of one key of a table: its new value and its previous one (`None`: absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change<V> {
+    /// The value now; `None` is a deletion.
+    pub new: Option<V>,
+    /// The value before.
+    pub old: Option<V>,
+}
+
+/// A table: the latest value per key (Kafka Streams' `KTable<K, V>`).
+pub struct KTable<K, V> {
+    at: NodeRef<K, Change<V>>,
+    store: Option<String>,
+}
+
+impl<K, V> Clone for KTable<K, V> {
+    fn clone(&self) -> Self {
+        KTable {
+            at: self.at.clone(),
+            store: self.store.clone(),
+        }
+    }
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
+    pub(crate) fn at(topology: Rc<RefCell<Topology>>, node: usize, store: Option<String>) -> Self {
+        KTable {
+            at: NodeRef {
+                topology,
+                node,
+                types: PhantomData,
+            },
+            store,
+        }
+    }
+
+    /// The store holding this table, if it is materialized (Kafka's `queryableStoreName`).
+    pub fn queryable_store_name(&self) -> Option<&str> {
+        self.store.as_deref()
+    }
+
+    fn child<V2: Clone + 'static>(
+        &self,
+        kind: &str,
+        make: impl Fn(Change<V>) -> Option<Change<V2>> + Send + Sync + 'static,
+    ) -> KTable<K, V2> {
+        let make = Arc::new(make);
+        let node = add_child::<K, Change<V>, K, Change<V2>>(
+            &self.at.topology,
+            self.at.node,
+            kind,
+            move |children, _| {
+                let make = make.clone();
+                Rc::new(move |ctx, record: Record<K, Change<V>>| {
+                    if let Some(change) = make(record.value) {
+                        let out = Record {
+                            key: record.key,
+                            value: change,
+                            timestamp: record.timestamp,
+                            headers: record.headers,
+                        };
+                        forward(&children, ctx, out);
+                    }
+                })
+            },
+        );
+        KTable::at(self.at.topology.clone(), node, None)
+    }
+
+    /// The rows for which `predicate` holds: a row that stops matching becomes a deletion.
+    pub fn filter(
+        &self,
+        predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
+    ) -> KTable<K, V> {
+        let predicate = Arc::new(predicate);
+        let node = add_child::<K, Change<V>, K, Change<V>>(
+            &self.at.topology,
+            self.at.node,
+            "KTABLE-FILTER",
+            move |children, _| {
+                let predicate = predicate.clone();
+                Rc::new(move |ctx, record: Record<K, Change<V>>| {
+                    let key = &record.key;
+                    let keep = |v: Option<V>| v.filter(|v| predicate(key, v));
+                    let change = Change {
+                        new: keep(record.value.new),
+                        old: keep(record.value.old),
+                    };
+                    // Nothing to say when the key was and stays outside the filter.
+                    if change.new.is_none() && change.old.is_none() {
+                        return;
+                    }
+                    let out = Record {
+                        key: record.key,
+                        value: change,
+                        timestamp: record.timestamp,
+                        headers: record.headers,
+                    };
+                    forward(&children, ctx, out);
+                })
+            },
+        );
+        KTable::at(self.at.topology.clone(), node, None)
+    }
+
+    /// The rows for which `predicate` does not hold.
+    pub fn filter_not(
+        &self,
+        predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
+    ) -> KTable<K, V> {
+        self.filter(move |k, v| !predicate(k, v))
+    }
+
+    /// Each row's value mapped.
+    pub fn map_values<V2: Clone + 'static>(
+        &self,
+        mapper: impl Fn(&V) -> V2 + Send + Sync + 'static,
+    ) -> KTable<K, V2> {
+        self.child("KTABLE-MAPVALUES", move |change| {
+            Some(Change {
+                new: change.new.as_ref().map(&mapper),
+                old: change.old.as_ref().map(&mapper),
+            })
+        })
+    }
+
+    /// The table's updates as a stream of new values; deletions are not forwarded (see
+    /// [`KTable::to_stream_with_tombstones`]).
+    pub fn to_stream(&self) -> KStream<K, V> {
+        self.stream_of("KTABLE-TOSTREAM", |change: Change<V>| change.new)
+    }
+
+    /// The table's updates as a stream, deletions as `None` (Kafka's tombstones; write them
+    /// with `Serdes::optional`).
+    pub fn to_stream_with_tombstones(&self) -> KStream<K, Option<V>> {
+        self.stream_of("KTABLE-TOSTREAM", |change: Change<V>| Some(change.new))
+    }
+
+    fn stream_of<V2: Clone + 'static>(
+        &self,
+        kind: &str,
+        value: impl Fn(Change<V>) -> Option<V2> + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        let value = Arc::new(value);
+        let node = add_child::<K, Change<V>, K, V2>(
+            &self.at.topology,
+            self.at.node,
+            kind,
+            move |children, _| {
+                let value = value.clone();
+                Rc::new(move |ctx, record: Record<K, Change<V>>| {
+                    if let Some(v) = value(record.value) {
+                        let out = Record {
+                            key: record.key,
+                            value: v,
+                            timestamp: record.timestamp,
+                            headers: record.headers,
+                        };
+                        forward(&children, ctx, out);
+                    }
+                })
+            },
+        );
+        KStream::at(self.at.topology.clone(), node)
+    }
+}

@@ -1,0 +1,187 @@
+//! State stores. So far the in-memory key-value store that aggregations keep their results in;
+//! keys and values are stored as bytes (through the serdes the topology was given, as Kafka
+//! Streams stores them), so that changelog topics and persistent stores can hold the same bytes.
+//!
+//! Concurrency: a store belongs to one task (`Rc<RefCell<…>>`), like the task's processors.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::serdes::{Serde, SerdeError};
+
+/// An ordered in-memory key-value store of bytes.
+#[derive(Debug, Default)]
+pub struct KeyValueStore {
+    name: String,
+    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl KeyValueStore {
+    /// An empty store called `name`.
+    pub fn new(name: &str) -> Self {
+        KeyValueStore {
+            name: name.to_string(),
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.entries.get(key).map(Vec::as_slice)
+    }
+
+    /// Sets `key` to `value`; returns the previous value.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Option<Vec<u8>> {
+        self.entries.insert(key, value)
+    }
+
+    /// Removes `key`; returns its value.
+    pub fn delete(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+        self.entries.remove(key)
+    }
+
+    /// Every entry in key-byte order.
+    pub fn all(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.entries
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
+    /// Entries whose key bytes are in `[from, to]`.
+    pub fn range<'s>(
+        &'s self,
+        from: &[u8],
+        to: &[u8],
+    ) -> impl Iterator<Item = (&'s [u8], &'s [u8])> {
+        self.entries
+            .range(from.to_vec()..=to.to_vec())
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// No entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A task's handle on a store.
+pub type StoreHandle = Rc<RefCell<KeyValueStore>>;
+
+/// A store read and written as `K` → `V` through serdes.
+pub struct TypedStore<K, V> {
+    store: StoreHandle,
+    key_serde: Arc<dyn Serde<K>>,
+    value_serde: Arc<dyn Serde<V>>,
+}
+
+impl<K, V> Clone for TypedStore<K, V> {
+    fn clone(&self) -> Self {
+        TypedStore {
+            store: self.store.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+        }
+    }
+}
+
+impl<K, V> TypedStore<K, V> {
+    /// `store` through these serdes.
+    pub fn new(
+        store: StoreHandle,
+        key_serde: Arc<dyn Serde<K>>,
+        value_serde: Arc<dyn Serde<V>>,
+    ) -> Self {
+        TypedStore {
+            store,
+            key_serde,
+            value_serde,
+        }
+    }
+
+    fn topic(&self) -> String {
+        self.store.borrow().name.clone()
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &K) -> Result<Option<V>, SerdeError> {
+        let topic = self.topic();
+        let key = self.key_serde.serialize(&topic, key)?;
+        let store = self.store.borrow();
+        store
+            .get(&key)
+            .map(|bytes| self.value_serde.deserialize(&topic, bytes))
+            .transpose()
+    }
+
+    /// Sets `key` to `value`.
+    pub fn put(&self, key: &K, value: &V) -> Result<(), SerdeError> {
+        let topic = self.topic();
+        let key = self.key_serde.serialize(&topic, key)?;
+        let value = self.value_serde.serialize(&topic, value)?;
+        self.store.borrow_mut().put(key, value);
+        Ok(())
+    }
+
+    /// Removes `key`.
+    pub fn delete(&self, key: &K) -> Result<(), SerdeError> {
+        let topic = self.topic();
+        let key = self.key_serde.serialize(&topic, key)?;
+        self.store.borrow_mut().delete(&key);
+        Ok(())
+    }
+
+    /// Every entry, in key-byte order.
+    pub fn all(&self) -> Result<Vec<(K, V)>, SerdeError> {
+        let topic = self.topic();
+        let store = self.store.borrow();
+        store
+            .all()
+            .map(|(k, v)| {
+                Ok((
+                    self.key_serde.deserialize(&topic, k)?,
+                    self.value_serde.deserialize(&topic, v)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serdes::Serdes;
+
+    #[test]
+    fn a_typed_store_keeps_bytes_in_key_order() {
+        let store: StoreHandle = Rc::new(RefCell::new(KeyValueStore::new("counts")));
+        let typed = TypedStore::new(
+            store.clone(),
+            Arc::new(Serdes::string()),
+            Arc::new(Serdes::i64()),
+        );
+        typed.put(&"b".to_string(), &2).unwrap();
+        typed.put(&"a".to_string(), &1).unwrap();
+        assert_eq!(typed.get(&"a".to_string()).unwrap(), Some(1));
+        assert_eq!(
+            typed.all().unwrap(),
+            vec![("a".to_string(), 1), ("b".to_string(), 2)]
+        );
+        assert_eq!(store.borrow().get(b"b"), Some(&2_i64.to_be_bytes()[..]));
+        assert_eq!(store.borrow().range(b"a", b"a").count(), 1);
+        typed.delete(&"a".to_string()).unwrap();
+        assert_eq!(typed.get(&"a".to_string()).unwrap(), None);
+        assert_eq!(store.borrow().len(), 1);
+    }
+}

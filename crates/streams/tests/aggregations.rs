@@ -1,0 +1,159 @@
+//! Grouping and aggregation through the TopologyTestDriver: count, reduce and aggregate into
+//! stores, KTable filter / map_values / to_stream, with the course's JSON rides.
+
+use brook_streams::dsl::{Consumed, Grouped, Materialized, Produced, StreamsBuilder};
+use brook_streams::serdes::Serdes;
+use brook_streams::test_driver::{TestRecord, TopologyTestDriver};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Ride {
+    #[serde(rename = "PULocationID")]
+    pu_location_id: i64,
+    total_amount: f64,
+}
+
+fn ride(location: i64, amount: f64) -> Ride {
+    Ride {
+        pu_location_id: location,
+        total_amount: amount,
+    }
+}
+
+fn rides_consumed() -> Consumed<Option<String>, Ride> {
+    Consumed::with(Serdes::optional(Serdes::string()), Serdes::json::<Ride>())
+}
+
+/// Pipes rides (location, amount) with timestamps 1, 2, 3, … and no key, as the course does.
+fn pipe(driver: &TopologyTestDriver, rides: &[(i64, f64)]) {
+    let input = driver.input_topic(
+        "rides",
+        Serdes::optional(Serdes::string()),
+        Serdes::json::<Ride>(),
+    );
+    for (i, (location, amount)) in rides.iter().enumerate() {
+        input
+            .pipe_input(None, ride(*location, *amount), i as i64 + 1)
+            .unwrap();
+    }
+}
+
+#[test]
+fn count_rides_per_pickup_location_emits_every_update_and_fills_the_store() {
+    let builder = StreamsBuilder::new();
+    let counts = builder
+        .stream("rides", rides_consumed())
+        .group_by(
+            |_, ride| ride.pu_location_id,
+            Grouped::with(Serdes::i64(), Serdes::json::<Ride>()),
+        )
+        .count(Materialized::with(Serdes::i64(), Serdes::i64()).named("rides-per-location"));
+    assert_eq!(counts.queryable_store_name(), Some("rides-per-location"));
+    counts.to_stream().to(
+        "rides-per-location",
+        Produced::with(Serdes::i64(), Serdes::i64()),
+    );
+    let topology = builder.build();
+    assert_eq!(topology.store_names(), vec!["rides-per-location"]);
+    let driver = TopologyTestDriver::new(topology);
+    pipe(&driver, &[(132, 10.0), (48, 7.5), (132, 30.0), (132, 9.0)]);
+
+    let updates = driver
+        .output_topic("rides-per-location", Serdes::i64(), Serdes::i64())
+        .read_records_to_list()
+        .unwrap();
+    let expected = [(132, 1, 1), (48, 1, 2), (132, 2, 3), (132, 3, 4)]
+        .map(|(key, value, timestamp)| TestRecord {
+            key,
+            value,
+            timestamp,
+        })
+        .to_vec();
+    assert_eq!(updates, expected);
+    let store = driver
+        .key_value_store("rides-per-location", Serdes::i64(), Serdes::i64())
+        .unwrap();
+    assert_eq!(store.get(&132).unwrap(), Some(3));
+    assert_eq!(store.get(&7).unwrap(), None);
+    let mut all = store.all().unwrap();
+    all.sort();
+    assert_eq!(all, vec![(48, 1), (132, 3)]);
+}
+
+#[test]
+fn reduce_and_aggregate_keep_a_running_result_per_key() {
+    let builder = StreamsBuilder::new();
+    let by_location = builder
+        .stream("rides", rides_consumed())
+        .map(|_, ride| (ride.pu_location_id, ride.total_amount))
+        .group_by_key(Grouped::with(Serdes::i64(), Serdes::f64()));
+    by_location
+        .reduce(
+            |a, b| a.max(*b),
+            Materialized::with(Serdes::i64(), Serdes::f64()).named("max-fare"),
+        )
+        .to_stream()
+        .to("max-fare", Produced::with(Serdes::i64(), Serdes::f64()));
+    by_location
+        .aggregate(
+            || (0_i64, 0.0_f64),
+            |_, fare, (n, sum)| (n + 1, sum + fare),
+            Materialized::with(Serdes::i64(), Serdes::json::<(i64, f64)>()),
+        )
+        .map_values(|(n, sum)| sum / *n as f64)
+        .to_stream()
+        .to("mean-fare", Produced::with(Serdes::i64(), Serdes::f64()));
+    let driver = TopologyTestDriver::new(builder.build());
+    pipe(&driver, &[(1, 10.0), (1, 30.0), (2, 4.0), (1, 20.0)]);
+    let read = |topic: &str| {
+        driver
+            .output_topic(topic, Serdes::i64(), Serdes::f64())
+            .read_key_values_to_list()
+            .unwrap()
+    };
+    assert_eq!(
+        read("max-fare"),
+        vec![(1, 10.0), (1, 30.0), (2, 4.0), (1, 30.0)]
+    );
+    assert_eq!(
+        read("mean-fare"),
+        vec![(1, 10.0), (1, 20.0), (2, 4.0), (1, 20.0)]
+    );
+    // The generated store name follows Kafka Streams' pattern.
+    let names = driver.topology().store_names();
+    assert_eq!(names[0], "max-fare");
+    assert!(
+        names[1].starts_with("KSTREAM-AGGREGATE-STATE-STORE-"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_filtered_table_deletes_rows_that_stop_matching() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("rides", rides_consumed())
+        .map(|_, ride| (ride.pu_location_id, ride.total_amount))
+        .group_by_key(Grouped::with(Serdes::i64(), Serdes::f64()))
+        // The latest fare per location.
+        .reduce(
+            |_, latest| *latest,
+            Materialized::with(Serdes::i64(), Serdes::f64()),
+        )
+        .filter(|_, fare| *fare >= 10.0)
+        .to_stream_with_tombstones()
+        .to(
+            "expensive",
+            Produced::with(Serdes::i64(), Serdes::optional(Serdes::f64())),
+        );
+    let driver = TopologyTestDriver::new(builder.build());
+    // 1: 12 (in), 15 (update), 5 (leaves: deletion), 3 (still out: nothing); 2: 4 (never in).
+    pipe(
+        &driver,
+        &[(1, 12.0), (1, 15.0), (2, 4.0), (1, 5.0), (1, 3.0)],
+    );
+    let out = driver
+        .output_topic("expensive", Serdes::i64(), Serdes::optional(Serdes::f64()))
+        .read_key_values_to_list()
+        .unwrap();
+    assert_eq!(out, vec![(1, Some(12.0)), (1, Some(15.0)), (1, None)]);
+}
