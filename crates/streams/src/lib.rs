@@ -14,7 +14,8 @@
 //!   deserialization error handler) and `Produced`,
 //!   and grouping: `group_by_key` / `group_by` → `KGroupedStream` → count, reduce, aggregate
 //!   into a `KTable` (`Materialized` names its store), whose filter, map_values and to_stream
-//!   work on `Change`s (new and old value), as Kafka Streams' do;
+//!   work on `Change`s (new and old value), as Kafka Streams' do; `windowed_by(TimeWindows)`
+//!   (tumbling and hopping, grace, late records dropped) into `KTable<Windowed<K>, V>`;
 //! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
 //!   through the serdes), per task;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
@@ -22,8 +23,8 @@
 //! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
 //!   inspection.
 //!
-//! Next: windows, joins, persistent stores with changelogs, and the runtime that runs tasks
-//! over a consumer group (`runtime/`).
+//! Next: sliding and session windows, suppress, joins, persistent stores with changelogs, and
+//! the runtime that runs tasks over a consumer group (`runtime/`).
 //!
 //! ```
 //! use brook_streams::serdes::{Serde, Serdes};

@@ -103,6 +103,11 @@ impl TopologyTestDriver {
         ))
     }
 
+    /// Records dropped as late (after their window's grace period) so far.
+    pub fn dropped_records(&self) -> u64 {
+        self.state.borrow().context.dropped_records
+    }
+
     /// Records skipped by a log-and-continue deserialization handler so far.
     pub fn skipped_records(&self) -> u64 {
         self.state.borrow().context.skipped_records

@@ -63,6 +63,8 @@ pub struct ProcessorContext {
     pub output: Vec<RawRecord>,
     /// Records skipped because they could not be deserialized (the log-and-continue handler).
     pub skipped_records: u64,
+    /// Records dropped because they arrived after their window closed (past the grace).
+    pub dropped_records: u64,
     /// A failure that stops the task (serialization errors, the log-and-fail handler).
     pub error: Option<StreamsError>,
 }

@@ -74,6 +74,21 @@ pub struct KGroupedStream<K, V> {
     grouped: Grouped<K, V>,
 }
 
+impl<K, V> Clone for KGroupedStream<K, V> {
+    fn clone(&self) -> Self {
+        KGroupedStream {
+            stream: self.stream.clone(),
+            grouped: self.grouped.clone(),
+        }
+    }
+}
+
+impl<K, V> KGroupedStream<K, V> {
+    pub(crate) fn stream(&self) -> &KStream<K, V> {
+        &self.stream
+    }
+}
+
 impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     /// Groups records by their key.
     pub fn group_by_key(&self, grouped: Grouped<K, V>) -> KGroupedStream<K, V> {

@@ -7,6 +7,7 @@
 mod grouped;
 mod kstream;
 mod ktable;
+mod windows;
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use grouped::{Grouped, KGroupedStream, Materialized};
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::{Change, KTable};
+pub use windows::{TimeWindowedKStream, TimeWindows};
 
 use crate::serdes::Serde;
 use crate::topology::{ProcessorContext, RawRecord, RawWire, Record, StreamsError, Topology};

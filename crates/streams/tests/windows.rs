@@ -1,0 +1,161 @@
+//! Windowed aggregations through the TopologyTestDriver: the course's count of rides per pickup
+//! location in one-hour tumbling windows keyed on the pickup time, late records dropped after
+//! the grace period, hopping windows, and windowed keys written in Kafka Streams' format.
+
+use brook_streams::dsl::{Consumed, Grouped, Materialized, Produced, StreamsBuilder, TimeWindows};
+use brook_streams::serdes::Serdes;
+use brook_streams::test_driver::TopologyTestDriver;
+use brook_streams::windowed::{TimeWindowedSerde, Window, Windowed};
+
+const HOUR: i64 = 3_600_000;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Ride {
+    #[serde(rename = "PULocationID")]
+    pu_location_id: i64,
+    tpep_pickup_datetime: i64,
+}
+
+#[test]
+fn rides_per_pickup_location_per_hour_on_the_pickup_time() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream(
+            "rides",
+            Consumed::with(Serdes::optional(Serdes::string()), Serdes::json::<Ride>())
+                .with_timestamp_extractor(|_, ride, _| ride.tpep_pickup_datetime),
+        )
+        .group_by(
+            |_, ride| ride.pu_location_id,
+            Grouped::with(Serdes::i64(), Serdes::json::<Ride>()),
+        )
+        .windowed_by(TimeWindows::of_size_with_no_grace(HOUR))
+        .count(Materialized::with(Serdes::i64(), Serdes::i64()).named("hourly"))
+        .to_stream()
+        .to(
+            "rides-per-location-hourly",
+            Produced::with(TimeWindowedSerde::new(Serdes::i64(), HOUR), Serdes::i64()),
+        );
+    let driver = TopologyTestDriver::new(builder.build());
+    let input = driver.input_topic(
+        "rides",
+        Serdes::optional(Serdes::string()),
+        Serdes::json::<Ride>(),
+    );
+    let rides = [
+        (132, 10 * HOUR + 5),
+        (132, 10 * HOUR + 50 * 60_000),
+        (48, 10 * HOUR + 7),
+        (132, 11 * HOUR + 1),
+    ];
+    for (location, pickup) in rides {
+        // The stored timestamp (0) is not the event time: the pickup time is.
+        input
+            .pipe_input(
+                None,
+                Ride {
+                    pu_location_id: location,
+                    tpep_pickup_datetime: pickup,
+                },
+                0,
+            )
+            .unwrap();
+    }
+    let out = driver
+        .output_topic(
+            "rides-per-location-hourly",
+            TimeWindowedSerde::new(Serdes::i64(), HOUR),
+            Serdes::i64(),
+        )
+        .read_key_values_to_list()
+        .unwrap();
+    let at = |key, hour: i64, count| {
+        (
+            Windowed {
+                key,
+                window: Window::new(hour * HOUR, (hour + 1) * HOUR),
+            },
+            count,
+        )
+    };
+    assert_eq!(
+        out,
+        vec![
+            at(132, 10, 1),
+            at(132, 10, 2),
+            at(48, 10, 1),
+            at(132, 11, 1)
+        ]
+    );
+    assert_eq!(driver.dropped_records(), 0);
+}
+
+fn counts_with(windows: TimeWindows, records: &[i64]) -> (Vec<(Windowed<String>, i64)>, u64) {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("events", Consumed::with(Serdes::string(), Serdes::string()))
+        .group_by_key(Grouped::with(Serdes::string(), Serdes::string()))
+        .windowed_by(windows)
+        .count(Materialized::with(Serdes::string(), Serdes::i64()))
+        .to_stream()
+        .to(
+            "counts",
+            Produced::with(
+                TimeWindowedSerde::new(Serdes::string(), windows.size_ms),
+                Serdes::i64(),
+            ),
+        );
+    let driver = TopologyTestDriver::new(builder.build());
+    let input = driver.input_topic("events", Serdes::string(), Serdes::string());
+    for ts in records {
+        input.pipe_input("k", "v", *ts).unwrap();
+    }
+    let out = driver
+        .output_topic(
+            "counts",
+            TimeWindowedSerde::new(Serdes::string(), windows.size_ms),
+            Serdes::i64(),
+        )
+        .read_key_values_to_list()
+        .unwrap();
+    (out, driver.dropped_records())
+}
+
+fn w(start: i64, end: i64, count: i64) -> (Windowed<String>, i64) {
+    (
+        Windowed {
+            key: "k".to_string(),
+            window: Window::new(start, end),
+        },
+        count,
+    )
+}
+
+#[test]
+fn late_records_are_dropped_once_the_grace_period_has_passed() {
+    // Windows of 10 ms with 5 ms grace. At 3 the stream time is 14: window [0,10) closes at
+    // 15, so 3 still counts. At 4 the stream time is 16: [0,10) has closed; 4 is dropped.
+    let (out, dropped) = counts_with(TimeWindows::of_size_and_grace(10, 5), &[1, 14, 3, 16, 4]);
+    assert_eq!(
+        out,
+        vec![w(0, 10, 1), w(10, 20, 1), w(0, 10, 2), w(10, 20, 2)]
+    );
+    assert_eq!(dropped, 1);
+    // Without grace a record for an ended window is dropped at once.
+    let (out, dropped) = counts_with(TimeWindows::of_size_with_no_grace(10), &[12, 9]);
+    assert_eq!(out, vec![w(10, 20, 1)]);
+    assert_eq!(dropped, 1);
+}
+
+#[test]
+fn a_record_updates_every_hopping_window_it_falls_in() {
+    let (out, dropped) = counts_with(
+        TimeWindows::of_size_with_no_grace(10).advance_by(5),
+        &[7, 12],
+    );
+    assert_eq!(
+        out,
+        vec![w(0, 10, 1), w(5, 15, 1), w(5, 15, 2), w(10, 20, 1)]
+    );
+    assert_eq!(dropped, 0);
+}
