@@ -16,6 +16,7 @@
 //!   into a `KTable` (`Materialized` names its store), whose filter, map_values and to_stream
 //!   work on `Change`s (new and old value), as Kafka Streams' do; `windowed_by(TimeWindows)`
 //!   (tumbling and hopping, grace, late records dropped) into `KTable<Windowed<K>, V>`;
+//!   `StreamsBuilder::table` (tombstones delete) and stream–table `join` / `left_join`;
 //! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
 //!   through the serdes), per task;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
@@ -23,7 +24,7 @@
 //! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
 //!   inspection.
 //!
-//! Next: sliding and session windows, suppress, joins, persistent stores with changelogs, and
+//! Next: sliding and session windows, suppress, stream–stream and table–table joins, persistent stores with changelogs, and
 //! the runtime that runs tasks over a consumer group (`runtime/`).
 //!
 //! ```

@@ -15,7 +15,7 @@ use crate::serdes::Serde;
 use crate::state::TypedStore;
 use crate::topology::{Record, StreamsError, forward};
 
-use super::ktable::Change;
+use super::ktable::{Change, StoreRef};
 
 /// Serdes for a grouped stream's keys and values (Kafka Streams' `Grouped`).
 pub struct Grouped<K, V> {
@@ -162,6 +162,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                 .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.nodes.len()))
         };
         let (key_serde, value_serde) = (materialized.key_serde, materialized.value_serde);
+        let store_ref = StoreRef {
+            name: store_name.clone(),
+            key_serde: key_serde.clone(),
+            value_serde: value_serde.clone(),
+        };
         let name = store_name.clone();
         let update = Arc::new(update);
         let node =
@@ -196,6 +201,6 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                 })
             });
         topology.borrow_mut().stores.push(store_name.clone());
-        KTable::at(topology, node, Some(store_name))
+        KTable::at(topology, node, Some(store_ref))
     }
 }

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::{KStream, NodeRef, add_child};
+use crate::serdes::Serde;
 use crate::topology::{Record, Topology, forward};
 
 /// An update of one key of a table: its new value and its previous one (`None`: absent).
@@ -19,10 +20,27 @@ pub struct Change<V> {
     pub old: Option<V>,
 }
 
+/// The store a table is materialized in, with the serdes its bytes are written with.
+pub(crate) struct StoreRef<K, V> {
+    pub name: String,
+    pub key_serde: Arc<dyn Serde<K>>,
+    pub value_serde: Arc<dyn Serde<V>>,
+}
+
+impl<K, V> Clone for StoreRef<K, V> {
+    fn clone(&self) -> Self {
+        StoreRef {
+            name: self.name.clone(),
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+        }
+    }
+}
+
 /// A table: the latest value per key (Kafka Streams' `KTable<K, V>`).
 pub struct KTable<K, V> {
     at: NodeRef<K, Change<V>>,
-    store: Option<String>,
+    store: Option<StoreRef<K, V>>,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -35,7 +53,11 @@ impl<K, V> Clone for KTable<K, V> {
 }
 
 impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
-    pub(crate) fn at(topology: Rc<RefCell<Topology>>, node: usize, store: Option<String>) -> Self {
+    pub(crate) fn at(
+        topology: Rc<RefCell<Topology>>,
+        node: usize,
+        store: Option<StoreRef<K, V>>,
+    ) -> Self {
         KTable {
             at: NodeRef {
                 topology,
@@ -48,7 +70,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
 
     /// The store holding this table, if it is materialized (Kafka's `queryableStoreName`).
     pub fn queryable_store_name(&self) -> Option<&str> {
-        self.store.as_deref()
+        self.store.as_ref().map(|s| s.name.as_str())
+    }
+
+    pub(crate) fn store(&self) -> Option<&StoreRef<K, V>> {
+        self.store.as_ref()
     }
 
     fn child<V2: Clone + 'static>(

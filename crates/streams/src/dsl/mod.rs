@@ -5,6 +5,7 @@
 //! shared by every task, and each task builds its own processors from it.
 
 mod grouped;
+mod joins;
 mod kstream;
 mod ktable;
 mod windows;
@@ -138,6 +139,79 @@ impl StreamsBuilder {
         KStream::at(self.topology.clone(), node)
     }
 
+    /// A table of `topic`'s latest value per key, materialized in a store: a null value (a
+    /// tombstone) deletes the key; records with a null key are skipped.
+    pub fn table<K, V>(
+        &self,
+        topic: &str,
+        consumed: Consumed<K, V>,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+    {
+        let consumed = Arc::new(consumed);
+        let mut topology = self.topology.borrow_mut();
+        let name = node_name(&topology, "KTABLE-SOURCE");
+        let store = ktable::StoreRef {
+            name: materialized
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{topic}-STATE-STORE-{:010}", topology.nodes.len())),
+            key_serde: materialized.key_serde.clone(),
+            value_serde: materialized.value_serde.clone(),
+        };
+        let store_ref = store.clone();
+        let node = topology.add_node(
+            name,
+            Arc::new(move |wiring, node| {
+                let children = wiring.children::<K, ktable::Change<V>>(node);
+                let consumed = consumed.clone();
+                let table = crate::state::TypedStore::new(
+                    wiring.store(&store_ref.name),
+                    store_ref.key_serde.clone(),
+                    store_ref.value_serde.clone(),
+                );
+                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: RawRecord| {
+                    let Some((key, value, timestamp, headers)) = consumed.read_update(ctx, raw)
+                    else {
+                        return;
+                    };
+                    let written = table.get(&key).and_then(|old| {
+                        match &value {
+                            Some(v) => table.put(&key, v)?,
+                            None => table.delete(&key)?,
+                        }
+                        Ok(old)
+                    });
+                    let old = match written {
+                        Ok(old) => old,
+                        Err(e) => {
+                            ctx.error.get_or_insert(StreamsError::Serde(e));
+                            return;
+                        }
+                    };
+                    let change = ktable::Change { new: value, old };
+                    if change.new.is_none() && change.old.is_none() {
+                        return;
+                    }
+                    let record = Record {
+                        key,
+                        value: change,
+                        timestamp,
+                        headers,
+                    };
+                    crate::topology::forward(&children, ctx, record);
+                });
+                Box::new(wire)
+            }),
+        );
+        topology.sources.push((topic.to_string(), node));
+        topology.stores.push(store.name.clone());
+        KTable::at(self.topology.clone(), node, Some(store))
+    }
+
     /// The finished description.
     pub fn build(self) -> Topology {
         match Rc::try_unwrap(self.topology) {
@@ -149,6 +223,50 @@ impl StreamsBuilder {
 }
 
 impl<K, V> Consumed<K, V> {
+    /// A table update in `raw`: key, value (`None`: a tombstone), timestamp, headers; `None`
+    /// when skipped (a null key, or a deserialization error as in [`Consumed::read`]).
+    #[allow(clippy::type_complexity)]
+    fn read_update(
+        &self,
+        ctx: &mut ProcessorContext,
+        raw: RawRecord,
+    ) -> Option<(K, Option<V>, i64, Vec<(String, Option<Vec<u8>>)>)> {
+        let decoded = self
+            .key_serde
+            .deserialize_nullable(&raw.topic, raw.key.as_deref())
+            .and_then(|key| {
+                let value = self
+                    .value_serde
+                    .deserialize_nullable(&raw.topic, raw.value.as_deref())?;
+                Ok(key.map(|k| (k, value)))
+            });
+        let (key, value) = match decoded {
+            Ok(Some(pair)) => pair,
+            Ok(None) => return None,
+            Err(e) => {
+                self.handle(ctx, e);
+                return None;
+            }
+        };
+        let timestamp = match (&self.timestamp, &value) {
+            (Some(extract), Some(v)) => extract(&key, v, raw.timestamp),
+            _ => raw.timestamp,
+        };
+        Some((key, value, timestamp, raw.headers))
+    }
+
+    fn handle(&self, ctx: &mut ProcessorContext, error: crate::serdes::SerdeError) {
+        match self.on_error {
+            DeserializationHandler::LogAndContinue => {
+                tracing::warn!(error = %error, "skipping a record that cannot be deserialized");
+                ctx.skipped_records += 1;
+            }
+            DeserializationHandler::LogAndFail => {
+                ctx.error.get_or_insert(StreamsError::Serde(error));
+            }
+        }
+    }
+
     /// The typed record in `raw`, or `None` when it is skipped (null without a null value, or
     /// a deserialization error under log-and-continue; log-and-fail records the error).
     fn read(&self, ctx: &mut ProcessorContext, raw: RawRecord) -> Option<Record<K, V>> {
@@ -165,15 +283,7 @@ impl<K, V> Consumed<K, V> {
             Ok(Some(pair)) => pair,
             Ok(None) => return None,
             Err(e) => {
-                match self.on_error {
-                    DeserializationHandler::LogAndContinue => {
-                        tracing::warn!(error = %e, "skipping a record that cannot be deserialized");
-                        ctx.skipped_records += 1;
-                    }
-                    DeserializationHandler::LogAndFail => {
-                        ctx.error.get_or_insert(StreamsError::Serde(e));
-                    }
-                }
+                self.handle(ctx, e);
                 return None;
             }
         };

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::grouped::KGroupedStream;
-use super::ktable::Change;
+use super::ktable::{Change, StoreRef};
 use super::{KTable, Materialized, add_child};
 use crate::serdes::Serde;
 use crate::state::TypedStore;
@@ -137,6 +137,11 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
             windows.size_ms,
         ));
         let value_serde = materialized.value_serde;
+        let store_ref = StoreRef {
+            name: store_name.clone(),
+            key_serde: key_serde.clone(),
+            value_serde: value_serde.clone(),
+        };
         let update = Arc::new(update);
         let name = store_name.clone();
         let node = add_child::<K, V, Windowed<K>, Change<VA>>(
@@ -188,7 +193,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
             },
         );
         topology.borrow_mut().stores.push(store_name.clone());
-        KTable::at(topology, node, Some(store_name))
+        KTable::at(topology, node, Some(store_ref))
     }
 }
 

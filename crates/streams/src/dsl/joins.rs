@@ -1,0 +1,87 @@
+//! Stream–table joins (`KStream::join` / `left_join` with a `KTable`): each stream record looks
+//! up its key in the table's store as it is at that moment; table updates emit nothing, as in
+//! Kafka Streams. The table must be materialized (a `builder.table(…)` or an aggregation).
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::{KStream, KTable, add_child};
+use crate::state::TypedStore;
+use crate::topology::{Record, StreamsError, forward};
+
+impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
+    /// Each record joined with the table's current value for its key; records whose key the
+    /// table lacks are dropped (an inner join).
+    ///
+    /// # Panics
+    /// When `table` is not materialized in a store.
+    pub fn join<VT: Clone + 'static, VR: Clone + 'static>(
+        &self,
+        table: &KTable<K, VT>,
+        joiner: impl Fn(&V, &VT) -> VR + Send + Sync + 'static,
+    ) -> KStream<K, VR> {
+        self.join_table(table, "KSTREAM-JOIN", move |v, t: Option<&VT>| {
+            t.map(|t| joiner(v, t))
+        })
+    }
+
+    /// Each record joined with the table's current value for its key, or `None` when the
+    /// table lacks the key (a left join).
+    ///
+    /// # Panics
+    /// When `table` is not materialized in a store.
+    pub fn left_join<VT: Clone + 'static, VR: Clone + 'static>(
+        &self,
+        table: &KTable<K, VT>,
+        joiner: impl Fn(&V, Option<&VT>) -> VR + Send + Sync + 'static,
+    ) -> KStream<K, VR> {
+        self.join_table(table, "KSTREAM-LEFTJOIN", move |v, t| Some(joiner(v, t)))
+    }
+
+    fn join_table<VT: Clone + 'static, VR: Clone + 'static>(
+        &self,
+        table: &KTable<K, VT>,
+        kind: &str,
+        joiner: impl Fn(&V, Option<&VT>) -> Option<VR> + Send + Sync + 'static,
+    ) -> KStream<K, VR> {
+        let store = table
+            .store()
+            .expect(
+                "a stream-table join needs a materialized table (builder.table or an aggregation)",
+            )
+            .clone();
+        let joiner = Arc::new(joiner);
+        let node = add_child::<K, V, K, VR>(
+            &self.node().topology,
+            self.node().node,
+            kind,
+            move |children, wiring| {
+                let table = TypedStore::new(
+                    wiring.store(&store.name),
+                    store.key_serde.clone(),
+                    store.value_serde.clone(),
+                );
+                let joiner = joiner.clone();
+                Rc::new(move |ctx, record: Record<K, V>| {
+                    let current = match table.get(&record.key) {
+                        Ok(current) => current,
+                        Err(e) => {
+                            ctx.error.get_or_insert(StreamsError::Serde(e));
+                            return;
+                        }
+                    };
+                    if let Some(value) = joiner(&record.value, current.as_ref()) {
+                        let out = Record {
+                            key: record.key,
+                            value,
+                            timestamp: record.timestamp,
+                            headers: record.headers,
+                        };
+                        forward(&children, ctx, out);
+                    }
+                })
+            },
+        );
+        KStream::at(self.node().topology.clone(), node)
+    }
+}
