@@ -8,6 +8,7 @@ mod grouped;
 mod joins;
 mod kstream;
 mod ktable;
+mod sessions;
 mod windows;
 
 use std::cell::RefCell;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 pub use grouped::{Grouped, KGroupedStream, Materialized};
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::{Change, KTable};
+pub use sessions::{SessionWindowedKStream, SessionWindows};
 pub use windows::{TimeWindowedKStream, TimeWindows};
 
 use crate::serdes::Serde;

@@ -198,7 +198,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
 }
 
 /// A shared serde used where a serde is owned (the windowed-key serde wraps the key serde).
-struct SharedSerde<T>(Arc<dyn Serde<T>>);
+pub(crate) struct SharedSerde<T>(pub Arc<dyn Serde<T>>);
 
 impl<T> Serde<T> for SharedSerde<T> {
     fn serialize(&self, topic: &str, value: &T) -> Result<Vec<u8>, crate::serdes::SerdeError> {

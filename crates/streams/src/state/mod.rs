@@ -65,6 +65,17 @@ impl KeyValueStore {
             .map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
+    /// Entries whose key bytes start with `prefix`, in key-byte order.
+    pub fn prefix_scan<'s>(
+        &'s self,
+        prefix: &'s [u8],
+    ) -> impl Iterator<Item = (&'s [u8], &'s [u8])> {
+        self.entries
+            .range(prefix.to_vec()..)
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
