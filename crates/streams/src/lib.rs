@@ -16,7 +16,8 @@
 //!   into a `KTable` (`Materialized` names its store), whose filter, map_values and to_stream
 //!   work on `Change`s (new and old value), as Kafka Streams' do; `windowed_by(TimeWindows)`
 //!   (tumbling and hopping, grace, late records dropped) and `windowed_by_sessions`
-//!   (merging sessions) into `KTable<Windowed<K>, V>`;
+//!   (merging sessions) into `KTable<Windowed<K>, V>`; `suppress_until_window_closes` and
+//!   `suppress_until_time_limit`;
 //!   `StreamsBuilder::table` (tombstones delete) and stream–table `join` / `left_join`;
 //! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
 //!   through the serdes), per task;
@@ -25,7 +26,7 @@
 //! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
 //!   inspection.
 //!
-//! Next: sliding windows, suppress, stream–stream and table–table joins, persistent stores with changelogs, and
+//! Next: sliding windows, stream–stream and table–table joins, persistent stores with changelogs, and
 //! the runtime that runs tasks over a consumer group (`runtime/`).
 //!
 //! ```

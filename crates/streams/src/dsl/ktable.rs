@@ -41,6 +41,9 @@ impl<K, V> Clone for StoreRef<K, V> {
 pub struct KTable<K, V> {
     at: NodeRef<K, Change<V>>,
     store: Option<StoreRef<K, V>>,
+    /// For windowed aggregations: how long after a window's end it can still change (its
+    /// grace; for sessions the gap plus the grace).
+    close_after_ms: Option<i64>,
 }
 
 impl<K, V> Clone for KTable<K, V> {
@@ -48,6 +51,7 @@ impl<K, V> Clone for KTable<K, V> {
         KTable {
             at: self.at.clone(),
             store: self.store.clone(),
+            close_after_ms: self.close_after_ms,
         }
     }
 }
@@ -65,7 +69,22 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 types: PhantomData,
             },
             store,
+            close_after_ms: None,
         }
+    }
+
+    /// Marks a windowed aggregation's table: windows close `ms` after they end.
+    pub(crate) fn closing_after(mut self, ms: i64) -> Self {
+        self.close_after_ms = Some(ms);
+        self
+    }
+
+    pub(crate) fn close_after_ms(&self) -> Option<i64> {
+        self.close_after_ms
+    }
+
+    pub(crate) fn node(&self) -> &NodeRef<K, Change<V>> {
+        &self.at
     }
 
     /// The store holding this table, if it is materialized (Kafka's `queryableStoreName`).

@@ -9,6 +9,7 @@ mod joins;
 mod kstream;
 mod ktable;
 mod sessions;
+mod suppress;
 mod windows;
 
 use std::cell::RefCell;

@@ -122,7 +122,8 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
             },
         );
         topology.borrow_mut().stores.push(store_name);
-        KTable::at(topology, node, Some(store_ref))
+        let close_after = self.windows.gap_ms.saturating_add(self.windows.grace_ms);
+        KTable::at(topology, node, Some(store_ref)).closing_after(close_after)
     }
 }
 

@@ -193,7 +193,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
             },
         );
         topology.borrow_mut().stores.push(store_name.clone());
-        KTable::at(topology, node, Some(store_ref))
+        KTable::at(topology, node, Some(store_ref)).closing_after(windows.grace_ms)
     }
 }
 
