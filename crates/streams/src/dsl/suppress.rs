@@ -18,6 +18,9 @@ use super::{KTable, add_child};
 use crate::topology::{Record, forward};
 use crate::windowed::Windowed;
 
+/// Key → (deadline, the buffered update).
+type Buffer<K, V> = BTreeMap<K, (i64, Record<K, Change<V>>)>;
+
 impl<K: Ord + Clone + 'static, V: Clone + 'static> KTable<Windowed<K>, V> {
     /// Only each window's final result, once the window has closed
     /// (`Suppressed.untilWindowCloses`).
@@ -58,9 +61,7 @@ impl<K: Ord + Clone + 'static, V: Clone + 'static> KTable<K, V> {
             move |children, _| {
                 let deadline = deadline.clone();
                 let stream_time = Cell::new(i64::MIN);
-                // Key → (deadline, the buffered update).
-                let buffer: RefCell<BTreeMap<K, (i64, Record<K, Change<V>>)>> =
-                    RefCell::new(BTreeMap::new());
+                let buffer: RefCell<Buffer<K, V>> = RefCell::new(BTreeMap::new());
                 Rc::new(move |ctx, record: Record<K, Change<V>>| {
                     stream_time.set(stream_time.get().max(record.timestamp));
                     {
