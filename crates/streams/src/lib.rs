@@ -19,6 +19,8 @@
 //!   (merging sessions) into `KTable<Windowed<K>, V>`; `suppress_until_window_closes` and
 //!   `suppress_until_time_limit`;
 //!   `StreamsBuilder::table` (tombstones delete) and stream–table `join` / `left_join`;
+//!   windowed stream–stream `join_stream` / `left_join_stream` / `outer_join_stream`
+//!   (`JoinWindows`, KIP-633's emit-after-close for unpartnered records);
 //! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
 //!   through the serdes), per task;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
@@ -26,7 +28,7 @@
 //! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
 //!   inspection.
 //!
-//! Next: sliding windows, stream–stream and table–table joins, persistent stores with changelogs, and
+//! Next: sliding windows, table–table and foreign-key joins, persistent stores with changelogs, and
 //! the runtime that runs tasks over a consumer group (`runtime/`).
 //!
 //! ```

@@ -150,6 +150,7 @@ impl Topology {
             topology: self,
             built: HashMap::new(),
             stores: HashMap::new(),
+            shared: HashMap::new(),
         };
         let sources = self
             .sources
@@ -186,6 +187,7 @@ pub struct Wiring<'t> {
     topology: &'t Topology,
     built: HashMap<usize, Box<dyn Any>>,
     stores: HashMap<String, StoreHandle>,
+    shared: HashMap<String, Box<dyn Any>>,
 }
 
 impl Wiring<'_> {
@@ -213,6 +215,17 @@ impl Wiring<'_> {
             .clone();
         self.built.insert(node, built);
         wire
+    }
+
+    /// State that several processors of one task share (both sides of a join), made by
+    /// `make` for the first of them.
+    pub(crate) fn shared<T: Clone + 'static>(&mut self, name: &str, make: impl FnOnce() -> T) -> T {
+        self.shared
+            .entry(name.to_string())
+            .or_insert_with(|| Box::new(make()))
+            .downcast_ref::<T>()
+            .expect("shared state of one name has one type")
+            .clone()
     }
 
     /// The wires of `node`'s children, all taking `Record<K, V>`.

@@ -9,6 +9,7 @@ mod joins;
 mod kstream;
 mod ktable;
 mod sessions;
+mod stream_joins;
 mod suppress;
 mod windows;
 
@@ -21,6 +22,7 @@ pub use grouped::{Grouped, KGroupedStream, Materialized};
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::{Change, KTable};
 pub use sessions::{SessionWindowedKStream, SessionWindows};
+pub use stream_joins::JoinWindows;
 pub use windows::{TimeWindowedKStream, TimeWindows};
 
 use crate::serdes::Serde;
