@@ -51,3 +51,8 @@ pub mod state;
 pub mod test_driver;
 pub mod topology;
 pub mod windowed;
+
+/// `docs/streams.md`, whose examples run as doc tests so that the guide stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/streams.md")]
+pub struct StreamsGuide;
