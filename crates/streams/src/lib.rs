@@ -20,7 +20,8 @@
 //!   `suppress_until_time_limit`;
 //!   `StreamsBuilder::table` (tombstones delete) and stream–table `join` / `left_join`;
 //!   windowed stream–stream `join_stream` / `left_join_stream` / `outer_join_stream`
-//!   (`JoinWindows`, KIP-633's emit-after-close for unpartnered records);
+//!   (`JoinWindows`, KIP-633's emit-after-close for unpartnered records); table–table
+//!   `join` / `left_join` / `outer_join`;
 //! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
 //!   through the serdes), per task;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
@@ -28,7 +29,7 @@
 //! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
 //!   inspection.
 //!
-//! Next: sliding windows, table–table and foreign-key joins, persistent stores with changelogs, and
+//! Next: sliding windows, foreign-key and GlobalKTable joins, persistent stores with changelogs, and
 //! the runtime that runs tasks over a consumer group (`runtime/`).
 //!
 //! ```

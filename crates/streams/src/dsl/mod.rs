@@ -11,6 +11,7 @@ mod ktable;
 mod sessions;
 mod stream_joins;
 mod suppress;
+mod table_joins;
 mod windows;
 
 use std::cell::RefCell;
