@@ -21,7 +21,8 @@
 //!   `StreamsBuilder::table` (tombstones delete) and stream–table `join` / `left_join`;
 //!   windowed stream–stream `join_stream` / `left_join_stream` / `outer_join_stream`
 //!   (`JoinWindows`, KIP-633's emit-after-close for unpartnered records); table–table
-//!   `join` / `left_join` / `outer_join`;
+//!   `join` / `left_join` / `outer_join`; foreign-key `join_on_foreign_key` /
+//!   `left_join_on_foreign_key`; `GlobalKTable` with `join_global` / `left_join_global`;
 //! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
 //!   through the serdes), per task;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
@@ -29,7 +30,7 @@
 //! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
 //!   inspection.
 //!
-//! Next: sliding windows, foreign-key and GlobalKTable joins, persistent stores with changelogs, and
+//! Next: sliding windows, persistent stores with changelogs, and
 //! the runtime that runs tasks over a consumer group (`runtime/`).
 //!
 //! ```

@@ -4,6 +4,8 @@
 //! Closures given to operations must be `Send + Sync + 'static`: the topology they describe is
 //! shared by every task, and each task builds its own processors from it.
 
+mod fk_join;
+mod global;
 mod grouped;
 mod joins;
 mod kstream;
@@ -19,6 +21,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
+pub use global::GlobalKTable;
 pub use grouped::{Grouped, KGroupedStream, Materialized};
 pub use kstream::{BranchedKStream, KStream};
 pub use ktable::{Change, KTable};
@@ -232,7 +235,7 @@ impl<K, V> Consumed<K, V> {
     /// A table update in `raw`: key, value (`None`: a tombstone), timestamp, headers; `None`
     /// when skipped (a null key, or a deserialization error as in [`Consumed::read`]).
     #[allow(clippy::type_complexity)]
-    fn read_update(
+    pub(crate) fn read_update(
         &self,
         ctx: &mut ProcessorContext,
         raw: RawRecord,
