@@ -23,6 +23,7 @@
 //!   (`JoinWindows`, KIP-633's emit-after-close for unpartnered records); table–table
 //!   `join` / `left_join` / `outer_join`; foreign-key `join_on_foreign_key` /
 //!   `left_join_on_foreign_key`; `GlobalKTable` with `join_global` / `left_join_global`;
+//!   `process` with a user `Processor` and state stores it names;
 //! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
 //!   through the serdes), per task;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
