@@ -57,8 +57,21 @@ impl TopologyTestDriver {
         &self.topology
     }
 
-    /// Processes one stored record of `topic` through the topology.
-    pub fn pipe_raw(&self, mut record: RawRecord) -> Result<(), StreamsError> {
+    /// Processes one stored record of `topic` through the topology; records the topology
+    /// writes to its internal (repartition) topics are processed right after, as Kafka
+    /// Streams' driver does.
+    pub fn pipe_raw(&self, record: RawRecord) -> Result<(), StreamsError> {
+        let mut pending = std::collections::VecDeque::from([record]);
+        while let Some(record) = pending.pop_front() {
+            for internal in self.pipe_one(record)? {
+                pending.push_back(internal);
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes one record; returns what it wrote to internal topics.
+    fn pipe_one(&self, mut record: RawRecord) -> Result<Vec<RawRecord>, StreamsError> {
         let wire = self
             .task
             .sources
@@ -77,14 +90,19 @@ impl TopologyTestDriver {
         wire(context, record);
         let written = std::mem::take(&mut context.output);
         let error = context.error.take();
+        let mut internal = Vec::new();
         for out in written {
+            if self.topology.is_internal(&out.topic) {
+                internal.push(out);
+                continue;
+            }
             state
                 .outputs
                 .entry(out.topic.clone())
                 .or_default()
                 .push_back(out);
         }
-        error.map_or(Ok(()), Err)
+        error.map_or(Ok(internal), Err)
     }
 
     /// The key-value store called `name`, read through these serdes (Kafka's

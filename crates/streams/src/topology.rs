@@ -105,6 +105,8 @@ pub struct Topology {
     pub(crate) sink_topics: Vec<String>,
     /// State stores, by name.
     pub(crate) stores: Vec<String>,
+    /// Internal topics (repartition topics), without the `<application.id>-` prefix.
+    pub(crate) internal_topics: Vec<String>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -114,14 +116,34 @@ impl std::fmt::Debug for Topology {
 }
 
 impl Topology {
-    /// The topics the topology reads.
+    /// The topics the topology reads (internal ones included, unprefixed).
     pub fn source_topics(&self) -> Vec<String> {
         self.sources.iter().map(|(t, _)| t.clone()).collect()
+    }
+
+    /// The user topics the topology reads (not its internal ones).
+    pub fn input_topics(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .map(|(t, _)| t.clone())
+            .filter(|t| !self.is_internal(t))
+            .collect()
     }
 
     /// The topics the topology writes to by name (topic extractors add others at run time).
     pub fn sink_topics(&self) -> Vec<String> {
         self.sink_topics.clone()
+    }
+
+    /// The internal topics it writes and reads back (`…-repartition`), without the
+    /// `<application.id>-` prefix the runtime gives them.
+    pub fn internal_topics(&self) -> Vec<String> {
+        self.internal_topics.clone()
+    }
+
+    /// Whether `topic` (unprefixed) is one of its internal topics.
+    pub fn is_internal(&self, topic: &str) -> bool {
+        self.internal_topics.iter().any(|t| t == topic)
     }
 
     /// The state stores the topology keeps.

@@ -157,3 +157,52 @@ fn a_filtered_table_deletes_rows_that_stop_matching() {
         .unwrap();
     assert_eq!(out, vec![(1, Some(12.0)), (1, Some(15.0)), (1, None)]);
 }
+
+#[test]
+fn grouping_by_a_changed_key_goes_through_a_repartition_topic() {
+    use brook_streams::dsl::Repartitioned;
+    let builder = StreamsBuilder::new();
+    let rides = builder.stream("rides", rides_consumed());
+    // group_by changes the key: a repartition topic, named after Grouped.
+    rides
+        .group_by(
+            |_, ride| ride.pu_location_id,
+            Grouped::with(Serdes::i64(), Serdes::json::<Ride>()).named("by-location"),
+        )
+        .count(Materialized::with(Serdes::i64(), Serdes::i64()))
+        .to_stream()
+        .to("counts", Produced::with(Serdes::i64(), Serdes::i64()));
+    // An explicit repartition, then grouping by the (unchanged since) key: no second topic.
+    rides
+        .select_key(|_, ride| ride.pu_location_id)
+        .repartition(Repartitioned::with(Serdes::i64(), Serdes::json::<Ride>()).named("rekeyed"))
+        .group_by_key(Grouped::with(Serdes::i64(), Serdes::json::<Ride>()))
+        .count(Materialized::with(Serdes::i64(), Serdes::i64()))
+        .to_stream()
+        .to("counts-2", Produced::with(Serdes::i64(), Serdes::i64()));
+    let topology = builder.build();
+    assert_eq!(
+        topology.internal_topics(),
+        vec!["by-location-repartition", "rekeyed-repartition"]
+    );
+    assert_eq!(topology.input_topics(), vec!["rides"]);
+    let driver = TopologyTestDriver::new(topology);
+    pipe(&driver, &[(132, 1.0), (48, 2.0), (132, 3.0)]);
+    for topic in ["counts", "counts-2"] {
+        let out = driver
+            .output_topic(topic, Serdes::i64(), Serdes::i64())
+            .read_key_values_to_list()
+            .unwrap();
+        assert_eq!(out, vec![(132, 1), (48, 1), (132, 2)], "{topic}");
+    }
+    // Internal topics are not outputs.
+    assert!(
+        driver
+            .output_topic(
+                "by-location-repartition",
+                Serdes::i64(),
+                Serdes::json::<Ride>()
+            )
+            .is_empty()
+    );
+}

@@ -153,6 +153,6 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 })
             },
         );
-        KStream::at(self.node().topology.clone(), node)
+        KStream::at(self.node().topology.clone(), node).key_changed(self.is_key_changed())
     }
 }

@@ -21,6 +21,7 @@ use super::ktable::{Change, StoreRef};
 pub struct Grouped<K, V> {
     pub(crate) key_serde: Arc<dyn Serde<K>>,
     pub(crate) value_serde: Arc<dyn Serde<V>>,
+    pub(crate) name: Option<String>,
 }
 
 impl<K, V> Grouped<K, V> {
@@ -29,7 +30,14 @@ impl<K, V> Grouped<K, V> {
         Grouped {
             key_serde: Arc::new(key_serde),
             value_serde: Arc::new(value_serde),
+            name: None,
         }
+    }
+
+    /// Names the repartition topic: `<application.id>-<name>-repartition`.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
     }
 }
 
@@ -38,6 +46,7 @@ impl<K, V> Clone for Grouped<K, V> {
         Grouped {
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
+            name: self.name.clone(),
         }
     }
 }
@@ -92,10 +101,24 @@ impl<K, V> KGroupedStream<K, V> {
 impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     /// Groups records by their key.
     pub fn group_by_key(&self, grouped: Grouped<K, V>) -> KGroupedStream<K, V> {
-        KGroupedStream {
-            stream: self.clone(),
-            grouped,
-        }
+        // A changed key must be repartitioned first, so that each key has one task.
+        let stream = if self.is_key_changed() {
+            let name = match &grouped.name {
+                Some(name) => format!("{name}-repartition"),
+                None => {
+                    let topology = self.node().topology.borrow();
+                    format!("{}-repartition", super::node_name(&topology, "KGROUPED"))
+                }
+            };
+            self.repartition_through(
+                &name,
+                grouped.key_serde.clone(),
+                grouped.value_serde.clone(),
+            )
+        } else {
+            self.clone()
+        };
+        KGroupedStream { stream, grouped }
     }
 
     /// Groups records by a new key.
@@ -104,10 +127,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         selector: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
         grouped: Grouped<K2, V>,
     ) -> KGroupedStream<K2, V> {
-        KGroupedStream {
-            stream: self.select_key(selector),
-            grouped,
-        }
+        self.select_key(selector).group_by_key(grouped)
     }
 }
 

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::{NodeRef, Produced, add_child};
+use super::{NodeRef, Produced, add_child, node_name};
 use crate::topology::{ProcessorContext, RawRecord, Record, StreamsError, Topology, Wire, forward};
 
 /// A stream of records with keys `K` and values `V` (Kafka Streams' `KStream<K, V>`).
@@ -31,6 +31,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 topology,
                 node,
                 types: PhantomData,
+                key_changed: false,
             },
         }
     }
@@ -44,7 +45,18 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         let node = add_child(&self.at.topology, self.at.node, kind, move |children, _| {
             make(children)
         });
-        KStream::at(self.at.topology.clone(), node)
+        KStream::at(self.at.topology.clone(), node).key_changed(self.at.key_changed)
+    }
+
+    /// Marks (or not) the stream's key as changed since it was partitioned.
+    pub(crate) fn key_changed(mut self, changed: bool) -> Self {
+        self.at.key_changed = changed;
+        self
+    }
+
+    /// Whether the key may have changed since the records were partitioned.
+    pub fn is_key_changed(&self) -> bool {
+        self.at.key_changed
     }
 
     pub(crate) fn node(&self) -> &NodeRef<K, V> {
@@ -88,6 +100,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 forward(&children, ctx, with(record, key, value));
             })
         })
+        .key_changed(true)
     }
 
     /// Each record with a new value; the key stays.
@@ -134,6 +147,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 }
             })
         })
+        .key_changed(true)
     }
 
     /// Zero or more values for each record, each with the record's key.
@@ -142,6 +156,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         mapper: impl Fn(&V) -> Vec<V2> + Send + Sync + 'static,
     ) -> KStream<K, V2> {
         self.flat_map(move |k, v| mapper(v).into_iter().map(|v2| (k.clone(), v2)).collect())
+            .key_changed(self.at.key_changed)
     }
 
     /// Each record with a new key; the value stays (marks the stream for repartitioning
@@ -159,6 +174,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 forward(&children, ctx, with(record, key, value));
             })
         })
+        .key_changed(true)
     }
 
     /// Calls `action` for each record and passes the record on unchanged.
@@ -186,7 +202,50 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         self.at.topology.borrow_mut().nodes[other.at.node]
             .children
             .push(merged.at.node);
-        merged
+        let changed = self.at.key_changed || other.at.key_changed;
+        merged.key_changed(changed)
+    }
+
+    /// Writes the stream to an internal repartition topic (`<application.id>-<name>-repartition`)
+    /// and reads it back, so that records are partitioned by their current key
+    /// (Kafka Streams' `repartition(Repartitioned.as(name).with…Serde)`).
+    pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> KStream<K, V> {
+        let name = match &repartitioned.name {
+            Some(name) => format!("{name}-repartition"),
+            None => {
+                let topology = self.at.topology.borrow();
+                format!(
+                    "{}-repartition",
+                    node_name(&topology, "KSTREAM-REPARTITION")
+                )
+            }
+        };
+        self.repartition_through(&name, repartitioned.key_serde, repartitioned.value_serde)
+    }
+
+    /// Writes to the internal topic `topic` with these serdes and reads it back.
+    pub(crate) fn repartition_through(
+        &self,
+        topic: &str,
+        key_serde: Arc<dyn crate::serdes::Serde<K>>,
+        value_serde: Arc<dyn crate::serdes::Serde<V>>,
+    ) -> KStream<K, V> {
+        let produced = Produced {
+            key_serde: key_serde.clone(),
+            value_serde: value_serde.clone(),
+        };
+        let topic_name = topic.to_string();
+        self.to_extracted(move |_, _| topic_name.clone(), produced);
+        self.at
+            .topology
+            .borrow_mut()
+            .internal_topics
+            .push(topic.to_string());
+        super::add_source(
+            &self.at.topology,
+            topic,
+            super::Consumed::from_shared(key_serde, value_serde),
+        )
     }
 
     /// Splits the stream by predicates (`split()`): each record goes to the first branch
@@ -242,6 +301,33 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 }
             })
         });
+    }
+}
+
+/// Serdes and a name for [`KStream::repartition`] (Kafka Streams' `Repartitioned`).
+pub struct Repartitioned<K, V> {
+    name: Option<String>,
+    key_serde: Arc<dyn crate::serdes::Serde<K>>,
+    value_serde: Arc<dyn crate::serdes::Serde<V>>,
+}
+
+impl<K, V> Repartitioned<K, V> {
+    /// Records written with these serdes.
+    pub fn with(
+        key_serde: impl crate::serdes::Serde<K> + 'static,
+        value_serde: impl crate::serdes::Serde<V> + 'static,
+    ) -> Self {
+        Repartitioned {
+            name: None,
+            key_serde: Arc::new(key_serde),
+            value_serde: Arc::new(value_serde),
+        }
+    }
+
+    /// The topic's name: `<application.id>-<name>-repartition`.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
     }
 }
 

@@ -67,6 +67,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 topology,
                 node,
                 types: PhantomData,
+                key_changed: false,
             },
             store,
             close_after_ms: None,

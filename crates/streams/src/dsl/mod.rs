@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 pub use global::GlobalKTable;
 pub use grouped::{Grouped, KGroupedStream, Materialized};
-pub use kstream::{BranchedKStream, KStream};
+pub use kstream::{BranchedKStream, KStream, Repartitioned};
 pub use ktable::{Change, KTable};
 pub use process::{Processor, ProcessorInit};
 pub use sessions::{SessionWindowedKStream, SessionWindows};
@@ -58,6 +58,19 @@ pub struct Consumed<K, V> {
 }
 
 impl<K: 'static, V: 'static> Consumed<K, V> {
+    /// Keys and values read with these (shared) serdes.
+    pub(crate) fn from_shared(
+        key_serde: Arc<dyn Serde<K>>,
+        value_serde: Arc<dyn Serde<V>>,
+    ) -> Self {
+        Consumed {
+            key_serde,
+            value_serde,
+            timestamp: None,
+            on_error: DeserializationHandler::default(),
+        }
+    }
+
     /// Keys and values read with these serdes; event time is the record's timestamp.
     pub fn with(key_serde: impl Serde<K> + 'static, value_serde: impl Serde<V> + 'static) -> Self {
         Consumed {
@@ -129,25 +142,7 @@ impl StreamsBuilder {
         K: Clone + 'static,
         V: Clone + 'static,
     {
-        let consumed = Arc::new(consumed);
-        let mut topology = self.topology.borrow_mut();
-        let name = node_name(&topology, "KSTREAM-SOURCE");
-        let node = topology.add_node(
-            name,
-            Arc::new(move |wiring, node| {
-                let children = wiring.children::<K, V>(node);
-                let consumed = consumed.clone();
-                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: RawRecord| {
-                    let Some(record) = consumed.read(ctx, raw) else {
-                        return;
-                    };
-                    crate::topology::forward(&children, ctx, record);
-                });
-                Box::new(wire)
-            }),
-        );
-        topology.sources.push((topic.to_string(), node));
-        KStream::at(self.topology.clone(), node)
+        add_source(&self.topology, topic, consumed)
     }
 
     /// A table of `topic`'s latest value per key, materialized in a store: a null value (a
@@ -311,6 +306,40 @@ impl<K, V> Consumed<K, V> {
     }
 }
 
+/// Adds a source node reading `topic` with `consumed`.
+pub(crate) fn add_source<K, V>(
+    topology: &Rc<RefCell<Topology>>,
+    topic: &str,
+    consumed: Consumed<K, V>,
+) -> KStream<K, V>
+where
+    K: Clone + 'static,
+    V: Clone + 'static,
+{
+    let consumed = Arc::new(consumed);
+    let node = {
+        let mut topology = topology.borrow_mut();
+        let name = node_name(&topology, "KSTREAM-SOURCE");
+        let node = topology.add_node(
+            name,
+            Arc::new(move |wiring, node| {
+                let children = wiring.children::<K, V>(node);
+                let consumed = consumed.clone();
+                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: RawRecord| {
+                    let Some(record) = consumed.read(ctx, raw) else {
+                        return;
+                    };
+                    crate::topology::forward(&children, ctx, record);
+                });
+                Box::new(wire)
+            }),
+        );
+        topology.sources.push((topic.to_string(), node));
+        node
+    };
+    KStream::at(topology.clone(), node)
+}
+
 /// Kafka Streams' generated node names: `KSTREAM-FILTER-0000000003`.
 pub(crate) fn node_name(topology: &Topology, kind: &str) -> String {
     format!("{kind}-{:010}", topology.nodes.len())
@@ -355,6 +384,9 @@ pub(crate) struct NodeRef<K, V> {
     pub topology: Rc<RefCell<Topology>>,
     pub node: usize,
     pub types: PhantomData<fn() -> (K, V)>,
+    /// The key may differ from the one the records were partitioned by: grouping must
+    /// repartition first.
+    pub key_changed: bool,
 }
 
 impl<K, V> Clone for NodeRef<K, V> {
@@ -363,6 +395,7 @@ impl<K, V> Clone for NodeRef<K, V> {
             topology: self.topology.clone(),
             node: self.node,
             types: PhantomData,
+            key_changed: self.key_changed,
         }
     }
 }

@@ -91,6 +91,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 })
             },
         );
-        KStream::at(self.node().topology.clone(), node)
+        // A processor may forward any key: grouping after it repartitions.
+        KStream::at(self.node().topology.clone(), node).key_changed(true)
     }
 }

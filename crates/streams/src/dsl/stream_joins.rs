@@ -162,7 +162,7 @@ impl<K: Clone + PartialEq + 'static, V: Clone + 'static> KStream<K, V> {
                 Rc::new(move |ctx, record: Record<K, VR>| forward(&children, ctx, record))
             });
         topology.borrow_mut().nodes[other_side].children.push(out);
-        KStream::at(topology, out)
+        KStream::at(topology, out).key_changed(self.is_key_changed() || other.is_key_changed())
     }
 }
 
