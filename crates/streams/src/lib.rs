@@ -29,10 +29,13 @@
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
 //!   typed records passed between processors as direct calls;
 //! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
-//!   inspection.
+//!   inspection;
+//! - [`runtime`]: `KafkaStreams` runs a topology against a cluster through a consumer group,
+//!   one task per partition, stores changelogged and restored, at_least_once or
+//!   exactly_once_v2 on Kafka transactions.
 //!
-//! Next: sliding windows, persistent stores with changelogs, and
-//! the runtime that runs tasks over a consumer group (`runtime/`).
+//! Next: sliding windows, persistent stores, several stream threads, global tables in the
+//! runtime.
 //!
 //! ```
 //! use brook_streams::serdes::{Serde, Serdes};
@@ -49,6 +52,7 @@
 //! ```
 
 pub mod dsl;
+pub mod runtime;
 pub mod serdes;
 pub mod state;
 pub mod test_driver;

@@ -107,6 +107,8 @@ pub struct Topology {
     pub(crate) stores: Vec<String>,
     /// Internal topics (repartition topics), without the `<application.id>-` prefix.
     pub(crate) internal_topics: Vec<String>,
+    /// Topics read whole by global tables.
+    pub(crate) global_topics: Vec<String>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -139,6 +141,11 @@ impl Topology {
     /// `<application.id>-` prefix the runtime gives them.
     pub fn internal_topics(&self) -> Vec<String> {
         self.internal_topics.clone()
+    }
+
+    /// Topics global tables read.
+    pub fn global_topics(&self) -> Vec<String> {
+        self.global_topics.clone()
     }
 
     /// Whether `topic` (unprefixed) is one of its internal topics.

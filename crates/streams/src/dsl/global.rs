@@ -81,6 +81,7 @@ impl StreamsBuilder {
         );
         topology.sources.push((topic.to_string(), node));
         topology.stores.push(store.name.clone());
+        topology.global_topics.push(topic.to_string());
         GlobalKTable {
             store,
             types: PhantomData,

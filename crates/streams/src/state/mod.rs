@@ -11,11 +11,17 @@ use std::sync::Arc;
 
 use crate::serdes::{Serde, SerdeError};
 
-/// An ordered in-memory key-value store of bytes.
+/// A change written to a store's changelog: key bytes and value bytes (`None`: deleted).
+pub type ChangelogEntry = (Vec<u8>, Option<Vec<u8>>);
+
+/// An ordered in-memory key-value store of bytes. With logging on, every write is also kept
+/// as a changelog entry until the runtime takes it ([`KeyValueStore::take_changelog`]) and
+/// produces it to the store's changelog topic.
 #[derive(Debug, Default)]
 pub struct KeyValueStore {
     name: String,
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    changelog: Option<Vec<ChangelogEntry>>,
 }
 
 impl KeyValueStore {
@@ -24,6 +30,32 @@ impl KeyValueStore {
         KeyValueStore {
             name: name.to_string(),
             entries: BTreeMap::new(),
+            changelog: None,
+        }
+    }
+
+    /// Keeps every later write as a changelog entry.
+    pub fn enable_logging(&mut self) {
+        self.changelog.get_or_insert_with(Vec::new);
+    }
+
+    /// The changelog entries written since the last call.
+    pub fn take_changelog(&mut self) -> Vec<ChangelogEntry> {
+        self.changelog
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Applies a changelog entry without logging it (restoring from the changelog topic).
+    pub fn restore(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        match value {
+            Some(value) => {
+                self.entries.insert(key, value);
+            }
+            None => {
+                self.entries.remove(&key);
+            }
         }
     }
 
@@ -39,12 +71,21 @@ impl KeyValueStore {
 
     /// Sets `key` to `value`; returns the previous value.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Option<Vec<u8>> {
+        if let Some(log) = &mut self.changelog {
+            log.push((key.clone(), Some(value.clone())));
+        }
         self.entries.insert(key, value)
     }
 
     /// Removes `key`; returns its value.
     pub fn delete(&mut self, key: &[u8]) -> Option<Vec<u8>> {
-        self.entries.remove(key)
+        let old = self.entries.remove(key);
+        if let Some(log) = &mut self.changelog
+            && old.is_some()
+        {
+            log.push((key.to_vec(), None));
+        }
+        old
     }
 
     /// Every entry in key-byte order.

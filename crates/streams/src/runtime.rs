@@ -1,0 +1,749 @@
+//! [`KafkaStreams`]: runs a [`Topology`] against a Kafka cluster (Brook's or any other), as
+//! Kafka Streams' `KafkaStreams` does.
+//!
+//! - **Internal topics** are created at start, prefixed with `application.id`: each
+//!   repartition topic and one compacted `<application.id>-<store>-changelog` per store, with
+//!   as many partitions as the input topics (which must agree: co-partitioning).
+//! - **Tasks**: one per partition number; task `p` processes partition `p` of every input
+//!   and repartition topic and owns partition `p` of every changelog. The instances with the
+//!   same `application.id` share the partitions through a consumer group (range assignment
+//!   keeps partition `p` of all topics together); a task that moves is rebuilt from its
+//!   changelogs before it processes anything.
+//! - **Processing**: one stream thread polls, routes each record to its task, produces what
+//!   the task wrote (sink topics partitioned by key with Kafka's murmur2, as the Java client
+//!   does; changelog entries to the task's partition), and commits every `commit.interval.ms`.
+//!   `at_least_once`: flush, then commit the consumed offsets. `exactly_once_v2`: everything a
+//!   commit interval produced, and its consumed offsets, in one transaction of one
+//!   transactional producer per thread (KIP-447, fenced through the group generation).
+//!
+//! Not yet: several stream threads, global tables, standby replicas, interactive queries from
+//! other threads, punctuators.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use brook_client::{ClusterSettings, Quiet};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::topology::{ProcessorContext, RawRecord, StreamsError, TaskWires, Topology};
+
+/// How records are processed when something fails (`processing.guarantee`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessingGuarantee {
+    /// Nothing is lost; records processed since the last commit may be processed again.
+    #[default]
+    AtLeastOnce,
+    /// Every record's effects happen once, through Kafka transactions.
+    ExactlyOnceV2,
+}
+
+/// The settings of a streams application (Kafka Streams' `StreamsConfig`).
+#[derive(Debug, Clone)]
+pub struct StreamsConfig {
+    /// `application.id`: the consumer group, the transactional id prefix and the internal
+    /// topics' prefix.
+    pub application_id: String,
+    /// The cluster.
+    pub cluster: ClusterSettings,
+    /// `processing.guarantee`.
+    pub processing_guarantee: ProcessingGuarantee,
+    /// `commit.interval.ms` (30 s for at_least_once, 100 ms for exactly_once_v2 by default).
+    pub commit_interval: Duration,
+}
+
+impl StreamsConfig {
+    /// An application on `cluster` with Kafka Streams' defaults.
+    pub fn new(application_id: &str, cluster: ClusterSettings) -> Self {
+        StreamsConfig {
+            application_id: application_id.to_string(),
+            cluster,
+            processing_guarantee: ProcessingGuarantee::AtLeastOnce,
+            commit_interval: Duration::from_secs(30),
+        }
+    }
+
+    /// With `exactly_once_v2` and its 100 ms commit interval.
+    pub fn exactly_once(mut self) -> Self {
+        self.processing_guarantee = ProcessingGuarantee::ExactlyOnceV2;
+        self.commit_interval = Duration::from_millis(100);
+        self
+    }
+
+    /// With another commit interval.
+    pub fn with_commit_interval(mut self, interval: Duration) -> Self {
+        self.commit_interval = interval;
+        self
+    }
+}
+
+/// Why the application could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The cluster could not be reached or refused a request.
+    #[error(transparent)]
+    Client(#[from] brook_client::ClientError),
+    /// A Kafka client call failed.
+    #[error("{what}: {source}")]
+    Kafka {
+        /// What was being done.
+        what: String,
+        /// librdkafka's error.
+        #[source]
+        source: KafkaError,
+    },
+    /// The topology's input topics do not all have the same number of partitions.
+    #[error("input topics must have the same number of partitions (co-partitioning): {0}")]
+    CoPartitioning(String),
+    /// The topology needs something the runtime does not do yet.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Processing failed (a serde error, or a record for an unknown topic).
+    #[error(transparent)]
+    Processing(#[from] StreamsError),
+}
+
+fn kafka(what: impl Into<String>) -> impl FnOnce(KafkaError) -> RuntimeError {
+    let what = what.into();
+    move |source| RuntimeError::Kafka { what, source }
+}
+
+/// Where the application stands (Kafka Streams' `KafkaStreams.State`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamsState {
+    /// Not started.
+    Created,
+    /// Started; tasks are being assigned or restored.
+    Rebalancing,
+    /// Processing.
+    Running,
+    /// Stopped after `close`.
+    NotRunning,
+    /// Stopped by an error (see [`KafkaStreams::close`]).
+    Error,
+}
+
+/// What the stream thread reports.
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<StreamsState>,
+    processed: AtomicU64,
+    dropped: AtomicU64,
+    stop: AtomicBool,
+}
+
+/// A running streams application.
+pub struct KafkaStreams {
+    topology: Arc<Topology>,
+    config: StreamsConfig,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Result<(), RuntimeError>>>,
+}
+
+impl KafkaStreams {
+    /// An application running `topology` with `config`; nothing happens until
+    /// [`KafkaStreams::start`].
+    pub fn new(topology: Topology, config: StreamsConfig) -> Self {
+        KafkaStreams {
+            topology: Arc::new(topology),
+            config,
+            shared: Arc::new(Shared {
+                state: Mutex::new(StreamsState::Created),
+                processed: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                stop: AtomicBool::new(false),
+            }),
+            thread: None,
+        }
+    }
+
+    /// Creates the internal topics and starts the stream thread.
+    pub fn start(&mut self) -> Result<(), RuntimeError> {
+        if !self.topology.global_topics().is_empty() {
+            return Err(RuntimeError::Unsupported(
+                "global tables are not run by the streams runtime yet (the test driver runs them)"
+                    .to_string(),
+            ));
+        }
+        create_internal_topics(&self.topology, &self.config)?;
+        self.set_state(StreamsState::Rebalancing);
+        let (topology, config, shared) = (
+            self.topology.clone(),
+            self.config.clone(),
+            self.shared.clone(),
+        );
+        let thread = std::thread::Builder::new()
+            .name(format!("{}-StreamThread-1", config.application_id))
+            .spawn(move || {
+                let result = StreamThread::new(&topology, &config, &shared)
+                    .and_then(|mut thread| thread.run());
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, "stream thread stopped");
+                    *shared.state.lock().unwrap_or_else(|p| p.into_inner()) = StreamsState::Error;
+                }
+                result
+            })
+            .expect("a thread starts");
+        self.thread = Some(thread);
+        Ok(())
+    }
+
+    fn set_state(&self, state: StreamsState) {
+        *self.shared.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
+    }
+
+    /// The application's state.
+    pub fn state(&self) -> StreamsState {
+        *self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records processed so far.
+    pub fn processed_records(&self) -> u64 {
+        self.shared.processed.load(Ordering::Relaxed)
+    }
+
+    /// Records dropped as late so far.
+    pub fn dropped_records(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Stops processing: commits what was processed (or its transaction) and waits for the
+    /// thread. Returns the error that stopped it, if one did.
+    pub fn close(mut self) -> Result<(), RuntimeError> {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        let result = match self.thread.take() {
+            Some(thread) => thread.join().unwrap_or_else(|_| {
+                Err(RuntimeError::Unsupported(
+                    "the stream thread panicked".to_string(),
+                ))
+            }),
+            None => Ok(()),
+        };
+        if result.is_ok() {
+            self.set_state(StreamsState::NotRunning);
+        }
+        result
+    }
+}
+
+impl Drop for KafkaStreams {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The changelog topic of `store`.
+pub fn changelog_topic(application_id: &str, store: &str) -> String {
+    format!("{application_id}-{store}-changelog")
+}
+
+/// The topic name in the cluster: internal topics get the application id prefix.
+fn cluster_topic(topology: &Topology, application_id: &str, topic: &str) -> String {
+    if topology.is_internal(topic) {
+        format!("{application_id}-{topic}")
+    } else {
+        topic.to_string()
+    }
+}
+
+/// Checks co-partitioning and creates the repartition and changelog topics; returns the
+/// partition count.
+fn create_internal_topics(
+    topology: &Topology,
+    config: &StreamsConfig,
+) -> Result<i32, RuntimeError> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<Quiet> = config.cluster.create(&[], Quiet)?;
+    let metadata = config.cluster.metadata(admin.inner(), None)?;
+    let mut counts = BTreeMap::new();
+    for topic in topology.input_topics() {
+        let found = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+            .ok_or_else(|| {
+                RuntimeError::Unsupported(format!("input topic '{topic}' does not exist"))
+            })?;
+        counts.insert(topic, found.partitions().len() as i32);
+    }
+    let partitions: BTreeSet<i32> = counts.values().copied().collect();
+    if partitions.len() > 1 {
+        return Err(RuntimeError::CoPartitioning(format!("{counts:?}")));
+    }
+    let partitions = partitions.into_iter().next().unwrap_or(1);
+    let app = &config.application_id;
+    let mut topics: Vec<(String, bool)> = topology
+        .internal_topics()
+        .iter()
+        .map(|t| (format!("{app}-{t}"), false))
+        .collect();
+    topics.extend(
+        topology
+            .store_names()
+            .iter()
+            .map(|s| (changelog_topic(app, s), true)),
+    );
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|(name, compacted)| {
+            let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(-1));
+            if *compacted {
+                topic.set("cleanup.policy", "compact")
+            } else {
+                topic
+            }
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(partitions);
+    }
+    let options = AdminOptions::new().request_timeout(Some(config.cluster.timeout));
+    let results = block_on(admin.create_topics(&new, &options))
+        .map_err(kafka("cannot create internal topics"))?;
+    for result in results {
+        if let Err((name, code)) = result
+            && code != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists
+        {
+            return Err(RuntimeError::Unsupported(format!(
+                "cannot create internal topic {name}: {code}"
+            )));
+        }
+    }
+    Ok(partitions)
+}
+
+/// One task: the topology's processors and stores for one partition number.
+struct Task {
+    partition: i32,
+    wires: TaskWires,
+}
+
+/// The stream thread's clients and tasks.
+struct StreamThread<'a> {
+    topology: &'a Topology,
+    config: &'a StreamsConfig,
+    shared: &'a Shared,
+    consumer: BaseConsumer<Quiet>,
+    producer: ThreadedProducer<Quiet>,
+    tasks: BTreeMap<i32, Task>,
+    assigned: BTreeSet<(String, i32)>,
+    /// Next offset to commit per (cluster topic, partition).
+    positions: HashMap<(String, i32), i64>,
+    /// Cluster topic name → the topology's name for it.
+    sources: HashMap<String, String>,
+    context: ProcessorContext,
+    eos: bool,
+    in_transaction: bool,
+}
+
+impl<'a> StreamThread<'a> {
+    fn new(
+        topology: &'a Topology,
+        config: &'a StreamsConfig,
+        shared: &'a Shared,
+    ) -> Result<Self, RuntimeError> {
+        let app = config.application_id.as_str();
+        let eos = config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
+        let consumer: BaseConsumer<Quiet> = config.cluster.create(
+            &[
+                ("group.id", app),
+                ("enable.auto.commit", "false"),
+                ("auto.offset.reset", "earliest"),
+                ("partition.assignment.strategy", "range"),
+                (
+                    "isolation.level",
+                    if eos {
+                        "read_committed"
+                    } else {
+                        "read_uncommitted"
+                    },
+                ),
+            ],
+            Quiet,
+        )?;
+        let sources: HashMap<String, String> = topology
+            .source_topics()
+            .into_iter()
+            .map(|t| (cluster_topic(topology, app, &t), t))
+            .collect();
+        let subscribed: Vec<&str> = sources.keys().map(String::as_str).collect();
+        consumer
+            .subscribe(&subscribed)
+            .map_err(kafka("cannot subscribe"))?;
+        let transactional_id = format!(
+            "{app}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let mut settings = vec![
+            ("enable.idempotence", "true"),
+            ("acks", "all"),
+            ("linger.ms", "5"),
+            // Kafka's default partitioner for keyed records, as the Java client uses.
+            ("partitioner", "murmur2_random"),
+        ];
+        if eos {
+            settings.push(("transactional.id", transactional_id.as_str()));
+        }
+        let producer: ThreadedProducer<Quiet> = config.cluster.create(&settings, Quiet)?;
+        if eos {
+            producer
+                .init_transactions(config.cluster.timeout)
+                .map_err(kafka("cannot initialize transactions"))?;
+        }
+        Ok(StreamThread {
+            topology,
+            config,
+            shared,
+            consumer,
+            producer,
+            tasks: BTreeMap::new(),
+            assigned: BTreeSet::new(),
+            positions: HashMap::new(),
+            sources,
+            context: ProcessorContext::default(),
+            eos,
+            in_transaction: false,
+        })
+    }
+
+    fn run(&mut self) -> Result<(), RuntimeError> {
+        let mut last_commit = Instant::now();
+        while !self.shared.stop.load(Ordering::Relaxed) {
+            let message = self
+                .consumer
+                .poll(Duration::from_millis(100))
+                .map(|r| r.map(|m| m.detach()));
+            self.reconcile_assignment()?;
+            match message {
+                None => {}
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "consumer error");
+                }
+                Some(Ok(m)) => {
+                    let topic = m.topic().to_string();
+                    let Some(source) = self.sources.get(&topic).cloned() else {
+                        continue;
+                    };
+                    let headers = m
+                        .headers()
+                        .map(|hs| {
+                            hs.iter()
+                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let raw = RawRecord {
+                        topic: source,
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        value: m.payload().map(<[u8]>::to_vec),
+                        timestamp: m.timestamp().to_millis().unwrap_or(0),
+                        headers,
+                    };
+                    self.positions
+                        .insert((topic, m.partition()), m.offset() + 1);
+                    self.process(raw)?;
+                }
+            }
+            if last_commit.elapsed() >= self.config.commit_interval {
+                self.commit()?;
+                last_commit = Instant::now();
+            }
+        }
+        self.commit()
+    }
+
+    /// Rebuilds the tasks when the group changed the assignment.
+    fn reconcile_assignment(&mut self) -> Result<(), RuntimeError> {
+        let current: BTreeSet<(String, i32)> = self
+            .consumer
+            .assignment()
+            .map_err(kafka("cannot read the assignment"))?
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
+        if current == self.assigned {
+            return Ok(());
+        }
+        // What was processed for partitions that moved must not be committed by us any more.
+        if self.eos && self.in_transaction {
+            self.producer
+                .abort_transaction(self.config.cluster.timeout)
+                .map_err(kafka("cannot abort the transaction"))?;
+            self.in_transaction = false;
+        }
+        self.positions.clear();
+        let wanted: BTreeSet<i32> = current.iter().map(|(_, p)| *p).collect();
+        self.tasks.retain(|p, _| wanted.contains(p));
+        if self.eos {
+            // Open tasks restart from their committed offsets too.
+            self.tasks.clear();
+        }
+        for partition in wanted {
+            if !self.tasks.contains_key(&partition) {
+                let task = self.create_task(partition)?;
+                self.tasks.insert(partition, task);
+            }
+        }
+        // An (eager) assignment starts every partition at its committed offset.
+        self.assigned = current;
+        *self.shared.state.lock().unwrap_or_else(|p| p.into_inner()) = StreamsState::Running;
+        tracing::info!(tasks = ?self.tasks.keys().collect::<Vec<_>>(), "tasks assigned");
+        Ok(())
+    }
+
+    /// Builds task `partition` and restores its stores from their changelogs.
+    fn create_task(&self, partition: i32) -> Result<Task, RuntimeError> {
+        let wires = self.topology.instantiate();
+        let app = &self.config.application_id;
+        for (name, store) in &wires.stores {
+            let topic = changelog_topic(app, name);
+            let restored = self.restore(&topic, partition, &mut store.borrow_mut())?;
+            store.borrow_mut().enable_logging();
+            tracing::debug!(store = %name, partition, restored, "restored a store");
+        }
+        Ok(Task { partition, wires })
+    }
+
+    /// Reads `topic`'s partition to its end into `store`; returns how many entries.
+    fn restore(
+        &self,
+        topic: &str,
+        partition: i32,
+        store: &mut crate::state::KeyValueStore,
+    ) -> Result<u64, RuntimeError> {
+        let restorer: BaseConsumer<Quiet> = self.config.cluster.create(
+            &[
+                (
+                    "group.id",
+                    &format!("{}-restore", self.config.application_id),
+                ),
+                ("enable.auto.commit", "false"),
+                ("enable.partition.eof", "true"),
+                (
+                    "isolation.level",
+                    if self.eos {
+                        "read_committed"
+                    } else {
+                        "read_uncommitted"
+                    },
+                ),
+            ],
+            Quiet,
+        )?;
+        let (low, high) = restorer
+            .fetch_watermarks(topic, partition, self.config.cluster.timeout)
+            .map_err(kafka(format!("cannot read the offsets of {topic}")))?;
+        if high <= low {
+            return Ok(0);
+        }
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, partition, Offset::Beginning)
+            .map_err(kafka("cannot assign"))?;
+        restorer.assign(&tpl).map_err(kafka("cannot assign"))?;
+        let mut count = 0;
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            if Instant::now() > deadline {
+                return Err(RuntimeError::Unsupported(format!(
+                    "restoring {topic}-{partition} did not finish"
+                )));
+            }
+            match restorer.poll(Duration::from_millis(200)) {
+                None => {}
+                Some(Err(KafkaError::PartitionEOF(_))) => break,
+                Some(Err(e)) => return Err(kafka(format!("cannot restore {topic}"))(e)),
+                Some(Ok(m)) => {
+                    if let Some(key) = m.key() {
+                        store.restore(key.to_vec(), m.payload().map(<[u8]>::to_vec));
+                        count += 1;
+                    }
+                    if m.offset() + 1 >= high {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Runs one record through its task and produces what it wrote.
+    fn process(&mut self, raw: RawRecord) -> Result<(), RuntimeError> {
+        let partition = raw.partition;
+        let Some(task) = self.tasks.get(&partition) else {
+            return Ok(());
+        };
+        let Some(wire) = task.wires.sources.get(&raw.topic).cloned() else {
+            return Err(StreamsError::UnknownTopic(raw.topic).into());
+        };
+        if self.eos && !self.in_transaction {
+            self.producer
+                .begin_transaction()
+                .map_err(kafka("cannot begin a transaction"))?;
+            self.in_transaction = true;
+        }
+        self.context.topic = raw.topic.clone();
+        self.context.partition = partition;
+        self.context.offset = raw.offset;
+        let dropped_before = self.context.dropped_records;
+        wire(&mut self.context, raw);
+        if let Some(error) = self.context.error.take() {
+            return Err(error.into());
+        }
+        let output = std::mem::take(&mut self.context.output);
+        let app = self.config.application_id.clone();
+        for record in output {
+            let topic = cluster_topic(self.topology, &app, &record.topic);
+            self.send(
+                &topic,
+                None,
+                record.key.as_deref(),
+                record.value.as_deref(),
+                record.timestamp,
+                &record.headers,
+            )?;
+        }
+        let task = &self.tasks[&partition];
+        for (name, store) in &task.wires.stores {
+            let entries = store.borrow_mut().take_changelog();
+            if entries.is_empty() {
+                continue;
+            }
+            let topic = changelog_topic(&app, name);
+            for (key, value) in entries {
+                self.send(
+                    &topic,
+                    Some(task.partition),
+                    Some(&key),
+                    value.as_deref(),
+                    0,
+                    &[],
+                )?;
+            }
+        }
+        self.shared.processed.fetch_add(1, Ordering::Relaxed);
+        self.shared.dropped.fetch_add(
+            self.context.dropped_records - dropped_before,
+            Ordering::Relaxed,
+        );
+        Ok(())
+    }
+
+    fn send(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+        headers: &[(String, Option<Vec<u8>>)],
+    ) -> Result<(), RuntimeError> {
+        let mut owned = OwnedHeaders::new();
+        for (name, value) in headers {
+            owned = owned.insert(Header {
+                key: name,
+                value: value.as_deref(),
+            });
+        }
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic).headers(owned);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        if let Some(value) = value {
+            record = record.payload(value);
+        }
+        if let Some(p) = partition {
+            record = record.partition(p);
+        }
+        if timestamp > 0 {
+            record = record.timestamp(timestamp);
+        }
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((e, back))
+                    if e.rdkafka_error_code()
+                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                    record = back;
+                }
+                Err((e, _)) => return Err(kafka(format!("cannot produce to {topic}"))(e)),
+            }
+        }
+    }
+
+    /// Commits: the produced records and the consumed offsets, together (exactly once) or
+    /// one after the other (at least once).
+    fn commit(&mut self) -> Result<(), RuntimeError> {
+        let mut offsets = TopicPartitionList::new();
+        for ((topic, partition), offset) in &self.positions {
+            offsets
+                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                .map_err(kafka("cannot build the offsets to commit"))?;
+        }
+        let timeout = self.config.cluster.timeout;
+        if self.eos {
+            if !self.in_transaction {
+                return Ok(());
+            }
+            let metadata = self
+                .consumer
+                .group_metadata()
+                .ok_or_else(|| RuntimeError::Unsupported("no consumer group metadata".into()))?;
+            if offsets.count() > 0 {
+                self.producer
+                    .send_offsets_to_transaction(&offsets, &metadata, timeout)
+                    .map_err(kafka("cannot add offsets to the transaction"))?;
+            }
+            self.producer
+                .commit_transaction(timeout)
+                .map_err(kafka("cannot commit the transaction"))?;
+            self.in_transaction = false;
+        } else {
+            self.producer
+                .flush(timeout)
+                .map_err(kafka("cannot flush the producer"))?;
+            if offsets.count() > 0 {
+                self.consumer
+                    .commit(&offsets, CommitMode::Sync)
+                    .map_err(kafka("cannot commit offsets"))?;
+            }
+        }
+        self.positions.clear();
+        Ok(())
+    }
+}
+
+/// Runs a future to completion on this thread (rdkafka's admin futures need no runtime).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
+    }
+}

@@ -1,0 +1,227 @@
+//! The streams runtime against a real broker (Brook's, in process): the course's count of rides
+//! per pickup location over 10,000 JSON rides on a 3-partition topic, through a repartition
+//! topic and a changelogged store, equal to a reference count — at_least_once and
+//! exactly_once_v2 (where every count is emitted exactly once, in order) — and an application
+//! stopped and started again that restores its store and continues without recounting.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use brook_broker::{Broker, BrokerConfig};
+use brook_client::ClusterSettings;
+use brook_streams::dsl::{Consumed, Grouped, Materialized, Produced, StreamsBuilder};
+use brook_streams::runtime::{KafkaStreams, StreamsConfig, StreamsState, changelog_topic};
+use brook_streams::serdes::Serdes;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Ride {
+    #[serde(rename = "VendorID")]
+    vendor_id: i64,
+    #[serde(rename = "PULocationID")]
+    pu_location_id: i64,
+    total_amount: f64,
+}
+
+/// Ride `i` of a deterministic sequence over 40 pickup locations.
+fn ride(i: u64) -> Ride {
+    let x = i.wrapping_mul(2_654_435_761) % 1_000_003;
+    Ride {
+        vendor_id: (x % 2 + 1) as i64,
+        pu_location_id: (x % 40) as i64 + 100,
+        total_amount: (x % 5000) as f64 / 100.0,
+    }
+}
+
+async fn broker(dir: &std::path::Path) -> Broker {
+    Broker::start(BrokerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        group_initial_rebalance_delay: Duration::ZERO,
+        ..BrokerConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let results = runtime
+        .block_on(admin.create_topics(
+            &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        ))
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+}
+
+/// Produces rides `range` as JSON without keys, as the course's producers do.
+fn produce_rides(bootstrap: &str, range: std::ops::Range<u64>) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "5")
+        .create()
+        .unwrap();
+    for i in range {
+        let value = serde_json::to_vec(&ride(i)).unwrap();
+        loop {
+            match producer.send(BaseRecord::<(), [u8]>::to("rides").payload(&value)) {
+                Ok(()) => break,
+                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+fn reference(range: std::ops::Range<u64>) -> BTreeMap<i64, i64> {
+    let mut counts = BTreeMap::new();
+    for i in range {
+        *counts.entry(ride(i).pu_location_id).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn topology() -> brook_streams::topology::Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream(
+            "rides",
+            Consumed::with(Serdes::optional(Serdes::string()), Serdes::json::<Ride>()),
+        )
+        .group_by(
+            |_, ride| ride.pu_location_id,
+            Grouped::with(Serdes::i64(), Serdes::json::<Ride>()).named("by-location"),
+        )
+        .count(Materialized::with(Serdes::i64(), Serdes::i64()).named("rides-per-location"))
+        .to_stream()
+        .to(
+            "rides-per-location",
+            Produced::with(Serdes::i64(), Serdes::i64()),
+        );
+    builder.build()
+}
+
+/// Every count the application emitted, per location in order, read with `isolation`; waits
+/// until the latest per location equals `want`.
+fn emitted(bootstrap: &str, isolation: &str, want: &BTreeMap<i64, i64>) -> HashMap<i64, Vec<i64>> {
+    // A fresh group each time, reading everything from the beginning.
+    static READS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let read = READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("checker-{isolation}-{read}"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", isolation)
+        .create()
+        .unwrap();
+    consumer.subscribe(&["rides-per-location"]).unwrap();
+    let mut seen: HashMap<i64, Vec<i64>> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let latest: BTreeMap<i64, i64> =
+            seen.iter().map(|(k, v)| (*k, *v.last().unwrap())).collect();
+        if &latest == want {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "counts never reached the reference: {latest:?} vs {want:?}"
+        );
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let key = i64::from_be_bytes(m.key().unwrap().try_into().unwrap());
+            let count = i64::from_be_bytes(m.payload().unwrap().try_into().unwrap());
+            seen.entry(key).or_default().push(count);
+        }
+    }
+}
+
+fn config(bootstrap: &str, app: &str) -> StreamsConfig {
+    StreamsConfig::new(app, ClusterSettings::new(bootstrap))
+        .with_commit_interval(Duration::from_millis(200))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn counts_per_pickup_location_at_least_once_equal_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 3);
+        produce_rides(&bootstrap, 0..10_000);
+        let mut streams = KafkaStreams::new(topology(), config(&bootstrap, "rides-counter"));
+        streams.start().unwrap();
+        let seen = emitted(&bootstrap, "read_uncommitted", &reference(0..10_000));
+        assert!(seen.len() == 40);
+        assert_eq!(streams.state(), StreamsState::Running);
+        assert_eq!(
+            streams.processed_records(),
+            20_000,
+            "each ride, then each repartitioned ride"
+        );
+        streams.close().unwrap();
+        // The internal topics exist, prefixed with the application id.
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        let metadata = consumer
+            .fetch_metadata(None, Duration::from_secs(10))
+            .unwrap();
+        let names: Vec<&str> = metadata.topics().iter().map(|t| t.name()).collect();
+        for topic in [
+            "rides-counter-by-location-repartition".to_string(),
+            changelog_topic("rides-counter", "rides-per-location"),
+        ] {
+            assert!(names.contains(&topic.as_str()), "{topic} in {names:?}");
+        }
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exactly_once_emits_every_count_once_and_a_restart_continues_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 3);
+        produce_rides(&bootstrap, 0..6_000);
+        let app = "rides-counter-eos";
+        let mut streams = KafkaStreams::new(topology(), config(&bootstrap, app).exactly_once());
+        streams.start().unwrap();
+        let seen = emitted(&bootstrap, "read_committed", &reference(0..6_000));
+        streams.close().unwrap();
+        // Exactly once: each location's counts are 1, 2, 3, … with no repeat and no gap.
+        for (location, counts) in &seen {
+            let want: Vec<i64> = (1..=counts.len() as i64).collect();
+            assert_eq!(counts, &want, "location {location}");
+        }
+        // A new instance of the application restores the store from its changelog and
+        // counts on from there: read from the beginning, every location's counts are still
+        // 1, 2, 3, … with no repeat and no gap.
+        produce_rides(&bootstrap, 6_000..10_000);
+        let mut streams = KafkaStreams::new(topology(), config(&bootstrap, app).exactly_once());
+        streams.start().unwrap();
+        let seen = emitted(&bootstrap, "read_committed", &reference(0..10_000));
+        streams.close().unwrap();
+        for (location, counts) in &seen {
+            let want: Vec<i64> = (1..=counts.len() as i64).collect();
+            assert_eq!(counts, &want, "location {location} after the restart");
+        }
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}
