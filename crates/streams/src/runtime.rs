@@ -395,6 +395,8 @@ impl<'a> StreamThread<'a> {
         ];
         if eos {
             settings.push(("transactional.id", transactional_id.as_str()));
+            // Kafka Streams' default: a crashed instance's open transaction is aborted soon.
+            settings.push(("transaction.timeout.ms", "10000"));
         }
         let producer: ThreadedProducer<Quiet> = config.cluster.create(&settings, Quiet)?;
         if eos {

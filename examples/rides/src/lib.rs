@@ -16,6 +16,8 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+pub mod streams;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
