@@ -4,6 +4,7 @@
 //! - rides per pickup location;
 //! - rides enriched with a pickup-zone table;
 //! - rides per pickup location per hour of pickup;
+//!
 //! and the scale-out case: two instances of the hourly count (exactly once) on a 6-partition
 //! input, one SIGKILLed mid-stream; the survivor restores the state from the changelog and the
 //! final windowed counts equal the reference, every count emitted exactly once.
