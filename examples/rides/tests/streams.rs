@@ -161,10 +161,13 @@ fn long(bytes: &[u8]) -> i64 {
     i64::from_be_bytes(bytes.try_into().unwrap())
 }
 
+/// Every value per key, in order.
+type History = HashMap<Vec<u8>, Vec<i64>>;
+
 /// Latest value per key, and every value per key in order.
-fn by_key(records: &[(Vec<u8>, Vec<u8>)]) -> (BTreeMap<Vec<u8>, i64>, HashMap<Vec<u8>, Vec<i64>>) {
+fn by_key(records: &[(Vec<u8>, Vec<u8>)]) -> (BTreeMap<Vec<u8>, i64>, History) {
     let mut latest = BTreeMap::new();
-    let mut all: HashMap<Vec<u8>, Vec<i64>> = HashMap::new();
+    let mut all: History = HashMap::new();
     for (k, v) in records {
         latest.insert(k.clone(), long(v));
         all.entry(k.clone()).or_default().push(long(v));
