@@ -69,6 +69,13 @@ pub struct ProcessorContext {
     pub error: Option<StreamsError>,
 }
 
+impl ProcessorContext {
+    /// Records `error` as the one that stops the task (the first one wins).
+    pub fn fail(&mut self, error: impl Into<StreamsError>) {
+        self.error.get_or_insert(error.into());
+    }
+}
+
 /// Why processing stopped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StreamsError {

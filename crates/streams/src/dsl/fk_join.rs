@@ -15,7 +15,7 @@ use super::ktable::{Change, StoreRef};
 use super::{KTable, add_child};
 use crate::serdes::SerdeError;
 use crate::state::TypedStore;
-use crate::topology::{ProcessorContext, Record, StreamsError, Wire, forward};
+use crate::topology::{ProcessorContext, Record, Wire, forward};
 
 /// The joiner of a foreign-key join: `None` when no row results.
 type FkJoiner<V, VO, VR> = Arc<dyn Fn(&V, Option<&VO>) -> Option<VR> + Send + Sync>;
@@ -140,7 +140,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                                 );
                             }
                             Err(e) => {
-                                ctx.error.get_or_insert(StreamsError::Serde(e));
+                                ctx.fail(e);
                             }
                         }
                     })
@@ -162,7 +162,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                             let fk = match theirs.key_serde.serialize(&theirs.name, &record.key) {
                                 Ok(fk) => fk,
                                 Err(e) => {
-                                    ctx.error.get_or_insert(StreamsError::Serde(e));
+                                    ctx.fail(e);
                                     return;
                                 }
                             };
@@ -193,7 +193,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                                 }
                                 Ok((None, _)) => {}
                                 Err(e) => {
-                                    ctx.error.get_or_insert(StreamsError::Serde(e));
+                                    ctx.fail(e);
                                     return;
                                 }
                             }

@@ -8,9 +8,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ktable::StoreRef;
-use super::{Consumed, KStream, Materialized, StreamsBuilder, add_child, node_name};
+use super::{Consumed, KStream, Materialized, StreamsBuilder, node_name};
 use crate::state::TypedStore;
-use crate::topology::{ProcessorContext, RawRecord, RawWire, Record, StreamsError, forward};
+use crate::topology::{ProcessorContext, RawRecord, RawWire};
 
 /// A table replicated whole to every instance (Kafka Streams' `GlobalKTable<K, V>`).
 pub struct GlobalKTable<K, V> {
@@ -73,7 +73,7 @@ impl StreamsBuilder {
                         None => table.delete(&key),
                     };
                     if let Err(e) = written {
-                        ctx.error.get_or_insert(StreamsError::Serde(e));
+                        ctx.fail(e);
                     }
                 });
                 Box::new(wire)
@@ -120,40 +120,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         key_selector: impl Fn(&K, &V) -> GK + Send + Sync + 'static,
         joiner: impl Fn(&V, Option<&GV>) -> Option<VR> + Send + Sync + 'static,
     ) -> KStream<K, VR> {
-        let store = table.store.clone();
-        let (key_selector, joiner) = (Arc::new(key_selector), Arc::new(joiner));
-        let node = add_child::<K, V, K, VR>(
-            &self.node().topology,
-            self.node().node,
+        self.lookup_join(
+            table.store.clone(),
             "KSTREAM-GLOBALJOIN",
-            move |children, wiring| {
-                let table = TypedStore::new(
-                    wiring.store(&store.name),
-                    store.key_serde.clone(),
-                    store.value_serde.clone(),
-                );
-                let (key_selector, joiner) = (key_selector.clone(), joiner.clone());
-                Rc::new(move |ctx, record: Record<K, V>| {
-                    let lookup = key_selector(&record.key, &record.value);
-                    let current = match table.get(&lookup) {
-                        Ok(current) => current,
-                        Err(e) => {
-                            ctx.error.get_or_insert(StreamsError::Serde(e));
-                            return;
-                        }
-                    };
-                    if let Some(value) = joiner(&record.value, current.as_ref()) {
-                        let out = Record {
-                            key: record.key,
-                            value,
-                            timestamp: record.timestamp,
-                            headers: record.headers,
-                        };
-                        forward(&children, ctx, out);
-                    }
-                })
-            },
-        );
-        KStream::at(self.node().topology.clone(), node).key_changed(self.is_key_changed())
+            key_selector,
+            joiner,
+        )
     }
 }

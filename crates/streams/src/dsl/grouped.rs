@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::{KStream, KTable, add_child};
 use crate::serdes::Serde;
 use crate::state::TypedStore;
-use crate::topology::{Record, StreamsError, forward};
+use crate::topology::{Record, forward};
 
 use super::ktable::{Change, StoreRef};
 
@@ -195,18 +195,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                     TypedStore::new(wiring.store(&name), key_serde.clone(), value_serde.clone());
                 let update = update.clone();
                 Rc::new(move |ctx, record: Record<K, V>| {
-                    let old = match store.get(&record.key) {
-                        Ok(old) => old,
-                        Err(e) => {
-                            ctx.error.get_or_insert(StreamsError::Serde(e));
-                            return;
-                        }
+                    let updated =
+                        store.update(&record.key, |old| update(&record.key, &record.value, old));
+                    let (old, new) = match updated {
+                        Ok(pair) => pair,
+                        Err(e) => return ctx.fail(e),
                     };
-                    let new = update(&record.key, &record.value, old.as_ref());
-                    if let Err(e) = store.put(&record.key, &new) {
-                        ctx.error.get_or_insert(StreamsError::Serde(e));
-                        return;
-                    }
                     let change = Change {
                         new: Some(new),
                         old,

@@ -5,9 +5,10 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
+use super::ktable::StoreRef;
 use super::{KStream, KTable, add_child};
 use crate::state::TypedStore;
-use crate::topology::{Record, StreamsError, forward};
+use crate::topology::{Record, forward};
 
 impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     /// Each record joined with the table's current value for its key; records whose key the
@@ -50,7 +51,19 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                 "a stream-table join needs a materialized table (builder.table or an aggregation)",
             )
             .clone();
-        let joiner = Arc::new(joiner);
+        self.lookup_join(store, kind, |key, _| key.clone(), joiner)
+    }
+
+    /// Each record joined with the value `store` holds for the key `key_of` picks (the
+    /// stream–table and stream–GlobalKTable joins).
+    pub(crate) fn lookup_join<LK: 'static, LV: 'static, VR: Clone + 'static>(
+        &self,
+        store: StoreRef<LK, LV>,
+        kind: &str,
+        key_of: impl Fn(&K, &V) -> LK + Send + Sync + 'static,
+        joiner: impl Fn(&V, Option<&LV>) -> Option<VR> + Send + Sync + 'static,
+    ) -> KStream<K, VR> {
+        let (key_of, joiner) = (Arc::new(key_of), Arc::new(joiner));
         let node = add_child::<K, V, K, VR>(
             &self.node().topology,
             self.node().node,
@@ -61,14 +74,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                     store.key_serde.clone(),
                     store.value_serde.clone(),
                 );
-                let joiner = joiner.clone();
+                let (key_of, joiner) = (key_of.clone(), joiner.clone());
                 Rc::new(move |ctx, record: Record<K, V>| {
-                    let current = match table.get(&record.key) {
+                    let current = match table.get(&key_of(&record.key, &record.value)) {
                         Ok(current) => current,
-                        Err(e) => {
-                            ctx.error.get_or_insert(StreamsError::Serde(e));
-                            return;
-                        }
+                        Err(e) => return ctx.fail(e),
                     };
                     if let Some(value) = joiner(&record.value, current.as_ref()) {
                         let out = Record {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::{NodeRef, Produced, add_child, node_name};
-use crate::topology::{ProcessorContext, RawRecord, Record, StreamsError, Topology, Wire, forward};
+use crate::topology::{ProcessorContext, RawRecord, Record, Topology, Wire, forward};
 
 /// A stream of records with keys `K` and values `V` (Kafka Streams' `KStream<K, V>`).
 pub struct KStream<K, V> {
@@ -296,7 +296,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                         headers: record.headers,
                     }),
                     Err(e) => {
-                        ctx.error.get_or_insert(StreamsError::Serde(e));
+                        ctx.fail(e);
                     }
                 }
             })

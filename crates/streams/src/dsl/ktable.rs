@@ -97,31 +97,46 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         self.store.as_ref()
     }
 
-    fn child<V2: Clone + 'static>(
+    /// Adds a node that maps each update with `f` (`None`: nothing forwarded).
+    fn map_node<VO: Clone + 'static>(
         &self,
         kind: &str,
-        make: impl Fn(Change<V>) -> Option<Change<V2>> + Send + Sync + 'static,
-    ) -> KTable<K, V2> {
-        let make = Arc::new(make);
-        let node = add_child::<K, Change<V>, K, Change<V2>>(
+        f: impl Fn(&K, Change<V>) -> Option<VO> + Send + Sync + 'static,
+    ) -> usize {
+        let f = Arc::new(f);
+        add_child::<K, Change<V>, K, VO>(
             &self.at.topology,
             self.at.node,
             kind,
             move |children, _| {
-                let make = make.clone();
+                let f = f.clone();
                 Rc::new(move |ctx, record: Record<K, Change<V>>| {
-                    if let Some(change) = make(record.value) {
+                    let Record {
+                        key,
+                        value,
+                        timestamp,
+                        headers,
+                    } = record;
+                    if let Some(value) = f(&key, value) {
                         let out = Record {
-                            key: record.key,
-                            value: change,
-                            timestamp: record.timestamp,
-                            headers: record.headers,
+                            key,
+                            value,
+                            timestamp,
+                            headers,
                         };
                         forward(&children, ctx, out);
                     }
                 })
             },
-        );
+        )
+    }
+
+    fn child<V2: Clone + 'static>(
+        &self,
+        kind: &str,
+        make: impl Fn(&K, Change<V>) -> Option<Change<V2>> + Send + Sync + 'static,
+    ) -> KTable<K, V2> {
+        let node = self.map_node(kind, make);
         KTable::at(self.at.topology.clone(), node, None)
     }
 
@@ -130,35 +145,15 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         &self,
         predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
     ) -> KTable<K, V> {
-        let predicate = Arc::new(predicate);
-        let node = add_child::<K, Change<V>, K, Change<V>>(
-            &self.at.topology,
-            self.at.node,
-            "KTABLE-FILTER",
-            move |children, _| {
-                let predicate = predicate.clone();
-                Rc::new(move |ctx, record: Record<K, Change<V>>| {
-                    let key = &record.key;
-                    let keep = |v: Option<V>| v.filter(|v| predicate(key, v));
-                    let change = Change {
-                        new: keep(record.value.new),
-                        old: keep(record.value.old),
-                    };
-                    // Nothing to say when the key was and stays outside the filter.
-                    if change.new.is_none() && change.old.is_none() {
-                        return;
-                    }
-                    let out = Record {
-                        key: record.key,
-                        value: change,
-                        timestamp: record.timestamp,
-                        headers: record.headers,
-                    };
-                    forward(&children, ctx, out);
-                })
-            },
-        );
-        KTable::at(self.at.topology.clone(), node, None)
+        self.child("KTABLE-FILTER", move |key, change| {
+            let keep = |v: Option<V>| v.filter(|v| predicate(key, v));
+            let change = Change {
+                new: keep(change.new),
+                old: keep(change.old),
+            };
+            // Nothing to say when the key was and stays outside the filter.
+            (change.new.is_some() || change.old.is_some()).then_some(change)
+        })
     }
 
     /// The rows for which `predicate` does not hold.
@@ -174,7 +169,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         &self,
         mapper: impl Fn(&V) -> V2 + Send + Sync + 'static,
     ) -> KTable<K, V2> {
-        self.child("KTABLE-MAPVALUES", move |change| {
+        self.child("KTABLE-MAPVALUES", move |_, change| {
             Some(Change {
                 new: change.new.as_ref().map(&mapper),
                 old: change.old.as_ref().map(&mapper),
@@ -199,26 +194,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         kind: &str,
         value: impl Fn(Change<V>) -> Option<V2> + Send + Sync + 'static,
     ) -> KStream<K, V2> {
-        let value = Arc::new(value);
-        let node = add_child::<K, Change<V>, K, V2>(
-            &self.at.topology,
-            self.at.node,
-            kind,
-            move |children, _| {
-                let value = value.clone();
-                Rc::new(move |ctx, record: Record<K, Change<V>>| {
-                    if let Some(v) = value(record.value) {
-                        let out = Record {
-                            key: record.key,
-                            value: v,
-                            timestamp: record.timestamp,
-                            headers: record.headers,
-                        };
-                        forward(&children, ctx, out);
-                    }
-                })
-            },
-        );
+        let node = self.map_node(kind, move |_, change| value(change));
         KStream::at(self.at.topology.clone(), node)
     }
 }

@@ -194,7 +194,7 @@ impl StreamsBuilder {
                     let old = match written {
                         Ok(old) => old,
                         Err(e) => {
-                            ctx.error.get_or_insert(StreamsError::Serde(e));
+                            ctx.fail(e);
                             return;
                         }
                     };

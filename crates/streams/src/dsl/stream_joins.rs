@@ -188,23 +188,14 @@ impl<K: Clone + PartialEq, V1: Clone, V2: Clone> JoinState<K, V1, V2> {
         if !self.admit(ctx, record.timestamp, windows) {
             return;
         }
-        let mut joined = false;
-        for partner in self.other.iter_mut() {
-            if partner.record.key == record.key
-                && (partner.record.timestamp - record.timestamp).abs() <= windows.difference_ms
-            {
-                joined = true;
-                partner.joined = true;
-                let value = joiner(Some(&record.value), Some(&partner.record.value));
-                emit(
-                    ctx,
-                    children,
-                    &record.key,
-                    value,
-                    record.timestamp.max(partner.record.timestamp),
-                );
-            }
-        }
+        let joined = pair_up(
+            ctx,
+            children,
+            &record,
+            &mut self.other,
+            windows,
+            |mine, theirs| joiner(Some(mine), Some(theirs)),
+        );
         self.this.push_back(Buffered { record, joined });
         self.expire(ctx, children, windows, joiner, alone);
     }
@@ -222,23 +213,14 @@ impl<K: Clone + PartialEq, V1: Clone, V2: Clone> JoinState<K, V1, V2> {
         if !self.admit(ctx, record.timestamp, windows) {
             return;
         }
-        let mut joined = false;
-        for partner in self.this.iter_mut() {
-            if partner.record.key == record.key
-                && (partner.record.timestamp - record.timestamp).abs() <= windows.difference_ms
-            {
-                joined = true;
-                partner.joined = true;
-                let value = joiner(Some(&partner.record.value), Some(&record.value));
-                emit(
-                    ctx,
-                    children,
-                    &record.key,
-                    value,
-                    record.timestamp.max(partner.record.timestamp),
-                );
-            }
-        }
+        let joined = pair_up(
+            ctx,
+            children,
+            &record,
+            &mut self.this,
+            windows,
+            |mine, theirs| joiner(Some(theirs), Some(mine)),
+        );
         self.other.push_back(Buffered { record, joined });
         self.expire(ctx, children, windows, joiner, alone);
     }
@@ -298,6 +280,31 @@ impl<K: Clone + PartialEq, V1: Clone, V2: Clone> JoinState<K, V1, V2> {
         }
         self.other = kept;
     }
+}
+
+/// Joins `record` with every buffered partner of the other side with its key within the
+/// window (marking them partnered); whether it found one.
+fn pair_up<K: PartialEq + Clone, VM, VT, VR: Clone>(
+    ctx: &mut ProcessorContext,
+    children: &[Wire<K, VR>],
+    record: &Record<K, VM>,
+    partners: &mut VecDeque<Buffered<K, VT>>,
+    windows: JoinWindows,
+    join: impl Fn(&VM, &VT) -> VR,
+) -> bool {
+    let mut joined = false;
+    for partner in partners.iter_mut() {
+        if partner.record.key == record.key
+            && (partner.record.timestamp - record.timestamp).abs() <= windows.difference_ms
+        {
+            joined = true;
+            partner.joined = true;
+            let value = join(&record.value, &partner.record.value);
+            let at = record.timestamp.max(partner.record.timestamp);
+            emit(ctx, children, &record.key, value, at);
+        }
+    }
+    joined
 }
 
 fn emit<K: Clone, VR: Clone>(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::ktable::{Change, StoreRef};
 use super::{KTable, add_child};
 use crate::state::TypedStore;
-use crate::topology::{Record, StreamsError, forward};
+use crate::topology::{Record, forward};
 
 /// Joins possibly-absent values of the two sides; `None`: no row (e.g. an inner join with one
 /// side missing).
@@ -88,7 +88,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                         let current = match other.get(&record.key) {
                             Ok(v) => v,
                             Err(e) => {
-                                ctx.error.get_or_insert(StreamsError::Serde(e));
+                                ctx.fail(e);
                                 return;
                             }
                         };
@@ -115,7 +115,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                         let current = match this.get(&record.key) {
                             Ok(v) => v,
                             Err(e) => {
-                                ctx.error.get_or_insert(StreamsError::Serde(e));
+                                ctx.fail(e);
                                 return;
                             }
                         };

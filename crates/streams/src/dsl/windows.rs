@@ -14,7 +14,7 @@ use super::ktable::{Change, StoreRef};
 use super::{KTable, Materialized, add_child};
 use crate::serdes::Serde;
 use crate::state::TypedStore;
-use crate::topology::{Record, StreamsError, forward};
+use crate::topology::{Record, forward};
 use crate::windowed::{TimeWindowedSerde, Window, Windowed};
 
 /// Tumbling or hopping windows of a fixed size (Kafka Streams' `TimeWindows`).
@@ -166,18 +166,12 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
                             key: record.key.clone(),
                             window,
                         };
-                        let old = match store.get(&key) {
-                            Ok(old) => old,
-                            Err(e) => {
-                                ctx.error.get_or_insert(StreamsError::Serde(e));
-                                return;
-                            }
+                        let updated =
+                            store.update(&key, |old| update(&record.key, &record.value, old));
+                        let (old, new) = match updated {
+                            Ok(pair) => pair,
+                            Err(e) => return ctx.fail(e),
                         };
-                        let new = update(&record.key, &record.value, old.as_ref());
-                        if let Err(e) = store.put(&key, &new) {
-                            ctx.error.get_or_insert(StreamsError::Serde(e));
-                            return;
-                        }
                         let out = Record {
                             key,
                             value: Change {

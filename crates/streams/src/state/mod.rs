@@ -186,6 +186,18 @@ impl<K, V> TypedStore<K, V> {
         Ok(())
     }
 
+    /// Replaces `key`'s value with `update(current)`; returns the old and the new value.
+    pub fn update(
+        &self,
+        key: &K,
+        update: impl FnOnce(Option<&V>) -> V,
+    ) -> Result<(Option<V>, V), SerdeError> {
+        let old = self.get(key)?;
+        let new = update(old.as_ref());
+        self.put(key, &new)?;
+        Ok((old, new))
+    }
+
     /// Removes `key`.
     pub fn delete(&self, key: &K) -> Result<(), SerdeError> {
         let topic = self.topic();
