@@ -4,10 +4,13 @@
 //! exactly_once_v2 (where every count is emitted exactly once, in order) — and an application
 //! stopped and started again that restores its store and continues without recounting.
 
+#[path = "common/cluster.rs"]
+mod cluster;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use brook_broker::{Broker, BrokerConfig};
+use cluster::{broker, create_topic};
+
 use brook_client::ClusterSettings;
 use brook_streams::dsl::{Consumed, Grouped, Materialized, Produced, StreamsBuilder};
 use brook_streams::runtime::{KafkaStreams, StreamsConfig, StreamsState, changelog_topic};
@@ -34,33 +37,6 @@ fn ride(i: u64) -> Ride {
         pu_location_id: (x % 40) as i64 + 100,
         total_amount: (x % 5000) as f64 / 100.0,
     }
-}
-
-async fn broker(dir: &std::path::Path) -> Broker {
-    Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        group_initial_rebalance_delay: Duration::ZERO,
-        ..BrokerConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let results = runtime
-        .block_on(admin.create_topics(
-            &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        ))
-        .unwrap();
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
 }
 
 /// Produces rides `range` as JSON without keys, as the course's producers do.

@@ -1,6 +1,8 @@
 //! Windowed aggregations through the TopologyTestDriver: the course's count of rides per pickup
 //! location in one-hour tumbling windows keyed on the pickup time, late records dropped after
-//! the grace period, hopping windows, and windowed keys written in Kafka Streams' format.
+//! the grace period, hopping windows, windowed keys written in Kafka Streams' format, and
+//! `suppress` (one final result per closed window, grace honoured; updates held back until a
+//! time limit).
 
 use brook_streams::dsl::{Consumed, Grouped, Materialized, Produced, StreamsBuilder, TimeWindows};
 use brook_streams::serdes::Serdes;
@@ -91,20 +93,34 @@ fn rides_per_pickup_location_per_hour_on_the_pickup_time() {
 }
 
 fn counts_with(windows: TimeWindows, records: &[i64]) -> (Vec<(Windowed<String>, i64)>, u64) {
+    windowed_counts(windows, records, false)
+}
+
+/// Counts of key "k" per window for records at `records`; with `suppress`, only each window's
+/// final count. Returns them and the records dropped as late.
+fn windowed_counts(
+    windows: TimeWindows,
+    records: &[i64],
+    suppress: bool,
+) -> (Vec<(Windowed<String>, i64)>, u64) {
     let builder = StreamsBuilder::new();
-    builder
+    let counts = builder
         .stream("events", Consumed::with(Serdes::string(), Serdes::string()))
         .group_by_key(Grouped::with(Serdes::string(), Serdes::string()))
         .windowed_by(windows)
-        .count(Materialized::with(Serdes::string(), Serdes::i64()))
-        .to_stream()
-        .to(
-            "counts",
-            Produced::with(
-                TimeWindowedSerde::new(Serdes::string(), windows.size_ms),
-                Serdes::i64(),
-            ),
-        );
+        .count(Materialized::with(Serdes::string(), Serdes::i64()));
+    let counts = if suppress {
+        counts.suppress_until_window_closes()
+    } else {
+        counts
+    };
+    counts.to_stream().to(
+        "counts",
+        Produced::with(
+            TimeWindowedSerde::new(Serdes::string(), windows.size_ms),
+            Serdes::i64(),
+        ),
+    );
     let driver = TopologyTestDriver::new(builder.build());
     let input = driver.input_topic("events", Serdes::string(), Serdes::string());
     for ts in records {
@@ -158,4 +174,55 @@ fn a_record_updates_every_hopping_window_it_falls_in() {
         vec![w(0, 10, 1), w(5, 15, 1), w(5, 15, 2), w(10, 20, 1)]
     );
     assert_eq!(dropped, 0);
+}
+
+// suppress
+
+#[test]
+fn each_window_emits_once_when_it_closes() {
+    // [0,10) closes when the stream time reaches 10; [10,20) at 20; [20,30) is still open.
+    let (out, _) = windowed_counts(
+        TimeWindows::of_size_with_no_grace(10),
+        &[1, 2, 5, 12, 15, 25],
+        true,
+    );
+    assert_eq!(out, vec![w(0, 10, 3), w(10, 20, 2)]);
+}
+
+#[test]
+fn the_grace_period_delays_the_final_result_and_admits_late_records() {
+    // Grace 5: [0,10) closes at 15, so 3 (arriving at stream time 12) still counts.
+    let (out, _) = windowed_counts(TimeWindows::of_size_and_grace(10, 5), &[1, 12, 3, 16], true);
+    assert_eq!(out, vec![w(0, 10, 2)]);
+}
+
+#[test]
+fn until_time_limit_emits_each_keys_latest_update_after_the_limit() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("prices", Consumed::with(Serdes::string(), Serdes::i64()))
+        .group_by_key(Grouped::with(Serdes::string(), Serdes::i64()))
+        .reduce(
+            |_, latest| *latest,
+            Materialized::with(Serdes::string(), Serdes::i64()),
+        )
+        .suppress_until_time_limit(10)
+        .to_stream()
+        .to("settled", Produced::with(Serdes::string(), Serdes::i64()));
+    let driver = TopologyTestDriver::new(builder.build());
+    let input = driver.input_topic("prices", Serdes::string(), Serdes::i64());
+    input.pipe_input("a", 1, 0).unwrap(); // a due at 10
+    input.pipe_input("a", 2, 5).unwrap();
+    input.pipe_input("b", 7, 8).unwrap(); // b due at 18
+    input.pipe_input("c", 9, 11).unwrap(); // stream time 11: a is due
+    let out = driver.output_topic("settled", Serdes::string(), Serdes::i64());
+    assert_eq!(
+        out.read_key_values_to_list().unwrap(),
+        vec![("a".to_string(), 2)]
+    );
+    input.pipe_input("a", 3, 30).unwrap(); // b and c are due; a is buffered again
+    assert_eq!(
+        out.read_key_values_to_list().unwrap(),
+        vec![("b".to_string(), 7), ("c".to_string(), 9)]
+    );
 }

@@ -9,12 +9,15 @@
 //! input, one SIGKILLed mid-stream; the survivor restores the state from the changelog and the
 //! final windowed counts equal the reference, every count emitted exactly once.
 
+#[path = "../../../crates/streams/tests/common/cluster.rs"]
+mod cluster;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use brook_broker::{Broker, BrokerConfig};
+use cluster::{broker, create_topic};
+
 use brook_rides_example::Ride;
 use brook_rides_example::streams::{self, HOUR, pickup_millis};
 use rdkafka::ClientConfig;
@@ -25,36 +28,6 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 fn rides() -> Vec<Ride> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/rides.csv");
     brook_rides_example::read_rides(&path).unwrap()
-}
-
-async fn broker(dir: &std::path::Path) -> Broker {
-    Broker::start(BrokerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        group_initial_rebalance_delay: Duration::ZERO,
-        ..BrokerConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let results = runtime
-        .block_on(admin.create_topics(
-            &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        ))
-        .unwrap();
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
 }
 
 /// A producer that partitions by key as the Java client does (murmur2), so that a table's

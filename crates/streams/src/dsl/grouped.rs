@@ -143,15 +143,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         reducer: impl Fn(&V, &V) -> V + Send + Sync + 'static,
         materialized: Materialized<K, V>,
     ) -> KTable<K, V> {
-        let reducer = Arc::new(reducer);
-        self.aggregate_with(
-            "KSTREAM-REDUCE",
-            materialized,
-            move |_, value, old| match old {
-                Some(acc) => reducer(acc, value),
-                None => value.clone(),
-            },
-        )
+        self.aggregate_with("KSTREAM-REDUCE", materialized, reducing(reducer))
     }
 
     /// An aggregate per key: `initializer` for a key's first record, then `aggregator`.
@@ -161,9 +153,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         aggregator: impl Fn(&K, &V, VA) -> VA + Send + Sync + 'static,
         materialized: Materialized<K, VA>,
     ) -> KTable<K, VA> {
-        self.aggregate_with("KSTREAM-AGGREGATE", materialized, move |key, value, old| {
-            aggregator(key, value, old.cloned().unwrap_or_else(&initializer))
-        })
+        self.aggregate_with(
+            "KSTREAM-AGGREGATE",
+            materialized,
+            aggregating(initializer, aggregator),
+        )
     }
 
     fn aggregate_with<VA: Clone + 'static>(
@@ -217,4 +211,22 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         topology.borrow_mut().stores.push(store_name.clone());
         KTable::at(topology, node, Some(store_ref))
     }
+}
+
+/// A reducer as an update of a stored value: the first value as is, then `reducer`.
+pub(crate) fn reducing<K, V: Clone>(
+    reducer: impl Fn(&V, &V) -> V,
+) -> impl Fn(&K, &V, Option<&V>) -> V {
+    move |_, value, old| match old {
+        Some(acc) => reducer(acc, value),
+        None => value.clone(),
+    }
+}
+
+/// An initializer and an aggregator as an update of a stored aggregate.
+pub(crate) fn aggregating<K, V, VA: Clone>(
+    initializer: impl Fn() -> VA,
+    aggregator: impl Fn(&K, &V, VA) -> VA,
+) -> impl Fn(&K, &V, Option<&VA>) -> VA {
+    move |key, value, old| aggregator(key, value, old.cloned().unwrap_or_else(&initializer))
 }

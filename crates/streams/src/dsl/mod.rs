@@ -276,32 +276,12 @@ impl<K, V> Consumed<K, V> {
     /// The typed record in `raw`, or `None` when it is skipped (null without a null value, or
     /// a deserialization error under log-and-continue; log-and-fail records the error).
     fn read(&self, ctx: &mut ProcessorContext, raw: RawRecord) -> Option<Record<K, V>> {
-        let decoded = self
-            .key_serde
-            .deserialize_nullable(&raw.topic, raw.key.as_deref())
-            .and_then(|key| {
-                let value = self
-                    .value_serde
-                    .deserialize_nullable(&raw.topic, raw.value.as_deref())?;
-                Ok(key.zip(value))
-            });
-        let (key, value) = match decoded {
-            Ok(Some(pair)) => pair,
-            Ok(None) => return None,
-            Err(e) => {
-                self.handle(ctx, e);
-                return None;
-            }
-        };
-        let timestamp = match &self.timestamp {
-            Some(extract) => extract(&key, &value, raw.timestamp),
-            None => raw.timestamp,
-        };
+        let (key, value, timestamp, headers) = self.read_update(ctx, raw)?;
         Some(Record {
             key,
-            value,
+            value: value?,
             timestamp,
-            headers: raw.headers,
+            headers,
         })
     }
 }

@@ -52,6 +52,12 @@ struct Buffered<K, V> {
     joined: bool,
 }
 
+/// A record arriving on one side of the join.
+enum Arrival<K, V1, V2> {
+    This(Record<K, V1>),
+    Other(Record<K, V2>),
+}
+
 /// Both sides' buffers and the stream time, shared by the task's two join processors.
 struct JoinState<K, V1, V2> {
     this: VecDeque<Buffered<K, V1>>,
@@ -121,10 +127,10 @@ impl<K: Clone + PartialEq + 'static, V: Clone + 'static> KStream<K, V> {
                     let joiner = joiner.clone();
                     Rc::new(move |ctx, record: Record<K, V>| {
                         let mut state = state.borrow_mut();
-                        state.arrive_this(
+                        state.arrive(
                             ctx,
                             &children,
-                            record,
+                            Arrival::This(record),
                             windows,
                             &joiner,
                             [emit_this_alone, emit_other_alone],
@@ -144,10 +150,10 @@ impl<K: Clone + PartialEq + 'static, V: Clone + 'static> KStream<K, V> {
                     let joiner = joiner.clone();
                     Rc::new(move |ctx, record: Record<K, V2>| {
                         let mut state = state.borrow_mut();
-                        state.arrive_other(
+                        state.arrive(
                             ctx,
                             &children,
-                            record,
+                            Arrival::Other(record),
                             windows,
                             &joiner,
                             [emit_this_alone, emit_other_alone],
@@ -175,53 +181,38 @@ fn new_state<K, V1, V2>() -> Rc<RefCell<JoinState<K, V1, V2>>> {
 }
 
 impl<K: Clone + PartialEq, V1: Clone, V2: Clone> JoinState<K, V1, V2> {
-    #[allow(clippy::too_many_arguments)]
-    fn arrive_this<VR: Clone>(
+    /// A record of either side: joined with the other side's partners, buffered, and then
+    /// closed windows expired.
+    fn arrive<VR: Clone>(
         &mut self,
         ctx: &mut ProcessorContext,
         children: &[Wire<K, VR>],
-        record: Record<K, V1>,
+        arrival: Arrival<K, V1, V2>,
         windows: JoinWindows,
         joiner: &OuterJoiner<V1, V2, VR>,
         alone: [bool; 2],
     ) {
-        if !self.admit(ctx, record.timestamp, windows) {
+        let timestamp = match &arrival {
+            Arrival::This(r) => r.timestamp,
+            Arrival::Other(r) => r.timestamp,
+        };
+        if !self.admit(ctx, timestamp, windows) {
             return;
         }
-        let joined = pair_up(
-            ctx,
-            children,
-            &record,
-            &mut self.other,
-            windows,
-            |mine, theirs| joiner(Some(mine), Some(theirs)),
-        );
-        self.this.push_back(Buffered { record, joined });
-        self.expire(ctx, children, windows, joiner, alone);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn arrive_other<VR: Clone>(
-        &mut self,
-        ctx: &mut ProcessorContext,
-        children: &[Wire<K, VR>],
-        record: Record<K, V2>,
-        windows: JoinWindows,
-        joiner: &OuterJoiner<V1, V2, VR>,
-        alone: [bool; 2],
-    ) {
-        if !self.admit(ctx, record.timestamp, windows) {
-            return;
+        match arrival {
+            Arrival::This(record) => {
+                let joined = pair_up(ctx, children, &record, &mut self.other, windows, |m, t| {
+                    joiner(Some(m), Some(t))
+                });
+                self.this.push_back(Buffered { record, joined });
+            }
+            Arrival::Other(record) => {
+                let joined = pair_up(ctx, children, &record, &mut self.this, windows, |m, t| {
+                    joiner(Some(t), Some(m))
+                });
+                self.other.push_back(Buffered { record, joined });
+            }
         }
-        let joined = pair_up(
-            ctx,
-            children,
-            &record,
-            &mut self.this,
-            windows,
-            |mine, theirs| joiner(Some(theirs), Some(mine)),
-        );
-        self.other.push_back(Buffered { record, joined });
         self.expire(ctx, children, windows, joiner, alone);
     }
 

@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::grouped::KGroupedStream;
+use super::grouped::{KGroupedStream, aggregating, reducing};
 use super::ktable::{Change, StoreRef};
 use super::{KTable, Materialized, add_child};
 use crate::serdes::Serde;
@@ -96,14 +96,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         reducer: impl Fn(&V, &V) -> V + Send + Sync + 'static,
         materialized: Materialized<K, V>,
     ) -> KTable<Windowed<K>, V> {
-        self.aggregate_with(
-            "KSTREAM-REDUCE",
-            materialized,
-            move |_, value, old| match old {
-                Some(acc) => reducer(acc, value),
-                None => value.clone(),
-            },
-        )
+        self.aggregate_with("KSTREAM-REDUCE", materialized, reducing(reducer))
     }
 
     /// An aggregate per key and window.
@@ -113,9 +106,11 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         aggregator: impl Fn(&K, &V, VA) -> VA + Send + Sync + 'static,
         materialized: Materialized<K, VA>,
     ) -> KTable<Windowed<K>, VA> {
-        self.aggregate_with("KSTREAM-AGGREGATE", materialized, move |key, value, old| {
-            aggregator(key, value, old.cloned().unwrap_or_else(&initializer))
-        })
+        self.aggregate_with(
+            "KSTREAM-AGGREGATE",
+            materialized,
+            aggregating(initializer, aggregator),
+        )
     }
 
     fn aggregate_with<VA: Clone + 'static>(
