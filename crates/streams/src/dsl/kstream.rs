@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::{NodeRef, Produced, add_child, node_name};
+use super::{NodeRef, Produced, add_child, merge_nodes, node_name};
 use crate::topology::{ProcessorContext, RawRecord, Record, Topology, Wire, forward};
 
 /// A stream of records with keys `K` and values `V` (Kafka Streams' `KStream<K, V>`).
@@ -196,14 +196,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
 
     /// This stream's and `other`'s records, in the order they are processed.
     pub fn merge(&self, other: &KStream<K, V>) -> KStream<K, V> {
-        let merged = self.child("KSTREAM-MERGE", |children| {
-            Rc::new(move |ctx, record: Record<K, V>| forward(&children, ctx, record))
-        });
-        self.at.topology.borrow_mut().nodes[other.at.node]
-            .children
-            .push(merged.at.node);
+        let merged = merge_nodes::<K, V>(
+            &self.at.topology,
+            self.at.node,
+            other.at.node,
+            "KSTREAM-MERGE",
+        );
         let changed = self.at.key_changed || other.at.key_changed;
-        merged.key_changed(changed)
+        KStream::at(self.at.topology.clone(), merged).key_changed(changed)
     }
 
     /// Writes the stream to an internal repartition topic (`<application.id>-<name>-repartition`)

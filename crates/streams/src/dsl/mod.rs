@@ -359,6 +359,21 @@ where
     node
 }
 
+/// Adds a pass-through node of kind `kind` fed by both `first` and `second` (a merge, or the
+/// output of a two-sided join). Returns the new node.
+pub(crate) fn merge_nodes<K: Clone + 'static, V: Clone + 'static>(
+    topology: &Rc<RefCell<Topology>>,
+    first: usize,
+    second: usize,
+    kind: &str,
+) -> usize {
+    let merged = add_child::<K, V, K, V>(topology, first, kind, |children, _| {
+        Rc::new(move |ctx, record: Record<K, V>| crate::topology::forward(&children, ctx, record))
+    });
+    topology.borrow_mut().nodes[second].children.push(merged);
+    merged
+}
+
 /// A typed handle on a node of the topology being built.
 pub(crate) struct NodeRef<K, V> {
     pub topology: Rc<RefCell<Topology>>,

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::{KStream, add_child};
+use super::{KStream, add_child, merge_nodes};
 use crate::topology::{ProcessorContext, Record, Wire, forward};
 
 /// The window of a stream–stream join (Kafka Streams' `JoinWindows`).
@@ -163,11 +163,7 @@ impl<K: Clone + PartialEq + 'static, V: Clone + 'static> KStream<K, V> {
             )
         };
         // Both sides forward into one merge node: the join's output.
-        let out =
-            add_child::<K, VR, K, VR>(&topology, this_side, "KSTREAM-MERGE", |children, _| {
-                Rc::new(move |ctx, record: Record<K, VR>| forward(&children, ctx, record))
-            });
-        topology.borrow_mut().nodes[other_side].children.push(out);
+        let out = merge_nodes::<K, VR>(&topology, this_side, other_side, "KSTREAM-MERGE");
         KStream::at(topology, out).key_changed(self.is_key_changed() || other.is_key_changed())
     }
 }

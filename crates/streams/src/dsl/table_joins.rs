@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ktable::{Change, StoreRef};
-use super::{KTable, add_child};
+use super::{KTable, add_child, merge_nodes};
 use crate::state::TypedStore;
 use crate::topology::{Record, forward};
 
@@ -128,15 +128,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 },
             )
         };
-        let out = add_child::<K, Change<VR>, K, Change<VR>>(
-            &topology,
-            this_side,
-            "KTABLE-MERGE",
-            |children, _| {
-                Rc::new(move |ctx, record: Record<K, Change<VR>>| forward(&children, ctx, record))
-            },
-        );
-        topology.borrow_mut().nodes[other_side].children.push(out);
+        let out = merge_nodes::<K, Change<VR>>(&topology, this_side, other_side, "KTABLE-MERGE");
         KTable::at(topology, out, None)
     }
 }
