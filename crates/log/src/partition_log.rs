@@ -886,16 +886,14 @@ impl PartitionLog {
             return Ok(result);
         }
         let lso = result.last_stable_offset;
-        let stable: usize = Batches::new(result.records.clone())
+        // One walk over the headers: the stable batches' bytes and the offset after them.
+        let (stable, upper) = Batches::new(result.records.clone())
             .map_while(Result::ok)
             .take_while(|b| b.last_offset() < lso)
-            .map(|b| b.size())
-            .sum();
+            .fold((0usize, fetch_offset), |(size, _), b| {
+                (size + b.size(), b.next_offset())
+            });
         result.records = result.records.slice(..stable);
-        let upper = Batches::new(result.records.clone())
-            .map_while(Result::ok)
-            .last()
-            .map_or(fetch_offset, |b| b.next_offset());
         result.aborted_transactions = Some(if upper > fetch_offset {
             crate::txn_index::overlapping(&self.lock().aborted, fetch_offset, upper)
         } else {
