@@ -598,9 +598,6 @@ impl<'a> StreamThread<'a> {
                 .map_err(kafka("cannot begin a transaction"))?;
             self.in_transaction = true;
         }
-        self.context.topic = raw.topic.clone();
-        self.context.partition = partition;
-        self.context.offset = raw.offset;
         let dropped_before = self.context.dropped_records;
         wire(&mut self.context, raw);
         if let Some(error) = self.context.error.take() {

@@ -84,9 +84,6 @@ impl TopologyTestDriver {
         *offset += 1;
         record.partition = 0;
         let context = &mut state.context;
-        context.topic = record.topic.clone();
-        context.partition = record.partition;
-        context.offset = record.offset;
         wire(context, record);
         let written = std::mem::take(&mut context.output);
         let error = context.error.take();

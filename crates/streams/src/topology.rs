@@ -49,16 +49,9 @@ pub struct RawRecord {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
-/// What a processor knows about the input record being processed, and where its output
-/// goes. One per task.
+/// Where a task's processors put their output, counts and failure. One per task.
 #[derive(Debug, Default)]
 pub struct ProcessorContext {
-    /// Topic of the input record.
-    pub topic: String,
-    /// Partition of the input record.
-    pub partition: i32,
-    /// Offset of the input record.
-    pub offset: i64,
     /// Records written to sink topics, in order, waiting to be produced.
     pub output: Vec<RawRecord>,
     /// Records skipped because they could not be deserialized (the log-and-continue handler).
