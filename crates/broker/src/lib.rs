@@ -43,4 +43,12 @@ pub mod topics;
 pub mod transactions;
 
 pub use config::BrokerConfig;
+
+/// Wall-clock time in milliseconds since the epoch (0 if the clock is before it), as the
+/// coordinators and handlers stamp records.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 pub use server::{Broker, BrokerContext, StartError};

@@ -22,9 +22,7 @@ pub fn handle(
 ) -> DescribeQuorumResponse {
     let node = BrokerId(context.config.node_id);
     let end = context.topics.metadata_end_offset();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = crate::now_ms();
     let voter = ReplicaState::default()
         .with_replica_id(node)
         .with_log_end_offset(end);

@@ -50,9 +50,7 @@ pub fn handle(
             code => Some(code),
         }
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = crate::now_ms();
     let mut entries = Vec::new();
     let mut topics: Vec<OffsetCommitResponseTopic> = Vec::with_capacity(request.topics.len());
     for wanted in &request.topics {

@@ -173,9 +173,7 @@ pub fn txn_offset_commit(
 ) -> TxnOffsetCommitResponse {
     let group = request.group_id.to_string();
     let error = txn_commit_error(context, &request, &group);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = crate::now_ms();
     let mut entries = Vec::new();
     let mut topics: Vec<TxnOffsetCommitResponseTopic> = request
         .topics
@@ -366,9 +364,7 @@ pub fn list(context: &BrokerContext, request: ListTransactionsRequest) -> ListTr
             }
         },
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = crate::now_ms();
     let listed = context
         .transactions
         .list()

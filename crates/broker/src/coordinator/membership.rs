@@ -14,6 +14,8 @@ use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use tokio::sync::oneshot;
 
+use crate::now_ms;
+
 /// Who commits offsets, as an OffsetCommit request says.
 #[derive(Debug, Clone, Copy)]
 pub struct CommitIdentity<'a> {
@@ -383,12 +385,6 @@ impl Default for Settings {
             max_session: Duration::from_millis(1_800_000),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Membership {

@@ -299,9 +299,7 @@ impl GroupCoordinator {
         if present.is_empty() {
             return Ok(0);
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = crate::now_ms();
         let mut builder = RecordBatchBuilder::new(Compression::None);
         for (topic, partition) in &present {
             builder.append(
@@ -327,9 +325,7 @@ impl GroupCoordinator {
     /// commit when that is later or the group never had members. Returns how many were
     /// deleted.
     pub fn expire_offsets(&self, retention: std::time::Duration) -> usize {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = crate::now_ms();
         let cutoff = now.saturating_sub(retention.as_millis() as i64);
         let stale: Vec<(String, Vec<(String, i32)>)> = {
             let offsets = self.offsets.lock().unwrap_or_else(|p| p.into_inner());

@@ -23,6 +23,7 @@ use kafka_protocol::ResponseError;
 use super::metadata::{InitPlan, TxnMetadata, TxnPartition};
 use super::records::{self, TransactionState};
 use crate::coordinator::{GroupCoordinator, OFFSETS_TOPIC};
+use crate::now_ms;
 use crate::topics::{Topic, TopicError, TopicRegistry};
 
 /// Name of the transaction log topic.
@@ -70,12 +71,6 @@ pub struct TransactionCoordinator {
 
 /// One transactional id as DescribeTransactions and ListTransactions show it.
 pub type TransactionView = TxnMetadata;
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 impl TransactionCoordinator {
     /// Opens (creating if needed) `__transaction_state`, loads every transactional id, and
