@@ -103,15 +103,9 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     pub fn group_by_key(&self, grouped: Grouped<K, V>) -> KGroupedStream<K, V> {
         // A changed key must be repartitioned first, so that each key has one task.
         let stream = if self.is_key_changed() {
-            let name = match &grouped.name {
-                Some(name) => format!("{name}-repartition"),
-                None => {
-                    let topology = self.node().topology.borrow();
-                    format!("{}-repartition", super::node_name(&topology, "KGROUPED"))
-                }
-            };
             self.repartition_through(
-                &name,
+                grouped.name.as_deref(),
+                "KGROUPED",
                 grouped.key_serde.clone(),
                 grouped.value_serde.clone(),
             )

@@ -210,26 +210,31 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
     /// and reads it back, so that records are partitioned by their current key
     /// (Kafka Streams' `repartition(Repartitioned.as(name).with…Serde)`).
     pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> KStream<K, V> {
-        let name = match &repartitioned.name {
-            Some(name) => format!("{name}-repartition"),
-            None => {
-                let topology = self.at.topology.borrow();
-                format!(
-                    "{}-repartition",
-                    node_name(&topology, "KSTREAM-REPARTITION")
-                )
-            }
-        };
-        self.repartition_through(&name, repartitioned.key_serde, repartitioned.value_serde)
+        self.repartition_through(
+            repartitioned.name.as_deref(),
+            "KSTREAM-REPARTITION",
+            repartitioned.key_serde,
+            repartitioned.value_serde,
+        )
     }
 
-    /// Writes to the internal topic `topic` with these serdes and reads it back.
+    /// Writes to the internal topic `<name>-repartition` (named after a generated node name
+    /// of kind `kind` without `name`) with these serdes and reads it back.
     pub(crate) fn repartition_through(
         &self,
-        topic: &str,
+        name: Option<&str>,
+        kind: &str,
         key_serde: Arc<dyn crate::serdes::Serde<K>>,
         value_serde: Arc<dyn crate::serdes::Serde<V>>,
     ) -> KStream<K, V> {
+        let topic = match name {
+            Some(name) => format!("{name}-repartition"),
+            None => format!(
+                "{}-repartition",
+                node_name(&self.at.topology.borrow(), kind)
+            ),
+        };
+        let topic = topic.as_str();
         let produced = Produced {
             key_serde: key_serde.clone(),
             value_serde: value_serde.clone(),
