@@ -125,3 +125,58 @@ fn a_record_for_a_closed_session_is_dropped() {
     );
     assert_eq!(driver.dropped_records(), 1);
 }
+
+#[test]
+fn reduce_combines_values_per_session_and_merges_sessions_with_the_reducer() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("clicks", Consumed::with(Serdes::string(), Serdes::string()))
+        .group_by_key(Grouped::with(Serdes::string(), Serdes::string()))
+        .windowed_by_sessions(SessionWindows::with_inactivity_gap_and_grace(10, 100))
+        .reduce(
+            |a, b| format!("{a}+{b}"),
+            Materialized::with(Serdes::string(), Serdes::string()).named("pages"),
+        )
+        .to_stream_with_tombstones()
+        .to(
+            "session-pages",
+            Produced::with(
+                SessionWindowedSerde::new(Serdes::string()),
+                Serdes::optional(Serdes::string()),
+            ),
+        );
+    let driver = TopologyTestDriver::new(builder.build());
+    let input = driver.input_topic("clicks", Serdes::string(), Serdes::string());
+    for (page, ts) in [("a", 0), ("b", 30), ("c", 5), ("d", 20)] {
+        input.pipe_input("u", page, ts).unwrap();
+    }
+    let out = driver
+        .output_topic(
+            "session-pages",
+            SessionWindowedSerde::new(Serdes::string()),
+            Serdes::optional(Serdes::string()),
+        )
+        .read_key_values_to_list()
+        .unwrap();
+    let w = |start, end, value: Option<&str>| {
+        (
+            Windowed {
+                key: "u".to_string(),
+                window: Window::new(start, end),
+            },
+            value.map(str::to_string),
+        )
+    };
+    assert_eq!(
+        out,
+        vec![
+            w(0, 0, Some("a")),
+            w(30, 30, Some("b")),
+            w(0, 0, None),
+            w(0, 5, Some("a+c")),
+            // 20 is within 10 of [0,5]'s end? No (15 away); within 10 of 30: joins it.
+            w(30, 30, None),
+            w(20, 30, Some("b+d")),
+        ]
+    );
+}

@@ -79,7 +79,6 @@ impl<K, V> Materialized<K, V> {
 /// A stream grouped by key, ready to aggregate (Kafka Streams' `KGroupedStream`).
 pub struct KGroupedStream<K, V> {
     stream: KStream<K, V>,
-    #[allow(dead_code)] // the repartition topics' serdes, once the runtime writes them
     grouped: Grouped<K, V>,
 }
 
@@ -95,6 +94,11 @@ impl<K, V> Clone for KGroupedStream<K, V> {
 impl<K, V> KGroupedStream<K, V> {
     pub(crate) fn stream(&self) -> &KStream<K, V> {
         &self.stream
+    }
+
+    /// The serde of the grouped values (sliding windows buffer records with it).
+    pub(crate) fn value_serde(&self) -> Arc<dyn Serde<V>> {
+        self.grouped.value_serde.clone()
     }
 }
 

@@ -12,6 +12,7 @@ mod kstream;
 mod ktable;
 mod process;
 mod sessions;
+mod sliding;
 mod stream_joins;
 mod suppress;
 mod table_joins;
@@ -28,6 +29,7 @@ pub use kstream::{BranchedKStream, KStream, Repartitioned};
 pub use ktable::{Change, KTable};
 pub use process::{Processor, ProcessorInit};
 pub use sessions::{SessionWindowedKStream, SessionWindows};
+pub use sliding::{SlidingWindowedKStream, SlidingWindows};
 pub use stream_joins::JoinWindows;
 pub use windows::{TimeWindowedKStream, TimeWindows};
 

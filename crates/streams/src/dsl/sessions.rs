@@ -66,6 +66,29 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
         self.aggregate(|| 0, |_, _, n| n + 1, |_, a, b| a + b, materialized)
     }
 
+    /// Values combined per key and session with `reducer`, which also combines the sessions
+    /// a record joins together (Kafka's `SessionWindowedKStream#reduce`).
+    pub fn reduce(
+        &self,
+        reducer: impl Fn(&V, &V) -> V + Send + Sync + 'static,
+        materialized: Materialized<K, V>,
+    ) -> KTable<Windowed<K>, V> {
+        let reducer = Arc::new(reducer);
+        let merge = reducer.clone();
+        self.aggregate_with(
+            "KSTREAM-SESSION-REDUCE",
+            materialized,
+            Box::new(move |_, value, acc| match acc {
+                Some(acc) => reducer(&acc, value),
+                None => value.clone(),
+            }),
+            Box::new(move |_, acc, other| match acc {
+                Some(acc) => merge(&acc, other),
+                None => other.clone(),
+            }),
+        )
+    }
+
     /// An aggregate per key and session: `initializer` for a new session, `aggregator` per
     /// record, `merger` to combine sessions a record joins together.
     pub fn aggregate<VA: Clone + 'static>(
@@ -75,12 +98,32 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
         merger: impl Fn(&K, VA, &VA) -> VA + Send + Sync + 'static,
         materialized: Materialized<K, VA>,
     ) -> KTable<Windowed<K>, VA> {
+        let initializer = Arc::new(initializer);
+        let init = initializer.clone();
+        self.aggregate_with(
+            "KSTREAM-SESSION-AGGREGATE",
+            materialized,
+            Box::new(move |key, value, acc| {
+                aggregator(key, value, acc.unwrap_or_else(|| initializer()))
+            }),
+            Box::new(move |key, acc, other| merger(key, acc.unwrap_or_else(|| init()), other)),
+        )
+    }
+
+    fn aggregate_with<VA: Clone + 'static>(
+        &self,
+        kind: &str,
+        materialized: Materialized<K, VA>,
+        aggregator: Aggregator<K, V, VA>,
+        merger: Merger<K, VA>,
+    ) -> KTable<Windowed<K>, VA> {
         let stream = self.grouped.stream();
         let topology = stream.node().topology.clone();
         let parent = stream.node().node;
         let store_name = materialized.name.clone().unwrap_or_else(|| {
+            let prefix = kind.trim_start_matches("KSTREAM-SESSION-");
             format!(
-                "KSTREAM-AGGREGATE-STATE-STORE-{:010}",
+                "KSTREAM-{prefix}-STATE-STORE-{:010}",
                 topology.borrow().nodes.len()
             )
         });
@@ -98,14 +141,13 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
             store_name: store_name.clone(),
             key_serde,
             value_serde: materialized.value_serde,
-            initializer: Box::new(initializer),
-            aggregator: Box::new(aggregator),
-            merger: Box::new(merger),
+            aggregator,
+            merger,
         });
         let node = add_child::<K, V, Windowed<K>, Change<VA>>(
             &topology,
             parent,
-            "KSTREAM-SESSION-AGGREGATE",
+            kind,
             move |children, wiring| {
                 let store = wiring.store(&session.store_name);
                 let session = session.clone();
@@ -127,10 +169,10 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
     }
 }
 
-/// Folds one record into an aggregate.
-type Aggregator<K, V, VA> = Box<dyn Fn(&K, &V, VA) -> VA + Send + Sync>;
-/// Combines two sessions' aggregates.
-type Merger<K, VA> = Box<dyn Fn(&K, VA, &VA) -> VA + Send + Sync>;
+/// Folds one record into a session's aggregate (`None` for a new session).
+type Aggregator<K, V, VA> = Box<dyn Fn(&K, &V, Option<VA>) -> VA + Send + Sync>;
+/// Combines an aggregate (`None` for a new session) with another session's.
+type Merger<K, VA> = Box<dyn Fn(&K, Option<VA>, &VA) -> VA + Send + Sync>;
 
 /// What a session aggregation needs per task.
 struct Sessions<K, V, VA> {
@@ -138,7 +180,6 @@ struct Sessions<K, V, VA> {
     store_name: String,
     key_serde: Arc<dyn Serde<K>>,
     value_serde: Arc<dyn Serde<VA>>,
-    initializer: Box<dyn Fn() -> VA + Send + Sync>,
     aggregator: Aggregator<K, V, VA>,
     merger: Merger<K, VA>,
 }
@@ -168,13 +209,13 @@ impl<K, V, VA: Clone> Sessions<K, V, VA> {
             Err(e) => return Ok(Err(e.into())),
         };
         let mut merged = Window::new(ts, ts);
-        let mut agg = (self.initializer)();
+        let mut agg = None;
         for (window, value) in &overlapping {
             merged = Window::new(
                 merged.start_ms.min(window.start_ms),
                 merged.end_ms.max(window.end_ms),
             );
-            agg = (self.merger)(&record.key, agg, value);
+            agg = Some((self.merger)(&record.key, agg, value));
         }
         if merged.end_ms < stream_time - self.windows.grace_ms {
             return Err(Late);

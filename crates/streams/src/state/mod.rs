@@ -100,7 +100,7 @@ impl KeyValueStore {
         &'s self,
         from: &[u8],
         to: &[u8],
-    ) -> impl Iterator<Item = (&'s [u8], &'s [u8])> {
+    ) -> impl Iterator<Item = (&'s [u8], &'s [u8])> + use<'s> {
         self.entries
             .range(from.to_vec()..=to.to_vec())
             .map(|(k, v)| (k.as_slice(), v.as_slice()))
