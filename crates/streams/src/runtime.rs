@@ -20,6 +20,7 @@
 //! other threads, punctuators.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -32,6 +33,8 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::state::KeyValueStore;
+use crate::state::local::LocalStores;
 use crate::topology::{ProcessorContext, RawRecord, StreamsError, TaskWires, Topology};
 
 /// How records are processed when something fails (`processing.guarantee`).
@@ -56,6 +59,12 @@ pub struct StreamsConfig {
     pub processing_guarantee: ProcessingGuarantee,
     /// `commit.interval.ms` (30 s for at_least_once, 100 ms for exactly_once_v2 by default).
     pub commit_interval: Duration,
+    /// `state.dir`: where persistent stores keep their local copy, under
+    /// `<state.dir>/<application.id>/<task id>/` (default: `<temp dir>/brook-streams`).
+    pub state_dir: PathBuf,
+    /// `statestore.cache.max.bytes`: how much the record caches and pending changelog
+    /// entries of one stream thread may hold before they are flushed early (10 MiB).
+    pub cache_max_bytes: usize,
 }
 
 impl StreamsConfig {
@@ -66,7 +75,21 @@ impl StreamsConfig {
             cluster,
             processing_guarantee: ProcessingGuarantee::AtLeastOnce,
             commit_interval: Duration::from_secs(30),
+            state_dir: std::env::temp_dir().join("brook-streams"),
+            cache_max_bytes: 10 * 1024 * 1024,
         }
+    }
+
+    /// With another `state.dir`.
+    pub fn with_state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = dir.into();
+        self
+    }
+
+    /// With another `statestore.cache.max.bytes` (0: every update forwarded at once).
+    pub fn with_cache_max_bytes(mut self, bytes: usize) -> Self {
+        self.cache_max_bytes = bytes;
+        self
     }
 
     /// With `exactly_once_v2` and its 100 ms commit interval.
@@ -135,6 +158,7 @@ struct Shared {
     state: Mutex<StreamsState>,
     processed: AtomicU64,
     dropped: AtomicU64,
+    restored: AtomicU64,
     stop: AtomicBool,
 }
 
@@ -157,6 +181,7 @@ impl KafkaStreams {
                 state: Mutex::new(StreamsState::Created),
                 processed: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
+                restored: AtomicU64::new(0),
                 stop: AtomicBool::new(false),
             }),
             thread: None,
@@ -206,6 +231,12 @@ impl KafkaStreams {
     /// Records processed so far.
     pub fn processed_records(&self) -> u64 {
         self.shared.processed.load(Ordering::Relaxed)
+    }
+
+    /// Changelog records read to restore stores so far (fewer when persistent stores
+    /// start from their local copy).
+    pub fn restored_records(&self) -> u64 {
+        self.shared.restored.load(Ordering::Relaxed)
     }
 
     /// Records dropped as late so far.
@@ -325,7 +356,12 @@ fn create_internal_topics(
 struct Task {
     partition: i32,
     wires: TaskWires,
+    /// The local copy of its persistent stores (none when it has none, or could not open).
+    local: Option<LocalStores>,
 }
+
+/// How often the local copies of persistent stores are brought up to date (after a commit).
+const SAVE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The stream thread's clients and tasks.
 struct StreamThread<'a> {
@@ -343,6 +379,7 @@ struct StreamThread<'a> {
     context: ProcessorContext,
     eos: bool,
     in_transaction: bool,
+    last_save: Instant,
 }
 
 impl<'a> StreamThread<'a> {
@@ -417,6 +454,7 @@ impl<'a> StreamThread<'a> {
             context: ProcessorContext::default(),
             eos,
             in_transaction: false,
+            last_save: Instant::now(),
         })
     }
 
@@ -465,7 +503,8 @@ impl<'a> StreamThread<'a> {
                 last_commit = Instant::now();
             }
         }
-        self.commit()
+        self.commit()?;
+        self.save_local_stores()
     }
 
     /// Rebuilds the tasks when the group changed the assignment.
@@ -508,25 +547,101 @@ impl<'a> StreamThread<'a> {
         Ok(())
     }
 
-    /// Builds task `partition` and restores its stores from their changelogs.
+    /// Builds task `partition`: loads its persistent stores' local copies and restores every
+    /// store from its changelog (from the local copy's checkpoint, or from the beginning).
     fn create_task(&self, partition: i32) -> Result<Task, RuntimeError> {
         let wires = self.topology.instantiate();
         let app = &self.config.application_id;
+        let persistent = wires
+            .stores
+            .keys()
+            .any(|name| self.topology.store_options(name).persistent);
+        let local = if persistent {
+            let dir = self
+                .config
+                .state_dir
+                .join(app)
+                .join(format!("0_{partition}"));
+            LocalStores::open(&dir)
+                .inspect_err(|e| {
+                    tracing::warn!(error = %e, "restoring from the changelogs instead");
+                })
+                .ok()
+        } else {
+            None
+        };
         for (name, store) in &wires.stores {
-            let topic = changelog_topic(app, name);
-            let restored = self.restore(&topic, partition, &mut store.borrow_mut())?;
-            store.borrow_mut().enable_logging();
-            tracing::debug!(store = %name, partition, restored, "restored a store");
+            let options = self.topology.store_options(name);
+            let mut store = store.borrow_mut();
+            let local = local.as_ref().filter(|_| options.persistent);
+            let mut checkpoint = None;
+            if let Some(local) = local {
+                let saved = local
+                    .load(name)
+                    .map_err(|e| RuntimeError::Unsupported(e.to_string()))?;
+                for (key, value) in saved.entries {
+                    store.restore(key, Some(value));
+                }
+                checkpoint = saved.checkpoint;
+                store.enable_saving();
+            }
+            if options.logging {
+                let topic = changelog_topic(app, name);
+                let restored = self.restore(&topic, partition, &mut store, checkpoint, local)?;
+                tracing::debug!(store = %name, partition, restored, ?checkpoint, "restored a store");
+                store.enable_logging();
+            }
         }
-        Ok(Task { partition, wires })
+        Ok(Task {
+            partition,
+            wires,
+            local,
+        })
     }
 
-    /// Reads `topic`'s partition to its end into `store`; returns how many entries.
+    /// Writes what persistent stores changed since the last save to their local copies, with
+    /// their changelogs' end offsets as checkpoints. Called right after a commit, when the
+    /// stores hold exactly what the changelogs do.
+    fn save_local_stores(&mut self) -> Result<(), RuntimeError> {
+        self.last_save = Instant::now();
+        let app = &self.config.application_id;
+        for task in self.tasks.values() {
+            let Some(local) = &task.local else { continue };
+            let mut saves = Vec::new();
+            for (name, store) in &task.wires.stores {
+                let options = self.topology.store_options(name);
+                if !options.persistent {
+                    continue;
+                }
+                let checkpoint = if options.logging {
+                    let topic = changelog_topic(app, name);
+                    self.consumer
+                        .fetch_watermarks(&topic, task.partition, self.config.cluster.timeout)
+                        .map_err(kafka(format!("cannot read the offsets of {topic}")))?
+                        .1
+                } else {
+                    -1
+                };
+                saves.push((name.clone(), store.borrow_mut().take_unsaved(), checkpoint));
+            }
+            if let Err(e) = local.save(&saves) {
+                tracing::warn!(error = %e, "cannot save the local state; a restart restores more");
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `topic`'s partition from `checkpoint` (or its beginning) to its end into
+    /// `store`; returns how many entries. A checkpoint the changelog no longer matches (the
+    /// topic was recreated or truncated) is dropped with the local copy, and everything is
+    /// read.
     fn restore(
         &self,
         topic: &str,
         partition: i32,
-        store: &mut crate::state::KeyValueStore,
+        store: &mut KeyValueStore,
+        checkpoint: Option<i64>,
+        local: Option<&LocalStores>,
     ) -> Result<u64, RuntimeError> {
         let restorer: BaseConsumer<Quiet> = self.config.cluster.create(
             &[
@@ -550,11 +665,36 @@ impl<'a> StreamThread<'a> {
         let (low, high) = restorer
             .fetch_watermarks(topic, partition, self.config.cluster.timeout)
             .map_err(kafka(format!("cannot read the offsets of {topic}")))?;
+        let mut start = Offset::Beginning;
+        if let Some(checkpoint) = checkpoint {
+            if checkpoint > high || checkpoint < low {
+                tracing::warn!(
+                    topic,
+                    partition,
+                    checkpoint,
+                    low,
+                    high,
+                    "the local state does not match the changelog; restoring all of it"
+                );
+                *store = KeyValueStore::new(store.name());
+                store.enable_saving();
+                if let Some(local) = local {
+                    local
+                        .wipe(store.name())
+                        .map_err(|e| RuntimeError::Unsupported(e.to_string()))?;
+                }
+            } else {
+                start = Offset::Offset(checkpoint);
+                if checkpoint >= high {
+                    return Ok(0);
+                }
+            }
+        }
         if high <= low {
             return Ok(0);
         }
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(topic, partition, Offset::Beginning)
+        tpl.add_partition_offset(topic, partition, start)
             .map_err(kafka("cannot assign"))?;
         restorer.assign(&tpl).map_err(kafka("cannot assign"))?;
         let mut count = 0;
@@ -573,6 +713,7 @@ impl<'a> StreamThread<'a> {
                     if let Some(key) = m.key() {
                         store.restore(key.to_vec(), m.payload().map(<[u8]>::to_vec));
                         count += 1;
+                        self.shared.restored.fetch_add(1, Ordering::Relaxed);
                     }
                     if m.offset() + 1 >= high {
                         break;
@@ -603,10 +744,31 @@ impl<'a> StreamThread<'a> {
         if let Some(error) = self.context.error.take() {
             return Err(error.into());
         }
+        self.send_output()?;
+        let task = &self.tasks[&partition];
+        let pending: usize = task
+            .wires
+            .stores
+            .values()
+            .map(|s| s.borrow().changelog_bytes())
+            .sum();
+        if pending > self.config.cache_max_bytes / self.tasks.len().max(1) {
+            self.flush_task(partition)?;
+        }
+        self.shared.processed.fetch_add(1, Ordering::Relaxed);
+        self.shared.dropped.fetch_add(
+            self.context.dropped_records - dropped_before,
+            Ordering::Relaxed,
+        );
+        Ok(())
+    }
+
+    /// Produces what the processors wrote to sink topics.
+    fn send_output(&mut self) -> Result<(), RuntimeError> {
         let output = std::mem::take(&mut self.context.output);
-        let app = self.config.application_id.clone();
+        let app = &self.config.application_id;
         for record in output {
-            let topic = cluster_topic(self.topology, &app, &record.topic);
+            let topic = cluster_topic(self.topology, app, &record.topic);
             self.send(
                 &topic,
                 None,
@@ -616,17 +778,32 @@ impl<'a> StreamThread<'a> {
                 &record.headers,
             )?;
         }
+        Ok(())
+    }
+
+    /// Forwards what task `partition`'s record caches hold and produces its stores'
+    /// pending changelog entries.
+    fn flush_task(&mut self, partition: i32) -> Result<(), RuntimeError> {
+        let Some(task) = self.tasks.get(&partition) else {
+            return Ok(());
+        };
+        task.wires.flush(&mut self.context);
+        if let Some(error) = self.context.error.take() {
+            return Err(error.into());
+        }
+        self.send_output()?;
         let task = &self.tasks[&partition];
+        let app = &self.config.application_id;
         for (name, store) in &task.wires.stores {
             let entries = store.borrow_mut().take_changelog();
             if entries.is_empty() {
                 continue;
             }
-            let topic = changelog_topic(&app, name);
+            let topic = changelog_topic(app, name);
             for (key, value) in entries {
                 self.send(
                     &topic,
-                    Some(task.partition),
+                    Some(partition),
                     Some(&key),
                     value.as_deref(),
                     0,
@@ -634,11 +811,6 @@ impl<'a> StreamThread<'a> {
                 )?;
             }
         }
-        self.shared.processed.fetch_add(1, Ordering::Relaxed);
-        self.shared.dropped.fetch_add(
-            self.context.dropped_records - dropped_before,
-            Ordering::Relaxed,
-        );
         Ok(())
     }
 
@@ -689,6 +861,10 @@ impl<'a> StreamThread<'a> {
     /// Commits: the produced records and the consumed offsets, together (exactly once) or
     /// one after the other (at least once).
     fn commit(&mut self) -> Result<(), RuntimeError> {
+        let partitions: Vec<i32> = self.tasks.keys().copied().collect();
+        for partition in partitions {
+            self.flush_task(partition)?;
+        }
         let mut offsets = TopicPartitionList::new();
         for ((topic, partition), offset) in &self.positions {
             offsets
@@ -724,6 +900,9 @@ impl<'a> StreamThread<'a> {
             }
         }
         self.positions.clear();
+        if self.last_save.elapsed() >= SAVE_INTERVAL {
+            self.save_local_stores()?;
+        }
         Ok(())
     }
 }

@@ -85,6 +85,8 @@ impl TopologyTestDriver {
         record.partition = 0;
         let context = &mut state.context;
         wire(context, record);
+        // Kafka's driver commits after every record, which flushes the record caches.
+        self.task.flush(context);
         let written = std::mem::take(&mut context.output);
         let error = context.error.take();
         let mut internal = Vec::new();

@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::serdes::SerdeError;
-use crate::state::{KeyValueStore, StoreHandle};
+use crate::state::{KeyValueStore, StoreHandle, StoreOptions};
 
 /// A record flowing through a topology: typed key and value, timestamp, headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +86,9 @@ pub type Wire<K, V> = Rc<dyn Fn(&mut ProcessorContext, Record<K, V>)>;
 /// The entry of a source: raw records of its topic.
 pub type RawWire = Rc<dyn Fn(&mut ProcessorContext, RawRecord)>;
 
+/// Forwards what a node held back (its record cache) when the task commits.
+pub type Flush = Rc<dyn Fn(&mut ProcessorContext)>;
+
 /// Builds a node's wire for one task, given the graph and the task's wiring.
 pub(crate) type Build = Arc<dyn Fn(&mut Wiring<'_>, usize) -> Box<dyn Any> + Send + Sync>;
 
@@ -105,6 +108,8 @@ pub struct Topology {
     pub(crate) sink_topics: Vec<String>,
     /// State stores, by name.
     pub(crate) stores: Vec<String>,
+    /// How each store is kept (stores not listed: the defaults).
+    pub(crate) store_options: HashMap<String, StoreOptions>,
     /// Internal topics (repartition topics), without the `<application.id>-` prefix.
     pub(crate) internal_topics: Vec<String>,
     /// Topics read whole by global tables.
@@ -158,6 +163,19 @@ impl Topology {
         self.stores.clone()
     }
 
+    /// How the store `name` is kept.
+    pub fn store_options(&self, name: &str) -> StoreOptions {
+        self.store_options.get(name).copied().unwrap_or_default()
+    }
+
+    /// Registers a state store kept as `options` say.
+    pub(crate) fn add_store(&mut self, name: &str, options: StoreOptions) {
+        if !self.stores.iter().any(|s| s == name) {
+            self.stores.push(name.to_string());
+        }
+        self.store_options.insert(name.to_string(), options);
+    }
+
     /// A readable outline, like Kafka Streams' `Topology#describe()`: each node with the
     /// nodes it forwards to.
     pub fn describe(&self) -> String {
@@ -180,15 +198,20 @@ impl Topology {
             built: HashMap::new(),
             stores: HashMap::new(),
             shared: HashMap::new(),
+            flushes: Vec::new(),
+            building: 0,
         };
         let sources = self
             .sources
             .iter()
             .map(|(topic, node)| (topic.clone(), wiring.wire::<RawWire>(*node)))
             .collect();
+        let mut flushes = wiring.flushes;
+        flushes.sort_by_key(|(node, _)| *node);
         TaskWires {
             sources,
             stores: wiring.stores,
+            flushes: flushes.into_iter().map(|(_, f)| f).collect(),
         }
     }
 
@@ -208,6 +231,18 @@ pub struct TaskWires {
     pub sources: HashMap<String, RawWire>,
     /// Store name → the task's store.
     pub stores: HashMap<String, StoreHandle>,
+    /// The record caches' flushes, upstream nodes first (the DSL numbers parents before
+    /// children, so one pass empties every cache).
+    pub flushes: Vec<Flush>,
+}
+
+impl TaskWires {
+    /// Forwards everything the task's record caches hold (before a commit).
+    pub fn flush(&self, ctx: &mut ProcessorContext) {
+        for flush in &self.flushes {
+            flush(ctx);
+        }
+    }
 }
 
 /// One task's wires as they are built: each node's once (a node with several parents — a
@@ -217,6 +252,9 @@ pub struct Wiring<'t> {
     built: HashMap<usize, Box<dyn Any>>,
     stores: HashMap<String, StoreHandle>,
     shared: HashMap<String, Box<dyn Any>>,
+    flushes: Vec<(usize, Flush)>,
+    /// The node whose processor is being made (set by the DSL's `add_child`).
+    pub(crate) building: usize,
 }
 
 impl Wiring<'_> {
@@ -226,6 +264,12 @@ impl Wiring<'_> {
             .entry(name.to_string())
             .or_insert_with(|| Rc::new(std::cell::RefCell::new(KeyValueStore::new(name))))
             .clone()
+    }
+
+    /// Calls `flush` when the task commits: the node being made forwards what its record
+    /// cache holds.
+    pub(crate) fn on_flush(&mut self, flush: Flush) {
+        self.flushes.push((self.building, flush));
     }
 
     /// The wire of `node`, of type `W` (a [`Wire`] or [`RawWire`]), built on first use.

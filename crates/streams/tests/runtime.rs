@@ -66,7 +66,8 @@ fn reference(range: std::ops::Range<u64>) -> BTreeMap<i64, i64> {
     counts
 }
 
-fn topology() -> brook_streams::topology::Topology {
+/// The count per location; `materialized` says how its store is kept.
+fn topology_with(materialized: Materialized<i64, i64>) -> brook_streams::topology::Topology {
     let builder = StreamsBuilder::new();
     builder
         .stream(
@@ -77,13 +78,17 @@ fn topology() -> brook_streams::topology::Topology {
             |_, ride| ride.pu_location_id,
             Grouped::with(Serdes::i64(), Serdes::json::<Ride>()).named("by-location"),
         )
-        .count(Materialized::with(Serdes::i64(), Serdes::i64()).named("rides-per-location"))
+        .count(materialized.named("rides-per-location"))
         .to_stream()
         .to(
             "rides-per-location",
             Produced::with(Serdes::i64(), Serdes::i64()),
         );
     builder.build()
+}
+
+fn topology() -> brook_streams::topology::Topology {
+    topology_with(Materialized::with(Serdes::i64(), Serdes::i64()))
 }
 
 /// Every count the application emitted, per location in order, read with `isolation`; waits
@@ -121,9 +126,20 @@ fn emitted(bootstrap: &str, isolation: &str, want: &BTreeMap<i64, i64>) -> HashM
     }
 }
 
-fn config(bootstrap: &str, app: &str) -> StreamsConfig {
+fn config(bootstrap: &str, app: &str, state: &std::path::Path) -> StreamsConfig {
     StreamsConfig::new(app, ClusterSettings::new(bootstrap))
         .with_commit_interval(Duration::from_millis(200))
+        .with_state_dir(state)
+}
+
+/// Each location's counts only grow: nothing is counted twice or lost on the way.
+fn assert_increasing(seen: &HashMap<i64, Vec<i64>>) {
+    for (location, counts) in seen {
+        assert!(
+            counts.windows(2).all(|w| w[0] < w[1]),
+            "location {location}: {counts:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -134,10 +150,19 @@ async fn counts_per_pickup_location_at_least_once_equal_the_reference() {
     tokio::task::spawn_blocking(move || {
         create_topic(&bootstrap, "rides", 3);
         produce_rides(&bootstrap, 0..10_000);
-        let mut streams = KafkaStreams::new(topology(), config(&bootstrap, "rides-counter"));
+        let state = tempfile::tempdir().unwrap();
+        let mut streams = KafkaStreams::new(
+            topology(),
+            config(&bootstrap, "rides-counter", state.path()),
+        );
         streams.start().unwrap();
         let seen = emitted(&bootstrap, "read_uncommitted", &reference(0..10_000));
         assert!(seen.len() == 40);
+        // The record cache forwards the latest count per location at each commit, not
+        // every one of the 10,000 updates.
+        assert_increasing(&seen);
+        let forwarded: usize = seen.values().map(Vec::len).sum();
+        assert!(forwarded < 10_000, "{forwarded} counts forwarded");
         assert_eq!(streams.state(), StreamsState::Running);
         assert_eq!(
             streams.processed_records(),
@@ -175,7 +200,16 @@ async fn exactly_once_emits_every_count_once_and_a_restart_continues_from_the_st
         create_topic(&bootstrap, "rides", 3);
         produce_rides(&bootstrap, 0..6_000);
         let app = "rides-counter-eos";
-        let mut streams = KafkaStreams::new(topology(), config(&bootstrap, app).exactly_once());
+        let state = tempfile::tempdir().unwrap();
+        // Without the record cache every update is forwarded, so exactly once is visible as
+        // counts 1, 2, 3, … per location.
+        let uncached = || {
+            topology_with(Materialized::with(Serdes::i64(), Serdes::i64()).with_caching_disabled())
+        };
+        let mut streams = KafkaStreams::new(
+            uncached(),
+            config(&bootstrap, app, state.path()).exactly_once(),
+        );
         streams.start().unwrap();
         let seen = emitted(&bootstrap, "read_committed", &reference(0..6_000));
         streams.close().unwrap();
@@ -184,18 +218,65 @@ async fn exactly_once_emits_every_count_once_and_a_restart_continues_from_the_st
             let want: Vec<i64> = (1..=counts.len() as i64).collect();
             assert_eq!(counts, &want, "location {location}");
         }
-        // A new instance of the application restores the store from its changelog and
-        // counts on from there: read from the beginning, every location's counts are still
+        // A new instance of the application opens the persistent store's local copy, whose
+        // checkpoint is the changelog's end: nothing is read back from the changelog, and it
+        // counts on from there. Read from the beginning, every location's counts are still
         // 1, 2, 3, … with no repeat and no gap.
         produce_rides(&bootstrap, 6_000..10_000);
-        let mut streams = KafkaStreams::new(topology(), config(&bootstrap, app).exactly_once());
+        let mut streams = KafkaStreams::new(
+            uncached(),
+            config(&bootstrap, app, state.path()).exactly_once(),
+        );
         streams.start().unwrap();
         let seen = emitted(&bootstrap, "read_committed", &reference(0..10_000));
+        assert_eq!(
+            streams.restored_records(),
+            0,
+            "restored from the local copy"
+        );
         streams.close().unwrap();
         for (location, counts) in &seen {
             let want: Vec<i64> = (1..=counts.len() as i64).collect();
             assert_eq!(counts, &want, "location {location} after the restart");
         }
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_in_memory_store_is_restored_from_its_changelog_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 3);
+        produce_rides(&bootstrap, 0..3_000);
+        let app = "rides-counter-in-memory";
+        let state = tempfile::tempdir().unwrap();
+        let in_memory =
+            || topology_with(Materialized::with(Serdes::i64(), Serdes::i64()).in_memory());
+        let mut streams = KafkaStreams::new(in_memory(), config(&bootstrap, app, state.path()));
+        streams.start().unwrap();
+        emitted(&bootstrap, "read_uncommitted", &reference(0..3_000));
+        streams.close().unwrap();
+        produce_rides(&bootstrap, 3_000..5_000);
+        let mut streams = KafkaStreams::new(in_memory(), config(&bootstrap, app, state.path()));
+        streams.start().unwrap();
+        let seen = emitted(&bootstrap, "read_uncommitted", &reference(0..5_000));
+        // Every location's count was read back from the changelog (at least once each).
+        assert!(
+            streams.restored_records() >= 40,
+            "{} restored",
+            streams.restored_records()
+        );
+        assert_increasing(&seen);
+        streams.close().unwrap();
+        assert!(
+            !state.path().join(app).exists(),
+            "an in-memory store writes nothing locally"
+        );
     })
     .await
     .unwrap();

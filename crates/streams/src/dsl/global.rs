@@ -80,7 +80,7 @@ impl StreamsBuilder {
             }),
         );
         topology.sources.push((topic.to_string(), node));
-        topology.stores.push(store.name.clone());
+        topology.add_store(&store.name, crate::state::StoreOptions::default());
         topology.global_topics.push(topic.to_string());
         GlobalKTable {
             store,

@@ -2,18 +2,19 @@
 //! reduce, aggregate → a [`KTable`] materialized in a key-value store.
 //!
 //! Each aggregation keeps its results in a store (named by [`Materialized`], or generated as
-//! Kafka Streams names it) and forwards every update as a [`Change`] (new and old value): no
-//! record cache yet, so each input record emits one update, as Kafka Streams does with
-//! `statestore.cache.max.bytes=0`. Records are regrouped in process; across instances the
+//! Kafka Streams names it) and forwards updates as [`Change`]s (new and old value): with
+//! caching on (the default), the latest per key when the task commits; with
+//! [`Materialized::with_caching_disabled`], every update at once. Records are regrouped in process; across instances the
 //! runtime will repartition through `<application.id>-<name>-repartition` topics.
 
 use std::rc::Rc;
 use std::sync::Arc;
 
+use super::cache::emitter;
 use super::{KStream, KTable, add_child};
 use crate::serdes::Serde;
-use crate::state::TypedStore;
-use crate::topology::{Record, forward};
+use crate::state::{StoreOptions, TypedStore};
+use crate::topology::Record;
 
 use super::ktable::{Change, StoreRef};
 
@@ -57,6 +58,7 @@ pub struct Materialized<K, V> {
     pub(crate) name: Option<String>,
     pub(crate) key_serde: Arc<dyn Serde<K>>,
     pub(crate) value_serde: Arc<dyn Serde<V>>,
+    pub(crate) options: StoreOptions,
 }
 
 impl<K, V> Materialized<K, V> {
@@ -66,12 +68,33 @@ impl<K, V> Materialized<K, V> {
             name: None,
             key_serde: Arc::new(key_serde),
             value_serde: Arc::new(value_serde),
+            options: StoreOptions::default(),
         }
     }
 
     /// The store called `name` (Kafka's `Materialized.as(name)`).
     pub fn named(mut self, name: &str) -> Self {
         self.name = Some(name.to_string());
+        self
+    }
+
+    /// Kept in memory only, rebuilt from its changelog on start (Kafka's
+    /// `Materialized.as(Stores.inMemoryKeyValueStore(name))`); persistent by default.
+    pub fn in_memory(mut self) -> Self {
+        self.options.persistent = false;
+        self
+    }
+
+    /// Without a changelog topic (`withLoggingDisabled`): the state is lost with the task.
+    pub fn with_logging_disabled(mut self) -> Self {
+        self.options.logging = false;
+        self
+    }
+
+    /// Every update forwarded at once (`withCachingDisabled`), instead of the latest per key
+    /// at each commit.
+    pub fn with_caching_disabled(mut self) -> Self {
+        self.options.caching = false;
         self
     }
 }
@@ -174,6 +197,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                 .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.nodes.len()))
         };
         let (key_serde, value_serde) = (materialized.key_serde, materialized.value_serde);
+        let options = materialized.options;
         let store_ref = StoreRef {
             name: store_name.clone(),
             key_serde: key_serde.clone(),
@@ -185,12 +209,13 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
             add_child::<K, V, K, Change<VA>>(&topology, parent, kind, move |children, wiring| {
                 let store =
                     TypedStore::new(wiring.store(&name), key_serde.clone(), value_serde.clone());
+                let emit = emitter(wiring, options.caching, children);
                 let update = update.clone();
                 Rc::new(move |ctx, record: Record<K, V>| {
-                    let updated =
-                        store.update(&record.key, |old| update(&record.key, &record.value, old));
-                    let (old, new) = match updated {
-                        Ok(pair) => pair,
+                    let updated = store
+                        .update_keyed(&record.key, |old| update(&record.key, &record.value, old));
+                    let (key_bytes, old, new) = match updated {
+                        Ok(updated) => updated,
                         Err(e) => return ctx.fail(e),
                     };
                     let change = Change {
@@ -203,10 +228,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
                         timestamp: record.timestamp,
                         headers: record.headers,
                     };
-                    forward(&children, ctx, out);
+                    emit(ctx, key_bytes, out);
                 })
             });
-        topology.borrow_mut().stores.push(store_name.clone());
+        topology.borrow_mut().add_store(&store_name, options);
         KTable::at(topology, node, Some(store_ref))
     }
 }

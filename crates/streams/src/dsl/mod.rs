@@ -4,6 +4,7 @@
 //! Closures given to operations must be `Send + Sync + 'static`: the topology they describe is
 //! shared by every task, and each task builds its own processors from it.
 
+mod cache;
 mod fk_join;
 mod global;
 mod grouped;
@@ -159,6 +160,7 @@ impl StreamsBuilder {
         K: Clone + 'static,
         V: Clone + 'static,
     {
+        let options = materialized.options;
         let consumed = Arc::new(consumed);
         let mut topology = self.topology.borrow_mut();
         let name = node_name(&topology, "KTABLE-SOURCE");
@@ -216,7 +218,7 @@ impl StreamsBuilder {
             }),
         );
         topology.sources.push((topic.to_string(), node));
-        topology.stores.push(store.name.clone());
+        topology.add_store(&store.name, options);
         KTable::at(self.topology.clone(), node, Some(store))
     }
 
@@ -354,6 +356,7 @@ where
         name,
         Arc::new(move |wiring: &mut crate::topology::Wiring<'_>, node| {
             let children = wiring.children::<KO, VO>(node);
+            wiring.building = node;
             Box::new(make(children, wiring))
         }),
     );

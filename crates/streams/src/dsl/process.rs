@@ -51,7 +51,9 @@ impl ProcessorInit {
 impl StreamsBuilder {
     /// Registers a key-value store for processors (Kafka's `addStateStore`).
     pub fn add_state_store(&self, name: &str) {
-        self.topology.borrow_mut().stores.push(name.to_string());
+        self.topology
+            .borrow_mut()
+            .add_store(name, crate::state::StoreOptions::default());
     }
 }
 

@@ -127,6 +127,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
                 topology.borrow().nodes.len()
             )
         });
+        let options = materialized.options;
         let key_serde = materialized.key_serde;
         let windowed_serde: Arc<dyn Serde<Windowed<K>>> = Arc::new(SessionWindowedSerde::new(
             super::windows::SharedSerde(key_serde.clone()),
@@ -163,7 +164,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
                 })
             },
         );
-        topology.borrow_mut().stores.push(store_name);
+        topology.borrow_mut().add_store(&store_name, options);
         let close_after = self.windows.gap_ms.saturating_add(self.windows.grace_ms);
         KTable::at(topology, node, Some(store_ref)).closing_after(close_after)
     }

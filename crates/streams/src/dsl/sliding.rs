@@ -131,6 +131,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
             .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.borrow().nodes.len()));
         let records_name = format!("{store_name}-records");
         let windows = self.windows;
+        let options = materialized.options;
         let key_serde = materialized.key_serde;
         let windowed_serde: Arc<dyn Serde<Windowed<K>>> = Arc::new(TimeWindowedSerde::new(
             SharedSerde(key_serde.clone()),
@@ -192,8 +193,8 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
         );
         {
             let mut topology = topology.borrow_mut();
-            topology.stores.push(store_name);
-            topology.stores.push(records_name);
+            topology.add_store(&store_name, options);
+            topology.add_store(&records_name, options);
         }
         let close_after = windows.time_difference_ms.saturating_add(windows.grace_ms);
         KTable::at(topology, node, Some(store_ref)).closing_after(close_after)

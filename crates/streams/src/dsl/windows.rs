@@ -9,12 +9,13 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use super::cache::emitter;
 use super::grouped::{KGroupedStream, aggregating, reducing};
 use super::ktable::{Change, StoreRef};
 use super::{KTable, Materialized, add_child};
 use crate::serdes::Serde;
 use crate::state::TypedStore;
-use crate::topology::{Record, forward};
+use crate::topology::Record;
 use crate::windowed::{TimeWindowedSerde, Window, Windowed};
 
 /// Tumbling or hopping windows of a fixed size (Kafka Streams' `TimeWindows`).
@@ -132,6 +133,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
             windows.size_ms,
         ));
         let value_serde = materialized.value_serde;
+        let options = materialized.options;
         let store_ref = StoreRef {
             name: store_name.clone(),
             key_serde: key_serde.clone(),
@@ -146,6 +148,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
             move |children, wiring| {
                 let store =
                     TypedStore::new(wiring.store(&name), key_serde.clone(), value_serde.clone());
+                let emit = emitter(wiring, options.caching, children);
                 let update = update.clone();
                 let stream_time = Cell::new(i64::MIN);
                 Rc::new(move |ctx, record: Record<K, V>| {
@@ -162,8 +165,8 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
                             window,
                         };
                         let updated =
-                            store.update(&key, |old| update(&record.key, &record.value, old));
-                        let (old, new) = match updated {
+                            store.update_keyed(&key, |old| update(&record.key, &record.value, old));
+                        let (key_bytes, old, new) = match updated {
                             Ok(pair) => pair,
                             Err(e) => return ctx.fail(e),
                         };
@@ -176,12 +179,12 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
                             timestamp: record.timestamp,
                             headers: record.headers.clone(),
                         };
-                        forward(&children, ctx, out);
+                        emit(ctx, key_bytes, out);
                     }
                 })
             },
         );
-        topology.borrow_mut().stores.push(store_name.clone());
+        topology.borrow_mut().add_store(&store_name, options);
         KTable::at(topology, node, Some(store_ref)).closing_after(windows.grace_ms)
     }
 }

@@ -1,11 +1,14 @@
-//! State stores. So far the in-memory key-value store that aggregations keep their results in;
+//! State stores: the key-value store that aggregations, tables and joins keep their state in;
 //! keys and values are stored as bytes (through the serdes the topology was given, as Kafka
-//! Streams stores them), so that changelog topics and persistent stores can hold the same bytes.
+//! Streams stores them), so that changelog topics and the local persistent copy
+//! ([`local`]) hold the same bytes.
 //!
 //! Concurrency: a store belongs to one task (`Rc<RefCell<…>>`), like the task's processors.
 
+pub mod local;
+
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -14,14 +17,43 @@ use crate::serdes::{Serde, SerdeError};
 /// A change written to a store's changelog: key bytes and value bytes (`None`: deleted).
 pub type ChangelogEntry = (Vec<u8>, Option<Vec<u8>>);
 
-/// An ordered in-memory key-value store of bytes. With logging on, every write is also kept
-/// as a changelog entry until the runtime takes it ([`KeyValueStore::take_changelog`]) and
-/// produces it to the store's changelog topic.
+/// How a store is kept (Kafka Streams' `Materialized` choices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Kept on local disk too, so that a restart reads only the changelog's tail
+    /// (`Stores.persistentKeyValueStore`); otherwise rebuilt from the whole changelog
+    /// (`Stores.inMemoryKeyValueStore`).
+    pub persistent: bool,
+    /// Backed by a compacted changelog topic (`withLoggingEnabled`, the default).
+    pub logging: bool,
+    /// Updates of one key are compacted until the task commits, and only the latest is
+    /// forwarded downstream (`withCachingEnabled`, the default).
+    pub caching: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            persistent: true,
+            logging: true,
+            caching: true,
+        }
+    }
+}
+
+/// An ordered key-value store of bytes, all in memory. With logging on, the latest write of
+/// each key since the last commit is kept until the runtime takes it
+/// ([`KeyValueStore::take_changelog`]) and produces it to the store's changelog topic. With
+/// persistence on, the keys written since the last save are remembered until the runtime
+/// writes them to the local copy ([`KeyValueStore::take_unsaved`]).
 #[derive(Debug, Default)]
 pub struct KeyValueStore {
     name: String,
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
-    changelog: Option<Vec<ChangelogEntry>>,
+    changelog: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// Bytes of keys and values waiting in `changelog`.
+    changelog_bytes: usize,
+    unsaved: Option<BTreeSet<Vec<u8>>>,
 }
 
 impl KeyValueStore {
@@ -29,22 +61,63 @@ impl KeyValueStore {
     pub fn new(name: &str) -> Self {
         KeyValueStore {
             name: name.to_string(),
-            entries: BTreeMap::new(),
-            changelog: None,
+            ..Default::default()
         }
     }
 
     /// Keeps every later write as a changelog entry.
     pub fn enable_logging(&mut self) {
-        self.changelog.get_or_insert_with(Vec::new);
+        self.changelog.get_or_insert_with(BTreeMap::new);
     }
 
-    /// The changelog entries written since the last call.
+    /// Remembers the keys of every later write until [`KeyValueStore::take_unsaved`].
+    pub fn enable_saving(&mut self) {
+        self.unsaved.get_or_insert_with(BTreeSet::new);
+    }
+
+    /// The latest change of each key written since the last call, in key order.
     pub fn take_changelog(&mut self) -> Vec<ChangelogEntry> {
+        self.changelog_bytes = 0;
         self.changelog
             .as_mut()
-            .map(std::mem::take)
+            .map(|log| std::mem::take(log).into_iter().collect())
             .unwrap_or_default()
+    }
+
+    /// Bytes of the changelog entries waiting to be taken.
+    pub fn changelog_bytes(&self) -> usize {
+        self.changelog_bytes
+    }
+
+    /// The current value of each key written since the last call (`None`: deleted).
+    pub fn take_unsaved(&mut self) -> Vec<ChangelogEntry> {
+        let keys = self
+            .unsaved
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        keys.into_iter()
+            .map(|key| {
+                let value = self.entries.get(&key).cloned();
+                (key, value)
+            })
+            .collect()
+    }
+
+    fn log(&mut self, key: &[u8], value: Option<&[u8]>) {
+        if let Some(unsaved) = &mut self.unsaved {
+            unsaved.insert(key.to_vec());
+        }
+        if let Some(log) = &mut self.changelog {
+            let added = key.len() + value.map_or(0, <[u8]>::len);
+            match log.insert(key.to_vec(), value.map(<[u8]>::to_vec)) {
+                Some(old) => {
+                    self.changelog_bytes = self.changelog_bytes + value.map_or(0, <[u8]>::len)
+                        - old.map_or(0, |v| v.len());
+                }
+                None => self.changelog_bytes += added,
+            }
+        }
     }
 
     /// Applies a changelog entry without logging it (restoring from the changelog topic).
@@ -71,19 +144,15 @@ impl KeyValueStore {
 
     /// Sets `key` to `value`; returns the previous value.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Option<Vec<u8>> {
-        if let Some(log) = &mut self.changelog {
-            log.push((key.clone(), Some(value.clone())));
-        }
+        self.log(&key, Some(&value));
         self.entries.insert(key, value)
     }
 
     /// Removes `key`; returns its value.
     pub fn delete(&mut self, key: &[u8]) -> Option<Vec<u8>> {
         let old = self.entries.remove(key);
-        if let Some(log) = &mut self.changelog
-            && old.is_some()
-        {
-            log.push((key.to_vec(), None));
+        if old.is_some() {
+            self.log(key, None);
         }
         old
     }
@@ -192,10 +261,27 @@ impl<K, V> TypedStore<K, V> {
         key: &K,
         update: impl FnOnce(Option<&V>) -> V,
     ) -> Result<(Option<V>, V), SerdeError> {
-        let old = self.get(key)?;
+        self.update_keyed(key, update)
+            .map(|(_, old, new)| (old, new))
+    }
+
+    /// [`TypedStore::update`], also returning the key's bytes.
+    pub fn update_keyed(
+        &self,
+        key: &K,
+        update: impl FnOnce(Option<&V>) -> V,
+    ) -> Result<(Vec<u8>, Option<V>, V), SerdeError> {
+        let topic = self.topic();
+        let key = self.key_serde.serialize(&topic, key)?;
+        let mut store = self.store.borrow_mut();
+        let old = store
+            .get(&key)
+            .map(|bytes| self.value_serde.deserialize(&topic, bytes))
+            .transpose()?;
         let new = update(old.as_ref());
-        self.put(key, &new)?;
-        Ok((old, new))
+        let value = self.value_serde.serialize(&topic, &new)?;
+        store.put(key.clone(), value);
+        Ok((key, old, new))
     }
 
     /// Removes `key`.

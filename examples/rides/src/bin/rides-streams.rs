@@ -3,6 +3,9 @@
 //! rides per pickup location per hour.
 //!
 //! cargo run -p brook-rides-example --bin rides-streams -- count --exactly-once
+//!
+//! Ctrl-C (or SIGTERM) closes the application cleanly: it commits, and persistent stores save
+//! their local copy, so the next start continues from there without reading the changelogs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +47,13 @@ struct Args {
     /// Stop after this many seconds.
     #[arg(long)]
     seconds: Option<u64>,
+    /// commit.interval.ms (default: 30000, or 100 with --exactly-once). Results are
+    /// forwarded at each commit (the record cache holds the latest per key until then).
+    #[arg(long)]
+    commit_interval_ms: Option<u64>,
+    /// state.dir: where persistent stores keep their local copy (default: <temp>/brook-streams).
+    #[arg(long)]
+    state_dir: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -65,10 +75,19 @@ fn main() -> anyhow::Result<()> {
     if args.exactly_once {
         config = config.exactly_once();
     }
+    if let Some(ms) = args.commit_interval_ms {
+        config = config.with_commit_interval(Duration::from_millis(ms));
+    }
+    if let Some(dir) = args.state_dir {
+        config = config.with_state_dir(dir);
+    }
     let mut streams = KafkaStreams::new(topology, config);
     streams.start()?;
     eprintln!("{application_id} started");
     let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
     let started = std::time::Instant::now();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(200));
@@ -82,7 +101,11 @@ fn main() -> anyhow::Result<()> {
             stop.store(true, Ordering::Relaxed);
         }
     }
-    eprintln!("processed {} records", streams.processed_records());
+    eprintln!(
+        "processed {} records, restored {} changelog records",
+        streams.processed_records(),
+        streams.restored_records()
+    );
     streams.close()?;
     Ok(())
 }
