@@ -23,6 +23,8 @@
 //! Concurrency: [`ClusterSettings`] is plain data (`Clone + Send + Sync`); the clients it
 //! builds follow rdkafka's own contracts.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rdkafka::client::{Client, ClientContext};
@@ -181,6 +183,47 @@ impl ClientContext for Quiet {
 }
 
 impl ConsumerContext for Quiet {}
+
+/// A consumer context like [`Quiet`] that raises a flag after every rebalance, so that a poll
+/// loop re-reads its assignment only when it changed (reading it is a round trip to
+/// librdkafka's group thread).
+///
+/// Concurrency: clones share the flag; librdkafka raises it from the polling thread.
+#[derive(Debug, Clone, Default)]
+pub struct RebalanceFlag(Arc<AtomicBool>);
+
+impl RebalanceFlag {
+    /// Whether a rebalance happened since the last call (the first call after creation says
+    /// yes, so that the initial assignment is read too).
+    pub fn take(&self) -> bool {
+        self.0.swap(false, Ordering::AcqRel)
+    }
+
+    /// A flag that is raised: the first [`RebalanceFlag::take`] answers yes.
+    pub fn raised() -> Self {
+        RebalanceFlag(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl ClientContext for RebalanceFlag {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        Quiet.log(level, fac, log_message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        Quiet.error(error, reason);
+    }
+}
+
+impl ConsumerContext for RebalanceFlag {
+    fn post_rebalance(
+        &self,
+        _: &rdkafka::consumer::BaseConsumer<Self>,
+        _: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 impl ProducerContext for Quiet {
     type DeliveryOpaque = ();

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use brook_client::{ClusterSettings, Quiet};
+use brook_client::{ClusterSettings, Quiet, RebalanceFlag};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
@@ -246,7 +246,7 @@ impl KafkaStreams {
 
     /// Stops processing: commits what was processed (or its transaction) and waits for the
     /// thread. Returns the error that stopped it, if one did.
-    pub fn close(mut self) -> Result<(), RuntimeError> {
+    pub fn close(&mut self) -> Result<(), RuntimeError> {
         self.shared.stop.store(true, Ordering::Relaxed);
         let result = match self.thread.take() {
             Some(thread) => thread.join().unwrap_or_else(|_| {
@@ -368,15 +368,18 @@ struct StreamThread<'a> {
     topology: &'a Topology,
     config: &'a StreamsConfig,
     shared: &'a Shared,
-    consumer: BaseConsumer<Quiet>,
+    consumer: BaseConsumer<RebalanceFlag>,
+    rebalanced: RebalanceFlag,
     producer: ThreadedProducer<Quiet>,
     tasks: BTreeMap<i32, Task>,
     assigned: BTreeSet<(String, i32)>,
     /// Next offset to commit per (cluster topic, partition).
-    positions: HashMap<(String, i32), i64>,
+    positions: HashMap<String, HashMap<i32, i64>>,
     /// Cluster topic name → the topology's name for it.
     sources: HashMap<String, String>,
     context: ProcessorContext,
+    /// The record being processed; its buffers are reused for the next one.
+    record: RawRecord,
     eos: bool,
     in_transaction: bool,
     last_save: Instant,
@@ -390,12 +393,17 @@ impl<'a> StreamThread<'a> {
     ) -> Result<Self, RuntimeError> {
         let app = config.application_id.as_str();
         let eos = config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
-        let consumer: BaseConsumer<Quiet> = config.cluster.create(
+        let rebalanced = RebalanceFlag::raised();
+        let consumer: BaseConsumer<RebalanceFlag> = config.cluster.create(
             &[
                 ("group.id", app),
                 ("enable.auto.commit", "false"),
                 ("auto.offset.reset", "earliest"),
                 ("partition.assignment.strategy", "range"),
+                // librdkafka pauses fetching for fetch.queue.backoff.ms (1 s) whenever 100,000
+                // records wait locally; a stream thread drains that in a fraction of a second,
+                // so the default leaves it idle most of the time.
+                ("fetch.queue.backoff.ms", "50"),
                 (
                     "isolation.level",
                     if eos {
@@ -405,7 +413,7 @@ impl<'a> StreamThread<'a> {
                     },
                 ),
             ],
-            Quiet,
+            rebalanced.clone(),
         )?;
         let sources: HashMap<String, String> = topology
             .source_topics()
@@ -446,12 +454,22 @@ impl<'a> StreamThread<'a> {
             config,
             shared,
             consumer,
+            rebalanced,
             producer,
             tasks: BTreeMap::new(),
             assigned: BTreeSet::new(),
             positions: HashMap::new(),
             sources,
             context: ProcessorContext::default(),
+            record: RawRecord {
+                topic: String::new(),
+                partition: -1,
+                offset: -1,
+                key: None,
+                value: None,
+                timestamp: 0,
+                headers: Vec::new(),
+            },
             eos,
             in_transaction: false,
             last_save: Instant::now(),
@@ -460,45 +478,58 @@ impl<'a> StreamThread<'a> {
 
     fn run(&mut self) -> Result<(), RuntimeError> {
         let mut last_commit = Instant::now();
+        let mut since_clock = 0u32;
         while !self.shared.stop.load(Ordering::Relaxed) {
-            let message = self
-                .consumer
-                .poll(Duration::from_millis(100))
-                .map(|r| r.map(|m| m.detach()));
-            self.reconcile_assignment()?;
-            match message {
-                None => {}
+            let polled = match self.consumer.poll(Duration::from_millis(100)) {
+                None => false,
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "consumer error");
+                    false
                 }
                 Some(Ok(m)) => {
-                    let topic = m.topic().to_string();
-                    let Some(source) = self.sources.get(&topic).cloned() else {
+                    let Some(source) = self.sources.get(m.topic()) else {
                         continue;
                     };
-                    let headers = m
-                        .headers()
-                        .map(|hs| {
-                            hs.iter()
-                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let raw = RawRecord {
-                        topic: source,
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        value: m.payload().map(<[u8]>::to_vec),
-                        timestamp: m.timestamp().to_millis().unwrap_or(0),
-                        headers,
-                    };
-                    self.positions
-                        .insert((topic, m.partition()), m.offset() + 1);
-                    self.process(raw)?;
+                    let record = &mut self.record;
+                    record.topic.clear();
+                    record.topic.push_str(source);
+                    record.partition = m.partition();
+                    record.offset = m.offset();
+                    record.timestamp = m.timestamp().to_millis().unwrap_or(0);
+                    refill(&mut record.key, m.key());
+                    refill(&mut record.value, m.payload());
+                    record.headers.clear();
+                    if let Some(headers) = m.headers() {
+                        record.headers.extend(
+                            headers
+                                .iter()
+                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))),
+                        );
+                    }
+                    let (partition, next) = (m.partition(), m.offset() + 1);
+                    match self.positions.get_mut(m.topic()) {
+                        Some(positions) => {
+                            positions.insert(partition, next);
+                        }
+                        None => {
+                            self.positions
+                                .insert(m.topic().to_string(), HashMap::from([(partition, next)]));
+                        }
+                    }
+                    true
                 }
+            };
+            self.reconcile_assignment()?;
+            let idle = !polled;
+            if polled {
+                self.process()?;
             }
-            if last_commit.elapsed() >= self.config.commit_interval {
+            // Reading the clock costs more than a record's processing: look every 64 records.
+            since_clock += 1;
+            if (idle || since_clock >= 64) && {
+                since_clock = 0;
+                last_commit.elapsed() >= self.config.commit_interval
+            } {
                 self.commit()?;
                 last_commit = Instant::now();
             }
@@ -509,6 +540,9 @@ impl<'a> StreamThread<'a> {
 
     /// Rebuilds the tasks when the group changed the assignment.
     fn reconcile_assignment(&mut self) -> Result<(), RuntimeError> {
+        if !self.rebalanced.take() {
+            return Ok(());
+        }
         let current: BTreeSet<(String, i32)> = self
             .consumer
             .assignment()
@@ -676,8 +710,7 @@ impl<'a> StreamThread<'a> {
                     high,
                     "the local state does not match the changelog; restoring all of it"
                 );
-                *store = KeyValueStore::new(store.name());
-                store.enable_saving();
+                store.clear();
                 if let Some(local) = local {
                     local
                         .wipe(store.name())
@@ -724,14 +757,14 @@ impl<'a> StreamThread<'a> {
         Ok(count)
     }
 
-    /// Runs one record through its task and produces what it wrote.
-    fn process(&mut self, raw: RawRecord) -> Result<(), RuntimeError> {
-        let partition = raw.partition;
+    /// Runs the polled record through its task and produces what it wrote.
+    fn process(&mut self) -> Result<(), RuntimeError> {
+        let partition = self.record.partition;
         let Some(task) = self.tasks.get(&partition) else {
             return Ok(());
         };
-        let Some(wire) = task.wires.sources.get(&raw.topic).cloned() else {
-            return Err(StreamsError::UnknownTopic(raw.topic).into());
+        let Some(wire) = task.wires.sources.get(&self.record.topic).cloned() else {
+            return Err(StreamsError::UnknownTopic(self.record.topic.clone()).into());
         };
         if self.eos && !self.in_transaction {
             self.producer
@@ -740,7 +773,7 @@ impl<'a> StreamThread<'a> {
             self.in_transaction = true;
         }
         let dropped_before = self.context.dropped_records;
-        wire(&mut self.context, raw);
+        wire(&mut self.context, &self.record);
         if let Some(error) = self.context.error.take() {
             return Err(error.into());
         }
@@ -866,10 +899,12 @@ impl<'a> StreamThread<'a> {
             self.flush_task(partition)?;
         }
         let mut offsets = TopicPartitionList::new();
-        for ((topic, partition), offset) in &self.positions {
-            offsets
-                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(kafka("cannot build the offsets to commit"))?;
+        for (topic, positions) in &self.positions {
+            for (partition, offset) in positions {
+                offsets
+                    .add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                    .map_err(kafka("cannot build the offsets to commit"))?;
+            }
         }
         let timeout = self.config.cluster.timeout;
         if self.eos {
@@ -904,6 +939,18 @@ impl<'a> StreamThread<'a> {
             self.save_local_stores()?;
         }
         Ok(())
+    }
+}
+
+/// Copies `data` into `slot`, reusing its buffer.
+fn refill(slot: &mut Option<Vec<u8>>, data: Option<&[u8]>) {
+    match data {
+        Some(data) => {
+            let buffer = slot.get_or_insert_with(Vec::new);
+            buffer.clear();
+            buffer.extend_from_slice(data);
+        }
+        None => *slot = None,
     }
 }
 

@@ -84,7 +84,7 @@ impl TopologyTestDriver {
         *offset += 1;
         record.partition = 0;
         let context = &mut state.context;
-        wire(context, record);
+        wire(context, &record);
         // Kafka's driver commits after every record, which flushes the record caches.
         self.task.flush(context);
         let written = std::mem::take(&mut context.output);

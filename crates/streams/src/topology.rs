@@ -83,8 +83,8 @@ pub enum StreamsError {
 /// One task's processing closure of a node that takes `Record<K, V>`.
 pub type Wire<K, V> = Rc<dyn Fn(&mut ProcessorContext, Record<K, V>)>;
 
-/// The entry of a source: raw records of its topic.
-pub type RawWire = Rc<dyn Fn(&mut ProcessorContext, RawRecord)>;
+/// The entry of a source: raw records of its topic, lent (the runtime reuses their buffers).
+pub type RawWire = Rc<dyn Fn(&mut ProcessorContext, &RawRecord)>;
 
 /// Forwards what a node held back (its record cache) when the task commits.
 pub type Flush = Rc<dyn Fn(&mut ProcessorContext)>;
@@ -263,6 +263,14 @@ impl Wiring<'_> {
         self.stores
             .entry(name.to_string())
             .or_insert_with(|| Rc::new(std::cell::RefCell::new(KeyValueStore::new(name))))
+            .clone()
+    }
+
+    /// The task's store called `name`, with cheap range and prefix scans.
+    pub(crate) fn ordered_store(&mut self, name: &str) -> StoreHandle {
+        self.stores
+            .entry(name.to_string())
+            .or_insert_with(|| Rc::new(std::cell::RefCell::new(KeyValueStore::ordered(name))))
             .clone()
     }
 

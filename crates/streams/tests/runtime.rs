@@ -41,13 +41,18 @@ fn ride(i: u64) -> Ride {
 
 /// Produces rides `range` as JSON without keys, as the course's producers do.
 fn produce_rides(bootstrap: &str, range: std::ops::Range<u64>) {
+    produce(bootstrap, range.map(ride));
+}
+
+/// Produces `rides` as JSON without keys.
+fn produce(bootstrap: &str, rides: impl Iterator<Item = Ride>) {
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "5")
         .create()
         .unwrap();
-    for i in range {
-        let value = serde_json::to_vec(&ride(i)).unwrap();
+    for ride in rides {
+        let value = serde_json::to_vec(&ride).unwrap();
         loop {
             match producer.send(BaseRecord::<(), [u8]>::to("rides").payload(&value)) {
                 Ok(()) => break,
@@ -277,6 +282,49 @@ async fn an_in_memory_store_is_restored_from_its_changelog_on_restart() {
             !state.path().join(app).exists(),
             "an in-memory store writes nothing locally"
         );
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_copy_takes_in_what_its_restore_read_from_the_changelog() {
+    // Instance A saves its local copy; instance B (another state directory, as another
+    // machine) counts more; A starts again and restores B's counts from the changelog's tail,
+    // then counts one location only. When A starts a third time, its local copy must hold
+    // B's counts for every location, not only the one it counted since.
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 3);
+        let app = "rides-counter-handover";
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let run = |state: &std::path::Path, want: &BTreeMap<i64, i64>| {
+            let mut streams = KafkaStreams::new(topology(), config(&bootstrap, app, state));
+            streams.start().unwrap();
+            emitted(&bootstrap, "read_uncommitted", want);
+            streams.close().unwrap();
+        };
+        produce_rides(&bootstrap, 0..2_000);
+        run(a.path(), &reference(0..2_000));
+        produce_rides(&bootstrap, 2_000..4_000);
+        run(b.path(), &reference(0..4_000));
+        let one_location = || {
+            (0..10).map(|_| Ride {
+                pu_location_id: 100,
+                ..ride(0)
+            })
+        };
+        produce(&bootstrap, one_location());
+        let mut want = reference(0..4_000);
+        *want.get_mut(&100).unwrap() += 10;
+        run(a.path(), &want);
+        produce_rides(&bootstrap, 4_000..6_000);
+        let mut want = reference(0..6_000);
+        *want.get_mut(&100).unwrap() += 10;
+        run(a.path(), &want);
     })
     .await
     .unwrap();

@@ -102,7 +102,12 @@ fn rides_streams(
             "--application-id",
             app,
         ])
-        .args(["-X", "session.timeout.ms=6000", "--commit-interval-ms", "1000"])
+        .args([
+            "-X",
+            "session.timeout.ms=6000",
+            "--commit-interval-ms",
+            "1000",
+        ])
         .arg("--state-dir")
         .arg(state)
         .stdout(Stdio::null())

@@ -5,8 +5,8 @@
 //! The TopologyTestDriver flushes after every record, as Kafka's does, so tests see every
 //! update either way.
 
+use hashbrown::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ktable::Change;

@@ -64,7 +64,7 @@ impl StreamsBuilder {
                     store_ref.key_serde.clone(),
                     store_ref.value_serde.clone(),
                 );
-                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: RawRecord| {
+                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: &RawRecord| {
                     let Some((key, value, _, _)) = consumed.read_update(ctx, raw) else {
                         return;
                     };

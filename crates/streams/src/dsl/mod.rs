@@ -183,7 +183,7 @@ impl StreamsBuilder {
                     store_ref.key_serde.clone(),
                     store_ref.value_serde.clone(),
                 );
-                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: RawRecord| {
+                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: &RawRecord| {
                     let Some((key, value, timestamp, headers)) = consumed.read_update(ctx, raw)
                     else {
                         return;
@@ -239,7 +239,7 @@ impl<K, V> Consumed<K, V> {
     pub(crate) fn read_update(
         &self,
         ctx: &mut ProcessorContext,
-        raw: RawRecord,
+        raw: &RawRecord,
     ) -> Option<(K, Option<V>, i64, Vec<(String, Option<Vec<u8>>)>)> {
         let decoded = self
             .key_serde
@@ -262,7 +262,7 @@ impl<K, V> Consumed<K, V> {
             (Some(extract), Some(v)) => extract(&key, v, raw.timestamp),
             _ => raw.timestamp,
         };
-        Some((key, value, timestamp, raw.headers))
+        Some((key, value, timestamp, raw.headers.clone()))
     }
 
     fn handle(&self, ctx: &mut ProcessorContext, error: crate::serdes::SerdeError) {
@@ -279,7 +279,7 @@ impl<K, V> Consumed<K, V> {
 
     /// The typed record in `raw`, or `None` when it is skipped (null without a null value, or
     /// a deserialization error under log-and-continue; log-and-fail records the error).
-    fn read(&self, ctx: &mut ProcessorContext, raw: RawRecord) -> Option<Record<K, V>> {
+    fn read(&self, ctx: &mut ProcessorContext, raw: &RawRecord) -> Option<Record<K, V>> {
         let (key, value, timestamp, headers) = self.read_update(ctx, raw)?;
         Some(Record {
             key,
@@ -309,7 +309,7 @@ where
             Arc::new(move |wiring, node| {
                 let children = wiring.children::<K, V>(node);
                 let consumed = consumed.clone();
-                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: RawRecord| {
+                let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: &RawRecord| {
                     let Some(record) = consumed.read(ctx, raw) else {
                         return;
                     };

@@ -150,7 +150,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
             parent,
             kind,
             move |children, wiring| {
-                let store = wiring.store(&session.store_name);
+                let store = wiring.ordered_store(&session.store_name);
                 let session = session.clone();
                 let stream_time = Cell::new(i64::MIN);
                 Rc::new(move |ctx, record: Record<K, V>| {

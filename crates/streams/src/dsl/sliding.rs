@@ -161,7 +161,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
                     windowed_serde.clone(),
                     value_serde.clone(),
                 );
-                let records = wiring.store(&sliding.records_name);
+                let records = wiring.ordered_store(&sliding.records_name);
                 let sliding = sliding.clone();
                 let stream_time = Cell::new(i64::MIN);
                 Rc::new(move |ctx, record: Record<K, V>| {

@@ -57,15 +57,13 @@ impl TimeWindows {
     }
 
     /// The windows a record at `timestamp` falls in, oldest first.
-    pub fn windows_for(&self, timestamp: i64) -> Vec<Window> {
-        let mut start =
-            (timestamp - self.size_ms + self.advance_ms).max(0) / self.advance_ms * self.advance_ms;
-        let mut windows = Vec::new();
-        while start <= timestamp {
-            windows.push(Window::new(start, start.saturating_add(self.size_ms)));
-            start += self.advance_ms;
-        }
-        windows
+    pub fn windows_for(&self, timestamp: i64) -> impl Iterator<Item = Window> + use<> {
+        let (size, advance) = (self.size_ms, self.advance_ms);
+        let first = (timestamp - size + advance).max(0) / advance * advance;
+        (0..)
+            .map(move |i| first + i * advance)
+            .take_while(move |start| *start <= timestamp)
+            .map(move |start| Window::new(start, start.saturating_add(size)))
     }
 }
 
@@ -211,15 +209,21 @@ mod tests {
         let hour = 3_600_000;
         let tumbling = TimeWindows::of_size_with_no_grace(hour);
         assert_eq!(
-            tumbling.windows_for(hour + 5),
+            tumbling.windows_for(hour + 5).collect::<Vec<_>>(),
             vec![Window::new(hour, 2 * hour)]
         );
-        assert_eq!(tumbling.windows_for(0), vec![Window::new(0, hour)]);
+        assert_eq!(
+            tumbling.windows_for(0).collect::<Vec<_>>(),
+            vec![Window::new(0, hour)]
+        );
         let hopping = TimeWindows::of_size_with_no_grace(10).advance_by(5);
         assert_eq!(
-            hopping.windows_for(12),
+            hopping.windows_for(12).collect::<Vec<_>>(),
             vec![Window::new(5, 15), Window::new(10, 20)]
         );
-        assert_eq!(hopping.windows_for(3), vec![Window::new(0, 10)]);
+        assert_eq!(
+            hopping.windows_for(3).collect::<Vec<_>>(),
+            vec![Window::new(0, 10)]
+        );
     }
 }

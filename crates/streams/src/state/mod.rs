@@ -8,7 +8,10 @@
 pub mod local;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+// foldhash: std's SipHash costs more than the rest of a store update for short keys.
+use hashbrown::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -41,6 +44,85 @@ impl Default for StoreOptions {
     }
 }
 
+/// A store's entries: hashed (point lookups only: an aggregation's or a table's store) or
+/// ordered (range and prefix scans on the hot path: session and sliding-window stores).
+/// Listing a hashed store sorts its keys first, so both list in key-byte order.
+#[derive(Debug)]
+enum Entries {
+    Hashed(HashMap<Vec<u8>, Vec<u8>>),
+    Ordered(BTreeMap<Vec<u8>, Vec<u8>>),
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Hashed(HashMap::new())
+    }
+}
+
+impl Entries {
+    fn get(&self, key: &[u8]) -> Option<&Vec<u8>> {
+        match self {
+            Entries::Hashed(map) => map.get(key),
+            Entries::Ordered(map) => map.get(key),
+        }
+    }
+
+    fn get_mut(&mut self, key: &[u8]) -> Option<&mut Vec<u8>> {
+        match self {
+            Entries::Hashed(map) => map.get_mut(key),
+            Entries::Ordered(map) => map.get_mut(key),
+        }
+    }
+
+    fn insert(&mut self, key: Vec<u8>, value: Vec<u8>) -> Option<Vec<u8>> {
+        match self {
+            Entries::Hashed(map) => map.insert(key, value),
+            Entries::Ordered(map) => map.insert(key, value),
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Entries::Hashed(map) => map.remove(key),
+            Entries::Ordered(map) => map.remove(key),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Entries::Hashed(map) => map.len(),
+            Entries::Ordered(map) => map.len(),
+        }
+    }
+
+    /// Entries with keys in `[from, to]` (unbounded above without `to`), in key order.
+    fn range<'s>(
+        &'s self,
+        from: &[u8],
+        to: Option<&[u8]>,
+    ) -> Box<dyn Iterator<Item = (&'s [u8], &'s [u8])> + 's> {
+        let pair = |(k, v): (&'s Vec<u8>, &'s Vec<u8>)| (k.as_slice(), v.as_slice());
+        match self {
+            Entries::Ordered(map) => {
+                let lower = std::ops::Bound::Included(from.to_vec());
+                let upper = to.map_or(std::ops::Bound::Unbounded, |to| {
+                    std::ops::Bound::Included(to.to_vec())
+                });
+                Box::new(map.range((lower, upper)).map(pair))
+            }
+            Entries::Hashed(map) => {
+                let mut found: Vec<(&[u8], &[u8])> = map
+                    .iter()
+                    .filter(|(k, _)| k.as_slice() >= from && to.is_none_or(|to| k.as_slice() <= to))
+                    .map(pair)
+                    .collect();
+                found.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                Box::new(found.into_iter())
+            }
+        }
+    }
+}
+
 /// An ordered key-value store of bytes, all in memory. With logging on, the latest write of
 /// each key since the last commit is kept until the runtime takes it
 /// ([`KeyValueStore::take_changelog`]) and produces it to the store's changelog topic. With
@@ -49,11 +131,11 @@ impl Default for StoreOptions {
 #[derive(Debug, Default)]
 pub struct KeyValueStore {
     name: String,
-    entries: BTreeMap<Vec<u8>, Vec<u8>>,
-    changelog: Option<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    entries: Entries,
+    changelog: Option<HashMap<Vec<u8>, Option<Vec<u8>>>>,
     /// Bytes of keys and values waiting in `changelog`.
     changelog_bytes: usize,
-    unsaved: Option<BTreeSet<Vec<u8>>>,
+    unsaved: Option<HashSet<Vec<u8>>>,
 }
 
 impl KeyValueStore {
@@ -65,23 +147,36 @@ impl KeyValueStore {
         }
     }
 
+    /// An empty store called `name` whose range and prefix scans are cheap (a session or
+    /// sliding-window store).
+    pub fn ordered(name: &str) -> Self {
+        KeyValueStore {
+            name: name.to_string(),
+            entries: Entries::Ordered(BTreeMap::new()),
+            ..Default::default()
+        }
+    }
+
     /// Keeps every later write as a changelog entry.
     pub fn enable_logging(&mut self) {
-        self.changelog.get_or_insert_with(BTreeMap::new);
+        self.changelog.get_or_insert_with(HashMap::new);
     }
 
     /// Remembers the keys of every later write until [`KeyValueStore::take_unsaved`].
     pub fn enable_saving(&mut self) {
-        self.unsaved.get_or_insert_with(BTreeSet::new);
+        self.unsaved.get_or_insert_with(HashSet::new);
     }
 
     /// The latest change of each key written since the last call, in key order.
     pub fn take_changelog(&mut self) -> Vec<ChangelogEntry> {
         self.changelog_bytes = 0;
-        self.changelog
+        let mut entries: Vec<ChangelogEntry> = self
+            .changelog
             .as_mut()
-            .map(|log| std::mem::take(log).into_iter().collect())
-            .unwrap_or_default()
+            .map(|log| log.drain().collect())
+            .unwrap_or_default();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        entries
     }
 
     /// Bytes of the changelog entries waiting to be taken.
@@ -104,24 +199,70 @@ impl KeyValueStore {
             .collect()
     }
 
+    /// Notes a write of `key` for the changelog and the local copy (reusing the buffers of a
+    /// key written before: the hot path of an aggregation updates the same keys again and
+    /// again).
     fn log(&mut self, key: &[u8], value: Option<&[u8]>) {
-        if let Some(unsaved) = &mut self.unsaved {
+        Self::note(
+            &mut self.changelog,
+            &mut self.changelog_bytes,
+            &mut self.unsaved,
+            key,
+            value,
+        );
+    }
+
+    fn note(
+        changelog: &mut Option<HashMap<Vec<u8>, Option<Vec<u8>>>>,
+        changelog_bytes: &mut usize,
+        unsaved: &mut Option<HashSet<Vec<u8>>>,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) {
+        if let Some(unsaved) = unsaved
+            && !unsaved.contains(key)
+        {
             unsaved.insert(key.to_vec());
         }
-        if let Some(log) = &mut self.changelog {
-            let added = key.len() + value.map_or(0, <[u8]>::len);
-            match log.insert(key.to_vec(), value.map(<[u8]>::to_vec)) {
-                Some(old) => {
-                    self.changelog_bytes = self.changelog_bytes + value.map_or(0, <[u8]>::len)
-                        - old.map_or(0, |v| v.len());
+        if let Some(log) = changelog {
+            let new_len = value.map_or(0, <[u8]>::len);
+            match log.get_mut(key) {
+                Some(slot) => {
+                    let old_len = slot.as_ref().map_or(0, Vec::len);
+                    match (slot.as_mut(), value) {
+                        (Some(buffer), Some(value)) => {
+                            buffer.clear();
+                            buffer.extend_from_slice(value);
+                        }
+                        (_, value) => *slot = value.map(<[u8]>::to_vec),
+                    }
+                    *changelog_bytes = *changelog_bytes + new_len - old_len;
                 }
-                None => self.changelog_bytes += added,
+                None => {
+                    log.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+                    *changelog_bytes += key.len() + new_len;
+                }
             }
         }
     }
 
+    /// Forgets every entry (without logging: the local copy did not match the changelog).
+    pub fn clear(&mut self) {
+        self.entries = match self.entries {
+            Entries::Hashed(_) => Entries::Hashed(HashMap::new()),
+            Entries::Ordered(_) => Entries::Ordered(BTreeMap::new()),
+        };
+    }
+
     /// Applies a changelog entry without logging it (restoring from the changelog topic).
+    /// With saving on, the key is remembered for the local copy: what a restore brings in
+    /// must reach it before a later checkpoint says it has.
     pub fn restore(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        if let Some(unsaved) = &mut self.unsaved
+            && !unsaved.contains(&key)
+        {
+            unsaved.insert(key.clone());
+        }
         match value {
             Some(value) => {
                 self.entries.insert(key, value);
@@ -148,6 +289,35 @@ impl KeyValueStore {
         self.entries.insert(key, value)
     }
 
+    /// Sets `key` to the value `update` makes of its current one, with one lookup when the
+    /// key exists (an aggregation's hot path); returns what `update` returned besides.
+    pub fn update<R, E>(
+        &mut self,
+        key: Vec<u8>,
+        update: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, R), E>,
+    ) -> Result<R, E> {
+        match self.entries.get_mut(&key) {
+            Some(slot) => {
+                let (value, result) = update(Some(slot))?;
+                *slot = value;
+                Self::note(
+                    &mut self.changelog,
+                    &mut self.changelog_bytes,
+                    &mut self.unsaved,
+                    &key,
+                    Some(slot),
+                );
+                Ok(result)
+            }
+            None => {
+                let (value, result) = update(None)?;
+                self.log(&key, Some(&value));
+                self.entries.insert(key, value);
+                Ok(result)
+            }
+        }
+    }
+
     /// Removes `key`; returns its value.
     pub fn delete(&mut self, key: &[u8]) -> Option<Vec<u8>> {
         let old = self.entries.remove(key);
@@ -159,20 +329,16 @@ impl KeyValueStore {
 
     /// Every entry in key-byte order.
     pub fn all(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.entries
-            .iter()
-            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        self.entries.range(&[], None)
     }
 
-    /// Entries whose key bytes are in `[from, to]`.
+    /// Entries whose key bytes are in `[from, to]`, in key-byte order.
     pub fn range<'s>(
         &'s self,
         from: &[u8],
         to: &[u8],
     ) -> impl Iterator<Item = (&'s [u8], &'s [u8])> + use<'s> {
-        self.entries
-            .range(from.to_vec()..=to.to_vec())
-            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        self.entries.range(from, Some(to))
     }
 
     /// Entries whose key bytes start with `prefix`, in key-byte order.
@@ -181,9 +347,8 @@ impl KeyValueStore {
         prefix: &'s [u8],
     ) -> impl Iterator<Item = (&'s [u8], &'s [u8])> {
         self.entries
-            .range(prefix.to_vec()..)
+            .range(prefix, None)
             .take_while(move |(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
     /// Number of entries.
@@ -193,7 +358,7 @@ impl KeyValueStore {
 
     /// No entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 }
 
@@ -203,6 +368,8 @@ pub type StoreHandle = Rc<RefCell<KeyValueStore>>;
 /// A store read and written as `K` → `V` through serdes.
 pub struct TypedStore<K, V> {
     store: StoreHandle,
+    /// The store's name: the "topic" its serdes are called with.
+    name: Arc<str>,
     key_serde: Arc<dyn Serde<K>>,
     value_serde: Arc<dyn Serde<V>>,
 }
@@ -211,6 +378,7 @@ impl<K, V> Clone for TypedStore<K, V> {
     fn clone(&self) -> Self {
         TypedStore {
             store: self.store.clone(),
+            name: self.name.clone(),
             key_serde: self.key_serde.clone(),
             value_serde: self.value_serde.clone(),
         }
@@ -224,33 +392,35 @@ impl<K, V> TypedStore<K, V> {
         key_serde: Arc<dyn Serde<K>>,
         value_serde: Arc<dyn Serde<V>>,
     ) -> Self {
+        let name = Arc::from(store.borrow().name());
         TypedStore {
             store,
+            name,
             key_serde,
             value_serde,
         }
     }
 
-    fn topic(&self) -> String {
-        self.store.borrow().name.clone()
+    fn topic(&self) -> &str {
+        &self.name
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &K) -> Result<Option<V>, SerdeError> {
         let topic = self.topic();
-        let key = self.key_serde.serialize(&topic, key)?;
+        let key = self.key_serde.serialize(topic, key)?;
         let store = self.store.borrow();
         store
             .get(&key)
-            .map(|bytes| self.value_serde.deserialize(&topic, bytes))
+            .map(|bytes| self.value_serde.deserialize(topic, bytes))
             .transpose()
     }
 
     /// Sets `key` to `value`.
     pub fn put(&self, key: &K, value: &V) -> Result<(), SerdeError> {
         let topic = self.topic();
-        let key = self.key_serde.serialize(&topic, key)?;
-        let value = self.value_serde.serialize(&topic, value)?;
+        let key = self.key_serde.serialize(topic, key)?;
+        let value = self.value_serde.serialize(topic, value)?;
         self.store.borrow_mut().put(key, value);
         Ok(())
     }
@@ -272,22 +442,23 @@ impl<K, V> TypedStore<K, V> {
         update: impl FnOnce(Option<&V>) -> V,
     ) -> Result<(Vec<u8>, Option<V>, V), SerdeError> {
         let topic = self.topic();
-        let key = self.key_serde.serialize(&topic, key)?;
+        let key = self.key_serde.serialize(topic, key)?;
         let mut store = self.store.borrow_mut();
-        let old = store
-            .get(&key)
-            .map(|bytes| self.value_serde.deserialize(&topic, bytes))
-            .transpose()?;
-        let new = update(old.as_ref());
-        let value = self.value_serde.serialize(&topic, &new)?;
-        store.put(key.clone(), value);
+        let (old, new) = store.update(key.clone(), |current| {
+            let old = current
+                .map(|bytes| self.value_serde.deserialize(topic, bytes))
+                .transpose()?;
+            let new = update(old.as_ref());
+            let value = self.value_serde.serialize(topic, &new)?;
+            Ok::<_, SerdeError>((value, (old, new)))
+        })?;
         Ok((key, old, new))
     }
 
     /// Removes `key`.
     pub fn delete(&self, key: &K) -> Result<(), SerdeError> {
         let topic = self.topic();
-        let key = self.key_serde.serialize(&topic, key)?;
+        let key = self.key_serde.serialize(topic, key)?;
         self.store.borrow_mut().delete(&key);
         Ok(())
     }
@@ -300,8 +471,8 @@ impl<K, V> TypedStore<K, V> {
             .all()
             .map(|(k, v)| {
                 Ok((
-                    self.key_serde.deserialize(&topic, k)?,
-                    self.value_serde.deserialize(&topic, v)?,
+                    self.key_serde.deserialize(topic, k)?,
+                    self.value_serde.deserialize(topic, v)?,
                 ))
             })
             .collect()

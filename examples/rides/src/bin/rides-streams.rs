@@ -24,6 +24,9 @@ enum Example {
     Enrich,
     /// Rides per pickup location per hour of pickup → rides-per-location-hourly.
     Hourly,
+    /// Rides and summed total_amount per pickup location per hour of pickup, from rides keyed
+    /// by pickup location → rides-hourly-totals (the benchmark's topology).
+    Totals,
 }
 
 /// Run one of the course's Kafka Streams examples until Ctrl-C (or --seconds).
@@ -44,6 +47,9 @@ struct Args {
     /// Extra client settings, KEY=VALUE.
     #[arg(short = 'X', long = "client-config")]
     client_config: Vec<String>,
+    /// Stop (cleanly) once this many records have been processed.
+    #[arg(long)]
+    until_records: Option<u64>,
     /// Stop after this many seconds.
     #[arg(long)]
     seconds: Option<u64>,
@@ -65,6 +71,7 @@ fn main() -> anyhow::Result<()> {
             brook_rides_example::streams::rides_per_location_hourly(),
             "hourly",
         ),
+        Example::Totals => (brook_rides_example::streams::hourly_totals(), "totals"),
     };
     let cluster =
         ClusterSettings::new(&args.bootstrap_servers).with_settings(&args.client_config)?;
@@ -89,10 +96,20 @@ fn main() -> anyhow::Result<()> {
         signal_hook::flag::register(signal, stop.clone())?;
     }
     let started = std::time::Instant::now();
+    let mut first_record = None;
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(200));
+        if first_record.is_none() && streams.processed_records() > 0 {
+            first_record = Some(started.elapsed());
+        }
         if streams.state() == StreamsState::Error {
             break;
+        }
+        if args
+            .until_records
+            .is_some_and(|n| streams.processed_records() >= n)
+        {
+            stop.store(true, Ordering::Relaxed);
         }
         if args
             .seconds
@@ -101,11 +118,18 @@ fn main() -> anyhow::Result<()> {
             stop.store(true, Ordering::Relaxed);
         }
     }
+    let stopping = started.elapsed();
+    streams.close()?;
+    eprintln!(
+        "first record after {:.1} s, stopping after {:.1} s, closed after {:.1} s",
+        first_record.unwrap_or_default().as_secs_f64(),
+        stopping.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
     eprintln!(
         "processed {} records, restored {} changelog records",
         streams.processed_records(),
         streams.restored_records()
     );
-    streams.close()?;
     Ok(())
 }
