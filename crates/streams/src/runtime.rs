@@ -9,14 +9,15 @@
 //!   same `application.id` share the partitions through a consumer group (range assignment
 //!   keeps partition `p` of all topics together); a task that moves is rebuilt from its
 //!   changelogs before it processes anything.
-//! - **Processing**: one stream thread polls, routes each record to its task, produces what
+//! - **Processing**: each stream thread (`num.stream.threads`, each a group member with its
+//!   own tasks) polls, routes each record to its task, produces what
 //!   the task wrote (sink topics partitioned by key with Kafka's murmur2, as the Java client
 //!   does; changelog entries to the task's partition), and commits every `commit.interval.ms`.
 //!   `at_least_once`: flush, then commit the consumed offsets. `exactly_once_v2`: everything a
 //!   commit interval produced, and its consumed offsets, in one transaction of one
 //!   transactional producer per thread (KIP-447, fenced through the group generation).
 //!
-//! Not yet: several stream threads, global tables, standby replicas, interactive queries from
+//! Not yet: global tables, standby replicas, interactive queries from
 //! other threads, punctuators.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -63,8 +64,12 @@ pub struct StreamsConfig {
     /// `<state.dir>/<application.id>/<task id>/` (default: `<temp dir>/brook-streams`).
     pub state_dir: PathBuf,
     /// `statestore.cache.max.bytes`: how much the record caches and pending changelog
-    /// entries of one stream thread may hold before they are flushed early (10 MiB).
+    /// entries of all stream threads may hold before they are flushed early (10 MiB), shared
+    /// evenly between the threads and their tasks.
     pub cache_max_bytes: usize,
+    /// `num.stream.threads`: stream threads in this instance, each a member of the
+    /// application's consumer group with its own tasks (1).
+    pub num_stream_threads: usize,
 }
 
 impl StreamsConfig {
@@ -77,7 +82,14 @@ impl StreamsConfig {
             commit_interval: Duration::from_secs(30),
             state_dir: std::env::temp_dir().join("brook-streams"),
             cache_max_bytes: 10 * 1024 * 1024,
+            num_stream_threads: 1,
         }
+    }
+
+    /// With `threads` stream threads (at least one).
+    pub fn with_num_stream_threads(mut self, threads: usize) -> Self {
+        self.num_stream_threads = threads.max(1);
+        self
     }
 
     /// With another `state.dir`.
@@ -156,10 +168,21 @@ pub enum StreamsState {
 #[derive(Debug)]
 struct Shared {
     state: Mutex<StreamsState>,
+    /// Each stream thread's active tasks, by thread name.
+    threads: Mutex<BTreeMap<String, Vec<String>>>,
     processed: AtomicU64,
     dropped: AtomicU64,
     restored: AtomicU64,
     stop: AtomicBool,
+}
+
+/// A stream thread and its tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadMetadata {
+    /// `<application.id>-StreamThread-<n>`.
+    pub thread_name: String,
+    /// Its active tasks' ids (`0_<partition>`).
+    pub active_tasks: Vec<String>,
 }
 
 /// A running streams application.
@@ -167,7 +190,7 @@ pub struct KafkaStreams {
     topology: Arc<Topology>,
     config: StreamsConfig,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<Result<(), RuntimeError>>>,
+    threads: Vec<JoinHandle<Result<(), RuntimeError>>>,
 }
 
 impl KafkaStreams {
@@ -179,16 +202,17 @@ impl KafkaStreams {
             config,
             shared: Arc::new(Shared {
                 state: Mutex::new(StreamsState::Created),
+                threads: Mutex::new(BTreeMap::new()),
                 processed: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
                 restored: AtomicU64::new(0),
                 stop: AtomicBool::new(false),
             }),
-            thread: None,
+            threads: Vec::new(),
         }
     }
 
-    /// Creates the internal topics and starts the stream thread.
+    /// Creates the internal topics and starts the stream threads.
     pub fn start(&mut self) -> Result<(), RuntimeError> {
         if !self.topology.global_topics().is_empty() {
             return Err(RuntimeError::Unsupported(
@@ -198,24 +222,27 @@ impl KafkaStreams {
         }
         create_internal_topics(&self.topology, &self.config)?;
         self.set_state(StreamsState::Rebalancing);
-        let (topology, config, shared) = (
-            self.topology.clone(),
-            self.config.clone(),
-            self.shared.clone(),
-        );
-        let thread = std::thread::Builder::new()
-            .name(format!("{}-StreamThread-1", config.application_id))
-            .spawn(move || {
-                let result = StreamThread::new(&topology, &config, &shared)
-                    .and_then(|mut thread| thread.run());
-                if let Err(e) = &result {
-                    tracing::error!(error = %e, "stream thread stopped");
-                    *shared.state.lock().unwrap_or_else(|p| p.into_inner()) = StreamsState::Error;
-                }
-                result
-            })
-            .expect("a thread starts");
-        self.thread = Some(thread);
+        for index in 1..=self.config.num_stream_threads {
+            let (topology, config, shared) = (
+                self.topology.clone(),
+                self.config.clone(),
+                self.shared.clone(),
+            );
+            let thread = std::thread::Builder::new()
+                .name(format!("{}-StreamThread-{index}", config.application_id))
+                .spawn(move || {
+                    let result = StreamThread::new(&topology, &config, &shared, index)
+                        .and_then(|mut thread| thread.run());
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "stream thread stopped");
+                        *shared.state.lock().unwrap_or_else(|p| p.into_inner()) =
+                            StreamsState::Error;
+                    }
+                    result
+                })
+                .expect("a thread starts");
+            self.threads.push(thread);
+        }
         Ok(())
     }
 
@@ -226,6 +253,21 @@ impl KafkaStreams {
     /// The application's state.
     pub fn state(&self) -> StreamsState {
         *self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Each stream thread and its active tasks (Kafka Streams' `metadataForLocalThreads`);
+    /// task ids are Kafka's `<subtopology>_<partition>`.
+    pub fn local_threads_metadata(&self) -> Vec<ThreadMetadata> {
+        self.shared
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(name, tasks)| ThreadMetadata {
+                thread_name: name.clone(),
+                active_tasks: tasks.clone(),
+            })
+            .collect()
     }
 
     /// Records processed so far.
@@ -244,18 +286,21 @@ impl KafkaStreams {
         self.shared.dropped.load(Ordering::Relaxed)
     }
 
-    /// Stops processing: commits what was processed (or its transaction) and waits for the
-    /// thread. Returns the error that stopped it, if one did.
+    /// Stops processing: each thread commits what it processed (or its transaction) and
+    /// saves its local state; waits for them. Returns the first error that stopped one.
     pub fn close(&mut self) -> Result<(), RuntimeError> {
         self.shared.stop.store(true, Ordering::Relaxed);
-        let result = match self.thread.take() {
-            Some(thread) => thread.join().unwrap_or_else(|_| {
+        let mut result = Ok(());
+        for thread in self.threads.drain(..) {
+            let joined = thread.join().unwrap_or_else(|_| {
                 Err(RuntimeError::Unsupported(
-                    "the stream thread panicked".to_string(),
+                    "a stream thread panicked".to_string(),
                 ))
-            }),
-            None => Ok(()),
-        };
+            });
+            if result.is_ok() {
+                result = joined;
+            }
+        }
         if result.is_ok() {
             self.set_state(StreamsState::NotRunning);
         }
@@ -266,7 +311,7 @@ impl KafkaStreams {
 impl Drop for KafkaStreams {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }
@@ -390,6 +435,7 @@ impl<'a> StreamThread<'a> {
         topology: &'a Topology,
         config: &'a StreamsConfig,
         shared: &'a Shared,
+        index: usize,
     ) -> Result<Self, RuntimeError> {
         let app = config.application_id.as_str();
         let eos = config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
@@ -425,7 +471,7 @@ impl<'a> StreamThread<'a> {
             .subscribe(&subscribed)
             .map_err(kafka("cannot subscribe"))?;
         let transactional_id = format!(
-            "{app}-{}-{}",
+            "{app}-{}-{index}-{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -578,6 +624,16 @@ impl<'a> StreamThread<'a> {
         self.assigned = current;
         *self.shared.state.lock().unwrap_or_else(|p| p.into_inner()) = StreamsState::Running;
         tracing::info!(tasks = ?self.tasks.keys().collect::<Vec<_>>(), "tasks assigned");
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("stream-thread")
+            .to_string();
+        let tasks = self.tasks.keys().map(|p| format!("0_{p}")).collect();
+        self.shared
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, tasks);
         Ok(())
     }
 
@@ -785,7 +841,8 @@ impl<'a> StreamThread<'a> {
             .values()
             .map(|s| s.borrow().changelog_bytes())
             .sum();
-        if pending > self.config.cache_max_bytes / self.tasks.len().max(1) {
+        let share = self.config.cache_max_bytes / self.config.num_stream_threads.max(1);
+        if pending > share / self.tasks.len().max(1) {
             self.flush_task(partition)?;
         }
         self.shared.processed.fetch_add(1, Ordering::Relaxed);

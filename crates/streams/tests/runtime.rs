@@ -330,3 +330,44 @@ async fn a_local_copy_takes_in_what_its_restore_read_from_the_changelog() {
     .unwrap();
     broker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_stream_threads_share_the_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 4);
+        produce_rides(&bootstrap, 0..4_000);
+        let state = tempfile::tempdir().unwrap();
+        let config =
+            config(&bootstrap, "rides-counter-threads", state.path()).with_num_stream_threads(2);
+        let mut streams = KafkaStreams::new(topology(), config);
+        streams.start().unwrap();
+        let seen = emitted(&bootstrap, "read_uncommitted", &reference(0..4_000));
+        assert_increasing(&seen);
+        let threads = streams.local_threads_metadata();
+        let names: Vec<&str> = threads.iter().map(|t| t.thread_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "rides-counter-threads-StreamThread-1",
+                "rides-counter-threads-StreamThread-2"
+            ]
+        );
+        let mut tasks: Vec<String> = threads
+            .iter()
+            .flat_map(|t| t.active_tasks.clone())
+            .collect();
+        tasks.sort();
+        assert_eq!(tasks, ["0_0", "0_1", "0_2", "0_3"], "{threads:?}");
+        assert!(
+            threads.iter().all(|t| t.active_tasks.len() == 2),
+            "{threads:?}"
+        );
+        streams.close().unwrap();
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

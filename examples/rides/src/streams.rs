@@ -50,11 +50,34 @@ pub struct EnrichedRide {
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) in milliseconds since the epoch; `None` when malformed.
 pub fn pickup_millis(text: &str) -> Option<i64> {
+    // The fixed-width form every ride has, read without splitting.
+    let b = text.as_bytes();
+    if b.len() == 19
+        && (b[4], b[7], b[10], b[13], b[16]) == (b'-', b'-', b' ', b':', b':')
+        && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit())
+    {
+        let n = |from: usize, to: usize| {
+            b[from..to]
+                .iter()
+                .fold(0_i64, |n, d| n * 10 + i64::from(d - b'0'))
+        };
+        return civil_millis(n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19));
+    }
     let (date, time) = text.trim().split_once(' ')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
     let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, min, s) = (t.next()??, t.next()??, t.next()??);
+    civil_millis(y, m, day, h, min, s)
+}
+
+/// A UTC date and time in milliseconds since the epoch; `None` out of range.
+fn civil_millis(y: i64, m: i64, day: i64, h: i64, min: i64, s: i64) -> Option<i64> {
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
+        return None;
+    }
     // Days from 1970-01-01 (Howard Hinnant's civil-from-days, inverted).
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
