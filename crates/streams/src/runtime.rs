@@ -34,8 +34,10 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::state::KeyValueStore;
+use crate::serdes::Serde;
 use crate::state::local::LocalStores;
+use crate::state::query::{ReadOnlyKeyValueStore, ReadOnlyWindowStore};
+use crate::state::{KeyValueStore, StoreHandle};
 use crate::topology::{ProcessorContext, RawRecord, StreamsError, TaskWires, Topology};
 
 /// How records are processed when something fails (`processing.guarantee`).
@@ -136,6 +138,9 @@ pub enum RuntimeError {
     /// The topology's input topics do not all have the same number of partitions.
     #[error("input topics must have the same number of partitions (co-partitioning): {0}")]
     CoPartitioning(String),
+    /// No store of that name in the topology.
+    #[error("the topology has no state store '{0}'")]
+    UnknownStore(String),
     /// The topology needs something the runtime does not do yet.
     #[error("{0}")]
     Unsupported(String),
@@ -170,6 +175,9 @@ struct Shared {
     state: Mutex<StreamsState>,
     /// Each stream thread's active tasks, by thread name.
     threads: Mutex<BTreeMap<String, Vec<String>>>,
+    /// Every active task's stores, for interactive queries: (store, partition) → the
+    /// owning thread's index and the store.
+    stores: Mutex<BTreeMap<(String, i32), (usize, StoreHandle)>>,
     processed: AtomicU64,
     dropped: AtomicU64,
     restored: AtomicU64,
@@ -203,6 +211,7 @@ impl KafkaStreams {
             shared: Arc::new(Shared {
                 state: Mutex::new(StreamsState::Created),
                 threads: Mutex::new(BTreeMap::new()),
+                stores: Mutex::new(BTreeMap::new()),
                 processed: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
                 restored: AtomicU64::new(0),
@@ -268,6 +277,54 @@ impl KafkaStreams {
                 active_tasks: tasks.clone(),
             })
             .collect()
+    }
+
+    /// The key-value store `name` of this instance's tasks, read through these serdes
+    /// (Kafka Streams' `store(StoreQueryParameters.fromNameAndType(name, keyValueStore()))`).
+    pub fn key_value_store<K, V>(
+        &self,
+        name: &str,
+        key_serde: impl Serde<K> + 'static,
+        value_serde: impl Serde<V> + 'static,
+    ) -> Result<ReadOnlyKeyValueStore<K, V>, RuntimeError> {
+        let stores = self.local_stores(name)?;
+        Ok(ReadOnlyKeyValueStore::new(
+            name,
+            stores,
+            Arc::new(key_serde),
+            Arc::new(value_serde),
+        ))
+    }
+
+    /// The window store `name` (a `windowed_by(TimeWindows)` aggregation's, windows of
+    /// `window_size_ms`) of this instance's tasks (Kafka's `QueryableStoreTypes.windowStore()`).
+    pub fn window_store<K, V>(
+        &self,
+        name: &str,
+        key_serde: impl Serde<K> + 'static,
+        value_serde: impl Serde<V> + 'static,
+        window_size_ms: i64,
+    ) -> Result<ReadOnlyWindowStore<K, V>, RuntimeError> {
+        let stores = self.local_stores(name)?;
+        Ok(ReadOnlyWindowStore::new(
+            name,
+            stores,
+            Arc::new(key_serde),
+            Arc::new(value_serde),
+            window_size_ms,
+        ))
+    }
+
+    /// The store `name` of every task this instance runs now.
+    fn local_stores(&self, name: &str) -> Result<Vec<StoreHandle>, RuntimeError> {
+        if !self.topology.store_names().iter().any(|s| s == name) {
+            return Err(RuntimeError::UnknownStore(name.to_string()));
+        }
+        let stores = self.shared.stores.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(stores
+            .range((name.to_string(), i32::MIN)..=(name.to_string(), i32::MAX))
+            .map(|(_, (_, store))| store.clone())
+            .collect())
     }
 
     /// Records processed so far.
@@ -423,6 +480,8 @@ struct StreamThread<'a> {
     /// Cluster topic name → the topology's name for it.
     sources: HashMap<String, String>,
     context: ProcessorContext,
+    /// Which stream thread this is (1, 2, …).
+    index: usize,
     /// The record being processed; its buffers are reused for the next one.
     record: RawRecord,
     eos: bool,
@@ -507,6 +566,7 @@ impl<'a> StreamThread<'a> {
             positions: HashMap::new(),
             sources,
             context: ProcessorContext::default(),
+            index,
             record: RawRecord {
                 topic: String::new(),
                 partition: -1,
@@ -634,6 +694,15 @@ impl<'a> StreamThread<'a> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name, tasks);
+        // Interactive queries see this thread's current tasks' stores (and no longer the
+        // ones it gave up; another thread may have registered those already).
+        let mut stores = self.shared.stores.lock().unwrap_or_else(|p| p.into_inner());
+        stores.retain(|_, (owner, _)| *owner != self.index);
+        for task in self.tasks.values() {
+            for (name, store) in &task.wires.stores {
+                stores.insert((name.clone(), task.partition), (self.index, store.clone()));
+            }
+        }
         Ok(())
     }
 
@@ -662,7 +731,7 @@ impl<'a> StreamThread<'a> {
         };
         for (name, store) in &wires.stores {
             let options = self.topology.store_options(name);
-            let mut store = store.borrow_mut();
+            let mut store = crate::state::lock(store);
             let local = local.as_ref().filter(|_| options.persistent);
             let mut checkpoint = None;
             if let Some(local) = local {
@@ -712,7 +781,11 @@ impl<'a> StreamThread<'a> {
                 } else {
                     -1
                 };
-                saves.push((name.clone(), store.borrow_mut().take_unsaved(), checkpoint));
+                saves.push((
+                    name.clone(),
+                    crate::state::lock(store).take_unsaved(),
+                    checkpoint,
+                ));
             }
             if let Err(e) = local.save(&saves) {
                 tracing::warn!(error = %e, "cannot save the local state; a restart restores more");
@@ -839,7 +912,7 @@ impl<'a> StreamThread<'a> {
             .wires
             .stores
             .values()
-            .map(|s| s.borrow().changelog_bytes())
+            .map(|s| crate::state::lock(s).changelog_bytes())
             .sum();
         let share = self.config.cache_max_bytes / self.config.num_stream_threads.max(1);
         if pending > share / self.tasks.len().max(1) {
@@ -885,7 +958,7 @@ impl<'a> StreamThread<'a> {
         let task = &self.tasks[&partition];
         let app = &self.config.application_id;
         for (name, store) in &task.wires.stores {
-            let entries = store.borrow_mut().take_changelog();
+            let entries = crate::state::lock(store).take_changelog();
             if entries.is_empty() {
                 continue;
             }

@@ -7,6 +7,7 @@
 //! Concurrency: serdes are immutable and `Send + Sync`; one instance serves every task.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A value that could not be serialized or deserialized, with the topic and the serde.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -368,5 +369,19 @@ mod tests {
         let bytes = serde.serialize("rides", &ride).unwrap();
         assert_eq!(bytes, br#"{"PULocationID":132,"total_amount":19.5}"#);
         assert_eq!(serde.deserialize("rides", &bytes).unwrap(), ride);
+    }
+}
+
+/// A serde shared behind an `Arc`, usable where a serde is owned (a windowed-key serde wraps
+/// the key serde an aggregation was given).
+pub struct SharedSerde<T>(pub Arc<dyn Serde<T>>);
+
+impl<T> Serde<T> for SharedSerde<T> {
+    fn serialize(&self, topic: &str, value: &T) -> Result<Vec<u8>, SerdeError> {
+        self.0.serialize(topic, value)
+    }
+
+    fn deserialize(&self, topic: &str, bytes: &[u8]) -> Result<T, SerdeError> {
+        self.0.deserialize(topic, bytes)
     }
 }

@@ -262,7 +262,7 @@ impl Wiring<'_> {
     pub(crate) fn store(&mut self, name: &str) -> StoreHandle {
         self.stores
             .entry(name.to_string())
-            .or_insert_with(|| Rc::new(std::cell::RefCell::new(KeyValueStore::new(name))))
+            .or_insert_with(|| crate::state::handle(KeyValueStore::new(name)))
             .clone()
     }
 
@@ -270,7 +270,7 @@ impl Wiring<'_> {
     pub(crate) fn ordered_store(&mut self, name: &str) -> StoreHandle {
         self.stores
             .entry(name.to_string())
-            .or_insert_with(|| Rc::new(std::cell::RefCell::new(KeyValueStore::ordered(name))))
+            .or_insert_with(|| crate::state::handle(KeyValueStore::ordered(name)))
             .clone()
     }
 

@@ -371,3 +371,80 @@ async fn two_stream_threads_share_the_tasks() {
     .unwrap();
     broker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interactive_queries_read_the_running_stores() {
+    use brook_streams::dsl::TimeWindows;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 3);
+        produce_rides(&bootstrap, 0..3_000);
+        let builder = StreamsBuilder::new();
+        let grouped = builder
+            .stream(
+                "rides",
+                Consumed::with(Serdes::optional(Serdes::string()), Serdes::json::<Ride>()),
+            )
+            .group_by(
+                |_, ride| ride.pu_location_id,
+                Grouped::with(Serdes::i64(), Serdes::json::<Ride>()).named("by-location"),
+            );
+        grouped
+            .count(Materialized::with(Serdes::i64(), Serdes::i64()).named("rides-per-location"))
+            .to_stream()
+            .to(
+                "rides-per-location",
+                Produced::with(Serdes::i64(), Serdes::i64()),
+            );
+        // One window holds every ride: its size spans any record timestamp.
+        let forever = 1 << 60;
+        grouped
+            .windowed_by(TimeWindows::of_size_with_no_grace(forever))
+            .count(Materialized::with(Serdes::i64(), Serdes::i64()).named("windowed-counts"));
+        let state = tempfile::tempdir().unwrap();
+        let mut streams = KafkaStreams::new(
+            builder.build(),
+            config(&bootstrap, "rides-queries", state.path()).with_num_stream_threads(2),
+        );
+        streams.start().unwrap();
+        let want = reference(0..3_000);
+        emitted(&bootstrap, "read_uncommitted", &want);
+
+        let counts = streams
+            .key_value_store("rides-per-location", Serdes::i64(), Serdes::i64())
+            .unwrap();
+        let all: BTreeMap<i64, i64> = counts.all().unwrap().into_iter().collect();
+        assert_eq!(all, want, "read across both threads' tasks");
+        assert_eq!(counts.get(&100).unwrap(), want.get(&100).copied());
+        assert_eq!(counts.get(&7).unwrap(), None);
+        assert_eq!(counts.approximate_num_entries(), 40);
+        let some: Vec<i64> = counts
+            .range(&110, &114)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(some, [110, 111, 112, 113, 114]);
+
+        let windows = streams
+            .window_store("windowed-counts", Serdes::i64(), Serdes::i64(), forever)
+            .unwrap();
+        let fetched = windows.fetch(&100, 0, i64::MAX).unwrap();
+        assert_eq!(fetched.len(), 1);
+        assert_eq!(fetched[0].0.start_ms, 0);
+        assert_eq!(Some(fetched[0].1), want.get(&100).copied());
+        assert_eq!(windows.all().unwrap().len(), 40);
+        assert!(windows.fetch(&100, 1, i64::MAX).unwrap().is_empty());
+
+        assert!(matches!(
+            streams.key_value_store("nope", Serdes::i64(), Serdes::i64()),
+            Err(brook_streams::runtime::RuntimeError::UnknownStore(_))
+        ));
+        streams.close().unwrap();
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

@@ -130,7 +130,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
         let options = materialized.options;
         let key_serde = materialized.key_serde;
         let windowed_serde: Arc<dyn Serde<Windowed<K>>> = Arc::new(SessionWindowedSerde::new(
-            super::windows::SharedSerde(key_serde.clone()),
+            crate::serdes::SharedSerde(key_serde.clone()),
         ));
         let store_ref = StoreRef {
             name: store_name.clone(),
@@ -155,8 +155,11 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
                 let stream_time = Cell::new(i64::MIN);
                 Rc::new(move |ctx, record: Record<K, V>| {
                     stream_time.set(stream_time.get().max(record.timestamp));
-                    let result =
-                        session.process(&mut store.borrow_mut(), stream_time.get(), &record);
+                    let result = session.process(
+                        &mut crate::state::lock(&store),
+                        stream_time.get(),
+                        &record,
+                    );
                     match result {
                         Ok(updates) => emit(&children, ctx, &record, updates),
                         Err(Late) => ctx.dropped_records += 1,

@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 use super::grouped::{KGroupedStream, aggregating, reducing};
 use super::ktable::{Change, StoreRef};
-use super::windows::SharedSerde;
 use super::{KTable, Materialized, add_child};
+use crate::serdes::SharedSerde;
 use crate::serdes::{Serde, SerdeError};
 use crate::state::{KeyValueStore, TypedStore};
 use crate::topology::{Record, forward};
@@ -171,7 +171,8 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
                         ctx.dropped_records += 1;
                         return;
                     }
-                    let changed = sliding.add(&mut records.borrow_mut(), &results, now, &record);
+                    let changed =
+                        sliding.add(&mut crate::state::lock(&records), &results, now, &record);
                     let changed = match changed {
                         Ok(changed) => changed,
                         Err(e) => return ctx.fail(e),

@@ -13,7 +13,7 @@ use super::cache::emitter;
 use super::grouped::{KGroupedStream, aggregating, reducing};
 use super::ktable::{Change, StoreRef};
 use super::{KTable, Materialized, add_child};
-use crate::serdes::Serde;
+use crate::serdes::{Serde, SharedSerde};
 use crate::state::TypedStore;
 use crate::topology::Record;
 use crate::windowed::{TimeWindowedSerde, Window, Windowed};
@@ -184,19 +184,6 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         );
         topology.borrow_mut().add_store(&store_name, options);
         KTable::at(topology, node, Some(store_ref)).closing_after(windows.grace_ms)
-    }
-}
-
-/// A shared serde used where a serde is owned (the windowed-key serde wraps the key serde).
-pub(crate) struct SharedSerde<T>(pub Arc<dyn Serde<T>>);
-
-impl<T> Serde<T> for SharedSerde<T> {
-    fn serialize(&self, topic: &str, value: &T) -> Result<Vec<u8>, crate::serdes::SerdeError> {
-        self.0.serialize(topic, value)
-    }
-
-    fn deserialize(&self, topic: &str, bytes: &[u8]) -> Result<T, crate::serdes::SerdeError> {
-        self.0.deserialize(topic, bytes)
     }
 }
 

@@ -3,17 +3,18 @@
 //! Streams stores them), so that changelog topics and the local persistent copy
 //! ([`local`]) hold the same bytes.
 //!
-//! Concurrency: a store belongs to one task (`Rc<RefCell<…>>`), like the task's processors.
+//! Concurrency: a store belongs to one task and is written by its stream thread only; it sits
+//! behind a mutex ([`StoreHandle`]) so that interactive queries can read it from other threads
+//! (the lock is uncontended on the hot path).
 
 pub mod local;
+pub mod query;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 // foldhash: std's SipHash costs more than the rest of a store update for short keys.
 use hashbrown::{HashMap, HashSet};
-use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::serdes::{Serde, SerdeError};
 
@@ -362,8 +363,21 @@ impl KeyValueStore {
     }
 }
 
-/// A task's handle on a store.
-pub type StoreHandle = Rc<RefCell<KeyValueStore>>;
+/// A task's handle on a store, shared with interactive queries.
+pub type StoreHandle = Arc<Mutex<KeyValueStore>>;
+
+/// A new handle on `store`.
+pub fn handle(store: KeyValueStore) -> StoreHandle {
+    Arc::new(Mutex::new(store))
+}
+
+/// Locks a store (a panic while it was held does not make its contents unreadable: every
+/// write is one whole map operation).
+pub fn lock(store: &StoreHandle) -> MutexGuard<'_, KeyValueStore> {
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// A store read and written as `K` → `V` through serdes.
 pub struct TypedStore<K, V> {
@@ -392,7 +406,7 @@ impl<K, V> TypedStore<K, V> {
         key_serde: Arc<dyn Serde<K>>,
         value_serde: Arc<dyn Serde<V>>,
     ) -> Self {
-        let name = Arc::from(store.borrow().name());
+        let name = Arc::from(lock(&store).name());
         TypedStore {
             store,
             name,
@@ -409,7 +423,7 @@ impl<K, V> TypedStore<K, V> {
     pub fn get(&self, key: &K) -> Result<Option<V>, SerdeError> {
         let topic = self.topic();
         let key = self.key_serde.serialize(topic, key)?;
-        let store = self.store.borrow();
+        let store = lock(&self.store);
         store
             .get(&key)
             .map(|bytes| self.value_serde.deserialize(topic, bytes))
@@ -421,7 +435,7 @@ impl<K, V> TypedStore<K, V> {
         let topic = self.topic();
         let key = self.key_serde.serialize(topic, key)?;
         let value = self.value_serde.serialize(topic, value)?;
-        self.store.borrow_mut().put(key, value);
+        lock(&self.store).put(key, value);
         Ok(())
     }
 
@@ -443,7 +457,7 @@ impl<K, V> TypedStore<K, V> {
     ) -> Result<(Vec<u8>, Option<V>, V), SerdeError> {
         let topic = self.topic();
         let key = self.key_serde.serialize(topic, key)?;
-        let mut store = self.store.borrow_mut();
+        let mut store = lock(&self.store);
         let (old, new) = store.update(key.clone(), |current| {
             let old = current
                 .map(|bytes| self.value_serde.deserialize(topic, bytes))
@@ -459,14 +473,14 @@ impl<K, V> TypedStore<K, V> {
     pub fn delete(&self, key: &K) -> Result<(), SerdeError> {
         let topic = self.topic();
         let key = self.key_serde.serialize(topic, key)?;
-        self.store.borrow_mut().delete(&key);
+        lock(&self.store).delete(&key);
         Ok(())
     }
 
     /// Every entry, in key-byte order.
     pub fn all(&self) -> Result<Vec<(K, V)>, SerdeError> {
         let topic = self.topic();
-        let store = self.store.borrow();
+        let store = lock(&self.store);
         store
             .all()
             .map(|(k, v)| {
@@ -486,7 +500,7 @@ mod tests {
 
     #[test]
     fn a_typed_store_keeps_bytes_in_key_order() {
-        let store: StoreHandle = Rc::new(RefCell::new(KeyValueStore::new("counts")));
+        let store: StoreHandle = handle(KeyValueStore::new("counts"));
         let typed = TypedStore::new(
             store.clone(),
             Arc::new(Serdes::string()),
@@ -499,10 +513,10 @@ mod tests {
             typed.all().unwrap(),
             vec![("a".to_string(), 1), ("b".to_string(), 2)]
         );
-        assert_eq!(store.borrow().get(b"b"), Some(&2_i64.to_be_bytes()[..]));
-        assert_eq!(store.borrow().range(b"a", b"a").count(), 1);
+        assert_eq!(lock(&store).get(b"b"), Some(&2_i64.to_be_bytes()[..]));
+        assert_eq!(lock(&store).range(b"a", b"a").count(), 1);
         typed.delete(&"a".to_string()).unwrap();
         assert_eq!(typed.get(&"a".to_string()).unwrap(), None);
-        assert_eq!(store.borrow().len(), 1);
+        assert_eq!(lock(&store).len(), 1);
     }
 }
