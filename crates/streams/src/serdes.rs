@@ -300,6 +300,20 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> Serde<T> for JsonSerde<T
     }
 }
 
+/// A serde shared behind an `Arc`, usable where a serde is owned (a windowed-key serde wraps
+/// the key serde an aggregation was given).
+pub struct SharedSerde<T>(pub Arc<dyn Serde<T>>);
+
+impl<T> Serde<T> for SharedSerde<T> {
+    fn serialize(&self, topic: &str, value: &T) -> Result<Vec<u8>, SerdeError> {
+        self.0.serialize(topic, value)
+    }
+
+    fn deserialize(&self, topic: &str, bytes: &[u8]) -> Result<T, SerdeError> {
+        self.0.deserialize(topic, bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,19 +383,5 @@ mod tests {
         let bytes = serde.serialize("rides", &ride).unwrap();
         assert_eq!(bytes, br#"{"PULocationID":132,"total_amount":19.5}"#);
         assert_eq!(serde.deserialize("rides", &bytes).unwrap(), ride);
-    }
-}
-
-/// A serde shared behind an `Arc`, usable where a serde is owned (a windowed-key serde wraps
-/// the key serde an aggregation was given).
-pub struct SharedSerde<T>(pub Arc<dyn Serde<T>>);
-
-impl<T> Serde<T> for SharedSerde<T> {
-    fn serialize(&self, topic: &str, value: &T) -> Result<Vec<u8>, SerdeError> {
-        self.0.serialize(topic, value)
-    }
-
-    fn deserialize(&self, topic: &str, bytes: &[u8]) -> Result<T, SerdeError> {
-        self.0.deserialize(topic, bytes)
     }
 }
