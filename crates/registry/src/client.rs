@@ -267,6 +267,14 @@ impl RegistryClient {
         let parsed = self.schema(id)?;
         parsed.decode_json(payload).map_err(ClientError::Invalid)
     }
+
+    /// Like [`RegistryClient::deserialize`], with Protobuf messages shaped like their `.proto`
+    /// (field names as declared, 64-bit integers as numbers, defaults present) for `serde`.
+    pub fn deserialize_plain(&self, bytes: &[u8]) -> Result<Value, ClientError> {
+        let (id, payload) = wire::unframe(bytes)?;
+        let parsed = self.schema(id)?;
+        parsed.decode_plain(payload).map_err(ClientError::Invalid)
+    }
 }
 
 #[cfg(test)]

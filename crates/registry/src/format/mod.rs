@@ -152,6 +152,19 @@ impl Parsed {
         }
     }
 
+    /// Like [`Parsed::decode_json`], but a Protobuf message comes out shaped like its
+    /// `.proto` (see [`protobuf::ProtobufSchema::decode_plain`]) for `serde` types to read.
+    pub fn decode_plain(&self, payload: &[u8]) -> Result<serde_json::Value, String> {
+        match self {
+            Parsed::Protobuf(s) => {
+                let (indexes, body) =
+                    crate::wire::decode_message_indexes(payload).map_err(|e| e.to_string())?;
+                s.decode_plain(&indexes, body)
+            }
+            other => other.decode_json(payload),
+        }
+    }
+
     /// Decodes a record payload (after the 5-byte header) written with this schema into JSON.
     pub fn decode_json(&self, payload: &[u8]) -> Result<serde_json::Value, String> {
         match self {

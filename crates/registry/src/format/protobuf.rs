@@ -213,14 +213,37 @@ impl ProtobufSchema {
         Ok((indexes, message.encode_to_vec()))
     }
 
-    /// Decodes a message written with the message at `indexes` into JSON.
+    /// Decodes a message written with the message at `indexes` into JSON (protobuf's JSON
+    /// mapping: lowerCamelCase names, 64-bit integers as strings, default values left out).
     pub fn decode_json(&self, indexes: &[i32], bytes: &[u8]) -> Result<serde_json::Value, String> {
+        self.decode_with(indexes, bytes, &prost_reflect::SerializeOptions::new())
+    }
+
+    /// Decodes a message into JSON shaped like the `.proto`: field names as declared, 64-bit
+    /// integers as numbers, every field present — what a `serde` type with the message's
+    /// field names reads.
+    pub fn decode_plain(&self, indexes: &[i32], bytes: &[u8]) -> Result<serde_json::Value, String> {
+        let options = prost_reflect::SerializeOptions::new()
+            .use_proto_field_name(true)
+            .stringify_64_bit_integers(false)
+            .skip_default_fields(false);
+        self.decode_with(indexes, bytes, &options)
+    }
+
+    fn decode_with(
+        &self,
+        indexes: &[i32],
+        bytes: &[u8],
+        options: &prost_reflect::SerializeOptions,
+    ) -> Result<serde_json::Value, String> {
         let descriptor = self
             .message_at(indexes)
             .ok_or_else(|| format!("the schema has no message at indexes {indexes:?}"))?;
         let message = DynamicMessage::decode(descriptor, bytes)
             .map_err(|e| format!("not a Protobuf message of this schema: {e}"))?;
-        serde_json::to_value(&message).map_err(|e| e.to_string())
+        message
+            .serialize_with_options(serde_json::value::Serializer, options)
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -1,10 +1,12 @@
 //! Serializers and deserializers with Kafka's byte formats: what `Serdes.String()`,
 //! `Serdes.Integer()`, `Serdes.Long()`, `Serdes.Short()`, `Serdes.Double()`,
-//! `Serdes.Float()`, `Serdes.Boolean()` and `Serdes.ByteArray()` write, and JSON through
-//! `serde`. Null keys and values (absent bytes) never reach a serde: the runtime maps them to
+//! `Serdes.Float()`, `Serdes.Boolean()` and `Serdes.ByteArray()` write, JSON through
+//! `serde`, and Avro, JSON Schema and Protobuf through a schema registry ([`registry`]). Null keys and values (absent bytes) never reach a serde: the runtime maps them to
 //! `None` itself, as Kafka's serdes map null to null.
 //!
 //! Concurrency: serdes are immutable and `Send + Sync`; one instance serves every task.
+
+pub mod registry;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -162,6 +164,48 @@ impl Serdes {
     /// JSON text of any `serde` type.
     pub fn json<T>() -> JsonSerde<T> {
         JsonSerde(PhantomData)
+    }
+
+    /// Avro through the schema registry, written with `schema` (Confluent's `KafkaAvroSerde`).
+    pub fn avro<T>(
+        client: &std::sync::Arc<brook_registry::client::RegistryClient>,
+        schema: &str,
+    ) -> registry::RegistrySerde<T> {
+        registry::RegistrySerde::new(
+            client.clone(),
+            brook_registry::format::SchemaType::Avro,
+            schema,
+            None,
+        )
+    }
+
+    /// JSON Schema through the schema registry (Confluent's `KafkaJsonSchemaSerde`): values are
+    /// validated against `schema` before they are written.
+    pub fn json_schema<T>(
+        client: &std::sync::Arc<brook_registry::client::RegistryClient>,
+        schema: &str,
+    ) -> registry::RegistrySerde<T> {
+        registry::RegistrySerde::new(
+            client.clone(),
+            brook_registry::format::SchemaType::Json,
+            schema,
+            None,
+        )
+    }
+
+    /// Protobuf through the schema registry (Confluent's `KafkaProtobufSerde`), as `message`
+    /// of the `.proto` `schema` (its first message when `None`).
+    pub fn protobuf<T>(
+        client: &std::sync::Arc<brook_registry::client::RegistryClient>,
+        schema: &str,
+        message: Option<&str>,
+    ) -> registry::RegistrySerde<T> {
+        registry::RegistrySerde::new(
+            client.clone(),
+            brook_registry::format::SchemaType::Protobuf,
+            schema,
+            message,
+        )
     }
 
     /// `Option<T>` through `serde`: null keys or values become `None`.
