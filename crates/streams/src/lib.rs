@@ -52,6 +52,13 @@
 //! ```
 
 pub mod dsl;
+
+/// Wall-clock time in milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 pub mod runtime;
 pub mod serdes;
 pub mod state;

@@ -38,7 +38,9 @@ use crate::serdes::Serde;
 use crate::state::local::LocalStores;
 use crate::state::query::{ReadOnlyKeyValueStore, ReadOnlyWindowStore};
 use crate::state::{KeyValueStore, StoreHandle};
-use crate::topology::{ProcessorContext, RawRecord, StreamsError, TaskWires, Topology};
+use crate::topology::{
+    ProcessorContext, PunctuationType, RawRecord, StreamsError, TaskWires, Topology,
+};
 
 /// How records are processed when something fails (`processing.guarantee`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -632,12 +634,13 @@ impl<'a> StreamThread<'a> {
             }
             // Reading the clock costs more than a record's processing: look every 64 records.
             since_clock += 1;
-            if (idle || since_clock >= 64) && {
+            if idle || since_clock >= 64 {
                 since_clock = 0;
-                last_commit.elapsed() >= self.config.commit_interval
-            } {
-                self.commit()?;
-                last_commit = Instant::now();
+                self.punctuate_wall_clock()?;
+                if last_commit.elapsed() >= self.config.commit_interval {
+                    self.commit()?;
+                    last_commit = Instant::now();
+                }
             }
         }
         self.commit()?;
@@ -903,6 +906,9 @@ impl<'a> StreamThread<'a> {
         }
         let dropped_before = self.context.dropped_records;
         wire(&mut self.context, &self.record);
+        let stream_time = task.wires.stream_time();
+        task.wires
+            .punctuate(&mut self.context, PunctuationType::StreamTime, stream_time);
         if let Some(error) = self.context.error.take() {
             return Err(error.into());
         }
@@ -923,6 +929,33 @@ impl<'a> StreamThread<'a> {
             self.context.dropped_records - dropped_before,
             Ordering::Relaxed,
         );
+        Ok(())
+    }
+
+    /// Fires the wall-clock punctuations that are due and produces what they wrote.
+    fn punctuate_wall_clock(&mut self) -> Result<(), RuntimeError> {
+        let now = crate::now_ms();
+        let kind = PunctuationType::WallClockTime;
+        if !self.tasks.values().any(|t| t.wires.is_due(kind, now)) {
+            return Ok(());
+        }
+        if self.eos && !self.in_transaction {
+            // What a punctuation writes belongs in the transaction like any output.
+            self.producer
+                .begin_transaction()
+                .map_err(kafka("cannot begin a transaction"))?;
+            self.in_transaction = true;
+        }
+        let mut fired = 0;
+        for task in self.tasks.values() {
+            fired += task.wires.punctuate(&mut self.context, kind, now);
+        }
+        if fired > 0 {
+            if let Some(error) = self.context.error.take() {
+                return Err(error.into());
+            }
+            self.send_output()?;
+        }
         Ok(())
     }
 

@@ -24,7 +24,9 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::serdes::Serde;
 use crate::state::TypedStore;
-use crate::topology::{ProcessorContext, RawRecord, StreamsError, TaskWires, Topology};
+use crate::topology::{
+    ProcessorContext, PunctuationType, RawRecord, StreamsError, TaskWires, Topology,
+};
 
 /// A topology run in process, one record at a time. Not `Send`.
 pub struct TopologyTestDriver {
@@ -38,18 +40,48 @@ struct DriverState {
     context: ProcessorContext,
     /// Records written per output topic, oldest first.
     outputs: HashMap<String, VecDeque<RawRecord>>,
+    /// The mock wall clock, in milliseconds.
+    wall_clock: i64,
     offsets: HashMap<String, i64>,
 }
 
 impl TopologyTestDriver {
     /// A driver for `topology` (one task over every source topic).
     pub fn new(topology: Topology) -> Self {
-        let task = topology.instantiate();
+        Self::with_wall_clock(topology, crate::now_ms())
+    }
+
+    /// A driver whose mock wall clock starts at `wall_clock_ms` (Kafka's
+    /// `initialWallClockTime`).
+    pub fn with_wall_clock(topology: Topology, wall_clock_ms: i64) -> Self {
+        let task = topology.instantiate_at(wall_clock_ms);
         TopologyTestDriver {
             topology,
             task,
-            state: RefCell::new(DriverState::default()),
+            state: RefCell::new(DriverState {
+                wall_clock: wall_clock_ms,
+                ..DriverState::default()
+            }),
         }
+    }
+
+    /// Moves the mock wall clock on by `by` and fires the wall-clock punctuations due
+    /// (Kafka's `advanceWallClockTime`); what they write is processed as piped records' is.
+    pub fn advance_wall_clock_time(&self, by: std::time::Duration) -> Result<(), StreamsError> {
+        let internal = {
+            let mut state = self.state.borrow_mut();
+            state.wall_clock = state
+                .wall_clock
+                .saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+            let now = state.wall_clock;
+            self.task
+                .punctuate(&mut state.context, PunctuationType::WallClockTime, now);
+            self.collect(&mut state)?
+        };
+        for record in internal {
+            self.pipe_raw(record)?;
+        }
+        Ok(())
     }
 
     /// The topology being run.
@@ -83,9 +115,17 @@ impl TopologyTestDriver {
         record.offset = *offset;
         *offset += 1;
         record.partition = 0;
+        wire(&mut state.context, &record);
+        let stream_time = self.task.stream_time();
+        self.task
+            .punctuate(&mut state.context, PunctuationType::StreamTime, stream_time);
+        self.collect(&mut state)
+    }
+
+    /// Flushes the record caches (Kafka's driver commits after every record) and files what
+    /// the task wrote: sink records by topic; internal records are returned.
+    fn collect(&self, state: &mut DriverState) -> Result<Vec<RawRecord>, StreamsError> {
         let context = &mut state.context;
-        wire(context, &record);
-        // Kafka's driver commits after every record, which flushes the record caches.
         self.task.flush(context);
         let written = std::mem::take(&mut context.output);
         let error = context.error.take();

@@ -10,6 +10,7 @@
 //! that built it, as Kafka Streams' tasks belong to one stream thread.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -88,6 +89,24 @@ pub type RawWire = Rc<dyn Fn(&mut ProcessorContext, &RawRecord)>;
 
 /// Forwards what a node held back (its record cache) when the task commits.
 pub type Flush = Rc<dyn Fn(&mut ProcessorContext)>;
+
+/// What drives a punctuation (Kafka Streams' `PunctuationType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PunctuationType {
+    /// The task's stream time: the largest record timestamp it has processed.
+    StreamTime,
+    /// The system clock (or the test driver's mock clock).
+    WallClockTime,
+}
+
+/// A punctuation scheduled by a processor: fired with the time whenever that time reaches
+/// `next`, which then moves on by whole intervals (missed ones are skipped, as in Kafka).
+pub(crate) struct Punctuator {
+    pub kind: PunctuationType,
+    pub interval_ms: i64,
+    pub next: Cell<i64>,
+    pub fire: Rc<dyn Fn(&mut ProcessorContext, i64)>,
+}
 
 /// Builds a node's wire for one task, given the graph and the task's wiring.
 pub(crate) type Build = Arc<dyn Fn(&mut Wiring<'_>, usize) -> Box<dyn Any> + Send + Sync>;
@@ -193,6 +212,11 @@ impl Topology {
 
     /// Builds one task: the entry of each source topic, and the task's state stores.
     pub fn instantiate(&self) -> TaskWires {
+        self.instantiate_at(crate::now_ms())
+    }
+
+    /// Builds one task whose wall clock reads `now` (the test driver's mock clock).
+    pub fn instantiate_at(&self, now: i64) -> TaskWires {
         let mut wiring = Wiring {
             topology: self,
             built: HashMap::new(),
@@ -200,6 +224,9 @@ impl Topology {
             shared: HashMap::new(),
             flushes: Vec::new(),
             building: 0,
+            punctuators: Vec::new(),
+            stream_time: Rc::new(Cell::new(i64::MIN)),
+            now,
         };
         let sources = self
             .sources
@@ -212,6 +239,8 @@ impl Topology {
             sources,
             stores: wiring.stores,
             flushes: flushes.into_iter().map(|(_, f)| f).collect(),
+            punctuators: wiring.punctuators,
+            stream_time: wiring.stream_time,
         }
     }
 
@@ -234,9 +263,46 @@ pub struct TaskWires {
     /// The record caches' flushes, upstream nodes first (the DSL numbers parents before
     /// children, so one pass empties every cache).
     pub flushes: Vec<Flush>,
+    punctuators: Vec<Punctuator>,
+    /// The task's stream time (sources raise it with each record's timestamp).
+    stream_time: Rc<Cell<i64>>,
 }
 
 impl TaskWires {
+    /// The task's stream time: the largest timestamp of the records it has read (`i64::MIN`
+    /// before the first).
+    pub fn stream_time(&self) -> i64 {
+        self.stream_time.get()
+    }
+
+    /// Whether a punctuation of `kind` is due at `now`.
+    pub fn is_due(&self, kind: PunctuationType, now: i64) -> bool {
+        now != i64::MIN
+            && self
+                .punctuators
+                .iter()
+                .any(|p| p.kind == kind && now >= p.next.get())
+    }
+
+    /// Fires the task's punctuations of `kind` that are due at `now` (its stream time for
+    /// [`PunctuationType::StreamTime`]); returns how many fired.
+    pub fn punctuate(&self, ctx: &mut ProcessorContext, kind: PunctuationType, now: i64) -> usize {
+        let mut fired = 0;
+        for punctuator in self.punctuators.iter().filter(|p| p.kind == kind) {
+            let due = punctuator.next.get();
+            if now < due || now == i64::MIN {
+                continue;
+            }
+            (punctuator.fire)(ctx, now);
+            fired += 1;
+            let missed = (now - due) / punctuator.interval_ms;
+            punctuator
+                .next
+                .set(due.saturating_add((missed + 1).saturating_mul(punctuator.interval_ms)));
+        }
+        fired
+    }
+
     /// Forwards everything the task's record caches hold (before a commit).
     pub fn flush(&self, ctx: &mut ProcessorContext) {
         for flush in &self.flushes {
@@ -255,6 +321,10 @@ pub struct Wiring<'t> {
     flushes: Vec<(usize, Flush)>,
     /// The node whose processor is being made (set by the DSL's `add_child`).
     pub(crate) building: usize,
+    punctuators: Vec<Punctuator>,
+    stream_time: Rc<Cell<i64>>,
+    /// The wall-clock time the task is built at.
+    now: i64,
 }
 
 impl Wiring<'_> {
@@ -278,6 +348,32 @@ impl Wiring<'_> {
     /// cache holds.
     pub(crate) fn on_flush(&mut self, flush: Flush) {
         self.flushes.push((self.building, flush));
+    }
+
+    /// Schedules `fire` every `interval_ms` of `kind` time. Stream-time punctuations are
+    /// aligned to 0 and fire with the first record; wall-clock ones fire `interval_ms` after
+    /// `now` first (Kafka's alignment).
+    pub(crate) fn schedule(
+        &mut self,
+        kind: PunctuationType,
+        interval_ms: i64,
+        fire: Rc<dyn Fn(&mut ProcessorContext, i64)>,
+    ) {
+        let first = match kind {
+            PunctuationType::StreamTime => 0,
+            PunctuationType::WallClockTime => self.now.saturating_add(interval_ms),
+        };
+        self.punctuators.push(Punctuator {
+            kind,
+            interval_ms: interval_ms.max(1),
+            next: Cell::new(first),
+            fire,
+        });
+    }
+
+    /// The task's stream time, which sources raise.
+    pub(crate) fn stream_time(&self) -> Rc<Cell<i64>> {
+        self.stream_time.clone()
     }
 
     /// The wire of `node`, of type `W` (a [`Wire`] or [`RawWire`]), built on first use.

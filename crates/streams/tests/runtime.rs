@@ -448,3 +448,85 @@ async fn interactive_queries_read_the_running_stores() {
     .unwrap();
     broker.shutdown().await;
 }
+
+/// Forwards, every 100 ms of wall-clock time, how many records its task has processed.
+#[derive(Default)]
+struct Ticker {
+    seen: i64,
+}
+
+impl brook_streams::dsl::Processor<Option<String>, Ride, String, i64> for Ticker {
+    fn init(&mut self, context: &mut brook_streams::dsl::ProcessorInit) {
+        context.schedule(
+            Duration::from_millis(100),
+            brook_streams::dsl::PunctuationType::WallClockTime,
+        );
+    }
+
+    fn process(
+        &mut self,
+        _: brook_streams::topology::Record<Option<String>, Ride>,
+        _: &mut dyn FnMut(brook_streams::topology::Record<String, i64>),
+    ) {
+        self.seen += 1;
+    }
+
+    fn punctuate(
+        &mut self,
+        p: brook_streams::dsl::Punctuation,
+        forward: &mut dyn FnMut(brook_streams::topology::Record<String, i64>),
+    ) {
+        forward(brook_streams::topology::Record {
+            key: "seen".to_string(),
+            value: self.seen,
+            timestamp: p.timestamp,
+            headers: Vec::new(),
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wall_clock_punctuations_fire_in_the_running_application() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 1);
+        create_topic(&bootstrap, "ticks", 1);
+        produce_rides(&bootstrap, 0..1_000);
+        let builder = StreamsBuilder::new();
+        builder
+            .stream(
+                "rides",
+                Consumed::with(Serdes::optional(Serdes::string()), Serdes::json::<Ride>()),
+            )
+            .process(Ticker::default, &[])
+            .to("ticks", Produced::with(Serdes::string(), Serdes::i64()));
+        let state = tempfile::tempdir().unwrap();
+        let mut streams = KafkaStreams::new(
+            builder.build(),
+            config(&bootstrap, "rides-ticker", state.path()),
+        );
+        streams.start().unwrap();
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("group.id", "ticks-reader")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .unwrap();
+        consumer.subscribe(&["ticks"]).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut ticks = Vec::new();
+        while ticks.last() != Some(&1_000) {
+            assert!(Instant::now() < deadline, "ticks so far: {ticks:?}");
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                ticks.push(i64::from_be_bytes(m.payload().unwrap().try_into().unwrap()));
+            }
+        }
+        assert!(ticks.windows(2).all(|w| w[0] <= w[1]), "{ticks:?}");
+        streams.close().unwrap();
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

@@ -24,11 +24,12 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
+pub use crate::topology::PunctuationType;
 pub use global::GlobalKTable;
 pub use grouped::{Grouped, KGroupedStream, Materialized};
 pub use kstream::{BranchedKStream, KStream, Repartitioned};
 pub use ktable::{Change, KTable};
-pub use process::{Processor, ProcessorInit};
+pub use process::{Processor, ProcessorInit, Punctuation};
 pub use sessions::{SessionWindowedKStream, SessionWindows};
 pub use sliding::{SlidingWindowedKStream, SlidingWindows};
 pub use stream_joins::JoinWindows;
@@ -178,6 +179,7 @@ impl StreamsBuilder {
             Arc::new(move |wiring, node| {
                 let children = wiring.children::<K, ktable::Change<V>>(node);
                 let consumed = consumed.clone();
+                let stream_time = wiring.stream_time();
                 let table = crate::state::TypedStore::new(
                     wiring.store(&store_ref.name),
                     store_ref.key_serde.clone(),
@@ -188,6 +190,7 @@ impl StreamsBuilder {
                     else {
                         return;
                     };
+                    stream_time.set(stream_time.get().max(timestamp));
                     let written = table.get(&key).and_then(|old| {
                         match &value {
                             Some(v) => table.put(&key, v)?,
@@ -309,10 +312,12 @@ where
             Arc::new(move |wiring, node| {
                 let children = wiring.children::<K, V>(node);
                 let consumed = consumed.clone();
+                let stream_time = wiring.stream_time();
                 let wire: RawWire = Rc::new(move |ctx: &mut ProcessorContext, raw: &RawRecord| {
                     let Some(record) = consumed.read(ctx, raw) else {
                         return;
                     };
+                    stream_time.set(stream_time.get().max(record.timestamp));
                     crate::topology::forward(&children, ctx, record);
                 });
                 Box::new(wire)

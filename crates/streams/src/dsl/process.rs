@@ -1,7 +1,8 @@
 //! `process`: a user processor in the middle of a stream (Kafka Streams' Processor API,
 //! `KStream#process(ProcessorSupplier, storeNames…)`). Each task gets its own processor from
 //! the supplier; `init` hands it the state stores it named (added with
-//! [`StreamsBuilder::add_state_store`]), and `process` may forward any number of records.
+//! [`StreamsBuilder::add_state_store`]) and lets it schedule punctuations on stream time or
+//! wall-clock time; `process` and `punctuate` may forward any number of records.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use super::{KStream, StreamsBuilder, add_child};
 use crate::serdes::Serde;
 use crate::state::{StoreHandle, TypedStore};
-use crate::topology::{Record, forward};
+use crate::topology::{ProcessorContext, PunctuationType, Record, forward};
 
 /// A processor of records with keys `K` and values `V` that forwards records with keys `KO`
 /// and values `VO` (Kafka Streams' `Processor<K, V, KO, VO>`).
@@ -21,11 +22,28 @@ pub trait Processor<K, V, KO, VO> {
 
     /// Handles one record; `forward` sends records downstream.
     fn process(&mut self, record: Record<K, V>, forward: &mut dyn FnMut(Record<KO, VO>));
+
+    /// A punctuation the processor scheduled at `init` is due (Kafka's `Punctuator`);
+    /// `forward` sends records downstream.
+    fn punctuate(&mut self, _punctuation: Punctuation, _forward: &mut dyn FnMut(Record<KO, VO>)) {}
 }
 
-/// What a processor gets at `init`: the stores it asked for.
+/// A due punctuation: which schedule ([`ProcessorInit::schedule`]'s answer), its type, and
+/// the time it fired at (the stream time, or the wall-clock time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Punctuation {
+    /// The schedule's number, in the order the processor scheduled them (0, 1, …).
+    pub schedule: usize,
+    /// What drives it.
+    pub kind: PunctuationType,
+    /// The time it fired at, in milliseconds.
+    pub timestamp: i64,
+}
+
+/// What a processor gets at `init`: the stores it asked for, and punctuation scheduling.
 pub struct ProcessorInit {
     stores: HashMap<String, StoreHandle>,
+    schedules: Vec<(PunctuationType, i64)>,
 }
 
 impl ProcessorInit {
@@ -45,6 +63,16 @@ impl ProcessorInit {
             .unwrap_or_else(|| panic!("the processor did not name store '{name}'"))
             .clone();
         TypedStore::new(store, Arc::new(key_serde), Arc::new(value_serde))
+    }
+
+    /// Calls the processor's `punctuate` every `interval` of `kind` time (Kafka's
+    /// `ProcessorContext#schedule`): on stream time, aligned to multiples of the interval and
+    /// first with the first record; on wall-clock time, first `interval` from now. Returns
+    /// the schedule's number.
+    pub fn schedule(&mut self, interval: std::time::Duration, kind: PunctuationType) -> usize {
+        let ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        self.schedules.push((kind, ms));
+        self.schedules.len() - 1
     }
 }
 
@@ -80,10 +108,30 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
                         .iter()
                         .map(|s| (s.clone(), wiring.store(s)))
                         .collect(),
+                    schedules: Vec::new(),
                 };
                 let mut processor = supplier();
                 processor.init(&mut init);
-                let processor = RefCell::new(processor);
+                let processor = Rc::new(RefCell::new(processor));
+                let children = Rc::new(children);
+                for (schedule, (kind, interval)) in init.schedules.into_iter().enumerate() {
+                    let (processor, children) = (processor.clone(), children.clone());
+                    let fire = move |ctx: &mut ProcessorContext, timestamp: i64| {
+                        let mut out = Vec::new();
+                        let punctuation = Punctuation {
+                            schedule,
+                            kind,
+                            timestamp,
+                        };
+                        processor
+                            .borrow_mut()
+                            .punctuate(punctuation, &mut |r| out.push(r));
+                        for r in out {
+                            forward(&children, ctx, r);
+                        }
+                    };
+                    wiring.schedule(kind, interval, Rc::new(fire));
+                }
                 Rc::new(move |ctx, record: Record<K, V>| {
                     let mut out = Vec::new();
                     processor.borrow_mut().process(record, &mut |r| out.push(r));
