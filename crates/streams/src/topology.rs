@@ -99,13 +99,16 @@ pub enum PunctuationType {
     WallClockTime,
 }
 
+/// Fires a punctuation with the time it is due at.
+pub(crate) type Fire = Rc<dyn Fn(&mut ProcessorContext, i64)>;
+
 /// A punctuation scheduled by a processor: fired with the time whenever that time reaches
 /// `next`, which then moves on by whole intervals (missed ones are skipped, as in Kafka).
 pub(crate) struct Punctuator {
     pub kind: PunctuationType,
     pub interval_ms: i64,
     pub next: Cell<i64>,
-    pub fire: Rc<dyn Fn(&mut ProcessorContext, i64)>,
+    pub fire: Fire,
 }
 
 /// Builds a node's wire for one task, given the graph and the task's wiring.
@@ -353,12 +356,7 @@ impl Wiring<'_> {
     /// Schedules `fire` every `interval_ms` of `kind` time. Stream-time punctuations are
     /// aligned to 0 and fire with the first record; wall-clock ones fire `interval_ms` after
     /// `now` first (Kafka's alignment).
-    pub(crate) fn schedule(
-        &mut self,
-        kind: PunctuationType,
-        interval_ms: i64,
-        fire: Rc<dyn Fn(&mut ProcessorContext, i64)>,
-    ) {
+    pub(crate) fn schedule(&mut self, kind: PunctuationType, interval_ms: i64, fire: Fire) {
         let first = match kind {
             PunctuationType::StreamTime => 0,
             PunctuationType::WallClockTime => self.now.saturating_add(interval_ms),

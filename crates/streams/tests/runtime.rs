@@ -137,6 +137,28 @@ fn config(bootstrap: &str, app: &str, state: &std::path::Path) -> StreamsConfig 
         .with_state_dir(state)
 }
 
+/// The threads' metadata once `threads` threads run `tasks` tasks between them, evenly
+/// (waits for the group to settle after the last thread joined).
+fn settled(
+    streams: &KafkaStreams,
+    threads: usize,
+    tasks: usize,
+) -> Vec<brook_streams::runtime::ThreadMetadata> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let metadata = streams.local_threads_metadata();
+        let counts: Vec<usize> = metadata.iter().map(|t| t.active_tasks.len()).collect();
+        if counts.len() == threads
+            && counts.iter().sum::<usize>() == tasks
+            && counts.iter().max().unwrap_or(&0) - counts.iter().min().unwrap_or(&0) <= 1
+        {
+            return metadata;
+        }
+        assert!(Instant::now() < deadline, "{metadata:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Each location's counts only grow: nothing is counted twice or lost on the way.
 fn assert_increasing(seen: &HashMap<i64, Vec<i64>>) {
     for (location, counts) in seen {
@@ -346,7 +368,8 @@ async fn two_stream_threads_share_the_tasks() {
         streams.start().unwrap();
         let seen = emitted(&bootstrap, "read_uncommitted", &reference(0..4_000));
         assert_increasing(&seen);
-        let threads = streams.local_threads_metadata();
+        // Once both threads have joined, each runs two of the four tasks.
+        let threads = settled(&streams, 2, 4);
         let names: Vec<&str> = threads.iter().map(|t| t.thread_name.as_str()).collect();
         assert_eq!(
             names,
@@ -361,10 +384,6 @@ async fn two_stream_threads_share_the_tasks() {
             .collect();
         tasks.sort();
         assert_eq!(tasks, ["0_0", "0_1", "0_2", "0_3"], "{threads:?}");
-        assert!(
-            threads.iter().all(|t| t.active_tasks.len() == 2),
-            "{threads:?}"
-        );
         streams.close().unwrap();
     })
     .await
@@ -411,12 +430,25 @@ async fn interactive_queries_read_the_running_stores() {
         streams.start().unwrap();
         let want = reference(0..3_000);
         emitted(&bootstrap, "read_uncommitted", &want);
+        settled(&streams, 2, 3);
 
-        let counts = streams
-            .key_value_store("rides-per-location", Serdes::i64(), Serdes::i64())
-            .unwrap();
-        let all: BTreeMap<i64, i64> = counts.all().unwrap().into_iter().collect();
-        assert_eq!(all, want, "read across both threads' tasks");
+        // A task that moved when the second thread joined is restored and catches up on
+        // its new thread; its view then reads the same counts.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let counts = loop {
+            let counts = streams
+                .key_value_store("rides-per-location", Serdes::i64(), Serdes::i64())
+                .unwrap();
+            let all: BTreeMap<i64, i64> = counts.all().unwrap().into_iter().collect();
+            if all == want {
+                break counts;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "read across both threads' tasks: {all:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
         assert_eq!(counts.get(&100).unwrap(), want.get(&100).copied());
         assert_eq!(counts.get(&7).unwrap(), None);
         assert_eq!(counts.approximate_num_entries(), 40);
