@@ -52,6 +52,7 @@
 //! ```
 
 pub mod dsl;
+pub mod metrics;
 
 /// Wall-clock time in milliseconds since the epoch.
 pub(crate) fn now_ms() -> i64 {

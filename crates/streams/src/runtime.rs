@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -34,6 +34,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::metrics::StreamsMetrics;
 use crate::serdes::Serde;
 use crate::state::local::LocalStores;
 use crate::state::query::{ReadOnlyKeyValueStore, ReadOnlyWindowStore};
@@ -74,6 +75,9 @@ pub struct StreamsConfig {
     /// `num.stream.threads`: stream threads in this instance, each a member of the
     /// application's consumer group with its own tasks (1).
     pub num_stream_threads: usize,
+    /// Where to serve the application's metrics on `/metrics` in Prometheus' format (none
+    /// by default; [`KafkaStreams::metrics_text`] renders them anyway).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl StreamsConfig {
@@ -87,7 +91,14 @@ impl StreamsConfig {
             state_dir: std::env::temp_dir().join("brook-streams"),
             cache_max_bytes: 10 * 1024 * 1024,
             num_stream_threads: 1,
+            metrics_listen: None,
         }
+    }
+
+    /// Serving metrics on `http://<addr>/metrics`.
+    pub fn with_metrics_listen(mut self, addr: std::net::SocketAddr) -> Self {
+        self.metrics_listen = Some(addr);
+        self
     }
 
     /// With `threads` stream threads (at least one).
@@ -180,9 +191,7 @@ struct Shared {
     /// Every active task's stores, for interactive queries: (store, partition) → the
     /// owning thread's index and the store.
     stores: Mutex<BTreeMap<(String, i32), (usize, StoreHandle)>>,
-    processed: AtomicU64,
-    dropped: AtomicU64,
-    restored: AtomicU64,
+    metrics: Arc<StreamsMetrics>,
     stop: AtomicBool,
 }
 
@@ -201,12 +210,15 @@ pub struct KafkaStreams {
     config: StreamsConfig,
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<Result<(), RuntimeError>>>,
+    /// The `/metrics` server and how to stop it.
+    metrics_server: Option<(tokio::sync::oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl KafkaStreams {
     /// An application running `topology` with `config`; nothing happens until
     /// [`KafkaStreams::start`].
     pub fn new(topology: Topology, config: StreamsConfig) -> Self {
+        let metrics = Arc::new(StreamsMetrics::new(&config.application_id));
         KafkaStreams {
             topology: Arc::new(topology),
             config,
@@ -214,13 +226,17 @@ impl KafkaStreams {
                 state: Mutex::new(StreamsState::Created),
                 threads: Mutex::new(BTreeMap::new()),
                 stores: Mutex::new(BTreeMap::new()),
-                processed: AtomicU64::new(0),
-                dropped: AtomicU64::new(0),
-                restored: AtomicU64::new(0),
+                metrics,
                 stop: AtomicBool::new(false),
             }),
             threads: Vec::new(),
+            metrics_server: None,
         }
+    }
+
+    /// The application's metrics in Prometheus' text format (what `metrics.listen` serves).
+    pub fn metrics_text(&self) -> String {
+        self.shared.metrics.render()
     }
 
     /// Creates the internal topics and starts the stream threads.
@@ -230,6 +246,17 @@ impl KafkaStreams {
                 "global tables are not run by the streams runtime yet (the test driver runs them)"
                     .to_string(),
             ));
+        }
+        if let Some(addr) = self.config.metrics_listen {
+            let listener = crate::metrics::bind(addr).map_err(|e| {
+                RuntimeError::Unsupported(format!("cannot listen for metrics on {addr}: {e}"))
+            })?;
+            let (stop, stopped) = tokio::sync::oneshot::channel();
+            let server = crate::metrics::serve(listener, self.shared.metrics.clone(), stopped)
+                .map_err(|e| {
+                    RuntimeError::Unsupported(format!("cannot serve metrics on {addr}: {e}"))
+                })?;
+            self.metrics_server = Some((stop, server));
         }
         create_internal_topics(&self.topology, &self.config)?;
         self.set_state(StreamsState::Rebalancing);
@@ -331,18 +358,18 @@ impl KafkaStreams {
 
     /// Records processed so far.
     pub fn processed_records(&self) -> u64 {
-        self.shared.processed.load(Ordering::Relaxed)
+        self.shared.metrics.records_processed.get()
     }
 
     /// Changelog records read to restore stores so far (fewer when persistent stores
     /// start from their local copy).
     pub fn restored_records(&self) -> u64 {
-        self.shared.restored.load(Ordering::Relaxed)
+        self.shared.metrics.records_restored.get()
     }
 
     /// Records dropped as late so far.
     pub fn dropped_records(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
+        self.shared.metrics.records_dropped.get()
     }
 
     /// Stops processing: each thread commits what it processed (or its transaction) and
@@ -360,10 +387,18 @@ impl KafkaStreams {
                 result = joined;
             }
         }
+        self.stop_metrics_server();
         if result.is_ok() {
             self.set_state(StreamsState::NotRunning);
         }
         result
+    }
+
+    fn stop_metrics_server(&mut self) {
+        if let Some((stop, server)) = self.metrics_server.take() {
+            let _ = stop.send(());
+            let _ = server.join();
+        }
     }
 }
 
@@ -373,6 +408,7 @@ impl Drop for KafkaStreams {
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
+        self.stop_metrics_server();
     }
 }
 
@@ -467,6 +503,9 @@ struct Task {
 /// How often the local copies of persistent stores are brought up to date (after a commit).
 const SAVE_INTERVAL: Duration = Duration::from_secs(10);
 
+/// How often the consumer lag metrics are measured (at a commit).
+const LAG_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The stream thread's clients and tasks.
 struct StreamThread<'a> {
     topology: &'a Topology,
@@ -489,6 +528,9 @@ struct StreamThread<'a> {
     eos: bool,
     in_transaction: bool,
     last_save: Instant,
+    /// Next offset to process per input partition read (for the lag metrics).
+    next_offsets: HashMap<(String, i32), i64>,
+    last_lag: Instant,
 }
 
 impl<'a> StreamThread<'a> {
@@ -581,6 +623,10 @@ impl<'a> StreamThread<'a> {
             eos,
             in_transaction: false,
             last_save: Instant::now(),
+            next_offsets: HashMap::new(),
+            last_lag: Instant::now()
+                .checked_sub(LAG_INTERVAL)
+                .unwrap_or_else(Instant::now),
         })
     }
 
@@ -878,7 +924,7 @@ impl<'a> StreamThread<'a> {
                     if let Some(key) = m.key() {
                         store.restore(key.to_vec(), m.payload().map(<[u8]>::to_vec));
                         count += 1;
-                        self.shared.restored.fetch_add(1, Ordering::Relaxed);
+                        self.shared.metrics.records_restored.inc();
                     }
                     if m.offset() + 1 >= high {
                         break;
@@ -904,11 +950,18 @@ impl<'a> StreamThread<'a> {
                 .map_err(kafka("cannot begin a transaction"))?;
             self.in_transaction = true;
         }
-        let dropped_before = self.context.dropped_records;
+        let (dropped_before, skipped_before) =
+            (self.context.dropped_records, self.context.skipped_records);
+        // One record in 64 is timed: reading the clock costs about what a record does.
+        let timed = (self.shared.metrics.records_processed.get() % 64 == 0).then(Instant::now);
         wire(&mut self.context, &self.record);
         let stream_time = task.wires.stream_time();
-        task.wires
-            .punctuate(&mut self.context, PunctuationType::StreamTime, stream_time);
+        let fired =
+            task.wires
+                .punctuate(&mut self.context, PunctuationType::StreamTime, stream_time);
+        if fired > 0 {
+            self.shared.metrics.punctuations.inc_by(fired as u64);
+        }
         if let Some(error) = self.context.error.take() {
             return Err(error.into());
         }
@@ -924,12 +977,53 @@ impl<'a> StreamThread<'a> {
         if pending > share / self.tasks.len().max(1) {
             self.flush_task(partition)?;
         }
-        self.shared.processed.fetch_add(1, Ordering::Relaxed);
-        self.shared.dropped.fetch_add(
-            self.context.dropped_records - dropped_before,
-            Ordering::Relaxed,
-        );
+        let metrics = &self.shared.metrics;
+        if let Some(started) = timed {
+            metrics
+                .process_seconds
+                .observe(started.elapsed().as_secs_f64());
+        }
+        metrics.records_processed.inc();
+        metrics
+            .records_dropped
+            .inc_by(self.context.dropped_records - dropped_before);
+        metrics
+            .records_skipped
+            .inc_by(self.context.skipped_records - skipped_before);
         Ok(())
+    }
+
+    /// Every [`LAG_INTERVAL`], sets the lag of each input partition this thread has read:
+    /// its high watermark (asked of the broker) minus the next offset to process.
+    fn record_lag(&mut self) {
+        for (topic, positions) in &self.positions {
+            for (partition, next) in positions {
+                self.next_offsets.insert((topic.clone(), *partition), *next);
+            }
+        }
+        if self.next_offsets.is_empty() || self.last_lag.elapsed() < LAG_INTERVAL {
+            return;
+        }
+        self.last_lag = Instant::now();
+        for ((topic, partition), next) in &self.next_offsets {
+            if !self.assigned.contains(&(topic.clone(), *partition)) {
+                continue;
+            }
+            let watermarks =
+                self.consumer
+                    .fetch_watermarks(topic.as_str(), *partition, Duration::from_secs(1));
+            if let Ok((_, high)) = watermarks {
+                let labels = crate::metrics::PartitionLabels {
+                    topic: topic.clone(),
+                    partition: *partition,
+                };
+                self.shared
+                    .metrics
+                    .consumer_lag
+                    .get_or_create(&labels)
+                    .set((high - next).max(0));
+            }
+        }
     }
 
     /// Fires the wall-clock punctuations that are due and produces what they wrote.
@@ -950,6 +1044,7 @@ impl<'a> StreamThread<'a> {
         for task in self.tasks.values() {
             fired += task.wires.punctuate(&mut self.context, kind, now);
         }
+        self.shared.metrics.punctuations.inc_by(fired as u64);
         if fired > 0 {
             if let Some(error) = self.context.error.take() {
                 return Err(error.into());
@@ -1057,6 +1152,8 @@ impl<'a> StreamThread<'a> {
     /// Commits: the produced records and the consumed offsets, together (exactly once) or
     /// one after the other (at least once).
     fn commit(&mut self) -> Result<(), RuntimeError> {
+        let started = Instant::now();
+        self.record_lag();
         let partitions: Vec<i32> = self.tasks.keys().copied().collect();
         for partition in partitions {
             self.flush_task(partition)?;
@@ -1098,6 +1195,10 @@ impl<'a> StreamThread<'a> {
             }
         }
         self.positions.clear();
+        self.shared
+            .metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
         if self.last_save.elapsed() >= SAVE_INTERVAL {
             self.save_local_stores()?;
         }

@@ -159,6 +159,21 @@ fn settled(
     }
 }
 
+/// The body of `GET path` from a plain HTTP/1.1 server.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
 /// Each location's counts only grow: nothing is counted twice or lost on the way.
 fn assert_increasing(seen: &HashMap<i64, Vec<i64>>) {
     for (location, counts) in seen {
@@ -178,9 +193,13 @@ async fn counts_per_pickup_location_at_least_once_equal_the_reference() {
         create_topic(&bootstrap, "rides", 3);
         produce_rides(&bootstrap, 0..10_000);
         let state = tempfile::tempdir().unwrap();
+        let metrics_addr: std::net::SocketAddr = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap()
+        };
         let mut streams = KafkaStreams::new(
             topology(),
-            config(&bootstrap, "rides-counter", state.path()),
+            config(&bootstrap, "rides-counter", state.path()).with_metrics_listen(metrics_addr),
         );
         streams.start().unwrap();
         let seen = emitted(&bootstrap, "read_uncommitted", &reference(0..10_000));
@@ -196,6 +215,21 @@ async fn counts_per_pickup_location_at_least_once_equal_the_reference() {
             20_000,
             "each ride, then each repartitioned ride"
         );
+        // The metrics, as Prometheus scrapes them.
+        let metrics = http_get(metrics_addr, "/metrics");
+        for line in [
+            "brook_streams_records_processed_total{application_id=\"rides-counter\"} 20000",
+            "brook_streams_records_dropped_total{application_id=\"rides-counter\"} 0",
+        ] {
+            assert!(metrics.contains(line), "{line} in {metrics}");
+        }
+        for series in [
+            "brook_streams_commit_seconds_count",
+            "brook_streams_process_seconds_bucket",
+            "brook_streams_consumer_lag{application_id=\"rides-counter\",topic=\"rides\"",
+        ] {
+            assert!(metrics.contains(series), "{series} in {metrics}");
+        }
         streams.close().unwrap();
         // The internal topics exist, prefixed with the application id.
         let consumer: BaseConsumer = ClientConfig::new()

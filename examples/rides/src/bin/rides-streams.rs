@@ -57,6 +57,9 @@ struct Args {
     /// forwarded at each commit (the record cache holds the latest per key until then).
     #[arg(long)]
     commit_interval_ms: Option<u64>,
+    /// Serve the application's metrics on http://ADDR/metrics (Prometheus format).
+    #[arg(long)]
+    metrics_listen: Option<std::net::SocketAddr>,
     /// state.dir: where persistent stores keep their local copy (default: <temp>/brook-streams).
     #[arg(long)]
     state_dir: Option<std::path::PathBuf>,
@@ -84,6 +87,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(ms) = args.commit_interval_ms {
         config = config.with_commit_interval(Duration::from_millis(ms));
+    }
+    if let Some(addr) = args.metrics_listen {
+        config = config.with_metrics_listen(addr);
     }
     if let Some(dir) = args.state_dir {
         config = config.with_state_dir(dir);
