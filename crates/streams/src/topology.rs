@@ -136,6 +136,8 @@ pub struct Topology {
     pub(crate) internal_topics: Vec<String>,
     /// Topics read whole by global tables.
     pub(crate) global_topics: Vec<String>,
+    /// The stores of global tables (one per instance, shared by its tasks).
+    pub(crate) global_stores: Vec<String>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -150,13 +152,33 @@ impl Topology {
         self.sources.iter().map(|(t, _)| t.clone()).collect()
     }
 
-    /// The user topics the topology reads (not its internal ones).
+    /// The user topics the topology's tasks read (not its internal ones, nor global
+    /// tables' topics).
     pub fn input_topics(&self) -> Vec<String> {
+        self.task_source_topics()
+            .into_iter()
+            .filter(|t| !self.is_internal(t))
+            .collect()
+    }
+
+    /// The topics the topology's tasks read, partition by partition (internal ones
+    /// included, unprefixed; global tables' topics left out: each instance reads those whole).
+    pub fn task_source_topics(&self) -> Vec<String> {
         self.sources
             .iter()
             .map(|(t, _)| t.clone())
-            .filter(|t| !self.is_internal(t))
+            .filter(|t| !self.global_topics.contains(t))
             .collect()
+    }
+
+    /// The stores of global tables.
+    pub fn global_store_names(&self) -> Vec<String> {
+        self.global_stores.clone()
+    }
+
+    /// Whether `store` is a global table's.
+    pub fn is_global_store(&self, store: &str) -> bool {
+        self.global_stores.iter().any(|s| s == store)
     }
 
     /// The topics the topology writes to by name (topic extractors add others at run time).
@@ -220,10 +242,16 @@ impl Topology {
 
     /// Builds one task whose wall clock reads `now` (the test driver's mock clock).
     pub fn instantiate_at(&self, now: i64) -> TaskWires {
+        self.instantiate_with(now, &HashMap::new())
+    }
+
+    /// Builds one task that uses `shared` stores (global tables', one per instance) instead
+    /// of its own under those names.
+    pub fn instantiate_with(&self, now: i64, shared: &HashMap<String, StoreHandle>) -> TaskWires {
         let mut wiring = Wiring {
             topology: self,
             built: HashMap::new(),
-            stores: HashMap::new(),
+            stores: shared.clone(),
             shared: HashMap::new(),
             flushes: Vec::new(),
             building: 0,

@@ -82,6 +82,7 @@ impl StreamsBuilder {
         topology.sources.push((topic.to_string(), node));
         topology.add_store(&store.name, crate::state::StoreOptions::default());
         topology.global_topics.push(topic.to_string());
+        topology.global_stores.push(store.name.clone());
         GlobalKTable {
             store,
             types: PhantomData,
