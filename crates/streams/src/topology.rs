@@ -268,6 +268,7 @@ impl Topology {
         flushes.sort_by_key(|(node, _)| *node);
         TaskWires {
             sources,
+            shared: shared.keys().cloned().collect(),
             stores: wiring.stores,
             flushes: flushes.into_iter().map(|(_, f)| f).collect(),
             punctuators: wiring.punctuators,
@@ -289,8 +290,10 @@ impl Topology {
 pub struct TaskWires {
     /// Source topic → the entry for its raw records.
     pub sources: HashMap<String, RawWire>,
-    /// Store name → the task's store.
+    /// Store name → the task's store (or the instance's, for a global table's).
     pub stores: HashMap<String, StoreHandle>,
+    /// The names of the stores shared with other tasks (global tables').
+    shared: Vec<String>,
     /// The record caches' flushes, upstream nodes first (the DSL numbers parents before
     /// children, so one pass empties every cache).
     pub flushes: Vec<Flush>,
@@ -300,6 +303,13 @@ pub struct TaskWires {
 }
 
 impl TaskWires {
+    /// The task's own stores (not the shared ones of global tables).
+    pub fn own_stores(&self) -> impl Iterator<Item = (&String, &StoreHandle)> {
+        self.stores
+            .iter()
+            .filter(|(name, _)| !self.shared.contains(name))
+    }
+
     /// The task's stream time: the largest timestamp of the records it has read (`i64::MIN`
     /// before the first).
     pub fn stream_time(&self) -> i64 {

@@ -596,3 +596,133 @@ async fn wall_clock_punctuations_fire_in_the_running_application() {
     .unwrap();
     broker.shutdown().await;
 }
+
+/// Produces `zones` (location → name) to the 1-partition `zones` topic.
+fn produce_zones(bootstrap: &str, zones: &[(i64, String)]) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    for (location, zone) in zones {
+        let key = location.to_be_bytes();
+        producer
+            .send(BaseRecord::to("zones").key(&key[..]).payload(zone.as_str()))
+            .map_err(|(e, _)| e)
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_global_table_is_read_whole_before_the_stream_and_followed_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        // Not co-partitioned, as a global table need not be: 3 partitions against 1.
+        create_topic(&bootstrap, "rides", 3);
+        create_topic(&bootstrap, "zones", 1);
+        let zones: Vec<(i64, String)> = (100..140)
+            .filter(|l| *l != 105)
+            .map(|l| (l, format!("Zone {l}")))
+            .collect();
+        produce_zones(&bootstrap, &zones);
+        produce_rides(&bootstrap, 0..2_000);
+
+        let builder = StreamsBuilder::new();
+        let zones_table = builder.global_table(
+            "zones",
+            Consumed::with(Serdes::i64(), Serdes::string()),
+            Materialized::with(Serdes::i64(), Serdes::string()).named("zones"),
+        );
+        builder
+            .stream(
+                "rides",
+                Consumed::with(Serdes::optional(Serdes::string()), Serdes::json::<Ride>()),
+            )
+            .join_global(
+                &zones_table,
+                |_, ride| ride.pu_location_id,
+                |ride, zone| format!("{}:{zone}", ride.pu_location_id),
+            )
+            .to(
+                "rides-with-zones",
+                Produced::with(Serdes::optional(Serdes::string()), Serdes::string()),
+            );
+        let state = tempfile::tempdir().unwrap();
+        let mut streams = KafkaStreams::new(
+            builder.build(),
+            config(&bootstrap, "rides-zones", state.path()),
+        );
+        streams.start().unwrap();
+
+        let read = |want: usize| -> Vec<String> {
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .set("group.id", format!("zones-reader-{want}"))
+                .set("auto.offset.reset", "earliest")
+                .create()
+                .unwrap();
+            consumer.subscribe(&["rides-with-zones"]).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut out = Vec::new();
+            while out.len() < want {
+                assert!(Instant::now() < deadline, "{} of {want}", out.len());
+                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                    out.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+                }
+            }
+            out
+        };
+        // Every ride but those at the zone-less location 105, each with its zone: the table
+        // was complete before the first ride was joined.
+        let expected = |range: std::ops::Range<u64>, renamed: bool| -> Vec<String> {
+            let mut out: Vec<String> = range
+                .map(ride)
+                .filter(|r| r.pu_location_id != 105)
+                .map(|r| {
+                    let l = r.pu_location_id;
+                    if renamed && l == 110 {
+                        format!("{l}:New Zone {l}")
+                    } else {
+                        format!("{l}:Zone {l}")
+                    }
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let mut first = read(expected(0..2_000, false).len());
+        first.sort();
+        assert_eq!(first, expected(0..2_000, false));
+
+        // A zone renamed while running reaches later rides.
+        produce_zones(&bootstrap, &[(110, "New Zone 110".to_string())]);
+        let zones_store = streams
+            .key_value_store("zones", Serdes::i64(), Serdes::string())
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while zones_store.get(&110).unwrap().as_deref() != Some("New Zone 110") {
+            assert!(
+                Instant::now() < deadline,
+                "the global store never saw the rename"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(zones_store.approximate_num_entries(), 39);
+        produce_rides(&bootstrap, 2_000..3_000);
+        let total = expected(0..2_000, false).len() + expected(2_000..3_000, true).len();
+        let all = read(total);
+        // Output order across partitions is not fixed: compare the whole, and the renames.
+        let mut everything = all.clone();
+        everything.sort();
+        let mut want_all = expected(0..2_000, false);
+        want_all.extend(expected(2_000..3_000, true));
+        want_all.sort();
+        assert_eq!(everything, want_all);
+        streams.close().unwrap();
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

@@ -80,7 +80,13 @@ impl StreamsBuilder {
             }),
         );
         topology.sources.push((topic.to_string(), node));
-        topology.add_store(&store.name, crate::state::StoreOptions::default());
+        // The topic itself is the table's changelog: every instance restores it from there.
+        let options = crate::state::StoreOptions {
+            persistent: false,
+            logging: false,
+            caching: false,
+        };
+        topology.add_store(&store.name, options);
         topology.global_topics.push(topic.to_string());
         topology.global_stores.push(store.name.clone());
         GlobalKTable {

@@ -1,24 +1,32 @@
 //! [`KafkaStreams`]: runs a [`Topology`] against a Kafka cluster (Brook's or any other), as
 //! Kafka Streams' `KafkaStreams` does.
 //!
-//! - **Internal topics** are created at start, prefixed with `application.id`: each
-//!   repartition topic and one compacted `<application.id>-<store>-changelog` per store, with
-//!   as many partitions as the input topics (which must agree: co-partitioning).
+//! - **Internal topics** (`topics.rs`) are created at start, prefixed with `application.id`:
+//!   each repartition topic and one compacted `<application.id>-<store>-changelog` per logged
+//!   store, with as many partitions as the input topics (which must agree: co-partitioning).
 //! - **Tasks**: one per partition number; task `p` processes partition `p` of every input
 //!   and repartition topic and owns partition `p` of every changelog. The instances with the
 //!   same `application.id` share the partitions through a consumer group (range assignment
 //!   keeps partition `p` of all topics together); a task that moves is rebuilt from its
-//!   changelogs before it processes anything.
-//! - **Processing**: each stream thread (`num.stream.threads`, each a group member with its
-//!   own tasks) polls, routes each record to its task, produces what
-//!   the task wrote (sink topics partitioned by key with Kafka's murmur2, as the Java client
-//!   does; changelog entries to the task's partition), and commits every `commit.interval.ms`.
+//!   changelogs (from its persistent stores' local copies and their checkpoints, when this
+//!   instance has them) before it processes anything.
+//! - **Processing** (`stream_thread.rs`): each stream thread (`num.stream.threads`, each a
+//!   group member with its own tasks) polls, routes each record to its task, produces what the
+//!   task wrote (sink topics partitioned by key with Kafka's murmur2, as the Java client does;
+//!   changelog entries to the task's partition, compacted per key until the commit), fires
+//!   punctuations, and commits every `commit.interval.ms` after flushing the record caches.
 //!   `at_least_once`: flush, then commit the consumed offsets. `exactly_once_v2`: everything a
 //!   commit interval produced, and its consumed offsets, in one transaction of one
 //!   transactional producer per thread (KIP-447, fenced through the group generation).
+//! - **Global tables** (`global_thread.rs`): read whole by every instance, to their ends before
+//!   any task runs, then followed.
+//! - **Interactive queries** ([`KafkaStreams::key_value_store`], [`KafkaStreams::window_store`])
+//!   read the stores of this instance's tasks from any thread; **metrics** in Prometheus'
+//!   format ([`KafkaStreams::metrics_text`], `metrics.listen`).
 //!
-//! Not yet: global tables, standby replicas, interactive queries from
-//! other threads, punctuators.
+//! Not yet: standby replicas, cooperative (incremental) rebalancing, a commit when
+//! partitions are revoked (a task that moves under at_least_once is reprocessed from the last
+//! commit), routing interactive queries to other instances.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +38,7 @@ use std::time::Duration;
 use brook_client::ClusterSettings;
 use rdkafka::error::KafkaError;
 
+mod global_thread;
 mod stream_thread;
 mod topics;
 
@@ -190,8 +199,10 @@ struct Shared {
     /// Each stream thread's active tasks, by thread name.
     threads: Mutex<BTreeMap<String, Vec<String>>>,
     /// Every active task's stores, for interactive queries: (store, partition) → the
-    /// owning thread's index and the store.
+    /// owning thread's index and the store (global tables' under partition -1, thread 0).
     stores: Mutex<BTreeMap<(String, i32), (usize, StoreHandle)>>,
+    /// Global tables' stores, one per instance, shared by every task.
+    global_stores: Mutex<std::collections::HashMap<String, StoreHandle>>,
     metrics: Arc<StreamsMetrics>,
     stop: AtomicBool,
 }
@@ -227,6 +238,7 @@ impl KafkaStreams {
                 state: Mutex::new(StreamsState::Created),
                 threads: Mutex::new(BTreeMap::new()),
                 stores: Mutex::new(BTreeMap::new()),
+                global_stores: Mutex::new(std::collections::HashMap::new()),
                 metrics,
                 stop: AtomicBool::new(false),
             }),
@@ -242,12 +254,6 @@ impl KafkaStreams {
 
     /// Creates the internal topics and starts the stream threads.
     pub fn start(&mut self) -> Result<(), RuntimeError> {
-        if !self.topology.global_topics().is_empty() {
-            return Err(RuntimeError::Unsupported(
-                "global tables are not run by the streams runtime yet (the test driver runs them)"
-                    .to_string(),
-            ));
-        }
         if let Some(addr) = self.config.metrics_listen {
             let listener = crate::metrics::bind(addr).map_err(|e| {
                 RuntimeError::Unsupported(format!("cannot listen for metrics on {addr}: {e}"))
@@ -261,6 +267,15 @@ impl KafkaStreams {
         }
         create_internal_topics(&self.topology, &self.config)?;
         self.set_state(StreamsState::Rebalancing);
+        if !self.topology.global_topics().is_empty() {
+            // Every global table is read to its end before any task runs.
+            let thread = global_thread::start(
+                self.topology.clone(),
+                self.config.clone(),
+                self.shared.clone(),
+            )?;
+            self.threads.push(thread);
+        }
         for index in 1..=self.config.num_stream_threads {
             let (topology, config, shared) = (
                 self.topology.clone(),

@@ -277,7 +277,7 @@ impl<'a> StreamThread<'a> {
         let mut stores = self.shared.stores.lock().unwrap_or_else(|p| p.into_inner());
         stores.retain(|_, (owner, _)| *owner != self.index);
         for task in self.tasks.values() {
-            for (name, store) in &task.wires.stores {
+            for (name, store) in task.wires.own_stores() {
                 stores.insert((name.clone(), task.partition), (self.index, store.clone()));
             }
         }
@@ -287,12 +287,17 @@ impl<'a> StreamThread<'a> {
     /// Builds task `partition`: loads its persistent stores' local copies and restores every
     /// store from its changelog (from the local copy's checkpoint, or from the beginning).
     fn create_task(&self, partition: i32) -> Result<Task, RuntimeError> {
-        let wires = self.topology.instantiate();
+        let global = self
+            .shared
+            .global_stores
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let wires = self.topology.instantiate_with(crate::now_ms(), &global);
         let app = &self.config.application_id;
         let persistent = wires
-            .stores
-            .keys()
-            .any(|name| self.topology.store_options(name).persistent);
+            .own_stores()
+            .any(|(name, _)| self.topology.store_options(name).persistent);
         let local = if persistent {
             let dir = self
                 .config
@@ -307,7 +312,7 @@ impl<'a> StreamThread<'a> {
         } else {
             None
         };
-        for (name, store) in &wires.stores {
+        for (name, store) in wires.own_stores() {
             let options = self.topology.store_options(name);
             let mut store = crate::state::lock(store);
             let local = local.as_ref().filter(|_| options.persistent);
@@ -345,7 +350,7 @@ impl<'a> StreamThread<'a> {
         for task in self.tasks.values() {
             let Some(local) = &task.local else { continue };
             let mut saves = Vec::new();
-            for (name, store) in &task.wires.stores {
+            for (name, store) in task.wires.own_stores() {
                 let options = self.topology.store_options(name);
                 if !options.persistent {
                     continue;
@@ -498,9 +503,8 @@ impl<'a> StreamThread<'a> {
         let task = &self.tasks[&partition];
         let pending: usize = task
             .wires
-            .stores
-            .values()
-            .map(|s| crate::state::lock(s).changelog_bytes())
+            .own_stores()
+            .map(|(_, s)| crate::state::lock(s).changelog_bytes())
             .sum();
         let share = self.config.cache_max_bytes / self.config.num_stream_threads.max(1);
         if pending > share / self.tasks.len().max(1) {
@@ -614,7 +618,7 @@ impl<'a> StreamThread<'a> {
         self.send_output()?;
         let task = &self.tasks[&partition];
         let app = &self.config.application_id;
-        for (name, store) in &task.wires.stores {
+        for (name, store) in task.wires.own_stores() {
             let entries = crate::state::lock(store).take_changelog();
             if entries.is_empty() {
                 continue;

@@ -58,6 +58,7 @@ pub(crate) fn create_internal_topics(
         topology
             .store_names()
             .iter()
+            .filter(|s| topology.store_options(s).logging)
             .map(|s| (changelog_topic(app, s), true)),
     );
     let new: Vec<NewTopic<'_>> = topics
