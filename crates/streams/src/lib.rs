@@ -1,41 +1,28 @@
 //! Brook Streams: stream processing as a Kafka client, with Kafka Streams' concepts and names
-//! (issue 13, being built).
+//! (issue 13). `docs/streams.md` is the guide.
 //!
-//! So far:
 //! - [`serdes`]: the serializers and deserializers a topology uses at its sources and sinks,
 //!   byte for byte compatible with Kafka's (`Serdes.String()`, `Serdes.Integer()`,
-//!   `Serdes.Long()`, …, JSON through `serde`, `Option<T>` for null keys and values);
+//!   `Serdes.Long()`, …), JSON through `serde`, `Option<T>` for null keys and values, and
+//!   Avro / JSON Schema / Protobuf through a schema registry in Confluent's wire format;
 //! - [`windowed`]: windows and the windowed-key formats of Kafka Streams' `TimeWindowedSerde`
 //!   and `SessionWindowedSerde`, so that Brook and Java Kafka Streams applications read each
 //!   other's windowed output topics;
-//! - [`dsl`]: `StreamsBuilder` and `KStream`'s stateless operations (filter, filter_not, map,
-//!   map_values, flat_map, flat_map_values, select_key, peek, foreach, split/branch, merge, to
-//!   with a topic or a topic extractor), `Consumed` (serdes, timestamp extractor,
-//!   deserialization error handler) and `Produced`,
-//!   and grouping: `group_by_key` / `group_by` → `KGroupedStream` → count, reduce, aggregate
-//!   into a `KTable` (`Materialized` names its store), whose filter, map_values and to_stream
-//!   work on `Change`s (new and old value), as Kafka Streams' do; `windowed_by(TimeWindows)`
-//!   (tumbling and hopping, grace, late records dropped) and `windowed_by_sessions`
-//!   (merging sessions) into `KTable<Windowed<K>, V>`; `suppress_until_window_closes` and
-//!   `suppress_until_time_limit`;
-//!   `StreamsBuilder::table` (tombstones delete) and stream–table `join` / `left_join`;
-//!   windowed stream–stream `join_stream` / `left_join_stream` / `outer_join_stream`
-//!   (`JoinWindows`, KIP-633's emit-after-close for unpartnered records); table–table
-//!   `join` / `left_join` / `outer_join`; foreign-key `join_on_foreign_key` /
-//!   `left_join_on_foreign_key`; `GlobalKTable` with `join_global` / `left_join_global`;
-//!   `process` with a user `Processor` and state stores it names;
-//! - [`state`]: the in-memory key-value store aggregations keep their results in (bytes,
-//!   through the serdes), per task;
+//! - [`dsl`]: `StreamsBuilder`, `KStream` (stateless operations, branching, merging,
+//!   repartitioning, sinks, the Processor API with punctuations), grouping and aggregation
+//!   into `KTable`s, tumbling / hopping / sliding / session windows with grace, suppression,
+//!   stream–stream, stream–table, table–table, foreign-key and global-table joins;
 //! - [`topology`]: the processor graph they describe and its per-task instantiation, with
 //!   typed records passed between processors as direct calls;
-//! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics and store
-//!   inspection;
-//! - [`runtime`]: `KafkaStreams` runs a topology against a cluster through a consumer group,
-//!   one task per partition, stores changelogged and restored, at_least_once or
-//!   exactly_once_v2 on Kafka transactions.
-//!
-//! Next: sliding windows, persistent stores, several stream threads, global tables in the
-//! runtime.
+//! - [`state`]: key-value stores with changelog capture, record caches' flushing, a local
+//!   persistent copy on redb ([`state::local`]) and interactive-query views
+//!   ([`state::query`]);
+//! - [`test_driver`]: `TopologyTestDriver` with typed input and output topics, store
+//!   inspection and a mock wall clock;
+//! - [`runtime`]: `KafkaStreams` runs a topology against a cluster through a consumer group:
+//!   stream threads with one task per partition, stores changelogged and restored, global
+//!   tables, at_least_once or exactly_once_v2 on Kafka transactions, interactive queries;
+//! - [`metrics`]: the application's metrics in Prometheus' format.
 //!
 //! ```
 //! use brook_streams::serdes::{Serde, Serdes};

@@ -726,3 +726,51 @@ async fn a_global_table_is_read_whole_before_the_stream_and_followed_after() {
     .unwrap();
     broker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_on_the_kip_848_protocol_share_tasks_and_count_once() {
+    use brook_streams::runtime::GroupProtocol;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 4);
+        produce_rides(&bootstrap, 0..3_000);
+        let app = "rides-counter-kip848";
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let instance = |state: &std::path::Path| {
+            let config =
+                config(&bootstrap, app, state).with_group_protocol(GroupProtocol::Consumer);
+            let mut streams = KafkaStreams::new(topology(), config);
+            streams.start().unwrap();
+            streams
+        };
+        let mut first = instance(a.path());
+        emitted(&bootstrap, "read_uncommitted", &reference(0..3_000));
+        assert_eq!(settled(&first, 1, 4)[0].active_tasks.len(), 4);
+        // A second instance joins: two of the four tasks move to it, the others stay put.
+        let mut second = instance(b.path());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let tasks = |s: &KafkaStreams| -> usize {
+                s.local_threads_metadata()
+                    .iter()
+                    .map(|t| t.active_tasks.len())
+                    .sum()
+            };
+            if tasks(&first) == 2 && tasks(&second) == 2 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "tasks never moved");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        produce_rides(&bootstrap, 3_000..6_000);
+        let seen = emitted(&bootstrap, "read_uncommitted", &reference(0..6_000));
+        assert_increasing(&seen);
+        first.close().unwrap();
+        second.close().unwrap();
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

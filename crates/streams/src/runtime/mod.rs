@@ -24,9 +24,13 @@
 //!   read the stores of this instance's tasks from any thread; **metrics** in Prometheus'
 //!   format ([`KafkaStreams::metrics_text`], `metrics.listen`).
 //!
-//! Not yet: standby replicas, cooperative (incremental) rebalancing, a commit when
-//! partitions are revoked (a task that moves under at_least_once is reprocessed from the last
-//! commit), routing interactive queries to other instances.
+//! - **Rebalancing**: the classic protocol (eager; any cluster) or KIP-848's consumer protocol
+//!   with the broker's range assignor ([`GroupProtocol::Consumer`]: only the tasks that change
+//!   owner stop). A task a thread keeps carries on from its own positions.
+//!
+//! Not yet: standby replicas, a commit when partitions are revoked (a task that moves to
+//! another instance under at_least_once is reprocessed there from the last commit), routing
+//! interactive queries to other instances.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -63,6 +67,19 @@ pub enum ProcessingGuarantee {
     ExactlyOnceV2,
 }
 
+/// How the application's stream threads form their consumer group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupProtocol {
+    /// The classic protocol with the range assignor: every rebalance revokes every
+    /// partition first (eager); works with any Kafka cluster.
+    #[default]
+    Classic,
+    /// KIP-848's consumer protocol with the broker's range assignor: a rebalance moves only
+    /// the partitions that change owner, and the others keep processing (cooperative);
+    /// needs a broker that serves it (Brook, Kafka 4.0+).
+    Consumer,
+}
+
 /// The settings of a streams application (Kafka Streams' `StreamsConfig`).
 #[derive(Debug, Clone)]
 pub struct StreamsConfig {
@@ -85,6 +102,8 @@ pub struct StreamsConfig {
     /// `num.stream.threads`: stream threads in this instance, each a member of the
     /// application's consumer group with its own tasks (1).
     pub num_stream_threads: usize,
+    /// `group.protocol` of the stream threads' consumers.
+    pub group_protocol: GroupProtocol,
     /// Where to serve the application's metrics on `/metrics` in Prometheus' format (none
     /// by default; [`KafkaStreams::metrics_text`] renders them anyway).
     pub metrics_listen: Option<std::net::SocketAddr>,
@@ -102,7 +121,15 @@ impl StreamsConfig {
             cache_max_bytes: 10 * 1024 * 1024,
             num_stream_threads: 1,
             metrics_listen: None,
+            group_protocol: GroupProtocol::Classic,
         }
+    }
+
+    /// With KIP-848's consumer group protocol: cooperative rebalancing (see
+    /// [`GroupProtocol::Consumer`]).
+    pub fn with_group_protocol(mut self, protocol: GroupProtocol) -> Self {
+        self.group_protocol = protocol;
+        self
     }
 
     /// Serving metrics on `http://<addr>/metrics`.

@@ -14,7 +14,9 @@ use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::topics::{changelog_topic, cluster_topic};
-use super::{ProcessingGuarantee, RuntimeError, Shared, StreamsConfig, StreamsState, kafka};
+use super::{
+    GroupProtocol, ProcessingGuarantee, RuntimeError, Shared, StreamsConfig, StreamsState, kafka,
+};
 use crate::state::KeyValueStore;
 use crate::state::local::LocalStores;
 use crate::topology::{
@@ -72,27 +74,33 @@ impl<'a> StreamThread<'a> {
         let app = config.application_id.as_str();
         let eos = config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
         let rebalanced = RebalanceFlag::raised();
-        let consumer: BaseConsumer<RebalanceFlag> = config.cluster.create(
-            &[
-                ("group.id", app),
-                ("enable.auto.commit", "false"),
-                ("auto.offset.reset", "earliest"),
-                ("partition.assignment.strategy", "range"),
-                // librdkafka pauses fetching for fetch.queue.backoff.ms (1 s) whenever 100,000
-                // records wait locally; a stream thread drains that in a fraction of a second,
-                // so the default leaves it idle most of the time.
-                ("fetch.queue.backoff.ms", "50"),
-                (
-                    "isolation.level",
-                    if eos {
-                        "read_committed"
-                    } else {
-                        "read_uncommitted"
-                    },
-                ),
-            ],
-            rebalanced.clone(),
-        )?;
+        let mut settings = vec![
+            ("group.id", app),
+            ("enable.auto.commit", "false"),
+            ("auto.offset.reset", "earliest"),
+            // librdkafka pauses fetching for fetch.queue.backoff.ms (1 s) whenever 100,000
+            // records wait locally; a stream thread drains that in a fraction of a second,
+            // so the default leaves it idle most of the time.
+            ("fetch.queue.backoff.ms", "50"),
+            (
+                "isolation.level",
+                if eos {
+                    "read_committed"
+                } else {
+                    "read_uncommitted"
+                },
+            ),
+        ];
+        // Range assignment keeps partition p of every topic on one member: one task.
+        match config.group_protocol {
+            GroupProtocol::Classic => settings.push(("partition.assignment.strategy", "range")),
+            GroupProtocol::Consumer => {
+                settings.push(("group.protocol", "consumer"));
+                settings.push(("group.remote.assignor", "range"));
+            }
+        }
+        let consumer: BaseConsumer<RebalanceFlag> =
+            config.cluster.create(&settings, rebalanced.clone())?;
         let sources: HashMap<String, String> = topology
             .task_source_topics()
             .into_iter()
@@ -245,12 +253,34 @@ impl<'a> StreamThread<'a> {
                 .map_err(kafka("cannot abort the transaction"))?;
             self.in_transaction = false;
         }
-        self.positions.clear();
         let wanted: BTreeSet<i32> = current.iter().map(|(_, p)| *p).collect();
         self.tasks.retain(|p, _| wanted.contains(p));
         if self.eos {
             // Open tasks restart from their committed offsets too.
             self.tasks.clear();
+            self.positions.clear();
+        } else {
+            // A task this thread keeps carries on where it was: its stores and caches hold
+            // what it processed since the last commit, so its partitions go on from there
+            // (an eager rebalance would restart them from their committed offsets), and
+            // those offsets are still to be committed.
+            for positions in self.positions.values_mut() {
+                positions.retain(|p, _| wanted.contains(p));
+            }
+            for (topic, positions) in &self.positions {
+                for (partition, next) in positions {
+                    let sought = self.consumer.seek(
+                        topic,
+                        *partition,
+                        Offset::Offset(*next),
+                        self.config.cluster.timeout,
+                    );
+                    if let Err(e) = sought {
+                        tracing::warn!(topic, partition, error = %e,
+                            "cannot resume a kept task's partition; it restarts from its commit");
+                    }
+                }
+            }
         }
         for partition in wanted {
             if !self.tasks.contains_key(&partition) {
@@ -258,7 +288,6 @@ impl<'a> StreamThread<'a> {
                 self.tasks.insert(partition, task);
             }
         }
-        // An (eager) assignment starts every partition at its committed offset.
         self.assigned = current;
         *self.shared.state.lock().unwrap_or_else(|p| p.into_inner()) = StreamsState::Running;
         tracing::info!(tasks = ?self.tasks.keys().collect::<Vec<_>>(), "tasks assigned");
