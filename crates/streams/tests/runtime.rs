@@ -774,3 +774,105 @@ async fn instances_on_the_kip_848_protocol_share_tasks_and_count_once() {
     .unwrap();
     broker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_join_buffer_moves_with_its_task_through_its_changelog() {
+    use brook_streams::dsl::{JoinWindows, StreamJoined};
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "pickups", 1);
+        create_topic(&bootstrap, "payments", 1);
+        let send = |topic: &str, prefix: &str| {
+            let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .create()
+                .unwrap();
+            for i in 0..50 {
+                let (key, value) = (format!("ride-{i}"), format!("{prefix}{i}"));
+                producer
+                    .send(BaseRecord::to(topic).key(&key).payload(&value))
+                    .map_err(|(e, _)| e)
+                    .unwrap();
+            }
+            producer.flush(Duration::from_secs(30)).unwrap();
+        };
+        let topology = || {
+            let builder = StreamsBuilder::new();
+            let pickups = builder.stream(
+                "pickups",
+                Consumed::with(Serdes::string(), Serdes::string()),
+            );
+            let payments = builder.stream(
+                "payments",
+                Consumed::with(Serdes::string(), Serdes::string()),
+            );
+            pickups
+                .join_stream_with(
+                    &payments,
+                    |p, q| format!("{p}+{q}"),
+                    JoinWindows::of_time_difference_with_no_grace(600_000),
+                    StreamJoined::with(Serdes::string(), Serdes::string(), Serdes::string())
+                        .with_store_name("trips"),
+                )
+                .to("trips", Produced::with(Serdes::string(), Serdes::string()));
+            builder.build()
+        };
+        // The first instance buffers the pickups and stops.
+        send("pickups", "pickup-");
+        let first_state = tempfile::tempdir().unwrap();
+        let mut first = KafkaStreams::new(
+            topology(),
+            config(&bootstrap, "rides-trips", first_state.path()),
+        );
+        first.start().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while first.processed_records() < 50 {
+            assert!(Instant::now() < deadline, "pickups never processed");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        first.close().unwrap();
+        // Another instance (another machine: no local state) gets the task, restores the
+        // buffer from the changelog, and joins the payments with pickups it never read.
+        send("payments", "payment-");
+        let second_state = tempfile::tempdir().unwrap();
+        let mut second = KafkaStreams::new(
+            topology(),
+            config(&bootstrap, "rides-trips", second_state.path()),
+        );
+        second.start().unwrap();
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("group.id", "trips-reader")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .unwrap();
+        consumer.subscribe(&["trips"]).unwrap();
+        let mut trips = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while trips.len() < 50 {
+            assert!(
+                Instant::now() < deadline,
+                "{} trips: {trips:?}",
+                trips.len()
+            );
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                trips.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+            }
+        }
+        trips.sort();
+        let mut want: Vec<String> = (0..50).map(|i| format!("pickup-{i}+payment-{i}")).collect();
+        want.sort();
+        assert_eq!(trips, want);
+        assert!(
+            second.restored_records() >= 50,
+            "{}",
+            second.restored_records()
+        );
+        second.close().unwrap();
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

@@ -2,7 +2,7 @@
 //! with `JoinWindows`, results timestamped with the later record, unpartnered records of a
 //! left or outer join emitted only once their window closes, late records dropped.
 
-use brook_streams::dsl::{Consumed, JoinWindows, Produced, StreamsBuilder};
+use brook_streams::dsl::{Consumed, JoinWindows, Produced, StreamJoined, StreamsBuilder};
 use brook_streams::serdes::Serdes;
 use brook_streams::test_driver::{TestRecord, TopologyTestDriver};
 
@@ -11,6 +11,8 @@ enum Kind {
     Inner,
     Left,
     Outer,
+    /// The outer join with its buffers in stores (`StreamJoined`).
+    OuterStored,
 }
 
 fn driver(kind: Kind, windows: JoinWindows) -> TopologyTestDriver {
@@ -33,6 +35,13 @@ fn driver(kind: Kind, windows: JoinWindows) -> TopologyTestDriver {
             &payments,
             move |p, q| format!("{}+{}", show(p), show(q)),
             windows,
+        ),
+        Kind::OuterStored => pickups.outer_join_stream_with(
+            &payments,
+            move |p, q| format!("{}+{}", show(p), show(q)),
+            windows,
+            StreamJoined::with(Serdes::string(), Serdes::string(), Serdes::string())
+                .with_store_name("trips"),
         ),
     };
     joined.to("trips", Produced::with(Serdes::string(), Serdes::string()));
@@ -105,10 +114,13 @@ fn a_left_join_emits_the_unpartnered_only_after_the_window_closes() {
 
 #[test]
 fn an_outer_join_emits_both_sides_unpartnered() {
-    let d = driver(
-        Kind::Outer,
-        JoinWindows::of_time_difference_with_no_grace(10),
-    );
+    for kind in [Kind::Outer, Kind::OuterStored] {
+        outer_join(kind);
+    }
+}
+
+fn outer_join(kind: Kind) {
+    let d = driver(kind, JoinWindows::of_time_difference_with_no_grace(10));
     pipe(&d, "pickups", "r1", "p1", 100);
     pipe(&d, "payments", "r2", "pay2", 100);
     pipe(&d, "payments", "r3", "pay3", 105);
@@ -124,4 +136,41 @@ fn an_outer_join_emits_both_sides_unpartnered() {
             t("r3", "p3+pay3", 106),
         ]
     );
+}
+
+#[test]
+fn stored_buffers_hold_each_side_until_its_window_closes() {
+    let d = driver(
+        Kind::OuterStored,
+        JoinWindows::of_time_difference_with_no_grace(10),
+    );
+    let side = |name: &str| {
+        d.key_value_store(name, Serdes::bytes(), Serdes::bytes())
+            .unwrap()
+            .all()
+            .unwrap()
+    };
+    pipe(&d, "pickups", "r1", "p1", 100);
+    pipe(&d, "payments", "r1", "pay1", 104);
+    let this = side("trips-this-join-store");
+    let other = side("trips-other-join-store");
+    assert_eq!((this.len(), other.len()), (1, 1));
+    // key | timestamp (sign-flipped) | sequence → partnered flag | value.
+    let (key, value) = &this[0];
+    assert_eq!(&key[..2], b"r1");
+    assert_eq!(&key[2..10], &((100_u64) ^ (1 << 63)).to_be_bytes());
+    assert_eq!(
+        value,
+        &[&[1u8][..], b"p1"].concat(),
+        "partnered once pay1 came"
+    );
+    assert_eq!(other[0].1, [&[1u8][..], b"pay1"].concat());
+    // Past both windows: expired, and gone from the stores.
+    pipe(&d, "pickups", "x", "tick", 200);
+    assert_eq!(
+        side("trips-this-join-store").len(),
+        1,
+        "only the tick is kept"
+    );
+    assert!(side("trips-other-join-store").is_empty());
 }

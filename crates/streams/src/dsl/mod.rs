@@ -32,7 +32,7 @@ pub use ktable::{Change, KTable};
 pub use process::{Processor, ProcessorInit, Punctuation};
 pub use sessions::{SessionWindowedKStream, SessionWindows};
 pub use sliding::{SlidingWindowedKStream, SlidingWindows};
-pub use stream_joins::JoinWindows;
+pub use stream_joins::{JoinWindows, StreamJoined};
 pub use windows::{TimeWindowedKStream, TimeWindows};
 
 use crate::serdes::Serde;
