@@ -876,3 +876,99 @@ async fn a_stream_join_buffer_moves_with_its_task_through_its_changelog() {
     .unwrap();
     broker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_suppressed_window_is_emitted_once_by_the_instance_that_takes_its_task_over() {
+    use brook_streams::dsl::TimeWindows;
+    use brook_streams::windowed::TimeWindowedSerde;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "events", 1);
+        let send = |timestamps: &[i64]| {
+            let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .create()
+                .unwrap();
+            for ts in timestamps {
+                producer
+                    .send(
+                        BaseRecord::to("events")
+                            .key("k")
+                            .payload("v")
+                            .timestamp(*ts),
+                    )
+                    .map_err(|(e, _)| e)
+                    .unwrap();
+            }
+            producer.flush(Duration::from_secs(30)).unwrap();
+        };
+        let topology = || {
+            let builder = StreamsBuilder::new();
+            builder
+                .stream("events", Consumed::with(Serdes::string(), Serdes::string()))
+                .group_by_key(Grouped::with(Serdes::string(), Serdes::string()))
+                .windowed_by(TimeWindows::of_size_with_no_grace(10_000))
+                .count(Materialized::with(Serdes::string(), Serdes::i64()).named("counts"))
+                .suppress_until_window_closes()
+                .to_stream()
+                .to(
+                    "final-counts",
+                    Produced::with(
+                        TimeWindowedSerde::new(Serdes::string(), 10_000),
+                        Serdes::i64(),
+                    ),
+                );
+            builder.build()
+        };
+        let run = |until: u64| {
+            // A new state directory each time: the task comes back through its changelogs.
+            let state = tempfile::tempdir().unwrap();
+            let mut streams =
+                KafkaStreams::new(topology(), config(&bootstrap, "suppressed", state.path()));
+            streams.start().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while streams.processed_records() < until {
+                assert!(Instant::now() < deadline, "never processed {until}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            streams.close().unwrap();
+        };
+        // Two records in window [0, 10 s); the first instance stops before it closes.
+        send(&[1_000, 2_000]);
+        run(2);
+        // The next instance restores the buffer; a record at 25 s closes the window.
+        send(&[25_000]);
+        run(1);
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("group.id", "final-reader")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "true")
+            .create()
+            .unwrap();
+        consumer.subscribe(&["final-counts"]).unwrap();
+        let mut finals = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            assert!(Instant::now() < deadline, "{finals:?}");
+            match consumer.poll(Duration::from_millis(200)) {
+                Some(Ok(m)) => {
+                    let key = m.key().unwrap();
+                    let start = i64::from_be_bytes(key[key.len() - 8..].try_into().unwrap());
+                    let count = i64::from_be_bytes(m.payload().unwrap().try_into().unwrap());
+                    finals.push((start, count));
+                }
+                Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) if !finals.is_empty() => {
+                    break;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(finals, [(0, 2)], "window [0, 10 s) once, with both records");
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

@@ -226,3 +226,55 @@ fn until_time_limit_emits_each_keys_latest_update_after_the_limit() {
         vec![("b".to_string(), 7), ("c".to_string(), 9)]
     );
 }
+
+#[test]
+fn a_suppression_keeps_its_buffer_in_a_store_until_the_window_closes() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("events", Consumed::with(Serdes::string(), Serdes::string()))
+        .group_by_key(Grouped::with(Serdes::string(), Serdes::string()))
+        .windowed_by(TimeWindows::of_size_with_no_grace(10))
+        .count(Materialized::with(Serdes::string(), Serdes::i64()))
+        .suppress_until_window_closes()
+        .to_stream()
+        .to(
+            "counts",
+            Produced::with(TimeWindowedSerde::new(Serdes::string(), 10), Serdes::i64()),
+        );
+    let topology = builder.build();
+    let store = topology
+        .store_names()
+        .into_iter()
+        .find(|s| s.starts_with("KTABLE-SUPPRESS-STATE-STORE-"))
+        .expect("a suppression store");
+    let driver = TopologyTestDriver::new(topology);
+    let input = driver.input_topic("events", Serdes::string(), Serdes::string());
+    let buffered = || {
+        driver
+            .key_value_store(
+                &store,
+                TimeWindowedSerde::new(Serdes::string(), 10),
+                Serdes::bytes(),
+            )
+            .unwrap()
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k.window.start_ms)
+            .collect::<Vec<_>>()
+    };
+    input.pipe_input("k", "v", 1).unwrap();
+    input.pipe_input("k", "v", 4).unwrap();
+    assert_eq!(buffered(), [0], "one entry per window, updated in place");
+    input.pipe_input("k", "v", 12).unwrap();
+    assert_eq!(buffered(), [10], "window [0,10) emitted and forgotten");
+    let out = driver
+        .output_topic(
+            "counts",
+            TimeWindowedSerde::new(Serdes::string(), 10),
+            Serdes::i64(),
+        )
+        .read_key_values_to_list()
+        .unwrap();
+    assert_eq!(out, vec![w(0, 10, 2)]);
+}
