@@ -138,6 +138,9 @@ pub struct Topology {
     pub(crate) global_topics: Vec<String>,
     /// The stores of global tables (one per instance, shared by its tasks).
     pub(crate) global_stores: Vec<String>,
+    /// Joins fed by a stream whose key changed since it was read, without a repartition: right
+    /// in one task, wrong across partitions (the runtime refuses them then).
+    pub(crate) unpartitioned_joins: Vec<String>,
 }
 
 impl std::fmt::Debug for Topology {

@@ -972,3 +972,43 @@ async fn a_suppressed_window_is_emitted_once_by_the_instance_that_takes_its_task
     .unwrap();
     broker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_join_on_a_changed_key_without_a_repartition_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || {
+        create_topic(&bootstrap, "rides", 3);
+        create_topic(&bootstrap, "zones", 3);
+        let builder = StreamsBuilder::new();
+        let zones = builder.table(
+            "zones",
+            Consumed::with(Serdes::i64(), Serdes::string()),
+            Materialized::with(Serdes::i64(), Serdes::string()).named("zones"),
+        );
+        builder
+            .stream(
+                "rides",
+                Consumed::with(Serdes::optional(Serdes::string()), Serdes::json::<Ride>()),
+            )
+            .select_key(|_, ride| ride.pu_location_id)
+            .join(&zones, |ride, zone| {
+                format!("{}:{zone}", ride.pu_location_id)
+            })
+            .to("out", Produced::with(Serdes::i64(), Serdes::string()));
+        let state = tempfile::tempdir().unwrap();
+        let mut streams = KafkaStreams::new(
+            builder.build(),
+            config(&bootstrap, "unpartitioned", state.path()),
+        );
+        let refused = streams.start().unwrap_err().to_string();
+        assert!(
+            refused.contains("table store 'zones'") && refused.contains("repartition("),
+            "{refused}"
+        );
+    })
+    .await
+    .unwrap();
+    broker.shutdown().await;
+}

@@ -64,6 +64,14 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         joiner: impl Fn(&V, Option<&LV>) -> Option<VR> + Send + Sync + 'static,
     ) -> KStream<K, VR> {
         let (key_of, joiner) = (Arc::new(key_of), Arc::new(joiner));
+        let global = self.node().topology.borrow().is_global_store(&store.name);
+        if self.is_key_changed() && !global {
+            self.node()
+                .topology
+                .borrow_mut()
+                .unpartitioned_joins
+                .push(format!("{kind} with table store '{}'", store.name));
+        }
         let node = add_child::<K, V, K, VR>(
             &self.node().topology,
             self.node().node,

@@ -267,6 +267,12 @@ impl<K: Clone + PartialEq + 'static, V: Clone + 'static> KStream<K, V> {
     ) -> KStream<K, VR> {
         let topology = self.node().topology.clone();
         let state_name = format!("KSTREAM-JOIN-STATE-{:010}", topology.borrow().nodes.len());
+        if self.is_key_changed() || other.is_key_changed() {
+            topology
+                .borrow_mut()
+                .unpartitioned_joins
+                .push(format!("the stream–stream join {state_name}"));
+        }
         // With serdes, each side's buffer is a store too: (this store, other store, serdes).
         let stores = joined.map(|joined| {
             let base = joined.name.clone().unwrap_or_else(|| state_name.clone());

@@ -48,6 +48,16 @@ pub(crate) fn create_internal_topics(
         return Err(RuntimeError::CoPartitioning(format!("{counts:?}")));
     }
     let partitions = partitions.into_iter().next().unwrap_or(1);
+    let joins = &topology.unpartitioned_joins;
+    if partitions > 1 && !joins.is_empty() {
+        return Err(RuntimeError::Unsupported(format!(
+            "{} read{} a stream whose key changed since it was read; with {partitions} \
+             partitions its records would meet the wrong task's state: call \
+             repartition(Repartitioned::with(key_serde, value_serde)) before the join",
+            joins.join(", "),
+            if joins.len() == 1 { "s" } else { "" },
+        )));
+    }
     let app = &config.application_id;
     let mut topics: Vec<(String, bool)> = topology
         .internal_topics()
