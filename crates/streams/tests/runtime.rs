@@ -159,6 +159,68 @@ fn settled(
     }
 }
 
+/// Runs `test` (blocking code) against a broker in process; `test` gets its address.
+async fn with_broker(test: impl FnOnce(String) + Send + 'static) {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker(dir.path()).await;
+    let bootstrap = broker.local_addr().to_string();
+    tokio::task::spawn_blocking(move || test(bootstrap))
+        .await
+        .unwrap();
+    broker.shutdown().await;
+}
+
+/// Produces `records` (key, value, timestamp or the producer's) to `topic`.
+fn produce_records<'a>(
+    bootstrap: &str,
+    topic: &str,
+    records: impl IntoIterator<Item = (&'a [u8], &'a [u8], Option<i64>)>,
+) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    for (key, value, timestamp) in records {
+        let mut record = BaseRecord::to(topic).key(key).payload(value);
+        if let Some(ts) = timestamp {
+            record = record.timestamp(ts);
+        }
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// Reads `topic` from its beginning (a fresh group) until `done` says the values decoded so
+/// far are complete (60 s at the most); returns them.
+fn read_values<T: std::fmt::Debug>(
+    bootstrap: &str,
+    topic: &str,
+    decode: impl Fn(&[u8], &[u8]) -> T,
+    done: impl Fn(&[T]) -> bool,
+) -> Vec<T> {
+    static READS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let read = READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("reader-{topic}-{read}"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut values = Vec::new();
+    while !done(&values) {
+        assert!(Instant::now() < deadline, "{topic} so far: {values:?}");
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            values.push(decode(
+                m.key().unwrap_or_default(),
+                m.payload().unwrap_or_default(),
+            ));
+        }
+    }
+    values
+}
+
 /// The body of `GET path` from a plain HTTP/1.1 server.
 fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     use std::io::{Read, Write};
@@ -186,10 +248,7 @@ fn assert_increasing(seen: &HashMap<i64, Vec<i64>>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn counts_per_pickup_location_at_least_once_equal_the_reference() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 3);
         produce_rides(&bootstrap, 0..10_000);
         let state = tempfile::tempdir().unwrap();
@@ -247,17 +306,12 @@ async fn counts_per_pickup_location_at_least_once_equal_the_reference() {
             assert!(names.contains(&topic.as_str()), "{topic} in {names:?}");
         }
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn exactly_once_emits_every_count_once_and_a_restart_continues_from_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 3);
         produce_rides(&bootstrap, 0..6_000);
         let app = "rides-counter-eos";
@@ -301,17 +355,12 @@ async fn exactly_once_emits_every_count_once_and_a_restart_continues_from_the_st
             assert_eq!(counts, &want, "location {location} after the restart");
         }
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_in_memory_store_is_restored_from_its_changelog_on_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 3);
         produce_rides(&bootstrap, 0..3_000);
         let app = "rides-counter-in-memory";
@@ -339,9 +388,7 @@ async fn an_in_memory_store_is_restored_from_its_changelog_on_restart() {
             "an in-memory store writes nothing locally"
         );
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -350,10 +397,7 @@ async fn a_local_copy_takes_in_what_its_restore_read_from_the_changelog() {
     // machine) counts more; A starts again and restores B's counts from the changelog's tail,
     // then counts one location only. When A starts a third time, its local copy must hold
     // B's counts for every location, not only the one it counted since.
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 3);
         let app = "rides-counter-handover";
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -382,17 +426,12 @@ async fn a_local_copy_takes_in_what_its_restore_read_from_the_changelog() {
         *want.get_mut(&100).unwrap() += 10;
         run(a.path(), &want);
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_stream_threads_share_the_tasks() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 4);
         produce_rides(&bootstrap, 0..4_000);
         let state = tempfile::tempdir().unwrap();
@@ -420,18 +459,13 @@ async fn two_stream_threads_share_the_tasks() {
         assert_eq!(tasks, ["0_0", "0_1", "0_2", "0_3"], "{threads:?}");
         streams.close().unwrap();
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn interactive_queries_read_the_running_stores() {
     use brook_streams::dsl::TimeWindows;
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 3);
         produce_rides(&bootstrap, 0..3_000);
         let builder = StreamsBuilder::new();
@@ -510,9 +544,7 @@ async fn interactive_queries_read_the_running_stores() {
         ));
         streams.close().unwrap();
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 /// Forwards, every 100 ms of wall-clock time, how many records its task has processed.
@@ -553,10 +585,7 @@ impl brook_streams::dsl::Processor<Option<String>, Ride, String, i64> for Ticker
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wall_clock_punctuations_fire_in_the_running_application() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 1);
         create_topic(&bootstrap, "ticks", 1);
         produce_rides(&bootstrap, 0..1_000);
@@ -574,51 +603,33 @@ async fn wall_clock_punctuations_fire_in_the_running_application() {
             config(&bootstrap, "rides-ticker", state.path()),
         );
         streams.start().unwrap();
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .set("group.id", "ticks-reader")
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .unwrap();
-        consumer.subscribe(&["ticks"]).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut ticks = Vec::new();
-        while ticks.last() != Some(&1_000) {
-            assert!(Instant::now() < deadline, "ticks so far: {ticks:?}");
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                ticks.push(i64::from_be_bytes(m.payload().unwrap().try_into().unwrap()));
-            }
-        }
+        let ticks = read_values(
+            &bootstrap,
+            "ticks",
+            |_, v| i64::from_be_bytes(v.try_into().unwrap()),
+            |ticks| ticks.last() == Some(&1_000),
+        );
         assert!(ticks.windows(2).all(|w| w[0] <= w[1]), "{ticks:?}");
         streams.close().unwrap();
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 /// Produces `zones` (location → name) to the 1-partition `zones` topic.
 fn produce_zones(bootstrap: &str, zones: &[(i64, String)]) {
-    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap();
-    for (location, zone) in zones {
-        let key = location.to_be_bytes();
-        producer
-            .send(BaseRecord::to("zones").key(&key[..]).payload(zone.as_str()))
-            .map_err(|(e, _)| e)
-            .unwrap();
-    }
-    producer.flush(Duration::from_secs(30)).unwrap();
+    let keys: Vec<[u8; 8]> = zones.iter().map(|(l, _)| l.to_be_bytes()).collect();
+    produce_records(
+        bootstrap,
+        "zones",
+        keys.iter()
+            .zip(zones)
+            .map(|(key, (_, zone))| (&key[..], zone.as_bytes(), None)),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_global_table_is_read_whole_before_the_stream_and_followed_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         // Not co-partitioned, as a global table need not be: 3 partitions against 1.
         create_topic(&bootstrap, "rides", 3);
         create_topic(&bootstrap, "zones", 1);
@@ -657,22 +668,12 @@ async fn a_global_table_is_read_whole_before_the_stream_and_followed_after() {
         streams.start().unwrap();
 
         let read = |want: usize| -> Vec<String> {
-            let consumer: BaseConsumer = ClientConfig::new()
-                .set("bootstrap.servers", &bootstrap)
-                .set("group.id", format!("zones-reader-{want}"))
-                .set("auto.offset.reset", "earliest")
-                .create()
-                .unwrap();
-            consumer.subscribe(&["rides-with-zones"]).unwrap();
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let mut out = Vec::new();
-            while out.len() < want {
-                assert!(Instant::now() < deadline, "{} of {want}", out.len());
-                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                    out.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
-                }
-            }
-            out
+            read_values(
+                &bootstrap,
+                "rides-with-zones",
+                |_, v| String::from_utf8(v.to_vec()).unwrap(),
+                |out| out.len() >= want,
+            )
         };
         // Every ride but those at the zone-less location 105, each with its zone: the table
         // was complete before the first ride was joined.
@@ -722,18 +723,13 @@ async fn a_global_table_is_read_whole_before_the_stream_and_followed_after() {
         assert_eq!(everything, want_all);
         streams.close().unwrap();
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn instances_on_the_kip_848_protocol_share_tasks_and_count_once() {
     use brook_streams::runtime::GroupProtocol;
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 4);
         produce_rides(&bootstrap, 0..3_000);
         let app = "rides-counter-kip848";
@@ -770,33 +766,26 @@ async fn instances_on_the_kip_848_protocol_share_tasks_and_count_once() {
         first.close().unwrap();
         second.close().unwrap();
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stream_join_buffer_moves_with_its_task_through_its_changelog() {
     use brook_streams::dsl::{JoinWindows, StreamJoined};
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "pickups", 1);
         create_topic(&bootstrap, "payments", 1);
         let send = |topic: &str, prefix: &str| {
-            let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
-                .set("bootstrap.servers", &bootstrap)
-                .create()
-                .unwrap();
-            for i in 0..50 {
-                let (key, value) = (format!("ride-{i}"), format!("{prefix}{i}"));
-                producer
-                    .send(BaseRecord::to(topic).key(&key).payload(&value))
-                    .map_err(|(e, _)| e)
-                    .unwrap();
-            }
-            producer.flush(Duration::from_secs(30)).unwrap();
+            let records: Vec<(String, String)> = (0..50)
+                .map(|i| (format!("ride-{i}"), format!("{prefix}{i}")))
+                .collect();
+            produce_records(
+                &bootstrap,
+                topic,
+                records
+                    .iter()
+                    .map(|(k, v)| (k.as_bytes(), v.as_bytes(), None)),
+            );
         };
         let topology = || {
             let builder = StreamsBuilder::new();
@@ -842,25 +831,12 @@ async fn a_stream_join_buffer_moves_with_its_task_through_its_changelog() {
             config(&bootstrap, "rides-trips", second_state.path()),
         );
         second.start().unwrap();
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .set("group.id", "trips-reader")
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .unwrap();
-        consumer.subscribe(&["trips"]).unwrap();
-        let mut trips = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while trips.len() < 50 {
-            assert!(
-                Instant::now() < deadline,
-                "{} trips: {trips:?}",
-                trips.len()
-            );
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                trips.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
-            }
-        }
+        let mut trips = read_values(
+            &bootstrap,
+            "trips",
+            |_, v| String::from_utf8(v.to_vec()).unwrap(),
+            |trips| trips.len() >= 50,
+        );
         trips.sort();
         let mut want: Vec<String> = (0..50).map(|i| format!("pickup-{i}+payment-{i}")).collect();
         want.sort();
@@ -872,37 +848,20 @@ async fn a_stream_join_buffer_moves_with_its_task_through_its_changelog() {
         );
         second.close().unwrap();
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_suppressed_window_is_emitted_once_by_the_instance_that_takes_its_task_over() {
     use brook_streams::dsl::TimeWindows;
     use brook_streams::windowed::TimeWindowedSerde;
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "events", 1);
         let send = |timestamps: &[i64]| {
-            let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
-                .set("bootstrap.servers", &bootstrap)
-                .create()
-                .unwrap();
-            for ts in timestamps {
-                producer
-                    .send(
-                        BaseRecord::to("events")
-                            .key("k")
-                            .payload("v")
-                            .timestamp(*ts),
-                    )
-                    .map_err(|(e, _)| e)
-                    .unwrap();
-            }
-            producer.flush(Duration::from_secs(30)).unwrap();
+            let records = timestamps
+                .iter()
+                .map(|ts| (&b"k"[..], &b"v"[..], Some(*ts)));
+            produce_records(&bootstrap, "events", records);
         };
         let topology = || {
             let builder = StreamsBuilder::new();
@@ -968,17 +927,12 @@ async fn a_suppressed_window_is_emitted_once_by_the_instance_that_takes_its_task
         }
         assert_eq!(finals, [(0, 2)], "window [0, 10 s) once, with both records");
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_join_on_a_changed_key_without_a_repartition_is_refused_at_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = broker(dir.path()).await;
-    let bootstrap = broker.local_addr().to_string();
-    tokio::task::spawn_blocking(move || {
+    with_broker(|bootstrap| {
         create_topic(&bootstrap, "rides", 3);
         create_topic(&bootstrap, "zones", 3);
         let builder = StreamsBuilder::new();
@@ -1008,7 +962,5 @@ async fn a_join_on_a_changed_key_without_a_repartition_is_refused_at_start() {
             "{refused}"
         );
     })
-    .await
-    .unwrap();
-    broker.shutdown().await;
+    .await;
 }
