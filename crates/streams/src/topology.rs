@@ -380,12 +380,16 @@ impl Wiring<'_> {
             .clone()
     }
 
-    /// The task's store called `name`, with cheap range and prefix scans.
+    /// The task's store called `name`, with cheap range and prefix scans (made so even when
+    /// a downstream processor, wired first, asked for it already).
     pub(crate) fn ordered_store(&mut self, name: &str) -> StoreHandle {
-        self.stores
+        let store = self
+            .stores
             .entry(name.to_string())
             .or_insert_with(|| crate::state::handle(KeyValueStore::ordered(name)))
-            .clone()
+            .clone();
+        crate::state::lock(&store).make_ordered();
+        store
     }
 
     /// Calls `flush` when the task commits: the node being made forwards what its record

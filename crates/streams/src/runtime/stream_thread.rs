@@ -54,6 +54,8 @@ pub(crate) struct StreamThread<'a> {
     context: ProcessorContext,
     /// Which stream thread this is (1, 2, …).
     index: usize,
+    /// The cluster topic of the record being processed.
+    polled_topic: String,
     /// The record being processed; its buffers are reused for the next one.
     record: RawRecord,
     eos: bool,
@@ -148,6 +150,7 @@ impl<'a> StreamThread<'a> {
             sources,
             context: ProcessorContext::default(),
             index,
+            polled_topic: String::new(),
             record: RawRecord {
                 topic: String::new(),
                 partition: -1,
@@ -197,22 +200,27 @@ impl<'a> StreamThread<'a> {
                                 .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))),
                         );
                     }
-                    let (partition, next) = (m.partition(), m.offset() + 1);
-                    match self.positions.get_mut(m.topic()) {
-                        Some(positions) => {
-                            positions.insert(partition, next);
-                        }
-                        None => {
-                            self.positions
-                                .insert(m.topic().to_string(), HashMap::from([(partition, next)]));
-                        }
-                    }
+                    self.polled_topic.clear();
+                    self.polled_topic.push_str(m.topic());
                     true
                 }
             };
+            // The assignment first: a rebalance may rebuild the tasks and their positions.
             self.reconcile_assignment()?;
             let idle = !polled;
             if polled {
+                let (partition, next) = (self.record.partition, self.record.offset + 1);
+                match self.positions.get_mut(&self.polled_topic) {
+                    Some(positions) => {
+                        positions.insert(partition, next);
+                    }
+                    None => {
+                        self.positions.insert(
+                            self.polled_topic.clone(),
+                            HashMap::from([(partition, next)]),
+                        );
+                    }
+                }
                 self.process()?;
             }
             // Reading the clock costs more than a record's processing: look every 64 records.

@@ -124,7 +124,7 @@ impl Entries {
     }
 }
 
-/// An ordered key-value store of bytes, all in memory. With logging on, the latest write of
+/// A key-value store of bytes, all in memory (listed in key-byte order). With logging on, the latest write of
 /// each key since the last commit is kept until the runtime takes it
 /// ([`KeyValueStore::take_changelog`]) and produces it to the store's changelog topic. With
 /// persistence on, the keys written since the last save are remembered until the runtime
@@ -155,6 +155,14 @@ impl KeyValueStore {
             name: name.to_string(),
             entries: Entries::Ordered(BTreeMap::new()),
             ..Default::default()
+        }
+    }
+
+    /// Makes range and prefix scans cheap from now on (keeps the entries).
+    pub fn make_ordered(&mut self) {
+        if let Entries::Hashed(map) = &mut self.entries {
+            let entries = std::mem::take(map);
+            self.entries = Entries::Ordered(entries.into_iter().collect());
         }
     }
 
@@ -497,6 +505,22 @@ impl<K, V> TypedStore<K, V> {
 mod tests {
     use super::*;
     use crate::serdes::Serdes;
+
+    #[test]
+    fn a_hashed_store_lists_in_key_order_and_can_become_ordered() {
+        let mut store = KeyValueStore::new("s");
+        for key in [&b"b2"[..], b"a1", b"b1", b"c"] {
+            store.put(key.to_vec(), key.to_vec());
+        }
+        let keys = |store: &KeyValueStore| -> Vec<Vec<u8>> {
+            store.prefix_scan(b"b").map(|(k, _)| k.to_vec()).collect()
+        };
+        assert_eq!(keys(&store), [b"b1".to_vec(), b"b2".to_vec()]);
+        store.make_ordered();
+        assert_eq!(keys(&store), [b"b1".to_vec(), b"b2".to_vec()]);
+        assert_eq!(store.range(b"a", b"b1").count(), 2);
+        assert_eq!(store.len(), 4);
+    }
 
     #[test]
     fn a_typed_store_keeps_bytes_in_key_order() {
