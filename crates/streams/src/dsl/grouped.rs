@@ -4,8 +4,8 @@
 //! Each aggregation keeps its results in a store (named by [`Materialized`], or generated as
 //! Kafka Streams names it) and forwards updates as [`Change`]s (new and old value): with
 //! caching on (the default), the latest per key when the task commits; with
-//! [`Materialized::with_caching_disabled`], every update at once. Records are regrouped in process; across instances the
-//! runtime will repartition through `<application.id>-<name>-repartition` topics.
+//! [`Materialized::with_caching_disabled`], every update at once. A stream whose key changed
+//! is regrouped through a `<application.id>-<name>-repartition` topic first.
 
 use std::rc::Rc;
 use std::sync::Arc;
