@@ -296,12 +296,18 @@ impl KafkaStreams {
         self.set_state(StreamsState::Rebalancing);
         if !self.topology.global_topics().is_empty() {
             // Every global table is read to its end before any task runs.
-            let thread = global_thread::start(
+            let started = global_thread::start(
                 self.topology.clone(),
                 self.config.clone(),
                 self.shared.clone(),
-            )?;
-            self.threads.push(thread);
+            );
+            match started {
+                Ok(thread) => self.threads.push(thread),
+                Err(e) => {
+                    self.set_state(StreamsState::Error);
+                    return Err(e);
+                }
+            }
         }
         for index in 1..=self.config.num_stream_threads {
             let (topology, config, shared) = (
