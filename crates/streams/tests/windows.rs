@@ -278,3 +278,40 @@ fn a_suppression_keeps_its_buffer_in_a_store_until_the_window_closes() {
         .unwrap();
     assert_eq!(out, vec![w(0, 10, 2)]);
 }
+
+#[test]
+fn windows_older_than_the_retention_leave_the_store() {
+    let run = |materialized: Materialized<String, i64>| {
+        let builder = StreamsBuilder::new();
+        builder
+            .stream("events", Consumed::with(Serdes::string(), Serdes::string()))
+            .group_by_key(Grouped::with(Serdes::string(), Serdes::string()))
+            .windowed_by(TimeWindows::of_size_with_no_grace(10))
+            .count(materialized.named("counts"));
+        let driver = TopologyTestDriver::new(builder.build());
+        let input = driver.input_topic("events", Serdes::string(), Serdes::string());
+        for ts in [1, 15, 40] {
+            input.pipe_input("k", "v", ts).unwrap();
+        }
+        driver
+            .key_value_store(
+                "counts",
+                TimeWindowedSerde::new(Serdes::string(), 10),
+                Serdes::i64(),
+            )
+            .unwrap()
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k.window.start_ms)
+            .collect::<Vec<_>>()
+    };
+    // By default a window is kept for its size plus its grace (10 ms) after its start.
+    assert_eq!(
+        run(Materialized::with(Serdes::string(), Serdes::i64())),
+        [40]
+    );
+    let kept = Materialized::with(Serdes::string(), Serdes::i64())
+        .with_retention(std::time::Duration::from_millis(100));
+    assert_eq!(run(kept), [0, 10, 40]);
+}

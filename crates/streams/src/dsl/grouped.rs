@@ -59,6 +59,7 @@ pub struct Materialized<K, V> {
     pub(crate) key_serde: Arc<dyn Serde<K>>,
     pub(crate) value_serde: Arc<dyn Serde<V>>,
     pub(crate) options: StoreOptions,
+    pub(crate) retention_ms: Option<i64>,
 }
 
 impl<K, V> Materialized<K, V> {
@@ -69,7 +70,16 @@ impl<K, V> Materialized<K, V> {
             key_serde: Arc::new(key_serde),
             value_serde: Arc::new(value_serde),
             options: StoreOptions::default(),
+            retention_ms: None,
         }
+    }
+
+    /// How long a window store keeps a window after its start (Kafka's
+    /// `Materialized#withRetention`; at least the window size plus its grace, which is the
+    /// default). Older windows are deleted, from the store and its changelog.
+    pub fn with_retention(mut self, retention: std::time::Duration) -> Self {
+        self.retention_ms = Some(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+        self
     }
 
     /// The store called `name` (Kafka's `Materialized.as(name)`).

@@ -327,6 +327,18 @@ impl KeyValueStore {
         }
     }
 
+    /// Removes every key `expired` picks (logged like any delete); returns how many.
+    pub fn delete_where(&mut self, expired: impl Fn(&[u8]) -> bool) -> usize {
+        let keys: Vec<Vec<u8>> = match &self.entries {
+            Entries::Hashed(map) => map.keys().filter(|k| expired(k)).cloned().collect(),
+            Entries::Ordered(map) => map.keys().filter(|k| expired(k)).cloned().collect(),
+        };
+        for key in &keys {
+            self.delete(key);
+        }
+        keys.len()
+    }
+
     /// Removes `key`; returns its value.
     pub fn delete(&mut self, key: &[u8]) -> Option<Vec<u8>> {
         let old = self.entries.remove(key);
