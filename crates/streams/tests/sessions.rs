@@ -180,3 +180,24 @@ fn reduce_combines_values_per_session_and_merges_sessions_with_the_reducer() {
         ]
     );
 }
+
+#[test]
+fn sessions_older_than_the_gap_and_grace_leave_the_store() {
+    let (driver, _) = sessions(
+        SessionWindows::with_inactivity_gap_and_no_grace(10),
+        &[("u", 0), ("u", 5), ("v", 3), ("u", 100)],
+    );
+    let store = driver
+        .key_value_store(
+            "sessions",
+            SessionWindowedSerde::new(Serdes::string()),
+            Serdes::i64(),
+        )
+        .unwrap();
+    // At stream time 100 nothing can join a session that ended before 90.
+    let latest = Windowed {
+        key: "u".to_string(),
+        window: Window::new(100, 100),
+    };
+    assert_eq!(store.all().unwrap(), vec![(latest, 1)]);
+}

@@ -159,3 +159,17 @@ fn the_store_holds_kafkas_windows_for_any_arrival_order() {
     }
     assert_eq!(got, expected);
 }
+
+#[test]
+fn windows_that_can_no_longer_change_leave_the_store() {
+    let (driver, _) = sums(10, 0, &[("k", 1, 100), ("k", 2, 200)]);
+    let store = driver
+        .key_value_store(
+            "sums",
+            TimeWindowedSerde::new(Serdes::string(), 10),
+            Serdes::i64(),
+        )
+        .unwrap();
+    // At stream time 200, window [90,100] closed long ago (10 + no grace).
+    assert_eq!(store.all().unwrap(), vec![w("k", 190, 200, 2)]);
+}

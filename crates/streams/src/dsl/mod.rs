@@ -12,6 +12,7 @@ mod joins;
 mod kstream;
 mod ktable;
 mod process;
+mod retention;
 mod sessions;
 mod sliding;
 mod stream_joins;

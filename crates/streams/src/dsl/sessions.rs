@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::grouped::KGroupedStream;
 use super::ktable::{Change, StoreRef};
+use super::retention::{expiry, retention, session_end};
 use super::{KTable, Materialized, add_child};
 use crate::serdes::{Serde, SerdeError};
 use crate::state::KeyValueStore;
@@ -128,6 +129,10 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
             )
         });
         let options = materialized.options;
+        let retention = retention(
+            materialized.retention_ms,
+            self.windows.gap_ms.saturating_add(self.windows.grace_ms),
+        );
         let key_serde = materialized.key_serde;
         let windowed_serde: Arc<dyn Serde<Windowed<K>>> = Arc::new(SessionWindowedSerde::new(
             crate::serdes::SharedSerde(key_serde.clone()),
@@ -152,7 +157,10 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
             move |children, wiring| {
                 let store = wiring.ordered_store(&session.store_name);
                 let session = session.clone();
-                let stream_time = Cell::new(i64::MIN);
+                let stream_time = Rc::new(Cell::new(i64::MIN));
+                // A session can change until its end plus the gap and grace.
+                let expire = expiry(store.clone(), stream_time.clone(), retention, session_end);
+                wiring.on_flush(expire);
                 Rc::new(move |ctx, record: Record<K, V>| {
                     stream_time.set(stream_time.get().max(record.timestamp));
                     let result = session.process(

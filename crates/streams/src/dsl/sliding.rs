@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use super::grouped::{KGroupedStream, aggregating, reducing};
 use super::ktable::{Change, StoreRef};
+use super::retention::{expiry, retention, window_start};
 use super::{KTable, Materialized, add_child};
 use crate::serdes::SharedSerde;
 use crate::serdes::{Serde, SerdeError};
@@ -129,6 +130,12 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
             .name
             .clone()
             .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.borrow().nodes.len()));
+        let retention = retention(
+            materialized.retention_ms,
+            self.windows
+                .time_difference_ms
+                .saturating_add(self.windows.grace_ms),
+        );
         let records_name = format!("{store_name}-records");
         let windows = self.windows;
         let options = materialized.options;
@@ -163,7 +170,14 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
                 );
                 let records = wiring.ordered_store(&sliding.records_name);
                 let sliding = sliding.clone();
-                let stream_time = Cell::new(i64::MIN);
+                let stream_time = Rc::new(Cell::new(i64::MIN));
+                let expire = expiry(
+                    wiring.store(&name),
+                    stream_time.clone(),
+                    retention,
+                    window_start,
+                );
+                wiring.on_flush(expire);
                 Rc::new(move |ctx, record: Record<K, V>| {
                     stream_time.set(stream_time.get().max(record.timestamp));
                     let now = stream_time.get();

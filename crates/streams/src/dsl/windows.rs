@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::cache::emitter;
 use super::grouped::{KGroupedStream, aggregating, reducing};
 use super::ktable::{Change, StoreRef};
+use super::retention::{expiry, retention, window_start};
 use super::{KTable, Materialized, add_child};
 use crate::serdes::{Serde, SharedSerde};
 use crate::state::TypedStore;
@@ -132,11 +133,9 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         ));
         let value_serde = materialized.value_serde;
         let options = materialized.options;
-        let minimum = windows.size_ms.saturating_add(windows.grace_ms);
-        let retention = materialized.retention_ms.unwrap_or(minimum);
-        assert!(
-            retention >= minimum,
-            "a window store's retention must cover the window size plus its grace ({minimum} ms)"
+        let retention = retention(
+            materialized.retention_ms,
+            windows.size_ms.saturating_add(windows.grace_ms),
         );
         let store_ref = StoreRef {
             name: store_name.clone(),
@@ -155,7 +154,12 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
                 let emit = emitter(wiring, options.caching, children);
                 let update = update.clone();
                 let stream_time = Rc::new(Cell::new(i64::MIN));
-                let expire = expiry(wiring.store(&name), stream_time.clone(), retention);
+                let expire = expiry(
+                    wiring.store(&name),
+                    stream_time.clone(),
+                    retention,
+                    window_start,
+                );
                 wiring.on_flush(expire);
                 Rc::new(move |ctx, record: Record<K, V>| {
                     stream_time.set(stream_time.get().max(record.timestamp));
@@ -193,29 +197,6 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         topology.borrow_mut().add_store(&store_name, options);
         KTable::at(topology, node, Some(store_ref)).closing_after(windows.grace_ms)
     }
-}
-
-/// At each flush, once the stream time has moved on by a quarter of the retention since the
-/// last time: deletes the windows that started more than `retention` before the stream time
-/// (Kafka's window-store retention; they can no longer change).
-fn expiry(
-    store: crate::state::StoreHandle,
-    stream_time: Rc<Cell<i64>>,
-    retention: i64,
-) -> crate::topology::Flush {
-    let next = Cell::new(i64::MIN);
-    Rc::new(move |_| {
-        let now = stream_time.get();
-        if now == i64::MIN || now < next.get() {
-            return;
-        }
-        next.set(now.saturating_add((retention / 4).max(1)));
-        let oldest = now.saturating_sub(retention);
-        crate::state::lock(&store).delete_where(|key| {
-            key.len() >= 8
-                && i64::from_be_bytes(key[key.len() - 8..].try_into().expect("8 bytes")) < oldest
-        });
-    })
 }
 
 #[cfg(test)]
