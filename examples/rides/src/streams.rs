@@ -282,10 +282,15 @@ fn millis_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     d.deserialize_str(Time)
 }
 
-fn cents_text<S: serde::Serializer>(cents: &i64, s: S) -> Result<S::Ok, S::Error> {
-    let sign = if *cents < 0 { "-" } else { "" };
+/// Cents as a decimal amount with two decimals: 1850 → `"18.50"` ([`cents`] inverted).
+pub fn format_cents(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
     let abs = cents.unsigned_abs();
-    s.serialize_str(&format!("{sign}{}.{:02}", abs / 100, abs % 100))
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+fn cents_text<S: serde::Serializer>(cents: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_cents(*cents))
 }
 
 fn cents_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {

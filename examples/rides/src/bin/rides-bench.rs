@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use brook_rides_example::Ride;
 use brook_rides_example::streams::{
-    HOUR, HOURLY_TOTALS, RIDES, Totals, cents, format_millis, pickup_millis,
+    HOUR, HOURLY_TOTALS, RIDES, Totals, cents, format_cents, format_millis, pickup_millis,
 };
 use clap::Parser;
 use rdkafka::ClientConfig;
@@ -67,10 +67,6 @@ impl Rng {
     }
 }
 
-fn money(cents: u64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
-
 /// Ride `i` of `n`: pickups spread evenly over July 2020, each up to ten minutes off its
 /// slot (so records arrive slightly out of order), 265 pickup locations with a skew.
 fn ride(rng: &mut Rng, i: u64, n: u64) -> Ride {
@@ -89,19 +85,19 @@ fn ride(rng: &mut Rng, i: u64, n: u64) -> Ride {
         tpep_pickup_datetime: format_millis(pickup),
         tpep_dropoff_datetime: format_millis(pickup + minutes * 60_000),
         passenger_count: 1 + rng.below(4) as i64,
-        trip_distance: money(50 + rng.below(1_500)),
+        trip_distance: format_cents(50 + rng.below(1_500) as i64),
         rate_code_id: 1,
         store_and_fwd_flag: "N".to_string(),
         pu_location_id: location,
         do_location_id: 1 + rng.below(265) as i64,
         payment_type: (1 + rng.below(2)).to_string(),
-        fare_amount: money(fare),
+        fare_amount: format_cents(fare as i64),
         extra: "0.5".to_string(),
         mta_tax: "0.5".to_string(),
-        tip_amount: money(tip),
+        tip_amount: format_cents(tip as i64),
         tolls_amount: "0".to_string(),
         improvement_surcharge: "0.3".to_string(),
-        total_amount: money(total),
+        total_amount: format_cents(total as i64),
         congestion_surcharge: "2.5".to_string(),
         line: String::new(),
     }
