@@ -57,60 +57,60 @@ impl StreamsMetrics {
             Cow::Owned(application_id.to_string()),
         )];
         let mut registry = Registry::with_prefix_and_labels("brook_streams", labels.into_iter());
-        let metrics = StreamsMetrics {
-            records_processed: Counter::default(),
-            records_dropped: Counter::default(),
-            records_skipped: Counter::default(),
-            records_restored: Counter::default(),
-            process_seconds: Histogram::new(exponential_buckets(0.000_000_5, 2.0, 24)),
-            commit_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 18)),
-            punctuations: Counter::default(),
-            consumer_lag: Family::default(),
-            registry: Registry::default(),
-        };
+        let records_processed = Counter::default();
+        let records_dropped = Counter::default();
+        let records_skipped = Counter::default();
+        let records_restored = Counter::default();
+        let process_seconds = Histogram::new(exponential_buckets(0.000_000_5, 2.0, 24));
+        let commit_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 18));
+        let punctuations = Counter::default();
+        let consumer_lag = Family::<PartitionLabels, Gauge>::default();
         registry.register(
             "records_processed",
             "Records processed",
-            metrics.records_processed.clone(),
+            records_processed.clone(),
         );
         registry.register(
             "records_dropped",
             "Records dropped because their window had closed",
-            metrics.records_dropped.clone(),
+            records_dropped.clone(),
         );
         registry.register(
             "records_skipped",
             "Records skipped because they could not be deserialized",
-            metrics.records_skipped.clone(),
+            records_skipped.clone(),
         );
         registry.register(
             "records_restored",
             "Changelog records read to restore stores",
-            metrics.records_restored.clone(),
+            records_restored.clone(),
         );
         registry.register(
             "process_seconds",
             "Seconds to process one record (sampled)",
-            metrics.process_seconds.clone(),
+            process_seconds.clone(),
         );
         registry.register(
             "commit_seconds",
             "Seconds per commit",
-            metrics.commit_seconds.clone(),
+            commit_seconds.clone(),
         );
-        registry.register(
-            "punctuations",
-            "Punctuations fired",
-            metrics.punctuations.clone(),
-        );
+        registry.register("punctuations", "Punctuations fired", punctuations.clone());
         registry.register(
             "consumer_lag",
             "Records after the last one processed, per input partition",
-            metrics.consumer_lag.clone(),
+            consumer_lag.clone(),
         );
         StreamsMetrics {
             registry,
-            ..metrics
+            records_processed,
+            records_dropped,
+            records_skipped,
+            records_restored,
+            process_seconds,
+            commit_seconds,
+            punctuations,
+            consumer_lag,
         }
     }
 

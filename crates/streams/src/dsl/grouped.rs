@@ -88,6 +88,14 @@ impl<K, V> Materialized<K, V> {
         self
     }
 
+    /// The store's name: the one given, or Kafka Streams' generated
+    /// `<prefix>-STATE-STORE-<next node number>`.
+    pub(crate) fn store_name(&self, prefix: &str, topology: &super::Topology) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("{prefix}-STATE-STORE-{:010}", topology.nodes.len()))
+    }
+
     /// Kept in memory only, rebuilt from its changelog on start (Kafka's
     /// `Materialized.as(Stores.inMemoryKeyValueStore(name))`); persistent by default.
     pub fn in_memory(mut self) -> Self {
@@ -199,13 +207,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
     ) -> KTable<K, VA> {
         let topology = self.stream.node().topology.clone();
         let parent = self.stream.node().node;
-        let store_name = {
-            let topology = topology.borrow();
-            materialized
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.nodes.len()))
-        };
+        let store_name = materialized.store_name(kind, &topology.borrow());
         let (key_serde, value_serde) = (materialized.key_serde, materialized.value_serde);
         let options = materialized.options;
         let store_ref = StoreRef {

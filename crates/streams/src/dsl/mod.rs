@@ -167,10 +167,7 @@ impl StreamsBuilder {
         let mut topology = self.topology.borrow_mut();
         let name = node_name(&topology, "KTABLE-SOURCE");
         let store = ktable::StoreRef {
-            name: materialized
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{topic}-STATE-STORE-{:010}", topology.nodes.len())),
+            name: materialized.store_name(topic, &topology),
             key_serde: materialized.key_serde.clone(),
             value_serde: materialized.value_serde.clone(),
         };

@@ -121,13 +121,8 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionWindowedKStream<K, V> {
         let stream = self.grouped.stream();
         let topology = stream.node().topology.clone();
         let parent = stream.node().node;
-        let store_name = materialized.name.clone().unwrap_or_else(|| {
-            let prefix = kind.trim_start_matches("KSTREAM-SESSION-");
-            format!(
-                "KSTREAM-{prefix}-STATE-STORE-{:010}",
-                topology.borrow().nodes.len()
-            )
-        });
+        let prefix = format!("KSTREAM-{}", kind.trim_start_matches("KSTREAM-SESSION-"));
+        let store_name = materialized.store_name(&prefix, &topology.borrow());
         let options = materialized.options;
         let retention = retention(
             materialized.retention_ms,

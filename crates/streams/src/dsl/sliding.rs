@@ -126,10 +126,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SlidingWindowedKStream<K, V> {
         let stream = self.grouped.stream();
         let topology = stream.node().topology.clone();
         let parent = stream.node().node;
-        let store_name = materialized
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.borrow().nodes.len()));
+        let store_name = materialized.store_name(kind, &topology.borrow());
         let retention = retention(
             materialized.retention_ms,
             self.windows

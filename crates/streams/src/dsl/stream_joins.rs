@@ -57,18 +57,16 @@ impl<K, V1, V2> StreamJoined<K, V1, V2> {
 /// One side's buffer as kept in its store: key bytes | timestamp (sign-flipped) | sequence →
 /// joined flag | value bytes.
 struct SideStore<K, V> {
+    /// The store's name: the "topic" its serdes are called with.
+    name: String,
     store: StoreHandle,
     key_serde: Arc<dyn Serde<K>>,
     value_serde: Arc<dyn Serde<V>>,
 }
 
 impl<K, V> SideStore<K, V> {
-    fn name(&self) -> String {
-        lock(&self.store).name().to_string()
-    }
-
     fn store_key(&self, record: &Record<K, V>, seq: u64) -> Result<Vec<u8>, SerdeError> {
-        let mut key = self.key_serde.serialize(&self.name(), &record.key)?;
+        let mut key = self.key_serde.serialize(&self.name, &record.key)?;
         key.extend_from_slice(&((record.timestamp as u64) ^ (1 << 63)).to_be_bytes());
         key.extend_from_slice(&seq.to_be_bytes());
         Ok(key)
@@ -76,7 +74,7 @@ impl<K, V> SideStore<K, V> {
 
     fn write(&self, store_key: &[u8], joined: bool, value: &V) -> Result<(), SerdeError> {
         let mut bytes = vec![u8::from(joined)];
-        bytes.extend_from_slice(&self.value_serde.serialize(&self.name(), value)?);
+        bytes.extend_from_slice(&self.value_serde.serialize(&self.name, value)?);
         lock(&self.store).put(store_key.to_vec(), bytes);
         Ok(())
     }
@@ -88,7 +86,7 @@ impl<K, V> SideStore<K, V> {
     /// The buffered records (restored from the changelog), oldest first, and the next
     /// sequence number.
     fn load(&self) -> Result<(Vec<Buffered<K, V>>, u64), SerdeError> {
-        let name = self.name();
+        let name = &self.name;
         let store = lock(&self.store);
         let mut found = Vec::new();
         let mut next = 0;
@@ -106,8 +104,8 @@ impl<K, V> SideStore<K, V> {
                 seq,
                 Buffered {
                     record: Record {
-                        key: self.key_serde.deserialize(&name, &store_key[..key_len])?,
-                        value: self.value_serde.deserialize(&name, value)?,
+                        key: self.key_serde.deserialize(name, &store_key[..key_len])?,
+                        value: self.value_serde.deserialize(name, value)?,
                         timestamp,
                         headers: Vec::new(),
                     },
@@ -296,11 +294,13 @@ impl<K: Clone + PartialEq + 'static, V: Clone + 'static> KStream<K, V> {
                     let ((this, other), joined) = (&named.0, &named.1);
                     (
                         SideStore {
+                            name: this.clone(),
                             store: wiring.store(this),
                             key_serde: joined.key_serde.clone(),
                             value_serde: joined.this_serde.clone(),
                         },
                         SideStore {
+                            name: other.clone(),
                             store: wiring.store(other),
                             key_serde: joined.key_serde.clone(),
                             value_serde: joined.other_serde.clone(),

@@ -83,6 +83,7 @@ impl<K: Ord + Clone + 'static, V: Clone + 'static> KTable<K, V> {
                 let kept = kept
                     .as_ref()
                     .map(|(name, key_serde, value_serde)| KeptBuffer {
+                        name: name.clone(),
                         store: wiring.store(name),
                         key_serde: key_serde.clone(),
                         value_serde: value_serde.clone(),
@@ -149,26 +150,24 @@ impl<K: Ord + Clone + 'static, V: Clone + 'static> KTable<K, V> {
 /// A suppression's buffer kept in a store: key bytes → deadline | timestamp | new value |
 /// old value (each a 4-byte length, `u32::MAX` for none, and the bytes).
 struct KeptBuffer<K, V> {
+    /// The store's name: the "topic" its serdes are called with.
+    name: String,
     store: StoreHandle,
     key_serde: Arc<dyn Serde<K>>,
     value_serde: Arc<dyn Serde<V>>,
 }
 
 impl<K: Clone, V> KeptBuffer<K, V> {
-    fn name(&self) -> String {
-        lock(&self.store).name().to_string()
-    }
-
     fn write(&self, due: i64, record: &Record<K, Change<V>>) -> Result<(), SerdeError> {
-        let name = self.name();
-        let key = self.key_serde.serialize(&name, &record.key)?;
+        let name = &self.name;
+        let key = self.key_serde.serialize(name, &record.key)?;
         let mut bytes = Vec::new();
         bytes.extend_from_slice(&due.to_be_bytes());
         bytes.extend_from_slice(&record.timestamp.to_be_bytes());
         for value in [&record.value.new, &record.value.old] {
             match value {
                 Some(v) => {
-                    let v = self.value_serde.serialize(&name, v)?;
+                    let v = self.value_serde.serialize(name, v)?;
                     bytes.extend_from_slice(&(v.len() as u32).to_be_bytes());
                     bytes.extend_from_slice(&v);
                 }
@@ -180,7 +179,7 @@ impl<K: Clone, V> KeptBuffer<K, V> {
     }
 
     fn remove(&self, key: &K) -> Result<(), SerdeError> {
-        let key = self.key_serde.serialize(&self.name(), key)?;
+        let key = self.key_serde.serialize(&self.name, key)?;
         lock(&self.store).delete(&key);
         Ok(())
     }
@@ -188,8 +187,8 @@ impl<K: Clone, V> KeptBuffer<K, V> {
     /// The buffered updates restored from the changelog.
     #[allow(clippy::type_complexity)]
     fn load(&self) -> Result<Vec<(K, (i64, Record<K, Change<V>>))>, SerdeError> {
-        let name = self.name();
-        let broken = || SerdeError::deserialize(&name, "suppress buffer", "a truncated entry");
+        let name = &self.name;
+        let broken = || SerdeError::deserialize(name, "suppress buffer", "a truncated entry");
         let store = lock(&self.store);
         let mut out = Vec::new();
         for (key, bytes) in store.all() {
@@ -206,12 +205,12 @@ impl<K: Clone, V> KeptBuffer<K, V> {
                 at += 4;
                 if len != u32::MAX {
                     let v = bytes.get(at..at + len as usize).ok_or_else(broken)?;
-                    *value = Some(self.value_serde.deserialize(&name, v)?);
+                    *value = Some(self.value_serde.deserialize(name, v)?);
                     at += len as usize;
                 }
             }
             let [new, old] = values;
-            let key = self.key_serde.deserialize(&name, key)?;
+            let key = self.key_serde.deserialize(name, key)?;
             let record = Record {
                 key: key.clone(),
                 value: Change { new, old },

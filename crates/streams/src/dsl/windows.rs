@@ -122,10 +122,7 @@ impl<K: Clone + 'static, V: Clone + 'static> TimeWindowedKStream<K, V> {
         let stream = self.grouped.stream();
         let topology = stream.node().topology.clone();
         let parent = stream.node().node;
-        let store_name = materialized
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{kind}-STATE-STORE-{:010}", topology.borrow().nodes.len()));
+        let store_name = materialized.store_name(kind, &topology.borrow());
         let windows = self.windows;
         let key_serde: Arc<dyn Serde<Windowed<K>>> = Arc::new(TimeWindowedSerde::new(
             SharedSerde(materialized.key_serde),

@@ -17,7 +17,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::{ProcessingGuarantee, RuntimeError, Shared, StreamsConfig, StreamsState, kafka};
+use super::{RuntimeError, Shared, StreamsConfig, StreamsState, kafka};
 use crate::state::{KeyValueStore, handle};
 use crate::topology::{ProcessorContext, RawRecord, Topology};
 
@@ -82,20 +82,12 @@ fn run(
     stores: &HashMap<String, crate::state::StoreHandle>,
     bootstrapped: &mpsc::Sender<Result<(), String>>,
 ) -> Result<(), RuntimeError> {
-    let eos = config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2;
     let consumer: BaseConsumer<Quiet> = config.cluster.create(
         &[
             ("group.id", &format!("{}-global", config.application_id)),
             ("enable.auto.commit", "false"),
             ("enable.partition.eof", "true"),
-            (
-                "isolation.level",
-                if eos {
-                    "read_committed"
-                } else {
-                    "read_uncommitted"
-                },
-            ),
+            ("isolation.level", config.isolation_level()),
         ],
         Quiet,
     )?;

@@ -138,6 +138,15 @@ impl StreamsConfig {
         self
     }
 
+    /// The `isolation.level` its consumers read with: only committed transactions under
+    /// exactly_once_v2.
+    pub(crate) fn isolation_level(&self) -> &'static str {
+        match self.processing_guarantee {
+            ProcessingGuarantee::ExactlyOnceV2 => "read_committed",
+            ProcessingGuarantee::AtLeastOnce => "read_uncommitted",
+        }
+    }
+
     /// With `threads` stream threads (at least one).
     pub fn with_num_stream_threads(mut self, threads: usize) -> Self {
         self.num_stream_threads = threads.max(1);

@@ -84,14 +84,7 @@ impl<'a> StreamThread<'a> {
             // records wait locally; a stream thread drains that in a fraction of a second,
             // so the default leaves it idle most of the time.
             ("fetch.queue.backoff.ms", "50"),
-            (
-                "isolation.level",
-                if eos {
-                    "read_committed"
-                } else {
-                    "read_uncommitted"
-                },
-            ),
+            ("isolation.level", config.isolation_level()),
         ];
         // Range assignment keeps partition p of every topic on one member: one task.
         match config.group_protocol {
@@ -434,14 +427,7 @@ impl<'a> StreamThread<'a> {
                 ),
                 ("enable.auto.commit", "false"),
                 ("enable.partition.eof", "true"),
-                (
-                    "isolation.level",
-                    if self.eos {
-                        "read_committed"
-                    } else {
-                        "read_uncommitted"
-                    },
-                ),
+                ("isolation.level", self.config.isolation_level()),
             ],
             Quiet,
         )?;
