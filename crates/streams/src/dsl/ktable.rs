@@ -177,6 +177,59 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         })
     }
 
+    /// The same table, kept in a store so that joins and interactive queries can read it
+    /// (Kafka's `filter`/`mapValues` overloads taking a `Materialized`).
+    pub fn materialize(&self, materialized: super::Materialized<K, V>) -> KTable<K, V> {
+        let topology = self.at.topology.clone();
+        let store_name = materialized.store_name("KTABLE-MATERIALIZE", &topology.borrow());
+        let store = StoreRef {
+            name: store_name.clone(),
+            key_serde: materialized.key_serde.clone(),
+            value_serde: materialized.value_serde.clone(),
+        };
+        let writes = store.clone();
+        let node = add_child::<K, Change<V>, K, Change<V>>(
+            &topology,
+            self.at.node,
+            "KTABLE-MATERIALIZE",
+            move |children, wiring| {
+                let table = crate::state::TypedStore::new(
+                    wiring.store(&writes.name),
+                    writes.key_serde.clone(),
+                    writes.value_serde.clone(),
+                );
+                Rc::new(move |ctx, record: Record<K, Change<V>>| {
+                    let written = match &record.value.new {
+                        Some(v) => table.put(&record.key, v),
+                        None => table.delete(&record.key),
+                    };
+                    if let Err(e) = written {
+                        ctx.fail(e);
+                        return;
+                    }
+                    forward(&children, ctx, record);
+                })
+            },
+        );
+        topology
+            .borrow_mut()
+            .add_store(&store_name, materialized.options);
+        KTable::at(self.at.topology.clone(), node, Some(store))
+    }
+
+    /// Each row's value mapped with its key (Kafka's `mapValues(ValueMapperWithKey)`).
+    pub fn map_values_with_key<V2: Clone + 'static>(
+        &self,
+        mapper: impl Fn(&K, &V) -> V2 + Send + Sync + 'static,
+    ) -> KTable<K, V2> {
+        self.child("KTABLE-MAPVALUES", move |key, change| {
+            Some(Change {
+                new: change.new.as_ref().map(|v| mapper(key, v)),
+                old: change.old.as_ref().map(|v| mapper(key, v)),
+            })
+        })
+    }
+
     /// The table's updates as a stream of new values; deletions are not forwarded (see
     /// [`KTable::to_stream_with_tombstones`]).
     pub fn to_stream(&self) -> KStream<K, V> {

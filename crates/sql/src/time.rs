@@ -1,0 +1,277 @@
+//! Dates and times: ksqlDB's text forms, and Java `SimpleDateFormat`/`DateTimeFormatter`
+//! patterns (`yyyy-MM-dd HH:mm:ss.SSS`) for `TIMESTAMPTOSTRING`, `STRINGTOTIMESTAMP`,
+//! `PARSE_TIMESTAMP` and `FORMAT_TIMESTAMP`, translated to chrono's formats.
+//!
+//! Time zones: `UTC`, `Z`, `GMT` and fixed offsets (`+05:30`, `-0800`, `UTC+2`). Region names
+//! such as `America/New_York` are refused with an error (no zone database is built in).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `yyyy-MM-dd` for days since the epoch.
+pub fn format_date(days: i32) -> String {
+    date_of_days(days).map_or_else(|| days.to_string(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+/// `HH:mm:ss` (with `.SSS` when there are milliseconds) for milliseconds since midnight.
+pub fn format_time(ms: i64) -> String {
+    let ms = ms.rem_euclid(DAY_MS);
+    let (h, m, s, f) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if f == 0 {
+        format!("{h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}.{f:03}")
+    }
+}
+
+/// `yyyy-MM-ddTHH:mm:ss.SSS`, as ksqlDB writes TIMESTAMP values in JSON and results.
+pub fn format_timestamp_iso(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+/// The date of days since the epoch.
+pub fn date_of_days(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(i64::from(days)))
+}
+
+/// Days since the epoch of a date.
+pub fn days_of_date(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch is a date");
+    (date - epoch).num_days() as i32
+}
+
+/// A time zone ksqlDB functions accept.
+pub fn zone(name: &str) -> Result<FixedOffset, String> {
+    let n = name.trim();
+    let upper = n.to_ascii_uppercase();
+    let rest = ["UTC", "GMT", "Z", "UT"]
+        .iter()
+        .find_map(|p| upper.strip_prefix(p))
+        .unwrap_or(&upper);
+    if rest.is_empty() {
+        return Ok(FixedOffset::east_opt(0).expect("zero is an offset"));
+    }
+    let (sign, digits) = match rest.as_bytes()[0] {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => {
+            return Err(format!(
+                "unknown time zone '{name}': Brook knows UTC and fixed offsets such as +05:30"
+            ));
+        }
+    };
+    let digits: String = digits.chars().filter(|c| *c != ':').collect();
+    let (h, m) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok(), Some(0)),
+        3 | 4 => {
+            let (h, m) = digits.split_at(digits.len() - 2);
+            (h.parse().ok(), m.parse().ok())
+        }
+        _ => (None, None),
+    };
+    match (h, m) {
+        (Some(h), Some(m)) if h <= 18 && m < 60 => {
+            FixedOffset::east_opt(sign * (h * 3600 + m * 60)).ok_or_else(|| format!("bad offset '{name}'"))
+        }
+        _ => Err(format!("unknown time zone '{name}'")),
+    }
+}
+
+/// A Java date pattern as a chrono format string.
+pub fn chrono_format(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            // Quoted literal text; '' is a quote.
+            let mut j = i + 1;
+            if chars.get(j) == Some(&'\'') {
+                out.push('\'');
+                i += 2;
+                continue;
+            }
+            while j < chars.len() {
+                if chars[j] == '\'' {
+                    if chars.get(j + 1) == Some(&'\'') {
+                        out.push('\'');
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                push_literal(&mut out, chars[j]);
+                j += 1;
+            }
+            i = j + 1;
+            continue;
+        }
+        let mut n = 1;
+        while i + n < chars.len() && chars[i + n] == c {
+            n += 1;
+        }
+        let spec = match (c, n) {
+            ('y' | 'u', 2) => "%y".to_string(),
+            ('y' | 'u', _) => "%Y".to_string(),
+            ('M' | 'L', 1) => "%-m".to_string(),
+            ('M' | 'L', 2) => "%m".to_string(),
+            ('M' | 'L', 3) => "%b".to_string(),
+            ('M' | 'L', _) => "%B".to_string(),
+            ('d', 1) => "%-d".to_string(),
+            ('d', _) => "%d".to_string(),
+            ('D', _) => "%j".to_string(),
+            ('H', 1) => "%-H".to_string(),
+            ('H', _) => "%H".to_string(),
+            ('h', 1) => "%-I".to_string(),
+            ('h', _) => "%I".to_string(),
+            ('m', 1) => "%-M".to_string(),
+            ('m', _) => "%M".to_string(),
+            ('s', 1) => "%-S".to_string(),
+            ('s', _) => "%S".to_string(),
+            ('S', n) => format!("%{}f", n.min(9)),
+            ('a', _) => "%p".to_string(),
+            ('E', 1..=3) => "%a".to_string(),
+            ('E', _) => "%A".to_string(),
+            ('z', _) => "%Z".to_string(),
+            ('Z', _) => "%z".to_string(),
+            ('X' | 'x', 1) => "%#z".to_string(),
+            ('X' | 'x', _) => "%:z".to_string(),
+            _ => {
+                for _ in 0..n {
+                    push_literal(&mut out, c);
+                }
+                i += n;
+                continue;
+            }
+        };
+        out.push_str(&spec);
+        i += n;
+    }
+    out
+}
+
+fn push_literal(out: &mut String, c: char) {
+    match c {
+        '%' => out.push_str("%%"),
+        c => out.push(c),
+    }
+}
+
+/// `ms` since the epoch formatted with a Java pattern in a zone.
+pub fn format_millis(ms: i64, pattern: &str, zone_name: Option<&str>) -> Result<String, String> {
+    let offset = zone(zone_name.unwrap_or("UTC"))?;
+    let t: DateTime<FixedOffset> = offset
+        .timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| format!("{ms} is not a time"))?;
+    let format = chrono_format(pattern);
+    let mut out = String::new();
+    use std::fmt::Write;
+    write!(out, "{}", t.format(&format)).map_err(|_| format!("'{pattern}' is not a valid format"))?;
+    Ok(out)
+}
+
+/// Text parsed with a Java pattern in a zone, as milliseconds since the epoch. Missing parts
+/// default as Java's do (a date alone is midnight; a time alone is on 1970-01-01).
+pub fn parse_millis(text: &str, pattern: &str, zone_name: Option<&str>) -> Result<i64, String> {
+    let format = chrono_format(pattern);
+    let err = |e: chrono::ParseError| format!("cannot parse '{text}' with format '{pattern}': {e}");
+    if format.contains("%z") || format.contains("%:z") || format.contains("%#z") {
+        return DateTime::parse_from_str(text, &format)
+            .map(|t| t.timestamp_millis())
+            .map_err(err);
+    }
+    let offset = zone(zone_name.unwrap_or("UTC"))?;
+    let naive = match NaiveDateTime::parse_from_str(text, &format) {
+        Ok(t) => t,
+        Err(e) => match NaiveDate::parse_from_str(text, &format) {
+            Ok(d) => d.and_time(NaiveTime::MIN),
+            Err(_) => match NaiveTime::parse_from_str(text, &format) {
+                Ok(t) => NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date").and_time(t),
+                Err(_) => return Err(err(e)),
+            },
+        },
+    };
+    offset
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(|| format!("'{text}' is not a time in {offset}"))
+}
+
+/// ksqlDB's default text forms for TIMESTAMP values: `yyyy-MM-ddTHH:mm:ss[.SSS][offset]`,
+/// with a space instead of `T` too, a date alone, or a number of milliseconds.
+pub fn parse_timestamp_text(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(ms) = t.parse::<i64>() {
+        return Some(ms);
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d.timestamp_millis());
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
+            return Some(n.and_utc().timestamp_millis());
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc().timestamp_millis())
+}
+
+/// `yyyy-MM-dd` as days since the epoch.
+pub fn parse_date_text(text: &str) -> Option<i32> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok().map(days_of_date)
+}
+
+/// `HH:mm[:ss[.SSS]]` as milliseconds since midnight.
+pub fn parse_time_text(text: &str) -> Option<i64> {
+    let t = text.trim();
+    ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .find_map(|f| NaiveTime::parse_from_str(t, f).ok())
+        .map(|t| {
+            use chrono::Timelike;
+            i64::from(t.num_seconds_from_midnight()) * 1000 + i64::from(t.nanosecond() / 1_000_000)
+        })
+}
+
+/// Milliseconds now.
+pub fn now_millis() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_patterns_round_trip() {
+        let ms = parse_millis("2020-01-01 10:15:30.250", "yyyy-MM-dd HH:mm:ss.SSS", None).unwrap();
+        assert_eq!(ms, 1_577_873_730_250);
+        assert_eq!(
+            format_millis(ms, "yyyy-MM-dd HH:mm:ss.SSS", None).unwrap(),
+            "2020-01-01 10:15:30.250"
+        );
+        assert_eq!(
+            format_millis(ms, "yyyy-MM-dd'T'HH:mm", Some("+01:00")).unwrap(),
+            "2020-01-01T11:15"
+        );
+        assert_eq!(parse_millis("2020-01-02", "yyyy-MM-dd", None).unwrap(), 1_577_923_200_000);
+    }
+
+    #[test]
+    fn default_text_forms() {
+        assert_eq!(format_timestamp_iso(1_577_873_730_250), "2020-01-01T10:15:30.250");
+        assert_eq!(parse_timestamp_text("2020-01-01T10:15:30.250"), Some(1_577_873_730_250));
+        assert_eq!(format_date(18262), "2020-01-01");
+        assert_eq!(parse_date_text("2020-01-01"), Some(18262));
+        assert_eq!(format_time(3_723_000), "01:02:03");
+        assert!(zone("America/New_York").is_err());
+    }
+}
