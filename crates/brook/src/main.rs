@@ -56,6 +56,21 @@ enum Command {
         #[arg(long, value_name = "URL")]
         advertised_url: Option<String>,
     },
+    /// Run Brook SQL alone (ksqlDB's REST API), against any Kafka-compatible cluster
+    /// (`brook serve` already runs it on 127.0.0.1:8088).
+    ///
+    /// Example: brook sql-server --bootstrap-servers kafka:9092 --listen 127.0.0.1:8088
+    SqlServer {
+        /// HTTP address to serve ksqlDB's REST API on.
+        #[arg(long, default_value = "127.0.0.1:8088")]
+        listen: std::net::SocketAddr,
+        /// `ksql.service.id`: servers with the same id share statements and queries.
+        #[arg(long, default_value = "default_")]
+        service_id: String,
+        /// Where persistent queries keep their local state.
+        #[arg(long, default_value = "brook-sql-state")]
+        state_dir: std::path::PathBuf,
+    },
     /// Create, list, describe, alter and delete topics.
     #[command(subcommand)]
     Topic(cli::topic::TopicCommand),
@@ -91,7 +106,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Serve(_) | Command::DumpLog(_) | Command::Registry { .. }
+        Command::Serve(_)
+            | Command::DumpLog(_)
+            | Command::Registry { .. }
+            | Command::SqlServer { .. }
     ) || std::env::var_os("BROOK_LOG").is_some()
     {
         tracing_subscriber::fmt()
@@ -113,6 +131,11 @@ fn main() -> ExitCode {
             topic,
             advertised_url,
         } => serve::run_registry(*listen, topic, advertised_url.as_deref(), connect),
+        Command::SqlServer {
+            listen,
+            service_id,
+            state_dir,
+        } => serve::run_sql_server(*listen, service_id, state_dir, connect),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),
         Command::Consume(args) => cli::consume::run(args, connect, format),

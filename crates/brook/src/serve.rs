@@ -43,6 +43,10 @@ pub struct Args {
     /// when it leads (`registry.advertised.url`; default http:// + its address).
     #[arg(long)]
     registry_advertised_url: Option<String>,
+    /// Address of Brook SQL's ksqlDB-compatible REST API, or "off" (`sql.listen`; default
+    /// 127.0.0.1:8088).
+    #[arg(long)]
+    sql_listen: Option<String>,
 }
 
 /// Everything `brook serve` runs: the broker and the schema registry beside it.
@@ -54,6 +58,10 @@ pub struct ServeConfig {
     pub registry_listen: Option<std::net::SocketAddr>,
     /// Its URL for other registry instances (`registry.advertised.url`).
     pub registry_advertised_url: Option<String>,
+    /// Where Brook SQL listens (`sql.listen`; None: not started).
+    pub sql_listen: Option<std::net::SocketAddr>,
+    /// Brook SQL's `ksql.service.id` (`sql.service.id`; default `default_`).
+    pub sql_service_id: String,
 }
 
 impl ServeConfig {
@@ -71,11 +79,29 @@ impl ServeConfig {
             self.registry_advertised_url = Some(advertised_url(value)?);
             return Ok(());
         }
+        if name == "sql.listen" {
+            self.sql_listen = match value {
+                "" | "off" => None,
+                addr => Some(
+                    addr.parse()
+                        .with_context(|| format!("sql.listen '{addr}' is not host:port or off"))?,
+                ),
+            };
+            return Ok(());
+        }
+        if name == "sql.service.id" {
+            anyhow::ensure!(!value.is_empty(), "sql.service.id must not be empty");
+            self.sql_service_id = value.to_string();
+            return Ok(());
+        }
         Ok(self.broker.set(name, value)?)
     }
 
     fn knows(name: &str) -> bool {
-        name == "registry.listen" || name == "registry.advertised.url" || BrokerConfig::knows(name)
+        matches!(
+            name,
+            "registry.listen" | "registry.advertised.url" | "sql.listen" | "sql.service.id"
+        ) || BrokerConfig::knows(name)
     }
 }
 
@@ -104,6 +130,8 @@ pub fn serve_config(
         },
         registry_listen: Some("127.0.0.1:8081".parse()?),
         registry_advertised_url: None,
+        sql_listen: Some("127.0.0.1:8088".parse()?),
+        sql_service_id: "default_".to_string(),
     };
     if let Some(path) = &args.config {
         for (name, value) in read_toml(path)? {
@@ -143,6 +171,7 @@ pub fn serve_config(
             "registry.advertised.url",
             args.registry_advertised_url.clone(),
         ),
+        ("sql.listen", args.sql_listen.clone()),
     ];
     for (name, value) in flags {
         if let Some(value) = value {
@@ -234,15 +263,45 @@ pub fn run(args: &Args) -> Result<()> {
             }
             None => None,
         };
+        let sql = match config.sql_listen {
+            Some(listen) => {
+                let mut bootstrap = broker.local_addr();
+                if bootstrap.ip().is_unspecified() {
+                    bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                let mut engine = brook_sql::engine::EngineConfig::new(
+                    brook_client::ClusterSettings::new(bootstrap.to_string()),
+                    data_dir.join("ksql-state"),
+                );
+                engine.service_id = config.sql_service_id.clone();
+                match start_sql(engine, listen).await {
+                    Ok(server) => Some(server),
+                    Err(e) => {
+                        if let Some(registry) = registry {
+                            registry.shutdown().await;
+                        }
+                        broker.shutdown().await;
+                        return Err(e.context(
+                            "cannot start Brook SQL (--sql-listen sets its address, or off)",
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         tracing::info!(
             bootstrap = %broker.local_addr(),
             metrics = ?broker.metrics_addr(),
             registry = ?registry.as_ref().map(|r| r.local_addr()),
+            sql = ?sql.as_ref().map(|s| s.local_addr()),
             data_dir = %data_dir.display(),
             "Brook is ready"
         );
         wait_for_signal().await?;
         tracing::info!("shutting down");
+        if let Some(sql) = sql {
+            sql.shutdown().await;
+        }
         if let Some(registry) = registry {
             registry.shutdown().await;
         }
@@ -279,6 +338,41 @@ pub fn run_registry(
         tracing::info!(registry = %registry.local_addr(), "schema registry is ready");
         wait_for_signal().await?;
         registry.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Starts Brook SQL: the engine replays its command topic, then the REST API listens.
+async fn start_sql(
+    config: brook_sql::engine::EngineConfig,
+    listen: std::net::SocketAddr,
+) -> Result<brook_sql::server::SqlServer> {
+    let engine = tokio::task::spawn_blocking(move || brook_sql::engine::Engine::start(config))
+        .await?
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok(brook_sql::server::SqlServer::start(engine, listen).await?)
+}
+
+/// `brook sql-server`: Brook SQL alone, on any Kafka-compatible cluster.
+pub fn run_sql_server(
+    listen: std::net::SocketAddr,
+    service_id: &str,
+    state_dir: &Path,
+    connect: &crate::cli::connect::ConnectArgs,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut config =
+        brook_sql::engine::EngineConfig::new(connect.cluster()?, state_dir.to_path_buf());
+    config.service_id = service_id.to_string();
+    runtime.block_on(async move {
+        let server = start_sql(config, listen)
+            .await
+            .with_context(|| format!("cannot start Brook SQL on {}", connect.bootstrap_servers))?;
+        tracing::info!(sql = %server.local_addr(), "Brook SQL is ready");
+        wait_for_signal().await?;
+        server.shutdown().await;
         Ok(())
     })
 }

@@ -10,6 +10,7 @@
 
 pub mod ast;
 pub mod catalog;
+pub mod cluster;
 pub mod engine;
 pub mod error;
 pub mod expr;

@@ -53,7 +53,8 @@ impl OutputSchema {
         self.value_positions().map(|i| self.columns[i].clone()).collect()
     }
 
-    fn value_positions(&self) -> impl Iterator<Item = usize> + '_ {
+    /// Positions of the value columns in `columns`.
+    pub fn value_positions(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.columns.len()).filter(|i| {
             !self.key_positions.contains(i)
                 && !(self.window.is_some()
@@ -569,49 +570,7 @@ fn project(step: Step, query: &Query, sink: impl FnOnce(&OutputSchema) -> Result
     };
     let filter = if query.partition_by.is_empty() { filter } else { None };
     // The projection.
-    let mut select = Vec::new();
-    let mut columns = Vec::new();
-    let hidden = |name: &str| name == ROWTIME || (window.is_none() && (name == WINDOWSTART || name == WINDOWEND));
-    for (n, item) in query.select.iter().enumerate() {
-        match item {
-            SelectItem::All | SelectItem::AllOf(_) => {
-                let qualifier = match item {
-                    SelectItem::AllOf(q) => Some(q.as_str()),
-                    _ => None,
-                };
-                let mut any = false;
-                for (i, c) in scope.columns.iter().enumerate() {
-                    if hidden(&c.name) || qualifier.is_some_and(|q| c.qualifier.as_deref() != Some(q)) {
-                        continue;
-                    }
-                    any = true;
-                    let name = match (&c.qualifier, qualifier, scope.columns.iter().filter(|o| o.name == c.name).count()) {
-                        (Some(q), None, 2..) => format!("{q}_{}", c.name),
-                        _ => c.name.clone(),
-                    };
-                    select.push((Compiled::Column(i), Some(i)));
-                    columns.push((name, c.ty.clone()));
-                }
-                if !any {
-                    if let Some(q) = qualifier {
-                        return Err(SqlError::statement(format!("Source {q} does not exist in the query")));
-                    }
-                }
-            }
-            SelectItem::Expr { expr, alias } => {
-                let (c, t) = compile(expr, &scope)?;
-                let column = c.as_column();
-                let name = match (alias, expr, column) {
-                    (None, Expr::Column { qualifier: Some(q), name }, Some(_))
-                        if scope.columns.iter().filter(|o| o.name == *name).count() > 1 => format!("{q}_{name}"),
-                    _ => output_name(expr, alias, n),
-                };
-                select.push((c, column));
-                columns.push((name, t));
-            }
-        }
-    }
-    check_unique(&columns)?;
+    let (select, columns) = select_list(&scope, &query.select, window.is_some())?;
     let mut key_positions = Vec::new();
     let mut missing_keys = Vec::new();
     for k in &key {
@@ -648,6 +607,61 @@ fn project(step: Step, query: &Query, sink: impl FnOnce(&OutputSchema) -> Result
         }
     }
     Ok((schema, None))
+}
+
+/// The select list bound to `scope`: each item's compiled expression with the row position
+/// it copies (when it is a plain column), and the output columns. `*` expands to every
+/// column but ROWTIME (and the window bounds, unless the rows are windowed).
+#[allow(clippy::type_complexity)]
+pub fn select_list(
+    scope: &Scope,
+    items: &[SelectItem],
+    windowed: bool,
+) -> Result<(Vec<(Compiled, Option<usize>)>, Vec<(String, SqlType)>)> {
+    let mut select = Vec::new();
+    let mut columns = Vec::new();
+    let hidden = |name: &str| name == ROWTIME || (!windowed && (name == WINDOWSTART || name == WINDOWEND));
+    for (n, item) in items.iter().enumerate() {
+        match item {
+            SelectItem::All | SelectItem::AllOf(_) => {
+                let qualifier = match item {
+                    SelectItem::AllOf(q) => Some(q.as_str()),
+                    _ => None,
+                };
+                let mut any = false;
+                for (i, c) in scope.columns.iter().enumerate() {
+                    if hidden(&c.name) || qualifier.is_some_and(|q| c.qualifier.as_deref() != Some(q)) {
+                        continue;
+                    }
+                    any = true;
+                    let name = match (&c.qualifier, qualifier, scope.columns.iter().filter(|o| o.name == c.name).count()) {
+                        (Some(q), None, 2..) => format!("{q}_{}", c.name),
+                        _ => c.name.clone(),
+                    };
+                    select.push((Compiled::Column(i), Some(i)));
+                    columns.push((name, c.ty.clone()));
+                }
+                if !any {
+                    if let Some(q) = qualifier {
+                        return Err(SqlError::statement(format!("Source {q} does not exist in the query")));
+                    }
+                }
+            }
+            SelectItem::Expr { expr, alias } => {
+                let (c, t) = compile(expr, scope)?;
+                let column = c.as_column();
+                let name = match (alias, expr, column) {
+                    (None, Expr::Column { qualifier: Some(q), name }, Some(_))
+                        if scope.columns.iter().filter(|o| o.name == *name).count() > 1 => format!("{q}_{name}"),
+                    _ => output_name(expr, alias, n),
+                };
+                select.push((c, column));
+                columns.push((name, t));
+            }
+        }
+    }
+    check_unique(&columns)?;
+    Ok((select, columns))
 }
 
 fn check_unique(columns: &[(String, SqlType)]) -> Result<()> {

@@ -107,9 +107,6 @@ pub struct StreamsConfig {
     /// Where to serve the application's metrics on `/metrics` in Prometheus' format (none
     /// by default; [`KafkaStreams::metrics_text`] renders them anyway).
     pub metrics_listen: Option<std::net::SocketAddr>,
-    /// `auto.offset.reset` of the stream threads' consumers: where input partitions without
-    /// a committed offset start (`earliest`, Kafka Streams' default, or `latest`).
-    pub auto_offset_reset: &'static str,
 }
 
 impl StreamsConfig {
@@ -125,7 +122,6 @@ impl StreamsConfig {
             num_stream_threads: 1,
             metrics_listen: None,
             group_protocol: GroupProtocol::Classic,
-            auto_offset_reset: "earliest",
         }
     }
 
@@ -173,13 +169,6 @@ impl StreamsConfig {
     pub fn exactly_once(mut self) -> Self {
         self.processing_guarantee = ProcessingGuarantee::ExactlyOnceV2;
         self.commit_interval = Duration::from_millis(100);
-        self
-    }
-
-    /// Input partitions without a committed offset start at the end (`latest`) instead of
-    /// the beginning.
-    pub fn starting_at_latest(mut self) -> Self {
-        self.auto_offset_reset = "latest";
         self
     }
 

@@ -79,7 +79,7 @@ impl<'a> StreamThread<'a> {
         let mut settings = vec![
             ("group.id", app),
             ("enable.auto.commit", "false"),
-            ("auto.offset.reset", config.auto_offset_reset),
+            ("auto.offset.reset", "earliest"),
             // librdkafka pauses fetching for fetch.queue.backoff.ms (1 s) whenever 100,000
             // records wait locally; a stream thread drains that in a fraction of a second,
             // so the default leaves it idle most of the time.

@@ -2,7 +2,6 @@
 //! `<application.id>-<store>-changelog`), the co-partitioning check, and their creation.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use brook_client::Quiet;
 
@@ -100,21 +99,4 @@ pub(crate) fn create_internal_topics(
     Ok(partitions)
 }
 
-/// Runs a future to completion on this thread (rdkafka's admin futures need no runtime).
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut context = std::task::Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-        std::thread::park();
-    }
-}
+pub(crate) use brook_client::block_on;

@@ -1,0 +1,141 @@
+//! ksqlDB's tutorial flow through plain HTTP: create a stream over a topic, insert rows, watch
+//! them arrive in a push query on /query-stream, derive a stream, terminate and drop it.
+
+mod common;
+
+use common::{Stack, eventually};
+use serde_json::json;
+
+#[test]
+fn tutorial_flow_over_plain_http() {
+    let stack = Stack::start();
+
+    // /info and /healthcheck.
+    let (status, info) = stack.get("/info");
+    assert_eq!(status, 200);
+    assert_eq!(info["KsqlServerInfo"]["ksqlServiceId"], "default_");
+    let (status, health) = stack.get("/healthcheck");
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["isHealthy"], true);
+
+    let created = stack.ksql_ok(
+        "CREATE STREAM riderLocations (profileId VARCHAR, latitude DOUBLE, longitude DOUBLE)
+         WITH (kafka_topic='locations', value_format='json', partitions=1);",
+    );
+    assert_eq!(created[0]["@type"], "currentStatus");
+    assert_eq!(created[0]["commandStatus"]["status"], "SUCCESS");
+    assert_eq!(created[0]["commandStatus"]["message"], "Stream created");
+
+    // A push query, started before the rows exist (it starts at the end of the topic).
+    let mut lines = stack.query_stream(
+        "SELECT profileId, latitude, longitude FROM riderLocations WHERE latitude > 37.7 EMIT CHANGES LIMIT 3;",
+        json!({}),
+    );
+    let header = lines.next_json().unwrap();
+    assert_eq!(header["columnNames"], json!(["PROFILEID", "LATITUDE", "LONGITUDE"]));
+    assert_eq!(header["columnTypes"], json!(["STRING", "DOUBLE", "DOUBLE"]));
+    assert!(header["queryId"].as_str().unwrap().starts_with("transient_"));
+
+    let rows = [
+        ("c2309eec", 37.7877, -122.4205),
+        ("18f4ea86", 37.3903, -122.0643),
+        ("4ab5cbad", 37.3952, -122.0813),
+        ("8b6eae59", 37.3944, -122.0813),
+        ("4a7c7b41", 37.4049, -122.0822),
+        ("4ddad000", 37.7857, -122.4011),
+        ("1ee5aa45", 37.7900, -122.4000),
+    ];
+    let inserts: String = rows
+        .iter()
+        .map(|(id, lat, lon)| {
+            format!("INSERT INTO riderLocations (profileId, latitude, longitude) VALUES ('{id}', {lat}, {lon});\n")
+        })
+        .collect();
+    let inserted = stack.ksql_ok(&inserts);
+    assert_eq!(inserted, json!([]));
+
+    let mut seen = Vec::new();
+    while let Some(row) = lines.next_json() {
+        seen.push(row);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            json!(["c2309eec", 37.7877, -122.4205]),
+            json!(["4ddad000", 37.7857, -122.4011]),
+            json!(["1ee5aa45", 37.79, -122.4]),
+        ]
+    );
+
+    // A persistent query, its listing, termination and cleanup.
+    let created = stack.ksql_ok(
+        "CREATE STREAM near_sf AS SELECT profileId, ROUND(latitude, 2) AS lat FROM riderLocations WHERE latitude > 37.7 EMIT CHANGES;",
+    );
+    let query_id = created[0]["commandStatus"]["queryId"].as_str().unwrap().to_string();
+    assert!(query_id.starts_with("CSAS_NEAR_SF_"), "{query_id}");
+    let queries = stack.ksql_ok("SHOW QUERIES;");
+    assert_eq!(queries[0]["queries"][0]["id"], query_id.as_str());
+    assert_eq!(queries[0]["queries"][0]["sinkKafkaTopics"], json!(["NEAR_SF"]));
+
+    // Its output, read back with a push query from the beginning.
+    let mut lines = stack.query_stream(
+        "SELECT * FROM near_sf EMIT CHANGES LIMIT 3;",
+        json!({"auto.offset.reset": "earliest"}),
+    );
+    let header = lines.next_json().unwrap();
+    assert_eq!(header["columnNames"], json!(["PROFILEID", "LAT"]));
+    let mut derived = Vec::new();
+    while let Some(row) = lines.next_json() {
+        derived.push(row);
+    }
+    assert_eq!(
+        derived,
+        vec![json!(["c2309eec", 37.79]), json!(["4ddad000", 37.79]), json!(["1ee5aa45", 37.79])]
+    );
+
+    let (status, refused) = stack.ksql("DROP STREAM near_sf;");
+    assert_eq!(status, 400);
+    assert!(refused["message"].as_str().unwrap().contains(&query_id), "{refused}");
+
+    let terminated = stack.ksql_ok(&format!("TERMINATE {query_id};"));
+    assert_eq!(terminated[0]["commandStatus"]["message"], "Query terminated.");
+    let dropped = stack.ksql_ok("DROP STREAM near_sf DELETE TOPIC;");
+    assert!(dropped[0]["commandStatus"]["message"].as_str().unwrap().contains("was dropped"));
+    eventually(20, || {
+        let topics = stack.ksql_ok("SHOW TOPICS;");
+        let names: Vec<&str> = topics[0]["topics"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        (!names.contains(&"NEAR_SF") && names.contains(&"locations")).then_some(())
+    });
+    let streams = stack.ksql_ok("SHOW STREAMS;");
+    let names: Vec<&str> = streams[0]["streams"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["RIDERLOCATIONS"]);
+}
+
+#[test]
+fn bad_statements_get_ksqldb_errors() {
+    let stack = Stack::start();
+    let (status, body) = stack.ksql("SELECT * \nFORM x EMIT CHANGES;");
+    assert_eq!(status, 400);
+    assert_eq!(body["@type"], "statement_error");
+    assert_eq!(body["error_code"], 40001);
+    assert!(body["message"].as_str().unwrap().starts_with("line 2:1: syntax error at or near 'FORM'"), "{body}");
+    assert!(body["statementText"].as_str().unwrap().contains("FORM x"));
+
+    stack.ksql_ok("CREATE STREAM s (id INT KEY, name STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);");
+    let (status, body) = stack.ksql("CREATE STREAM t AS SELECT id, nme FROM s;");
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("NME cannot be resolved"), "{body}");
+    let (_, body) = stack.ksql("CREATE STREAM t AS SELECT id, NOPE(name) FROM s;");
+    assert!(body["message"].as_str().unwrap().contains("Can't find any functions with the name 'NOPE'"), "{body}");
+    let (_, body) = stack.ksql("CREATE STREAM t AS SELECT id, name + 1 FROM s;");
+    assert!(body["message"].as_str().unwrap().contains("Unsupported arithmetic types"), "{body}");
+    let (_, body) = stack.ksql("CREATE STREAM u (a STRUCT<b INT>) WITH (kafka_topic='u', value_format='DELIMITED', partitions=1);");
+    assert!(body["message"].as_str().unwrap().contains("'DELIMITED' format does not support type 'STRUCT'"), "{body}");
+    let (_, body) = stack.ksql("INSERT INTO s (id, name) VALUES ('x', 'y');");
+    assert!(body["message"].as_str().unwrap().contains("Expected type INTEGER for column ID"), "{body}");
+    let (status, body) = stack.ksql("SELECT * FROM s EMIT CHANGES;");
+    assert_eq!(status, 400);
+    assert_eq!(body["error_code"], 40002);
+    let (status, body) = stack.post("/ksql", &json!({"nope": 1}));
+    assert_eq!(status, 400, "{body}");
+}
