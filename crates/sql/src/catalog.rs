@@ -79,20 +79,16 @@ impl Source {
         })
     }
 
-    /// The columns of the rows queries see: keys, values, ROWTIME, and the window bounds
-    /// of windowed keys.
+    /// The columns of the rows queries see: keys, the window bounds of windowed keys,
+    /// values, ROWTIME (ksqlDB's order for `SELECT *`).
     pub fn row_columns(&self) -> Vec<(String, SqlType)> {
-        let mut columns: Vec<(String, SqlType)> = self
-            .key_columns
-            .iter()
-            .chain(&self.value_columns)
-            .cloned()
-            .collect();
-        columns.push((ROWTIME.to_string(), SqlType::Bigint));
+        let mut columns: Vec<(String, SqlType)> = self.key_columns.clone();
         if self.window.is_some() {
             columns.push((WINDOWSTART.to_string(), SqlType::Bigint));
             columns.push((WINDOWEND.to_string(), SqlType::Bigint));
         }
+        columns.extend(self.value_columns.iter().cloned());
+        columns.push((ROWTIME.to_string(), SqlType::Bigint));
         columns
     }
 

@@ -12,7 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use super::{Engine, Session};
 use crate::ast::{Query, Relation};
-use crate::catalog::{ROWTIME, WINDOWEND, WINDOWSTART, WindowType};
+use crate::catalog::WindowType;
 use crate::error::{Result, SqlError};
 use crate::expr::compile;
 use crate::format::internal::InternalSerde;
@@ -150,12 +150,12 @@ impl Engine {
         let value_positions: Vec<usize> = schema.value_positions().collect();
         let to_table_row = |projected: Row, window: Option<(i64, i64)>| -> Row {
             let mut row: Row = schema.key_positions.iter().map(|i| projected[*i].clone()).collect();
-            row.extend(value_positions.iter().map(|i| projected[*i].clone()));
-            row.push(Value::Null);
             if let Some((s, e)) = window {
                 row.push(Value::Bigint(s));
                 row.push(Value::Bigint(e));
             }
+            row.extend(value_positions.iter().map(|i| projected[*i].clone()));
+            row.push(Value::Null);
             row
         };
         let mut table_rows = Vec::new();
@@ -199,7 +199,6 @@ impl Engine {
         if let Some(limit) = query.limit {
             rows.truncate(limit as usize);
         }
-        let _ = (ROWTIME, WINDOWSTART, WINDOWEND);
         Ok(PullResult {
             id: format!("query_{}", crate::time::now_millis()),
             columns,
