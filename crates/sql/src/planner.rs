@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use brook_streams::dsl::{
-    Consumed, DeserializationHandler, Grouped, JoinWindows, KStream, KTable, Materialized,
-    Processor, Produced, Repartitioned, SessionWindows, StreamJoined, StreamsBuilder, TimeWindows,
+    Consumed, DeserializationHandler, FixedKeyProcessor, FixedKeyRecord, Grouped, JoinWindows,
+    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindows, StreamJoined, StreamsBuilder, TimeWindows,
 };
 use brook_streams::serdes::Serdes;
-use brook_streams::topology::{Record, Topology};
+use brook_streams::topology::Topology;
 use brook_streams::windowed::{SessionWindowedSerde, TimeWindowedSerde, Windowed};
 
 use crate::ast::{Emit, Expr, JoinKind, Query, Relation, SelectItem, SourceKind, WindowKind};
@@ -225,19 +225,19 @@ fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     }
 }
 
-/// Adds ROWTIME (and copies of the key columns) to each record's value.
-struct Flatten {
-    keys: usize,
-}
+/// Adds ROWTIME (and copies of the key columns) to each record's value; keys stay, so
+/// grouping by them needs no repartition.
+struct Flatten;
 
-impl Processor<Row, Row, Row, Row> for Flatten {
-    fn process(&mut self, record: Record<Row, Row>, forward: &mut dyn FnMut(Record<Row, Row>)) {
-        let Record { key, value, timestamp, headers } = record;
-        let mut row = Vec::with_capacity(self.keys + value.len() + 1);
-        row.extend(key.iter().cloned());
-        row.extend(value);
+impl FixedKeyProcessor<Row, Row, Row> for Flatten {
+    fn process(&mut self, record: FixedKeyRecord<Row, Row>, forward: &mut dyn FnMut(FixedKeyRecord<Row, Row>)) {
+        let mut row = Vec::with_capacity(record.key().len() + record.value.len() + 1);
+        row.extend(record.key().iter().cloned());
+        let timestamp = record.timestamp;
+        let mut record = record;
+        row.append(&mut record.value);
         row.push(Value::Bigint(timestamp));
-        forward(Record { key, value: row, timestamp, headers });
+        forward(record.with_value(row));
     }
 }
 
@@ -305,7 +305,7 @@ fn relation(builder: &StreamsBuilder, catalog: &Catalog, rel: &Relation, sources
                 SourceKind::Stream => Flow::Stream(
                     builder
                         .stream(&source.topic, consumed)
-                        .process(move || Flatten { keys }, &[]),
+                        .process_values(|| Flatten),
                 ),
                 SourceKind::Table => {
                     let table = builder.table(

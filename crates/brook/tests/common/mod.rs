@@ -13,6 +13,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     /// The schema registry's address, when started with one.
     pub registry: Option<SocketAddr>,
+    /// Brook SQL's address, when started with it.
+    pub sql: Option<SocketAddr>,
 }
 
 pub fn free_port() -> u16 {
@@ -56,6 +58,25 @@ impl Server {
         Self::launch(data_dir, free_port(), Some(registry), None, &[])
     }
 
+    /// Starts with Brook SQL on `sql` (restarts reuse its address), its log in `log`.
+    pub fn start_with_sql(data_dir: &Path, port: u16, sql: SocketAddr, log: &Path) -> Server {
+        let sql_text = sql.to_string();
+        let mut server = Self::launch(
+            data_dir,
+            port,
+            None,
+            Some(log),
+            &["--sql-listen", &sql_text, "--set", "group.initial.rebalance.delay.ms=0"],
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(sql).is_err() {
+            assert!(Instant::now() < deadline, "Brook SQL did not start listening on {sql}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server.sql = Some(sql);
+        server
+    }
+
     fn launch(
         data_dir: &Path,
         port: u16,
@@ -80,6 +101,11 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(if extra.contains(&"--sql-listen") {
+                &[][..]
+            } else {
+                &["--sql-listen", "off"][..]
+            })
             .args(extra)
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -100,6 +126,7 @@ impl Server {
             addr,
             data_dir: data_dir.to_path_buf(),
             registry,
+            sql: None,
         }
     }
 

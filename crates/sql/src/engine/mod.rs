@@ -203,6 +203,14 @@ impl Engine {
             if let Err(e) = q.streams.close() {
                 tracing::warn!(query = %q.id, %e, "closing a query");
             }
+            tracing::info!(
+                query = %q.id,
+                processed = q.streams.processed_records(),
+                restored = q.streams.restored_records(),
+                "query closed: processed {} records, restored {} changelog records",
+                q.streams.processed_records(),
+                q.streams.restored_records()
+            );
         }
     }
 

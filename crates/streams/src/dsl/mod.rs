@@ -30,7 +30,7 @@ pub use global::GlobalKTable;
 pub use grouped::{Grouped, KGroupedStream, Materialized};
 pub use kstream::{BranchedKStream, KStream, Repartitioned};
 pub use ktable::{Change, KTable};
-pub use process::{Processor, ProcessorInit, Punctuation};
+pub use process::{FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorInit, Punctuation};
 pub use sessions::{SessionWindowedKStream, SessionWindows};
 pub use sliding::{SlidingWindowedKStream, SlidingWindows};
 pub use stream_joins::{JoinWindows, StreamJoined};

@@ -145,3 +145,91 @@ impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
         KStream::at(self.node().topology.clone(), node).key_changed(true)
     }
 }
+
+/// A record whose key a [`FixedKeyProcessor`] cannot change (Kafka's `FixedKeyRecord`,
+/// KIP-820): only its value, timestamp and headers.
+pub struct FixedKeyRecord<K, V> {
+    key: K,
+    /// The value.
+    pub value: V,
+    /// Event time, in milliseconds since the epoch.
+    pub timestamp: i64,
+    /// Headers.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl<K, V> FixedKeyRecord<K, V> {
+    /// The key.
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    /// The same record with another value.
+    pub fn with_value<V2>(self, value: V2) -> FixedKeyRecord<K, V2> {
+        FixedKeyRecord {
+            key: self.key,
+            value,
+            timestamp: self.timestamp,
+            headers: self.headers,
+        }
+    }
+}
+
+/// A processor that maps values and keeps keys (Kafka's `FixedKeyProcessor`): grouping
+/// after it needs no repartition.
+pub trait FixedKeyProcessor<K, V, VO> {
+    /// Handles one record; `forward` sends records (with its key) downstream.
+    fn process(
+        &mut self,
+        record: FixedKeyRecord<K, V>,
+        forward: &mut dyn FnMut(FixedKeyRecord<K, VO>),
+    );
+}
+
+impl<K: Clone + 'static, V: Clone + 'static> KStream<K, V> {
+    /// Runs a processor from `supplier` (one per task) that sees each record's timestamp and
+    /// headers and forwards values under the record's own key (Kafka's `processValues`).
+    pub fn process_values<VO: Clone + 'static, P>(
+        &self,
+        supplier: impl Fn() -> P + Send + Sync + 'static,
+    ) -> KStream<K, VO>
+    where
+        P: FixedKeyProcessor<K, V, VO> + 'static,
+    {
+        let supplier = Arc::new(supplier);
+        let node = add_child::<K, V, K, VO>(
+            &self.node().topology,
+            self.node().node,
+            "KSTREAM-PROCESSVALUES",
+            move |children, _| {
+                let processor = RefCell::new(supplier());
+                Rc::new(move |ctx, record: Record<K, V>| {
+                    let Record {
+                        key,
+                        value,
+                        timestamp,
+                        headers,
+                    } = record;
+                    let fixed = FixedKeyRecord {
+                        key,
+                        value,
+                        timestamp,
+                        headers,
+                    };
+                    let mut out = Vec::new();
+                    processor.borrow_mut().process(fixed, &mut |r| out.push(r));
+                    for r in out {
+                        let record = Record {
+                            key: r.key,
+                            value: r.value,
+                            timestamp: r.timestamp,
+                            headers: r.headers,
+                        };
+                        forward(&children, ctx, record);
+                    }
+                })
+            },
+        );
+        KStream::at(self.node().topology.clone(), node).key_changed(self.is_key_changed())
+    }
+}

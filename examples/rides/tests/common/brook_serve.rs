@@ -53,6 +53,8 @@ impl BrookServe {
                 "off",
                 "--registry-listen",
                 "off",
+                "--sql-listen",
+                "off",
                 "--set",
                 "group.initial.rebalance.delay.ms=0",
                 "--data-dir",
