@@ -70,6 +70,9 @@ enum Command {
         /// Where persistent queries keep their local state.
         #[arg(long, default_value = "brook-sql-state")]
         state_dir: std::path::PathBuf,
+        /// The schema registry, for AVRO, PROTOBUF and JSON_SR (`ksql.schema.registry.url`).
+        #[arg(long, value_name = "URL")]
+        schema_registry_url: Option<String>,
     },
     /// Create, list, describe, alter and delete topics.
     #[command(subcommand)]
@@ -135,7 +138,14 @@ fn main() -> ExitCode {
             listen,
             service_id,
             state_dir,
-        } => serve::run_sql_server(*listen, service_id, state_dir, connect),
+            schema_registry_url,
+        } => serve::run_sql_server(
+            *listen,
+            service_id,
+            state_dir,
+            schema_registry_url.as_deref(),
+            connect,
+        ),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),
         Command::Consume(args) => cli::consume::run(args, connect, format),

@@ -274,6 +274,9 @@ pub fn run(args: &Args) -> Result<()> {
                     data_dir.join("ksql-state"),
                 );
                 engine.service_id = config.sql_service_id.clone();
+                engine.schema_registry_url = registry
+                    .as_ref()
+                    .map(|r| format!("http://{}", r.local_addr()));
                 match start_sql(engine, listen).await {
                     Ok(server) => Some(server),
                     Err(e) => {
@@ -358,6 +361,7 @@ pub fn run_sql_server(
     listen: std::net::SocketAddr,
     service_id: &str,
     state_dir: &Path,
+    schema_registry_url: Option<&str>,
     connect: &crate::cli::connect::ConnectArgs,
 ) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -366,6 +370,7 @@ pub fn run_sql_server(
     let mut config =
         brook_sql::engine::EngineConfig::new(connect.cluster()?, state_dir.to_path_buf());
     config.service_id = service_id.to_string();
+    config.schema_registry_url = schema_registry_url.map(|u| u.trim_end_matches('/').to_string());
     runtime.block_on(async move {
         let server = start_sql(config, listen)
             .await

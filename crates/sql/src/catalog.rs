@@ -49,6 +49,10 @@ pub struct Source {
     pub written_by: Option<String>,
     /// `CREATE SOURCE …`: read-only.
     pub read_only: bool,
+    /// The schema registry's side of a registry key format.
+    pub key_registry: Option<std::sync::Arc<crate::format::registry::RegistryCodec>>,
+    /// The schema registry's side of a registry value format.
+    pub value_registry: Option<std::sync::Arc<crate::format::registry::RegistryCodec>>,
 }
 
 /// The pseudo column holding the record's timestamp.
@@ -66,6 +70,7 @@ impl Source {
             columns: std::sync::Arc::new(self.key_columns.clone()),
             wrapped: false,
             delimiter: self.value_delimiter,
+            registry: self.key_registry.clone(),
         })
     }
 
@@ -76,6 +81,7 @@ impl Source {
             columns: std::sync::Arc::new(self.value_columns.clone()),
             wrapped: self.wrap_single_value,
             delimiter: self.value_delimiter,
+            registry: self.value_registry.clone(),
         })
     }
 

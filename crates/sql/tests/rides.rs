@@ -1,4 +1,5 @@
-//! The course's rides through Brook SQL, as JSON and as DELIMITED: rides per zone and hour
+//! The course's rides through Brook SQL, as JSON, as DELIMITED and as AVRO (columns from
+//! the schema registry): rides per zone and hour
 //! (a windowed aggregation, compared with a reference computed here), a pull query on one
 //! zone's windows, a stream–table join with a zone table and a stream–stream join WITHIN 1
 //! HOUR.
@@ -8,6 +9,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use brook_registry::client::RegistryClient;
+use brook_registry::format::SchemaType;
 use common::{Stack, eventually};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -47,6 +50,10 @@ fn millis(text: &str) -> i64 {
 }
 
 fn produce(bootstrap: &str, topic: &str, records: impl Iterator<Item = (String, String)>) {
+    produce_bytes(bootstrap, topic, records.map(|(k, v)| (k, v.into_bytes())));
+}
+
+fn produce_bytes(bootstrap: &str, topic: &str, records: impl IntoIterator<Item = (String, Vec<u8>)>) {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "5")
@@ -97,24 +104,35 @@ fn reference(header: &[String], rides: &[Ride]) -> BTreeMap<(i32, i64), (i64, f6
     out
 }
 
-/// The windowed aggregation's output topic as (zone, window start) → (rides, total).
-fn windowed_counts(latest: &BTreeMap<Vec<u8>, Vec<u8>>) -> BTreeMap<(i32, i64), (i64, f64)> {
+/// The windowed aggregation's output topic as (zone, window start) → (rides, total): JSON
+/// objects, Avro records through the registry, or DELIMITED lines.
+fn windowed_counts(latest: &BTreeMap<Vec<u8>, Vec<u8>>, registry: &RegistryClient) -> BTreeMap<(i32, i64), (i64, f64)> {
     latest
         .iter()
         .map(|(k, v)| {
             assert_eq!(k.len(), 12, "an INT key and the window start");
             let zone = i32::from_be_bytes(k[..4].try_into().unwrap());
             let start = i64::from_be_bytes(k[4..].try_into().unwrap());
-            // JSON objects, or DELIMITED lines (the CSV stream's format is inherited).
-            let text = std::str::from_utf8(v).unwrap();
-            let counts = match text.strip_prefix('{') {
-                Some(_) => {
-                    let v: serde_json::Value = serde_json::from_str(text).unwrap();
-                    (v["RIDES"].as_i64().unwrap(), v["TOTAL"].as_f64().unwrap())
-                }
-                None => {
-                    let (n, total) = text.split_once(',').unwrap();
-                    (n.parse().unwrap(), total.parse().unwrap())
+            // Each query's value format is its source's (inherited, as in ksqlDB).
+            let counts = if v.first() == Some(&0) {
+                let v = registry.deserialize(v).unwrap();
+                let (rides, total) = (&v["RIDES"], &v["TOTAL"]);
+                // Nullable fields may come as Avro JSON unions ({"long": n}).
+                (
+                    rides.as_i64().or(rides["long"].as_i64()).unwrap_or_else(|| panic!("{v}")),
+                    total.as_f64().or(total["double"].as_f64()).unwrap_or_else(|| panic!("{v}")),
+                )
+            } else {
+                let text = std::str::from_utf8(v).unwrap();
+                match text.strip_prefix('{') {
+                    Some(_) => {
+                        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+                        (v["RIDES"].as_i64().unwrap(), v["TOTAL"].as_f64().unwrap())
+                    }
+                    None => {
+                        let (n, total) = text.split_once(',').unwrap();
+                        (n.parse().unwrap(), total.parse().unwrap())
+                    }
                 }
             };
             ((zone, start), counts)
@@ -161,6 +179,38 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
          PARTITIONS=1, TIMESTAMP='tpep_pickup_datetime', TIMESTAMP_FORMAT='yyyy-MM-dd HH:mm:ss');",
         columns.join(", ")
     ));
+    // Avro rides as the course's Avro producer writes them, the columns from their schema.
+    let registry = RegistryClient::new(&stack.registry_url);
+    let avro_schema = r#"{"type": "record", "name": "Ride", "namespace": "rides", "fields": [
+        {"name": "VendorID", "type": "int"}, {"name": "tpep_pickup_datetime", "type": "string"},
+        {"name": "PULocationID", "type": "int"}, {"name": "total_amount", "type": "double"}]}"#;
+    let avro_rides: Vec<(String, Vec<u8>)> = rides
+        .iter()
+        .map(|r| {
+            let value = json!({
+                "VendorID": r.get(&header, "VendorID").parse::<i32>().unwrap(),
+                "tpep_pickup_datetime": r.get(&header, "tpep_pickup_datetime"),
+                "PULocationID": r.get(&header, "PULocationID").parse::<i32>().unwrap(),
+                "total_amount": r.get(&header, "total_amount").parse::<f64>().unwrap(),
+            });
+            let bytes = registry.serialize("rides_avro-value", SchemaType::Avro, avro_schema, None, &value).unwrap();
+            (r.get(&header, "VendorID"), bytes)
+        })
+        .collect();
+    stack.ksql_ok("CREATE STREAM rides_avro WITH (KAFKA_TOPIC='rides_avro', VALUE_FORMAT='AVRO', PARTITIONS=1,
+         TIMESTAMP='tpep_pickup_datetime', TIMESTAMP_FORMAT='yyyy-MM-dd HH:mm:ss');");
+    let described = stack.ksql_ok("DESCRIBE rides_avro;");
+    let fields: Vec<(String, String)> = described[0]["sourceDescription"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap().to_string(), f["schema"]["type"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        fields,
+        [("VENDORID", "INTEGER"), ("TPEP_PICKUP_DATETIME", "STRING"), ("PULOCATIONID", "INTEGER"), ("TOTAL_AMOUNT", "DOUBLE")]
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+    );
     stack.ksql_ok("CREATE TABLE zones (LocationID INT PRIMARY KEY, zone STRING) WITH (KAFKA_TOPIC='zones', VALUE_FORMAT='JSON', PARTITIONS=1);");
     let zones: BTreeMap<i32, String> = [(142, "Lincoln Square East"), (138, "LaGuardia Airport"), (161, "Midtown Center"), (236, "Upper East Side North")]
         .into_iter()
@@ -176,6 +226,8 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
          FROM rides_json WINDOW TUMBLING (SIZE 1 HOUR, RETENTION 7 DAYS) GROUP BY PULocationID EMIT CHANGES;",
         "CREATE TABLE rides_per_zone_csv AS SELECT PULocationID, COUNT(*) AS rides, SUM(total_amount) AS total
          FROM rides_csv WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY PULocationID EMIT CHANGES;",
+        "CREATE TABLE rides_per_zone_avro AS SELECT PULocationID, COUNT(*) AS rides, SUM(total_amount) AS total
+         FROM rides_avro WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY PULocationID EMIT CHANGES;",
         "CREATE STREAM rides_enriched AS SELECT r.PULocationID AS zone_id, z.zone AS zone, r.total_amount AS total_amount
          FROM rides_json r JOIN zones z ON r.PULocationID = z.LocationID EMIT CHANGES;",
         "CREATE STREAM tips AS SELECT ride_id, tip_amount FROM rides_json WHERE tip_amount > 0 PARTITION BY ride_id EMIT CHANGES;",
@@ -203,14 +255,15 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
         }),
     );
     produce(&bootstrap, "rides_csv", rides.iter().map(|r| (r.get(&header, "VendorID"), r.line.clone())));
+    produce_bytes(&bootstrap, "rides_avro", avro_rides);
 
     // The windowed counts equal the reference, for both formats.
-    for topic in ["RIDES_PER_ZONE", "RIDES_PER_ZONE_CSV"] {
+    for topic in ["RIDES_PER_ZONE", "RIDES_PER_ZONE_CSV", "RIDES_PER_ZONE_AVRO"] {
         let latest = read_latest(&bootstrap, topic, |l| {
-            let got = windowed_counts(l);
+            let got = windowed_counts(l, &registry);
             got.len() == want.len() && want.iter().all(|(k, (n, _))| got.get(k).is_some_and(|(g, _)| g == n))
         });
-        assert_same(&windowed_counts(&latest), &want);
+        assert_same(&windowed_counts(&latest, &registry), &want);
     }
 
     // A pull query: one zone's windows (all of them: the rides span three days and the

@@ -29,6 +29,11 @@ impl AvroSchema {
         Ok(AvroSchema { schema, references })
     }
 
+    /// The parsed schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
     /// The Parsing Canonical Form (names resolved, defaults and docs dropped).
     pub fn canonical(&self) -> String {
         if self.references.is_empty() {

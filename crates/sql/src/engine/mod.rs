@@ -47,6 +47,8 @@ pub struct EngineConfig {
     pub state_dir: PathBuf,
     /// `commit.interval.ms` of persistent queries (ksqlDB's default: 2 s).
     pub commit_interval: Duration,
+    /// `ksql.schema.registry.url`, for AVRO, PROTOBUF and JSON_SR.
+    pub schema_registry_url: Option<String>,
 }
 
 impl EngineConfig {
@@ -57,6 +59,7 @@ impl EngineConfig {
             service_id: "default_".to_string(),
             state_dir: state_dir.into(),
             commit_interval: Duration::from_secs(2),
+            schema_registry_url: None,
         }
     }
 
@@ -119,6 +122,7 @@ pub(crate) struct State {
 pub struct Engine {
     config: EngineConfig,
     cluster: Cluster,
+    registry: Option<Arc<brook_registry::client::RegistryClient>>,
     state: Mutex<State>,
     log: Arc<CommandLog>,
     runner: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -150,9 +154,14 @@ impl Engine {
         let cluster = Cluster::connect(config.cluster.clone())?;
         let topic = config.command_topic();
         cluster.create_topic(&topic, 1, 1, &[("retention.ms", "-1"), ("cleanup.policy", "delete")])?;
+        let registry = config
+            .schema_registry_url
+            .as_deref()
+            .map(|url| Arc::new(brook_registry::client::RegistryClient::new(url)));
         let engine = Arc::new(Engine {
             config,
             cluster,
+            registry,
             state: Mutex::new(State {
                 catalog: Catalog::default(),
                 queries: BTreeMap::new(),
@@ -322,7 +331,7 @@ impl Engine {
             let state = self.lock();
             match statement {
                 Statement::CreateSource { .. } => {
-                    let source = source_of_create(statement, text, &state.catalog)?;
+                    let source = source_of_create(statement, text, self.registry.as_ref())?;
                     self.ensure_source_topic(statement, &source)?;
                     format!("{}/`{}`/create", command_kind(source.kind), source.name)
                 }
@@ -402,7 +411,7 @@ impl Engine {
                         )));
                     }
                 }
-                let source = source_of_create(&statement, text, &state.catalog)?;
+                let source = source_of_create(&statement, text, self.registry.as_ref())?;
                 state.catalog.sources.insert(source.name.clone(), source);
                 Ok((format!("{} created", if *kind == SourceKind::Stream { "Stream" } else { "Table" }), None))
             }
@@ -564,7 +573,7 @@ impl Engine {
                         }
                         _ => {}
                     }
-                    let source = sink_source(&state.catalog, name, *kind, properties, query, schema, text)?;
+                    let source = sink_source(&state.catalog, self.registry.as_ref(), name, *kind, properties, query, schema, text)?;
                     target = Some(source.clone());
                     Ok(Sink::Topic(Box::new(source)))
                 })?;
@@ -1066,18 +1075,51 @@ const SOURCE_PROPERTIES: &[&str] = &[
     "KEY_SCHEMA_FULL_NAME", "VALUE_SCHEMA_FULL_NAME",
 ];
 
-/// The source a `CREATE STREAM|TABLE (…) WITH (…)` declares.
-fn source_of_create(statement: &Statement, text: &str, catalog: &Catalog) -> Result<Source> {
+type Registry = Arc<brook_registry::client::RegistryClient>;
+
+fn registry_client<'a>(registry: Option<&'a Registry>, format: Format) -> Result<&'a Registry> {
+    registry.ok_or_else(|| {
+        SqlError::statement(format!(
+            "The {} format needs the schema registry: set ksql.schema.registry.url (brook sql-server --schema-registry-url; brook serve sets it to its registry)",
+            format.name()
+        ))
+    })
+}
+
+fn schema_id(props: &Properties, name: &str) -> Result<Option<i32>> {
+    props
+        .get(name)
+        .map(|v| v.as_i64().and_then(|i| i32::try_from(i).ok()).ok_or_else(|| SqlError::statement(format!("{name} must be an integer"))))
+        .transpose()
+}
+
+/// The registry side of a key or value format (None for the other formats).
+fn codec(
+    registry: Option<&Registry>,
+    format: Format,
+    subject: &str,
+    columns: &[(String, SqlType)],
+    id: Option<i32>,
+) -> Result<Option<Arc<crate::format::registry::RegistryCodec>>> {
+    if !format.uses_registry() {
+        return Ok(None);
+    }
+    let client = registry_client(registry, format)?;
+    Ok(Some(Arc::new(crate::format::registry::RegistryCodec::new(client.clone(), format, subject, columns, id)?)))
+}
+
+/// The source a `CREATE STREAM|TABLE (…) WITH (…)` declares; with a registry format and no
+/// value columns, the columns of the subject's latest schema (rows then written with it).
+fn source_of_create(statement: &Statement, text: &str, registry: Option<&Registry>) -> Result<Source> {
     let Statement::CreateSource { kind, name, columns, properties, source: read_only, .. } = statement else {
         return Err(SqlError::statement("not a CREATE STREAM|TABLE"));
     };
-    let _ = catalog;
     check_properties(properties, SOURCE_PROPERTIES)?;
     let topic = prop_text(properties, "KAFKA_TOPIC").ok_or_else(|| {
         SqlError::statement("Missing required property \"KAFKA_TOPIC\" which has no default value.")
     })?;
     let (key_format, value_format) = formats_of(properties, Format::Kafka, None)?;
-    if columns.is_empty() && !value_format.uses_registry() {
+    if columns.iter().all(|c| c.key) && !value_format.uses_registry() {
         return Err(SqlError::statement(format!(
             "The statement does not define any columns. {} needs columns for the {} format.",
             name,
@@ -1112,9 +1154,21 @@ fn source_of_create(statement: &Statement, text: &str, catalog: &Catalog) -> Res
         None => true,
         Some(v) => v.as_bool().ok_or_else(|| SqlError::statement("WRAP_SINGLE_VALUE must be TRUE or FALSE"))?,
     };
+    let mut value_schema_id = schema_id(properties, "VALUE_SCHEMA_ID")?;
+    if value_columns.is_empty() && value_format.uses_registry() {
+        let client = registry_client(registry, value_format)?;
+        let subject = format!("{topic}-value");
+        value_columns = crate::format::registry::infer_columns(client, &subject, value_format)?;
+        value_columns.retain(|(n, _)| !key_columns.iter().any(|(k, _)| k == n));
+        if value_schema_id.is_none() {
+            value_schema_id = client.latest(&subject).ok().map(|(id, _)| id);
+        }
+    }
     // The formats check the columns they must carry.
     RowFormat::new(key_format, key_columns.clone(), false, delimiter, "key")?;
     RowFormat::new(value_format, value_columns.clone(), wrap, delimiter, "value")?;
+    let key_registry = codec(registry, key_format, &format!("{topic}-key"), &key_columns, schema_id(properties, "KEY_SCHEMA_ID")?)?;
+    let value_registry = codec(registry, value_format, &format!("{topic}-value"), &value_columns, value_schema_id)?;
     let window = match prop_text(properties, "WINDOW_TYPE") {
         None => None,
         Some(w) if w.eq_ignore_ascii_case("SESSION") => Some(WindowType::Session),
@@ -1139,6 +1193,8 @@ fn source_of_create(statement: &Statement, text: &str, catalog: &Catalog) -> Res
         statement: text.to_string(),
         written_by: None,
         read_only: *read_only,
+        key_registry,
+        value_registry,
     };
     if let Some(ts) = &source.timestamp_column {
         if !source.key_columns.iter().chain(&source.value_columns).any(|(n, _)| n == ts) {
@@ -1167,8 +1223,10 @@ fn parse_window_size(text: &str) -> Result<i64> {
 }
 
 /// The source a CSAS/CTAS writes.
+#[allow(clippy::too_many_arguments)]
 fn sink_source(
     catalog: &Catalog,
+    registry: Option<&Registry>,
     name: &str,
     kind: SourceKind,
     properties: &Properties,
@@ -1201,10 +1259,13 @@ fn sink_source(
     let value_columns = schema.value_columns();
     RowFormat::new(key_format, key_columns.clone(), false, delimiter, "key")?;
     RowFormat::new(value_format, value_columns.clone(), wrap, delimiter, "value")?;
+    let topic = prop_text(properties, "KAFKA_TOPIC").unwrap_or_else(|| name.to_string());
+    let key_registry = codec(registry, key_format, &format!("{topic}-key"), &key_columns, None)?;
+    let value_registry = codec(registry, value_format, &format!("{topic}-value"), &value_columns, None)?;
     Ok(Source {
         name: name.to_string(),
         kind,
-        topic: prop_text(properties, "KAFKA_TOPIC").unwrap_or_else(|| name.to_string()),
+        topic,
         key_columns,
         value_columns,
         key_format,
@@ -1217,6 +1278,8 @@ fn sink_source(
         statement: text.to_string(),
         written_by: None,
         read_only: false,
+        key_registry,
+        value_registry,
     })
 }
 

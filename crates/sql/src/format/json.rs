@@ -146,8 +146,8 @@ pub fn read_row(bytes: &[u8], columns: &[(String, SqlType)], wrapped: bool) -> R
     Ok(row)
 }
 
-struct RowVisitor<'a> {
-    columns: &'a [(String, SqlType)],
+pub(crate) struct RowVisitor<'a> {
+    pub(crate) columns: &'a [(String, SqlType)],
 }
 
 impl<'de> Visitor<'de> for RowVisitor<'_> {
@@ -182,7 +182,7 @@ impl<'de> Visitor<'de> for RowVisitor<'_> {
 
 /// Deserializes any JSON value as a value of a SQL type, converting where ksqlDB does
 /// (numbers from strings and back, timestamps from numbers or text).
-struct TypedSeed<'a>(&'a SqlType);
+pub(crate) struct TypedSeed<'a>(pub(crate) &'a SqlType);
 
 impl<'de> DeserializeSeed<'de> for TypedSeed<'_> {
     type Value = Value;

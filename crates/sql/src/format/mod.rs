@@ -4,6 +4,7 @@
 pub mod delimited;
 pub mod internal;
 pub mod json;
+pub mod registry;
 
 use std::sync::Arc;
 
@@ -81,6 +82,8 @@ pub struct RowFormat {
     pub wrapped: bool,
     /// DELIMITED's separator.
     pub delimiter: char,
+    /// AVRO, PROTOBUF and JSON_SR: the schema registry's side.
+    pub registry: Option<Arc<registry::RegistryCodec>>,
 }
 
 impl RowFormat {
@@ -122,19 +125,14 @@ impl RowFormat {
                     )));
                 }
             }
-            Format::Avro | Format::Protobuf | Format::JsonSr => {
-                return Err(SqlError::statement(format!(
-                    "{} is not supported by Brook SQL yet: use JSON, DELIMITED or KAFKA",
-                    format.name()
-                )));
-            }
-            Format::Json => {}
+            Format::Avro | Format::Protobuf | Format::JsonSr | Format::Json => {}
         }
         Ok(RowFormat {
             format,
             columns: Arc::new(columns),
             wrapped,
             delimiter,
+            registry: None,
         })
     }
 
@@ -161,7 +159,7 @@ impl RowFormat {
             },
             Format::None => {}
             Format::Avro | Format::Protobuf | Format::JsonSr => {
-                return Err(format!("{} is not supported yet", self.format.name()));
+                return self.codec()?.write(&self.columns, row, self.wrapped);
             }
         }
         Ok(out)
@@ -195,9 +193,15 @@ impl RowFormat {
             }
             Format::None => Ok(Row::new()),
             Format::Avro | Format::Protobuf | Format::JsonSr => {
-                Err(format!("{} is not supported yet", self.format.name()))
+                self.codec()?.read(&self.columns, bytes, self.wrapped)
             }
         }
+    }
+
+    fn codec(&self) -> std::result::Result<&registry::RegistryCodec, String> {
+        self.registry
+            .as_deref()
+            .ok_or_else(|| format!("{} needs the schema registry, which is not configured", self.format.name()))
     }
 }
 

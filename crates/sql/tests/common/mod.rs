@@ -16,6 +16,8 @@ use serde_json::Value as Json;
 pub struct Stack {
     pub runtime: tokio::runtime::Runtime,
     pub broker: Option<Broker>,
+    pub registry: Option<brook_registry::RegistryServer>,
+    pub registry_url: String,
     pub server: Option<SqlServer>,
     pub bootstrap: String,
     pub url: String,
@@ -40,9 +42,22 @@ impl Stack {
             .unwrap()
         });
         let bootstrap = broker.local_addr().to_string();
+        let registry = runtime.block_on(async {
+            brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                cluster: ClusterSettings::new(&bootstrap),
+                topic: "_schemas".into(),
+                advertised_url: None,
+            })
+            .await
+            .unwrap()
+        });
+        let registry_url = format!("http://{}", registry.local_addr());
         let mut stack = Stack {
             runtime,
             broker: Some(broker),
+            registry: Some(registry),
+            registry_url,
             server: None,
             bootstrap,
             url: String::new(),
@@ -59,6 +74,7 @@ impl Stack {
             self.dir.path().join("ksql-state"),
         );
         config.commit_interval = Duration::from_millis(200);
+        config.schema_registry_url = Some(self.registry_url.clone());
         let engine = Engine::start(config).unwrap();
         let server = self
             .runtime
@@ -119,6 +135,9 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         self.stop_sql();
+        if let Some(registry) = self.registry.take() {
+            self.runtime.block_on(registry.shutdown());
+        }
         if let Some(broker) = self.broker.take() {
             self.runtime.block_on(broker.shutdown());
         }
