@@ -74,6 +74,10 @@ enum Command {
         #[arg(long, value_name = "URL")]
         schema_registry_url: Option<String>,
     },
+    /// A shell for Brook SQL (ksqlDB's language), or run statements from -e / -f / stdin.
+    ///
+    /// Example: brook sql -e "SHOW STREAMS;"
+    Sql(cli::sql::SqlArgs),
     /// Create, list, describe, alter and delete topics.
     #[command(subcommand)]
     Topic(cli::topic::TopicCommand),
@@ -146,6 +150,7 @@ fn main() -> ExitCode {
             schema_registry_url.as_deref(),
             connect,
         ),
+        Command::Sql(args) => cli::sql::run(args, format),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),
         Command::Consume(args) => cli::consume::run(args, connect, format),

@@ -12,6 +12,7 @@ pub mod consume;
 pub mod group;
 pub mod output;
 pub mod produce;
+pub mod sql;
 pub mod topic;
 pub mod transactions;
 pub mod wire;
