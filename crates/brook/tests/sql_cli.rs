@@ -37,7 +37,12 @@ fn brook_sql(sql: SocketAddr, args: &[&str], stdin: Option<&str>) -> (bool, Stri
 fn statements_from_flags_files_and_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let sql: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _server = Server::start_with_sql(&dir.path().join("data"), free_port(), sql, &dir.path().join("log"));
+    let _server = Server::start_with_sql(
+        &dir.path().join("data"),
+        free_port(),
+        sql,
+        &dir.path().join("log"),
+    );
 
     let (ok, out, err) = brook_sql(
         sql,
@@ -63,18 +68,33 @@ fn statements_from_flags_files_and_stdin() {
     .unwrap();
     let (ok, out, err) = brook_sql(sql, &["-f", script.to_str().unwrap()], None);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("Created query with ID CTAS_VIEWS_PER_USER_"), "{out}");
+    assert!(
+        out.contains("Created query with ID CTAS_VIEWS_PER_USER_"),
+        "{out}"
+    );
     assert!(out.contains("| USER") && out.contains("| PAGE"), "{out}");
-    for row in ["| ann      | /home", "| bob      | /cart", "| ann      | /pay"] {
+    for row in [
+        "| ann      | /home",
+        "| bob      | /cart",
+        "| ann      | /pay",
+    ] {
         assert!(out.contains(row), "{row} in {out}");
     }
     assert!(out.contains("3 rows"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("PAGEVIEWS") && l.contains("pageviews") && l.contains("JSON")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("PAGEVIEWS") && l.contains("pageviews") && l.contains("JSON")),
+        "{out}"
+    );
 
     // A pull query from stdin, once the counts are there.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let (ok, out, err) = brook_sql(sql, &[], Some("SELECT * FROM views_per_user WHERE user = 'ann';\n"));
+        let (ok, out, err) = brook_sql(
+            sql,
+            &[],
+            Some("SELECT * FROM views_per_user WHERE user = 'ann';\n"),
+        );
         assert!(ok, "{out}{err}");
         if out.contains("| ann      | 2") {
             break;
@@ -92,5 +112,8 @@ fn statements_from_flags_files_and_stdin() {
     // A syntax error fails with the server's message.
     let (ok, out, err) = brook_sql(sql, &["-e", "SELEC * FROM pageviews;"], None);
     assert!(!ok, "{out}");
-    assert!(err.contains("line 1:1: syntax error at or near 'SELEC'"), "{err}");
+    assert!(
+        err.contains("line 1:1: syntax error at or near 'SELEC'"),
+        "{err}"
+    );
 }

@@ -82,7 +82,13 @@ impl Cluster {
     }
 
     /// Creates a topic; one that exists already is fine.
-    pub fn create_topic(&self, name: &str, partitions: i32, replicas: i32, configs: &[(&str, &str)]) -> Result<()> {
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replicas: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<()> {
         let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replicas));
         for (k, v) in configs {
             topic = topic.set(k, v);
@@ -118,7 +124,13 @@ impl Cluster {
     }
 
     /// Writes one record and waits for it to be acknowledged; its partition and offset.
-    pub fn produce(&self, topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, timestamp: Option<i64>) -> Result<(i32, i64)> {
+    pub fn produce(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: Option<i64>,
+    ) -> Result<(i32, i64)> {
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
         if let Some(k) = key {
             record = record.key(k);

@@ -194,7 +194,9 @@ pub fn compile(expr: &Expr, scope: &Scope) -> Result<(Compiled, SqlType)> {
                 )));
             }
             if *star {
-                return Err(SqlError::statement(format!("{name}(*) is not a function call")));
+                return Err(SqlError::statement(format!(
+                    "{name}(*) is not a function call"
+                )));
             }
             let Some(f) = functions::scalar(name) else {
                 return Err(SqlError::statement(format!(
@@ -214,8 +216,14 @@ pub fn compile(expr: &Expr, scope: &Scope) -> Result<(Compiled, SqlType)> {
                 types.push(t);
             }
             let ty = (f.returns)(&types).map_err(|e| {
-                SqlError::statement(format!("Function '{name}' does not accept parameters ({}): {e}",
-                    types.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")))
+                SqlError::statement(format!(
+                    "Function '{name}' does not accept parameters ({}): {e}",
+                    types
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
             })?;
             (Compiled::Call(f, compiled), ty)
         }
@@ -313,7 +321,9 @@ pub fn compile(expr: &Expr, scope: &Scope) -> Result<(Compiled, SqlType)> {
                 return Err(type_error(expr, &format!("LIKE needs a STRING, not {ta}")));
             }
             let pattern = match &**p {
-                Expr::Literal(Value::String(s)) => LikePattern::Fixed(Arc::new(like_regex(s, *escape))),
+                Expr::Literal(Value::String(s)) => {
+                    LikePattern::Fixed(Arc::new(like_regex(s, *escape)))
+                }
                 other => LikePattern::Dynamic(Box::new(compile(other, scope)?.0), *escape),
             };
             (
@@ -401,8 +411,19 @@ fn comparable(a: &SqlType, b: &SqlType, e: &Expr) -> Result<()> {
         || *a == SqlType::Null
         || *b == SqlType::Null
         || (a.is_numeric() && b.is_numeric())
-        || matches!((a, b), (SqlType::Timestamp, SqlType::String) | (SqlType::String, SqlType::Timestamp) | (SqlType::Date, SqlType::String) | (SqlType::String, SqlType::Date))
-        || matches!((a, b), (SqlType::Array(_), SqlType::Array(_)) | (SqlType::Struct(_), SqlType::Struct(_)) | (SqlType::Map(..), SqlType::Map(..)));
+        || matches!(
+            (a, b),
+            (SqlType::Timestamp, SqlType::String)
+                | (SqlType::String, SqlType::Timestamp)
+                | (SqlType::Date, SqlType::String)
+                | (SqlType::String, SqlType::Date)
+        )
+        || matches!(
+            (a, b),
+            (SqlType::Array(_), SqlType::Array(_))
+                | (SqlType::Struct(_), SqlType::Struct(_))
+                | (SqlType::Map(..), SqlType::Map(..))
+        );
     if ok {
         Ok(())
     } else {
@@ -428,7 +449,13 @@ fn binary(
         And | Or => {
             for (t, side) in [(&ta, "left"), (&tb, "right")] {
                 if !matches!(t, SqlType::Boolean | SqlType::Null) {
-                    return Err(type_error(expr, &format!("the {side} side of {} must be BOOLEAN, not {t}", op.symbol())));
+                    return Err(type_error(
+                        expr,
+                        &format!(
+                            "the {side} side of {} must be BOOLEAN, not {t}",
+                            op.symbol()
+                        ),
+                    ));
                 }
             }
             (NumericKind::None, SqlType::Boolean)
@@ -439,10 +466,14 @@ fn binary(
             let (ca, cb) = match (&ta, &tb, &ca, &cb) {
                 (SqlType::Timestamp, SqlType::String, _, Compiled::Literal(Value::String(s))) => (
                     ca.clone(),
-                    Compiled::Literal(crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp)),
+                    Compiled::Literal(
+                        crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp),
+                    ),
                 ),
                 (SqlType::String, SqlType::Timestamp, Compiled::Literal(Value::String(s)), _) => (
-                    Compiled::Literal(crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp)),
+                    Compiled::Literal(
+                        crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp),
+                    ),
                     cb.clone(),
                 ),
                 _ => (ca.clone(), cb.clone()),
@@ -453,12 +484,19 @@ fn binary(
             ));
         }
         Concat => {
-            if !matches!(ta, SqlType::String | SqlType::Null) || !matches!(tb, SqlType::String | SqlType::Null) {
-                return Err(type_error(expr, &format!("'||' joins STRINGs, not {ta} and {tb}")));
+            if !matches!(ta, SqlType::String | SqlType::Null)
+                || !matches!(tb, SqlType::String | SqlType::Null)
+            {
+                return Err(type_error(
+                    expr,
+                    &format!("'||' joins STRINGs, not {ta} and {tb}"),
+                ));
             }
             (NumericKind::None, SqlType::String)
         }
-        Add if ta == SqlType::String && tb == SqlType::String => (NumericKind::None, SqlType::String),
+        Add if ta == SqlType::String && tb == SqlType::String => {
+            (NumericKind::None, SqlType::String)
+        }
         Add | Sub | Mul | Div | Mod => {
             let numeric = |t: &SqlType| t.is_numeric() || *t == SqlType::Null;
             if !numeric(&ta) || !numeric(&tb) {
@@ -620,7 +658,13 @@ impl Compiled {
     }
 }
 
-fn eval_binary(op: BinaryOp, a: &Compiled, b: &Compiled, kind: NumericKind, row: &[Value]) -> Value {
+fn eval_binary(
+    op: BinaryOp,
+    a: &Compiled,
+    b: &Compiled,
+    kind: NumericKind,
+    row: &[Value],
+) -> Value {
     use BinaryOp::*;
     match op {
         And => match a.eval(row) {
@@ -792,13 +836,17 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
                 _ => v.as_decimal(*s),
             };
             match u {
-                Some(u) if u.unsigned_abs().to_string().len() <= usize::from(*p) => Value::Decimal(u, *s),
+                Some(u) if u.unsigned_abs().to_string().len() <= usize::from(*p) => {
+                    Value::Decimal(u, *s)
+                }
                 _ => Value::Null,
             }
         }
         T::Timestamp => match &v {
             Value::Timestamp(_) => v,
-            Value::String(s) => crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp),
+            Value::String(s) => {
+                crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp)
+            }
             Value::Date(d) => Value::Timestamp(i64::from(*d) * 86_400_000),
             _ => Value::Null,
         },
@@ -875,7 +923,10 @@ mod tests {
 
     #[test]
     fn arithmetic_and_logic() {
-        let scope = Scope::of([("A".to_string(), SqlType::Int), ("B".to_string(), SqlType::Double)]);
+        let scope = Scope::of([
+            ("A".to_string(), SqlType::Int),
+            ("B".to_string(), SqlType::Double),
+        ]);
         let row = vec![Value::Int(7), Value::Double(0.5)];
         assert_eq!(eval("A * 2 + 1", &scope, &row), Value::Int(15));
         assert_eq!(eval("A / 2", &scope, &row), Value::Int(3));
@@ -883,25 +934,50 @@ mod tests {
         assert_eq!(eval("A / 0", &scope, &row), Value::Null);
         assert_eq!(eval("A > 3 AND B < 1", &scope, &row), Value::Boolean(true));
         assert_eq!(eval("NULL AND FALSE", &scope, &row), Value::Boolean(false));
-        assert_eq!(eval("A BETWEEN 1 AND 5", &scope, &row), Value::Boolean(false));
+        assert_eq!(
+            eval("A BETWEEN 1 AND 5", &scope, &row),
+            Value::Boolean(false)
+        );
         assert_eq!(eval("A IN (1, 7)", &scope, &row), Value::Boolean(true));
         assert_eq!(eval("1.10 + 2.205", &scope, &row), Value::Decimal(3305, 3));
-        assert_eq!(eval("CAST('12.345' AS DECIMAL(5, 2))", &scope, &row), Value::Decimal(1235, 2));
-        assert_eq!(eval("CASE WHEN A > 5 THEN 'big' ELSE 'small' END", &scope, &row), Value::string("big"));
+        assert_eq!(
+            eval("CAST('12.345' AS DECIMAL(5, 2))", &scope, &row),
+            Value::Decimal(1235, 2)
+        );
+        assert_eq!(
+            eval("CASE WHEN A > 5 THEN 'big' ELSE 'small' END", &scope, &row),
+            Value::string("big")
+        );
         assert_eq!(eval("'ab' LIKE 'a%'", &scope, &row), Value::Boolean(true));
         assert_eq!(eval("ARRAY[1, 2, 3][-1]", &scope, &row), Value::Int(3));
-        assert_eq!(eval("STRUCT(x := 1, y := 'b')->y", &scope, &row), Value::string("b"));
+        assert_eq!(
+            eval("STRUCT(x := 1, y := 'b')->y", &scope, &row),
+            Value::string("b")
+        );
     }
 
     #[test]
     fn unknown_columns_and_type_errors_are_clear() {
         let scope = Scope::of([("Zone".to_string(), SqlType::String)]);
         let err = compile(&parse_expression("zone").unwrap(), &scope).unwrap_err();
-        assert!(err.message.contains("ZONE cannot be resolved"), "{}", err.message);
+        assert!(
+            err.message.contains("ZONE cannot be resolved"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("`Zone`"), "{}", err.message);
         let err = compile(&parse_expression("`Zone` + 1").unwrap(), &scope).unwrap_err();
-        assert!(err.message.contains("Unsupported arithmetic types"), "{}", err.message);
+        assert!(
+            err.message.contains("Unsupported arithmetic types"),
+            "{}",
+            err.message
+        );
         let err = compile(&parse_expression("NOPE(1)").unwrap(), &scope).unwrap_err();
-        assert!(err.message.contains("Can't find any functions with the name 'NOPE'"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("Can't find any functions with the name 'NOPE'"),
+            "{}",
+            err.message
+        );
     }
 }

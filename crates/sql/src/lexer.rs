@@ -94,7 +94,10 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SqlError> {
         if text[i..].starts_with("/*") {
             let start = at(i, line, line_start);
             let Some(end) = text[i + 2..].find("*/") else {
-                return Err(SqlError::syntax(start, "a comment is not closed: expected '*/'"));
+                return Err(SqlError::syntax(
+                    start,
+                    "a comment is not closed: expected '*/'",
+                ));
             };
             for (j, b) in bytes[i..i + 2 + end].iter().enumerate() {
                 if *b == b'\n' {
@@ -112,7 +115,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SqlError> {
             let mut j = i + 1;
             loop {
                 let Some(ch) = text[j..].chars().next() else {
-                    let what = if c == b'\'' { "a string" } else { "a quoted identifier" };
+                    let what = if c == b'\'' {
+                        "a string"
+                    } else {
+                        "a quoted identifier"
+                    };
                     return Err(SqlError::syntax(
                         start,
                         format!("{what} is not closed: expected {}", c as char),
@@ -140,13 +147,20 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SqlError> {
             } else {
                 TokenKind::QuotedIdent(value)
             }
-        } else if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             let mut j = i;
             let mut decimal = false;
             while j < bytes.len() && bytes[j].is_ascii_digit() {
                 j += 1;
             }
-            if j < bytes.len() && bytes[j] == b'.' && bytes.get(j + 1).is_none_or(|b| !b.is_ascii_alphabetic() || b.eq_ignore_ascii_case(&b'e')) {
+            if j < bytes.len()
+                && bytes[j] == b'.'
+                && bytes
+                    .get(j + 1)
+                    .is_none_or(|b| !b.is_ascii_alphabetic() || b.eq_ignore_ascii_case(&b'e'))
+            {
                 decimal = true;
                 j += 1;
                 while j < bytes.len() && bytes[j].is_ascii_digit() {
@@ -176,23 +190,32 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SqlError> {
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'@' || c >= 0x80 {
             let mut j = i;
             while j < bytes.len()
-                && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_' || bytes[j] == b'@' || bytes[j] >= 0x80)
+                && (bytes[j].is_ascii_alphanumeric()
+                    || bytes[j] == b'_'
+                    || bytes[j] == b'@'
+                    || bytes[j] >= 0x80)
             {
                 j += 1;
             }
             let word = text[i..j].to_uppercase();
             i = j;
             TokenKind::Word(word)
-        } else if let Some(symbol) = SYMBOLS.iter().find(|s| text[i..].starts_with(**s)).or(
-            [&"]", &"{", &"}", &":"]
-                .into_iter()
-                .find(|s| text[i..].starts_with(**s)),
-        ) {
+        } else if let Some(symbol) =
+            SYMBOLS
+                .iter()
+                .find(|s| text[i..].starts_with(**s))
+                .or([&"]", &"{", &"}", &":"]
+                    .into_iter()
+                    .find(|s| text[i..].starts_with(**s)))
+        {
             i += symbol.len();
             TokenKind::Symbol(symbol)
         } else {
             let ch = text[i..].chars().next().unwrap_or('?');
-            return Err(SqlError::syntax(start, format!("unexpected character '{ch}'")));
+            return Err(SqlError::syntax(
+                start,
+                format!("unexpected character '{ch}'"),
+            ));
         };
         tokens.push(Token {
             kind,

@@ -12,10 +12,48 @@ use crate::value::Value;
 
 /// Words that cannot be unquoted identifiers (they start or separate clauses).
 const RESERVED: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "WINDOW", "EMIT", "LIMIT", "JOIN",
-    "INNER", "LEFT", "RIGHT", "FULL", "OUTER", "ON", "WITHIN", "PARTITION", "AS", "AND", "OR",
-    "NOT", "NULL", "TRUE", "FALSE", "CASE", "WHEN", "THEN", "ELSE", "END", "IS", "IN",
-    "BETWEEN", "LIKE", "CREATE", "INSERT", "INTO", "VALUES", "WITH", "CAST", "DROP", "TABLE",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "BY",
+    "HAVING",
+    "WINDOW",
+    "EMIT",
+    "LIMIT",
+    "JOIN",
+    "INNER",
+    "LEFT",
+    "RIGHT",
+    "FULL",
+    "OUTER",
+    "ON",
+    "WITHIN",
+    "PARTITION",
+    "AS",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "TRUE",
+    "FALSE",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "IS",
+    "IN",
+    "BETWEEN",
+    "LIKE",
+    "CREATE",
+    "INSERT",
+    "INTO",
+    "VALUES",
+    "WITH",
+    "CAST",
+    "DROP",
+    "TABLE",
     "STREAM",
 ];
 
@@ -93,7 +131,10 @@ impl Parser {
         } else {
             token.describe()
         };
-        SqlError::syntax(token.at, format!("syntax error at or near {found}{expected}"))
+        SqlError::syntax(
+            token.at,
+            format!("syntax error at or near {found}{expected}"),
+        )
     }
 
     fn is_word(&mut self, word: &str) -> bool {
@@ -239,7 +280,9 @@ impl Parser {
                 }
             }
             let inner = self.statement()?;
-            return Ok(Statement::Explain(ExplainTarget::Statement(Box::new(inner))));
+            return Ok(Statement::Explain(ExplainTarget::Statement(Box::new(
+                inner,
+            ))));
         }
         if self.eat_word("DROP") {
             return self.drop();
@@ -275,7 +318,20 @@ impl Parser {
             self.expect_word("SCRIPT")?;
             return Ok(Statement::RunScript(self.string()?));
         }
-        for w in ["SELECT", "SHOW", "LIST", "DESCRIBE", "EXPLAIN", "DROP", "TERMINATE", "PRINT", "SET", "UNSET", "DEFINE", "RUN"] {
+        for w in [
+            "SELECT",
+            "SHOW",
+            "LIST",
+            "DESCRIBE",
+            "EXPLAIN",
+            "DROP",
+            "TERMINATE",
+            "PRINT",
+            "SET",
+            "UNSET",
+            "DEFINE",
+            "RUN",
+        ] {
             self.expect_note(format!("'{w}'"));
         }
         Err(self.error())
@@ -404,7 +460,9 @@ impl Parser {
                 if !(1..=38).contains(&p) || s < 0 || s > p {
                     return Err(SqlError::syntax(
                         at,
-                        format!("DECIMAL({p}, {s}): precision must be 1..38 and scale 0..precision"),
+                        format!(
+                            "DECIMAL({p}, {s}): precision must be 1..38 and scale 0..precision"
+                        ),
                     ));
                 }
                 SqlType::Decimal(p as u8, s as u8)
@@ -746,9 +804,15 @@ impl Parser {
         if self.eat_symbol("*") {
             return Ok(SelectItem::All);
         }
-        if let (TokenKind::Word(q) | TokenKind::QuotedIdent(q), TokenKind::Symbol("."), TokenKind::Symbol("*")) =
-            (self.peek().kind.clone(), self.peek_at(1).clone(), self.peek_at(2).clone())
-        {
+        if let (
+            TokenKind::Word(q) | TokenKind::QuotedIdent(q),
+            TokenKind::Symbol("."),
+            TokenKind::Symbol("*"),
+        ) = (
+            self.peek().kind.clone(),
+            self.peek_at(1).clone(),
+            self.peek_at(2).clone(),
+        ) {
             self.advance();
             self.advance();
             self.advance();
@@ -871,7 +935,9 @@ impl Parser {
             _ => {
                 return Err(SqlError::syntax(
                     at,
-                    format!("unknown time unit '{unit}': expected one of MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS"),
+                    format!(
+                        "unknown time unit '{unit}': expected one of MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS"
+                    ),
                 ));
             }
         };
@@ -903,9 +969,11 @@ impl Parser {
                 break;
             }
             first = false;
-            if matches!(k, K::Session) && size.is_none() && matches!(self.peek().kind, TokenKind::Integer(_)) {
-                size = Some(self.duration()?);
-            } else if self.eat_word("SIZE") {
+            // SESSION (5 MINUTES) names its gap without a keyword.
+            let bare_gap = matches!(k, K::Session)
+                && size.is_none()
+                && matches!(self.peek().kind, TokenKind::Integer(_));
+            if bare_gap || self.eat_word("SIZE") {
                 size = Some(self.duration()?);
             } else if self.eat_word("ADVANCE") {
                 self.expect_word("BY")?;
@@ -995,7 +1063,12 @@ impl Parser {
             let lo = self.additive()?;
             self.expect_word("AND")?;
             let hi = self.additive()?;
-            return Ok(Expr::Between(Box::new(left), Box::new(lo), Box::new(hi), negated));
+            return Ok(Expr::Between(
+                Box::new(left),
+                Box::new(lo),
+                Box::new(hi),
+                negated,
+            ));
         }
         if self.eat_word("IN") {
             self.expect_symbol("(")?;
@@ -1013,7 +1086,12 @@ impl Parser {
             } else {
                 None
             };
-            return Ok(Expr::Like(Box::new(left), Box::new(pattern), negated, escape));
+            return Ok(Expr::Like(
+                Box::new(left),
+                Box::new(pattern),
+                negated,
+                escape,
+            ));
         }
         if negated {
             return Err(self.error());
@@ -1294,7 +1372,11 @@ impl Parser {
 }
 
 fn integer_value(text: &str, negative: bool) -> Value {
-    let text = if negative { format!("-{text}") } else { text.to_string() };
+    let text = if negative {
+        format!("-{text}")
+    } else {
+        text.to_string()
+    };
     match text.parse::<i64>() {
         Ok(n) => match i32::try_from(n) {
             Ok(i) => Value::Int(i),
@@ -1375,7 +1457,8 @@ mod tests {
             e.to_string(),
             "((((A + (B * 2)) > 3) AND (NOT (C IS NULL))) OR (D LIKE 'x%'))"
         );
-        let e = parse_expression("CASE WHEN x->y[1] = 'a' THEN CAST(z AS BIGINT) ELSE -1.50 END").unwrap();
+        let e = parse_expression("CASE WHEN x->y[1] = 'a' THEN CAST(z AS BIGINT) ELSE -1.50 END")
+            .unwrap();
         assert_eq!(
             e.to_string(),
             "(CASE WHEN (X->Y[1] = 'a') THEN CAST(Z AS BIGINT) ELSE -1.50 END)"
@@ -1388,7 +1471,12 @@ mod tests {
     fn syntax_errors_name_line_column_and_expected_tokens() {
         let err = parse_statement("SELECT *\nFORM rides EMIT CHANGES;").unwrap_err();
         assert_eq!(err.code, crate::error::BAD_STATEMENT);
-        assert!(err.message.starts_with("line 2:1: syntax error at or near 'FORM'"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("line 2:1: syntax error at or near 'FORM'"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("'FROM'"), "{}", err.message);
         let err = parse_statement("CREATE STREAM s (a INT) WITH (KAFKA_TOPIC=);").unwrap_err();
         assert!(err.message.starts_with("line 1:43:"), "{}", err.message);

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use brook_streams::dsl::{
     Consumed, DeserializationHandler, FixedKeyProcessor, FixedKeyRecord, Grouped, JoinWindows,
-    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindows, StreamJoined, StreamsBuilder, TimeWindows,
+    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindows, StreamJoined,
+    StreamsBuilder, TimeWindows,
 };
 use brook_streams::serdes::Serdes;
 use brook_streams::topology::Topology;
@@ -45,21 +46,25 @@ pub struct OutputSchema {
 impl OutputSchema {
     /// The key columns.
     pub fn key_columns(&self) -> Vec<(String, SqlType)> {
-        self.key_positions.iter().map(|i| self.columns[*i].clone()).collect()
+        self.key_positions
+            .iter()
+            .map(|i| self.columns[*i].clone())
+            .collect()
     }
 
     /// The value columns (all but the keys and the window bounds).
     pub fn value_columns(&self) -> Vec<(String, SqlType)> {
-        self.value_positions().map(|i| self.columns[i].clone()).collect()
+        self.value_positions()
+            .map(|i| self.columns[i].clone())
+            .collect()
     }
 
     /// Positions of the value columns in `columns`.
     pub fn value_positions(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.columns.len()).filter(|i| {
-            !self.key_positions.contains(i)
-                && !(self.window.is_some()
-                    && matches!(self.columns[*i].0.as_str(), WINDOWSTART | WINDOWEND))
-        })
+        let bound = |i: usize| {
+            self.window.is_some() && matches!(self.columns[i].0.as_str(), WINDOWSTART | WINDOWEND)
+        };
+        (0..self.columns.len()).filter(move |i| !self.key_positions.contains(i) && !bound(*i))
     }
 }
 
@@ -93,13 +98,20 @@ pub struct Projector {
 
 impl Projector {
     /// The result row for a group's key values, its state and its window.
-    pub fn project(&self, key: &[Value], state: &[Value], window: Option<(i64, i64)>) -> Option<Row> {
+    pub fn project(
+        &self,
+        key: &[Value],
+        state: &[Value],
+        window: Option<(i64, i64)>,
+    ) -> Option<Row> {
         let mut post = Vec::with_capacity(key.len() + state.len() + 2);
         post.extend_from_slice(key);
         for (a, s) in self.aggregators.iter().zip(state) {
             post.push(a.result(s));
         }
-        let (start, end) = window.map_or((Value::Null, Value::Null), |(s, e)| (Value::Bigint(s), Value::Bigint(e)));
+        let (start, end) = window.map_or((Value::Null, Value::Null), |(s, e)| {
+            (Value::Bigint(s), Value::Bigint(e))
+        });
         post.push(start);
         post.push(end);
         if let Some(h) = &self.having {
@@ -148,7 +160,9 @@ pub fn plan(
     let mut sources = Vec::new();
     let step = relation(&builder, catalog, &query.from, &mut sources)?;
     if query.window.is_some() && query.group_by.is_empty() {
-        return Err(SqlError::statement("WINDOW needs a GROUP BY: windows group rows for aggregation"));
+        return Err(SqlError::statement(
+            "WINDOW needs a GROUP BY: windows group rows for aggregation",
+        ));
     }
     let aggregating = !query.group_by.is_empty() || select_has_aggregate(query);
     let (schema, store) = if aggregating {
@@ -188,9 +202,17 @@ fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             visit(a, f);
             visit(b, f);
         }
-        Expr::Negate(a) | Expr::Not(a) | Expr::Cast(a, _) | Expr::Field(a, _) | Expr::IsNull(a, _) => visit(a, f),
+        Expr::Negate(a)
+        | Expr::Not(a)
+        | Expr::Cast(a, _)
+        | Expr::Field(a, _)
+        | Expr::IsNull(a, _) => visit(a, f),
         Expr::Function { args, .. } | Expr::Array(args) => args.iter().for_each(|a| visit(a, f)),
-        Expr::Case { operand, whens, otherwise } => {
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => {
             if let Some(o) = operand {
                 visit(o, f);
             }
@@ -230,7 +252,11 @@ fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 struct Flatten;
 
 impl FixedKeyProcessor<Row, Row, Row> for Flatten {
-    fn process(&mut self, record: FixedKeyRecord<Row, Row>, forward: &mut dyn FnMut(FixedKeyRecord<Row, Row>)) {
+    fn process(
+        &mut self,
+        record: FixedKeyRecord<Row, Row>,
+        forward: &mut dyn FnMut(FixedKeyRecord<Row, Row>),
+    ) {
         let mut row = Vec::with_capacity(record.key().len() + record.value.len() + 1);
         row.extend(record.key().iter().cloned());
         let timestamp = record.timestamp;
@@ -241,7 +267,10 @@ impl FixedKeyProcessor<Row, Row, Row> for Flatten {
     }
 }
 
-fn timestamp_extractor(source: &Source) -> Result<Option<Arc<dyn Fn(&Row, &Row, i64) -> i64 + Send + Sync>>> {
+/// Event time from a source's TIMESTAMP column.
+type Extractor = Arc<dyn Fn(&Row, &Row, i64) -> i64 + Send + Sync>;
+
+fn timestamp_extractor(source: &Source) -> Result<Option<Extractor>> {
     let Some(column) = &source.timestamp_column else {
         return Ok(None);
     };
@@ -282,11 +311,18 @@ fn timestamp_extractor(source: &Source) -> Result<Option<Arc<dyn Fn(&Row, &Row, 
     })))
 }
 
-fn relation(builder: &StreamsBuilder, catalog: &Catalog, rel: &Relation, sources: &mut Vec<String>) -> Result<Step> {
+fn relation(
+    builder: &StreamsBuilder,
+    catalog: &Catalog,
+    rel: &Relation,
+    sources: &mut Vec<String>,
+) -> Result<Step> {
     match rel {
         Relation::Source { name, alias } => {
             let source = catalog.get(name).ok_or_else(|| {
-                SqlError::statement(format!("{name} does not exist. SHOW STREAMS and SHOW TABLES list what does."))
+                SqlError::statement(format!(
+                    "{name} does not exist. SHOW STREAMS and SHOW TABLES list what does."
+                ))
             })?;
             if source.window.is_some() {
                 return Err(SqlError::statement(format!(
@@ -330,7 +366,13 @@ fn relation(builder: &StreamsBuilder, catalog: &Catalog, rel: &Relation, sources
                 window: None,
             })
         }
-        Relation::Join { left, right, kind, within, on } => {
+        Relation::Join {
+            left,
+            right,
+            kind,
+            within,
+            on,
+        } => {
             let l = relation(builder, catalog, left, sources)?;
             let r = relation(builder, catalog, right, sources)?;
             join(l, r, *kind, *within, on)
@@ -371,7 +413,13 @@ fn rekey_stream(stream: &KStream<Row, Row>, key: Compiled, name: &str) -> KStrea
         .repartition(Repartitioned::with(InternalSerde, InternalSerde).named(name))
 }
 
-fn join(l: Step, r: Step, kind: JoinKind, within: Option<crate::ast::WithinExpr>, on: &Expr) -> Result<Step> {
+fn join(
+    l: Step,
+    r: Step,
+    kind: JoinKind,
+    within: Option<crate::ast::WithinExpr>,
+    on: &Expr,
+) -> Result<Step> {
     let (lkey, rkey, _) = join_columns(&l, &r, on)?;
     let left_width = l.scope.columns.len();
     let right_width = r.scope.columns.len();
@@ -402,20 +450,35 @@ fn join(l: Step, r: Step, kind: JoinKind, within: Option<crate::ast::WithinExpr>
                     "Stream-Stream joins must have a WITHIN clause specified. None was provided.",
                 ));
             };
-            let ls = if is_key(&lkey, &l.key) { ls } else { rekey_stream(&ls, lkey.clone(), "Join-left-repartition") };
-            let rs = if is_key(&rkey, &r.key) { rs } else { rekey_stream(&rs, rkey.clone(), "Join-right-repartition") };
+            let ls = if is_key(&lkey, &l.key) {
+                ls
+            } else {
+                rekey_stream(&ls, lkey.clone(), "Join-left-repartition")
+            };
+            let rs = if is_key(&rkey, &r.key) {
+                rs
+            } else {
+                rekey_stream(&rs, rkey.clone(), "Join-right-repartition")
+            };
             if w.before_ms != w.after_ms {
                 return Err(SqlError::statement(
                     "WITHIN (before, after) with two different durations is not supported yet: use WITHIN n unit",
                 ));
             }
-            let windows = JoinWindows::of_time_difference_and_grace(w.before_ms, w.grace_ms.unwrap_or(DEFAULT_GRACE_MS));
+            let windows = JoinWindows::of_time_difference_and_grace(
+                w.before_ms,
+                w.grace_ms.unwrap_or(DEFAULT_GRACE_MS),
+            );
             let joined = StreamJoined::with(InternalSerde, InternalSerde, InternalSerde);
-            let c = concat.clone();
+            let c = concat;
             match kind {
-                JoinKind::Inner => ls.join_stream_with(&rs, move |a, b| c(Some(a), Some(b)), windows, joined),
-                JoinKind::Left => ls.left_join_stream_with(&rs, move |a, b| c(Some(a), b), windows, joined),
-                JoinKind::Full => ls.outer_join_stream_with(&rs, move |a, b| c(a, b), windows, joined),
+                JoinKind::Inner => {
+                    ls.join_stream_with(&rs, move |a, b| c(Some(a), Some(b)), windows, joined)
+                }
+                JoinKind::Left => {
+                    ls.left_join_stream_with(&rs, move |a, b| c(Some(a), b), windows, joined)
+                }
+                JoinKind::Full => ls.outer_join_stream_with(&rs, c, windows, joined),
                 JoinKind::Right => rs.left_join_stream_with(
                     &ls,
                     move |b, a| c(a, Some(b)),
@@ -431,8 +494,12 @@ fn join(l: Step, r: Step, kind: JoinKind, within: Option<crate::ast::WithinExpr>
                     "Invalid join condition: stream-table joins require to join on the table's primary key. Got {on}."
                 )));
             }
-            let ls = if is_key(&lkey, &l.key) { ls } else { rekey_stream(&ls, lkey.clone(), "Join-repartition") };
-            let c = concat.clone();
+            let ls = if is_key(&lkey, &l.key) {
+                ls
+            } else {
+                rekey_stream(&ls, lkey.clone(), "Join-repartition")
+            };
+            let c = concat;
             match kind {
                 JoinKind::Inner => ls.join(&materialize(&rt), move |a, b| c(Some(a), Some(b))),
                 JoinKind::Left => ls.left_join(&materialize(&rt), move |a, b| c(Some(a), b)),
@@ -450,13 +517,13 @@ fn join(l: Step, r: Step, kind: JoinKind, within: Option<crate::ast::WithinExpr>
                     "Invalid join condition: table-table joins require to join on the primary key of the right input table. Got {on}."
                 )));
             }
-            let c = concat.clone();
+            let c = concat;
             if is_key(&lkey, &l.key) {
                 let (lt, rt) = (materialize(&lt), materialize(&rt));
                 match kind {
                     JoinKind::Inner => lt.join(&rt, move |a, b| c(Some(a), Some(b))),
                     JoinKind::Left => lt.left_join(&rt, move |a, b| c(Some(a), b)),
-                    JoinKind::Full => lt.outer_join(&rt, move |a, b| c(a, b)),
+                    JoinKind::Full => lt.outer_join(&rt, c),
                     JoinKind::Right => rt.left_join(&lt, move |b, a| c(a, Some(b))),
                 }
                 .pipe(Flow::Table)
@@ -465,7 +532,7 @@ fn join(l: Step, r: Step, kind: JoinKind, within: Option<crate::ast::WithinExpr>
                 let lk = lkey.clone();
                 let (lt, rt) = (materialize(&lt), materialize(&rt));
                 let extract = move |v: &Row| vec![lk.eval(v)];
-                let c2 = concat.clone();
+                let c2 = concat;
                 match kind {
                     JoinKind::Inner => lt.join_on_foreign_key(&rt, extract, move |a, b| c2(Some(a), Some(b))),
                     JoinKind::Left => lt.left_join_on_foreign_key(&rt, extract, move |a, b| c2(Some(a), b)),
@@ -518,8 +585,17 @@ fn output_name(expr: &Expr, alias: &Option<String>, n: usize) -> String {
     }
 }
 
-fn project(step: Step, query: &Query, sink: impl FnOnce(&OutputSchema) -> Result<Sink>) -> Result<(OutputSchema, Option<AggregateStore>)> {
-    let Step { flow, scope, key, window } = step;
+fn project(
+    step: Step,
+    query: &Query,
+    sink: impl FnOnce(&OutputSchema) -> Result<Sink>,
+) -> Result<(OutputSchema, Option<AggregateStore>)> {
+    let Step {
+        flow,
+        scope,
+        key,
+        window,
+    } = step;
     let filter = query
         .where_clause
         .as_ref()
@@ -536,7 +612,9 @@ fn project(step: Step, query: &Query, sink: impl FnOnce(&OutputSchema) -> Result
         (flow, scope, key)
     } else {
         let Flow::Stream(stream) = flow else {
-            return Err(SqlError::statement("PARTITION BY is only allowed on streams"));
+            return Err(SqlError::statement(
+                "PARTITION BY is only allowed on streams",
+            ));
         };
         let mut scope = scope;
         let mut key = Vec::new();
@@ -547,7 +625,14 @@ fn project(step: Step, query: &Query, sink: impl FnOnce(&OutputSchema) -> Result
                 (Compiled::Column(i), _) if !matches!(e, Expr::Literal(_)) => key.push(*i),
                 _ => {
                     key.push(scope.columns.len() + computed.len());
-                    computed.push((c, ScopeColumn { qualifier: None, name: format!("KSQL_COL_{n}"), ty: t }));
+                    computed.push((
+                        c,
+                        ScopeColumn {
+                            qualifier: None,
+                            name: format!("KSQL_COL_{n}"),
+                            ty: t,
+                        },
+                    ));
                 }
             }
         }
@@ -568,7 +653,11 @@ fn project(step: Step, query: &Query, sink: impl FnOnce(&OutputSchema) -> Result
             });
         (Flow::Stream(stream), scope, key)
     };
-    let filter = if query.partition_by.is_empty() { filter } else { None };
+    let filter = if query.partition_by.is_empty() {
+        filter
+    } else {
+        None
+    };
     // The projection.
     let (select, columns) = select_list(&scope, &query.select, window.is_some())?;
     let mut key_positions = Vec::new();
@@ -620,7 +709,8 @@ pub fn select_list(
 ) -> Result<(Vec<(Compiled, Option<usize>)>, Vec<(String, SqlType)>)> {
     let mut select = Vec::new();
     let mut columns = Vec::new();
-    let hidden = |name: &str| name == ROWTIME || (!windowed && (name == WINDOWSTART || name == WINDOWEND));
+    let hidden =
+        |name: &str| name == ROWTIME || (!windowed && (name == WINDOWSTART || name == WINDOWEND));
     for (n, item) in items.iter().enumerate() {
         match item {
             SelectItem::All | SelectItem::AllOf(_) => {
@@ -630,11 +720,17 @@ pub fn select_list(
                 };
                 let mut any = false;
                 for (i, c) in scope.columns.iter().enumerate() {
-                    if hidden(&c.name) || qualifier.is_some_and(|q| c.qualifier.as_deref() != Some(q)) {
+                    if hidden(&c.name)
+                        || qualifier.is_some_and(|q| c.qualifier.as_deref() != Some(q))
+                    {
                         continue;
                     }
                     any = true;
-                    let name = match (&c.qualifier, qualifier, scope.columns.iter().filter(|o| o.name == c.name).count()) {
+                    let name = match (
+                        &c.qualifier,
+                        qualifier,
+                        scope.columns.iter().filter(|o| o.name == c.name).count(),
+                    ) {
                         (Some(q), None, 2..) => format!("{q}_{}", c.name),
                         _ => c.name.clone(),
                     };
@@ -643,7 +739,9 @@ pub fn select_list(
                 }
                 if !any {
                     if let Some(q) = qualifier {
-                        return Err(SqlError::statement(format!("Source {q} does not exist in the query")));
+                        return Err(SqlError::statement(format!(
+                            "Source {q} does not exist in the query"
+                        )));
                     }
                 }
             }
@@ -651,8 +749,16 @@ pub fn select_list(
                 let (c, t) = compile(expr, scope)?;
                 let column = c.as_column();
                 let name = match (alias, expr, column) {
-                    (None, Expr::Column { qualifier: Some(q), name }, Some(_))
-                        if scope.columns.iter().filter(|o| o.name == *name).count() > 1 => format!("{q}_{name}"),
+                    (
+                        None,
+                        Expr::Column {
+                            qualifier: Some(q),
+                            name,
+                        },
+                        Some(_),
+                    ) if scope.columns.iter().filter(|o| o.name == *name).count() > 1 => {
+                        format!("{q}_{name}")
+                    }
                     _ => output_name(expr, alias, n),
                 };
                 select.push((c, column));
@@ -688,7 +794,10 @@ fn emit_stream(stream: KStream<Row, Row>, schema: &OutputSchema, sink: Sink) {
                         values.iter().map(|i| v[*i].clone()).collect::<Row>(),
                     )
                 })
-                .to(&target.topic, Produced::with(target.key_serde(), target.value_serde()));
+                .to(
+                    &target.topic,
+                    Produced::with(target.key_serde(), target.value_serde()),
+                );
         }
     }
 }
@@ -716,7 +825,10 @@ fn emit_table(table: KTable<Row, Row>, schema: &OutputSchema, sink: Sink) {
 }
 
 fn split_positions(schema: &OutputSchema) -> (Vec<usize>, Vec<usize>) {
-    (schema.key_positions.clone(), schema.value_positions().collect())
+    (
+        schema.key_positions.clone(),
+        schema.value_positions().collect(),
+    )
 }
 
 /// An aggregate call found in SELECT or HAVING.
@@ -730,7 +842,10 @@ struct AggCall {
 /// Replaces group-by expressions and aggregate calls in `e` by references to the post-
 /// aggregation row's columns, collecting the calls.
 fn rewrite(e: &Expr, groups: &[Expr], calls: &mut Vec<AggCall>, scope: &Scope) -> Result<Expr> {
-    if let Some(i) = groups.iter().position(|g| g == e || same_column(g, e, scope)) {
+    if let Some(i) = groups
+        .iter()
+        .position(|g| g == e || same_column(g, e, scope))
+    {
         return Ok(col(&format!("__G{i}")));
     }
     if let Expr::Function { name, args, star } = e {
@@ -742,7 +857,9 @@ fn rewrite(e: &Expr, groups: &[Expr], calls: &mut Vec<AggCall>, scope: &Scope) -
                 (_, true) | (None, _) => (None, None),
                 (Some(a), false) => {
                     if has_aggregate(a) {
-                        return Err(SqlError::statement(format!("Aggregate functions can not be nested: {e}")));
+                        return Err(SqlError::statement(format!(
+                            "Aggregate functions can not be nested: {e}"
+                        )));
                     }
                     let (c, t) = compile(a, scope)?;
                     (Some(c), Some(t))
@@ -753,12 +870,23 @@ fn rewrite(e: &Expr, groups: &[Expr], calls: &mut Vec<AggCall>, scope: &Scope) -
                 .skip(1)
                 .map(|p| match p {
                     Expr::Literal(v) => Ok(v.clone()),
-                    other => Err(SqlError::statement(format!("{name}'s parameters must be literals, not {other}"))),
+                    other => Err(SqlError::statement(format!(
+                        "{name}'s parameters must be literals, not {other}"
+                    ))),
                 })
                 .collect::<Result<_>>()?;
-            let (aggregator, ty) = Aggregator::new(name, arg_type.as_ref(), &params)
-                .map_err(|m| SqlError::statement(format!("Function '{name}' does not accept these parameters: {m}")))?;
-            calls.push(AggCall { expr: e.clone(), arg, aggregator, ty });
+            let (aggregator, ty) =
+                Aggregator::new(name, arg_type.as_ref(), &params).map_err(|m| {
+                    SqlError::statement(format!(
+                        "Function '{name}' does not accept these parameters: {m}"
+                    ))
+                })?;
+            calls.push(AggCall {
+                expr: e.clone(),
+                arg,
+                aggregator,
+                ty,
+            });
             return Ok(col(&format!("__A{}", calls.len() - 1)));
         }
     }
@@ -771,24 +899,49 @@ fn rewrite(e: &Expr, groups: &[Expr], calls: &mut Vec<AggCall>, scope: &Scope) -
             )));
         }
         Expr::Literal(_) => e.clone(),
-        Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(rewrite(a, groups, calls, scope)?), Box::new(rewrite(b, groups, calls, scope)?)),
+        Expr::Binary(op, a, b) => Expr::Binary(
+            *op,
+            Box::new(rewrite(a, groups, calls, scope)?),
+            Box::new(rewrite(b, groups, calls, scope)?),
+        ),
         Expr::Negate(a) => Expr::Negate(Box::new(rewrite(a, groups, calls, scope)?)),
         Expr::Not(a) => Expr::Not(Box::new(rewrite(a, groups, calls, scope)?)),
         Expr::Function { name, args, star } => Expr::Function {
             name: name.clone(),
-            args: args.iter().map(|a| rewrite(a, groups, calls, scope)).collect::<Result<_>>()?,
+            args: args
+                .iter()
+                .map(|a| rewrite(a, groups, calls, scope))
+                .collect::<Result<_>>()?,
             star: *star,
         },
-        Expr::Case { operand, whens, otherwise } => Expr::Case {
-            operand: operand.as_ref().map(|o| rewrite(o, groups, calls, scope).map(Box::new)).transpose()?,
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => Expr::Case {
+            operand: operand
+                .as_ref()
+                .map(|o| rewrite(o, groups, calls, scope).map(Box::new))
+                .transpose()?,
             whens: whens
                 .iter()
-                .map(|(w, t)| Ok((rewrite(w, groups, calls, scope)?, rewrite(t, groups, calls, scope)?)))
+                .map(|(w, t)| {
+                    Ok((
+                        rewrite(w, groups, calls, scope)?,
+                        rewrite(t, groups, calls, scope)?,
+                    ))
+                })
                 .collect::<Result<_>>()?,
-            otherwise: otherwise.as_ref().map(|o| rewrite(o, groups, calls, scope).map(Box::new)).transpose()?,
+            otherwise: otherwise
+                .as_ref()
+                .map(|o| rewrite(o, groups, calls, scope).map(Box::new))
+                .transpose()?,
         },
         Expr::Cast(a, t) => Expr::Cast(Box::new(rewrite(a, groups, calls, scope)?), t.clone()),
-        Expr::Subscript(a, b) => Expr::Subscript(Box::new(rewrite(a, groups, calls, scope)?), Box::new(rewrite(b, groups, calls, scope)?)),
+        Expr::Subscript(a, b) => Expr::Subscript(
+            Box::new(rewrite(a, groups, calls, scope)?),
+            Box::new(rewrite(b, groups, calls, scope)?),
+        ),
         Expr::Field(a, f) => Expr::Field(Box::new(rewrite(a, groups, calls, scope)?), f.clone()),
         Expr::IsNull(a, n) => Expr::IsNull(Box::new(rewrite(a, groups, calls, scope)?), *n),
         Expr::Between(a, b, c, n) => Expr::Between(
@@ -799,15 +952,32 @@ fn rewrite(e: &Expr, groups: &[Expr], calls: &mut Vec<AggCall>, scope: &Scope) -
         ),
         Expr::InList(a, l, n) => Expr::InList(
             Box::new(rewrite(a, groups, calls, scope)?),
-            l.iter().map(|x| rewrite(x, groups, calls, scope)).collect::<Result<_>>()?,
+            l.iter()
+                .map(|x| rewrite(x, groups, calls, scope))
+                .collect::<Result<_>>()?,
             *n,
         ),
-        Expr::Like(a, p, n, esc) => Expr::Like(Box::new(rewrite(a, groups, calls, scope)?), Box::new(rewrite(p, groups, calls, scope)?), *n, *esc),
-        Expr::Array(items) => Expr::Array(items.iter().map(|x| rewrite(x, groups, calls, scope)).collect::<Result<_>>()?),
+        Expr::Like(a, p, n, esc) => Expr::Like(
+            Box::new(rewrite(a, groups, calls, scope)?),
+            Box::new(rewrite(p, groups, calls, scope)?),
+            *n,
+            *esc,
+        ),
+        Expr::Array(items) => Expr::Array(
+            items
+                .iter()
+                .map(|x| rewrite(x, groups, calls, scope))
+                .collect::<Result<_>>()?,
+        ),
         Expr::Map(entries) => Expr::Map(
             entries
                 .iter()
-                .map(|(k, v)| Ok((rewrite(k, groups, calls, scope)?, rewrite(v, groups, calls, scope)?)))
+                .map(|(k, v)| {
+                    Ok((
+                        rewrite(k, groups, calls, scope)?,
+                        rewrite(v, groups, calls, scope)?,
+                    ))
+                })
                 .collect::<Result<_>>()?,
         ),
         Expr::Struct(fields) => Expr::Struct(
@@ -823,9 +993,21 @@ fn rewrite(e: &Expr, groups: &[Expr], calls: &mut Vec<AggCall>, scope: &Scope) -
 /// Whether two expressions name the same column (one qualified, one not).
 fn same_column(a: &Expr, b: &Expr, scope: &Scope) -> bool {
     match (a, b) {
-        (Expr::Column { qualifier: qa, name: na }, Expr::Column { qualifier: qb, name: nb }) => {
+        (
+            Expr::Column {
+                qualifier: qa,
+                name: na,
+            },
+            Expr::Column {
+                qualifier: qb,
+                name: nb,
+            },
+        ) => {
             na == nb
-                && match (scope.resolve(qa.as_deref(), na), scope.resolve(qb.as_deref(), nb)) {
+                && match (
+                    scope.resolve(qa.as_deref(), na),
+                    scope.resolve(qb.as_deref(), nb),
+                ) {
                     (Ok((i, _)), Ok((j, _))) => i == j,
                     _ => false,
                 }
@@ -835,7 +1017,10 @@ fn same_column(a: &Expr, b: &Expr, scope: &Scope) -> bool {
 }
 
 fn col(name: &str) -> Expr {
-    Expr::Column { qualifier: None, name: name.to_string() }
+    Expr::Column {
+        qualifier: None,
+        name: name.to_string(),
+    }
 }
 
 const DEFAULT_GRACE_MS: i64 = 24 * 3_600_000;
@@ -846,7 +1031,9 @@ fn aggregate(
     store_prefix: &str,
     sink: impl FnOnce(&OutputSchema) -> Result<Sink>,
 ) -> Result<(OutputSchema, Option<AggregateStore>)> {
-    let Step { flow, scope, key, .. } = step;
+    let Step {
+        flow, scope, key, ..
+    } = step;
     let Flow::Stream(stream) = flow else {
         return Err(SqlError::statement(
             "Aggregations over tables (GROUP BY on a TABLE) are not supported yet: aggregate a stream",
@@ -858,7 +1045,9 @@ fn aggregate(
         ));
     }
     if !query.partition_by.is_empty() {
-        return Err(SqlError::statement("PARTITION BY and GROUP BY cannot be used together"));
+        return Err(SqlError::statement(
+            "PARTITION BY and GROUP BY cannot be used together",
+        ));
     }
     let filter = query
         .where_clause
@@ -869,7 +1058,9 @@ fn aggregate(
     let mut group_types = Vec::new();
     for g in &query.group_by {
         if has_aggregate(g) {
-            return Err(SqlError::statement(format!("GROUP BY does not support aggregate functions: {g}")));
+            return Err(SqlError::statement(format!(
+                "GROUP BY does not support aggregate functions: {g}"
+            )));
         }
         let (c, t) = compile(g, &scope)?;
         group_exprs.push(c);
@@ -880,10 +1071,16 @@ fn aggregate(
     let mut select_rewritten = Vec::new();
     for (n, item) in query.select.iter().enumerate() {
         let SelectItem::Expr { expr, alias } = item else {
-            return Err(SqlError::statement("SELECT * is not allowed with GROUP BY: name the grouped columns and aggregates"));
+            return Err(SqlError::statement(
+                "SELECT * is not allowed with GROUP BY: name the grouped columns and aggregates",
+            ));
         };
         let name = match expr {
-            Expr::Function { name: f, .. } if alias.is_none() && functions::aggregate(f).is_some() => format!("KSQL_COL_{n}"),
+            Expr::Function { name: f, .. }
+                if alias.is_none() && functions::aggregate(f).is_some() =>
+            {
+                format!("KSQL_COL_{n}")
+            }
             _ => output_name(expr, alias, n),
         };
         select_rewritten.push((rewrite(expr, &query.group_by, &mut calls, &scope)?, name));
@@ -895,13 +1092,29 @@ fn aggregate(
         .transpose()?;
     let mut post = Scope::default();
     for (i, t) in group_types.iter().enumerate() {
-        post.columns.push(ScopeColumn { qualifier: None, name: format!("__G{i}"), ty: t.clone() });
+        post.columns.push(ScopeColumn {
+            qualifier: None,
+            name: format!("__G{i}"),
+            ty: t.clone(),
+        });
     }
     for (i, c) in calls.iter().enumerate() {
-        post.columns.push(ScopeColumn { qualifier: None, name: format!("__A{i}"), ty: c.ty.clone() });
+        post.columns.push(ScopeColumn {
+            qualifier: None,
+            name: format!("__A{i}"),
+            ty: c.ty.clone(),
+        });
     }
-    post.columns.push(ScopeColumn { qualifier: None, name: WINDOWSTART.into(), ty: SqlType::Bigint });
-    post.columns.push(ScopeColumn { qualifier: None, name: WINDOWEND.into(), ty: SqlType::Bigint });
+    post.columns.push(ScopeColumn {
+        qualifier: None,
+        name: WINDOWSTART.into(),
+        ty: SqlType::Bigint,
+    });
+    post.columns.push(ScopeColumn {
+        qualifier: None,
+        name: WINDOWEND.into(),
+        ty: SqlType::Bigint,
+    });
     let mut select = Vec::new();
     let mut columns = Vec::new();
     let mut key_positions = vec![usize::MAX; group_exprs.len()];
@@ -922,19 +1135,26 @@ fn aggregate(
         .filter(|(_, p)| **p == usize::MAX)
         .map(|(i, _)| query.group_by[i].to_string())
         .collect();
-    let key_positions: Vec<usize> = key_positions.into_iter().filter(|p| *p != usize::MAX).collect();
+    let key_positions: Vec<usize> = key_positions
+        .into_iter()
+        .filter(|p| *p != usize::MAX)
+        .collect();
     let having = having
         .map(|h| {
             let (c, t) = compile(&h, &post)?;
             if t != SqlType::Boolean {
-                return Err(SqlError::statement(format!("HAVING must be a BOOLEAN expression, not {t}")));
+                return Err(SqlError::statement(format!(
+                    "HAVING must be a BOOLEAN expression, not {t}"
+                )));
             }
             Ok(c)
         })
         .transpose()?;
     let window = query.window.map(|w| match w.kind {
         WindowKind::Session { .. } => WindowType::Session,
-        WindowKind::Tumbling { size_ms } | WindowKind::Hopping { size_ms, .. } => WindowType::Time(size_ms),
+        WindowKind::Tumbling { size_ms } | WindowKind::Hopping { size_ms, .. } => {
+            WindowType::Time(size_ms)
+        }
     });
     let schema = OutputSchema {
         columns,
@@ -945,17 +1165,28 @@ fn aggregate(
     };
     let aggregators: Vec<Aggregator> = calls.iter().map(|c| c.aggregator.clone()).collect();
     let args: Vec<Option<Compiled>> = calls.iter().map(|c| c.arg.clone()).collect();
-    let projector = Arc::new(Projector { aggregators: aggregators.clone(), having, select });
+    let projector = Arc::new(Projector {
+        aggregators: aggregators.clone(),
+        having,
+        select,
+    });
 
     // Rows reduced to the aggregates' arguments, keyed by the group.
     let grouped_by_key = group_exprs.len() == key.len()
-        && group_exprs.iter().zip(&key).all(|(g, k)| g.as_column() == Some(*k));
+        && group_exprs
+            .iter()
+            .zip(&key)
+            .all(|(g, k)| g.as_column() == Some(*k));
     let filtered = stream.filter(move |_, v| filter.as_ref().is_none_or(|f| f.is_true(v)));
     let to_args = move |v: &Row| -> Row {
-        args.iter().map(|a| a.as_ref().map_or(Value::Null, |a| a.eval(v))).collect()
+        args.iter()
+            .map(|a| a.as_ref().map_or(Value::Null, |a| a.eval(v)))
+            .collect()
     };
     let grouped = if grouped_by_key {
-        filtered.map_values(to_args).group_by_key(Grouped::with(InternalSerde, InternalSerde))
+        filtered
+            .map_values(to_args)
+            .group_by_key(Grouped::with(InternalSerde, InternalSerde))
     } else {
         filtered
             .map(move |_, v: &Row| {
@@ -994,7 +1225,10 @@ fn aggregate(
             let table = grouped.aggregate(init, update, materialized(None));
             let p = projector.clone();
             let rows = table.to_stream().flat_map(move |k: &Row, state: &Row| {
-                p.project(k, state, None).map(|r| (k.clone(), r)).into_iter().collect()
+                p.project(k, state, None)
+                    .map(|r| (k.clone(), r))
+                    .into_iter()
+                    .collect()
             });
             emit_stream_keyed(rows, &schema, sink, KeySerdeKind::Plain);
         }
@@ -1006,12 +1240,18 @@ fn aggregate(
                     if let WindowKind::Hopping { advance_ms, .. } = w.kind {
                         windows = windows.advance_by(advance_ms);
                     }
-                    grouped.windowed_by(windows).aggregate(init, update, materialized(w.retention_ms))
+                    grouped.windowed_by(windows).aggregate(
+                        init,
+                        update,
+                        materialized(w.retention_ms),
+                    )
                 }
                 WindowKind::Session { gap_ms } => {
                     let merge_aggs = aggregators.clone();
                     grouped
-                        .windowed_by_sessions(SessionWindows::with_inactivity_gap_and_grace(gap_ms, grace))
+                        .windowed_by_sessions(SessionWindows::with_inactivity_gap_and_grace(
+                            gap_ms, grace,
+                        ))
                         .aggregate(
                             init,
                             update,
@@ -1026,15 +1266,19 @@ fn aggregate(
                 table
             };
             let p = projector.clone();
-            let rows = table.to_stream().flat_map(move |k: &Windowed<Row>, state: &Row| {
-                p.project(&k.key, state, Some((k.window.start_ms, k.window.end_ms)))
-                    .map(|r| (k.clone(), r))
-                    .into_iter()
-                    .collect()
-            });
+            let rows = table
+                .to_stream()
+                .flat_map(move |k: &Windowed<Row>, state: &Row| {
+                    p.project(&k.key, state, Some((k.window.start_ms, k.window.end_ms)))
+                        .map(|r| (k.clone(), r))
+                        .into_iter()
+                        .collect()
+                });
             let key_kind = match w.kind {
                 WindowKind::Session { .. } => KeySerdeKind::Session,
-                WindowKind::Tumbling { size_ms } | WindowKind::Hopping { size_ms, .. } => KeySerdeKind::Time(size_ms),
+                WindowKind::Tumbling { size_ms } | WindowKind::Hopping { size_ms, .. } => {
+                    KeySerdeKind::Time(size_ms)
+                }
             };
             emit_stream_keyed(rows, &schema, sink, key_kind);
         }
@@ -1057,19 +1301,20 @@ enum KeySerdeKind {
     Session,
 }
 
-fn emit_stream_keyed<K: Clone + 'static>(
+fn emit_stream_keyed<K>(
     rows: KStream<K, Row>,
     schema: &OutputSchema,
     sink: Sink,
     key_kind: KeySerdeKind,
 ) where
-    K: KeyOf,
+    K: KeyOf + Clone + 'static,
 {
     match sink {
         Sink::Rows(f) => rows.foreach(move |_, v| f(v.clone())),
         Sink::Topic(target) => {
             let (_, values) = split_positions(schema);
-            let rows = rows.map_values(move |v: &Row| values.iter().map(|i| v[*i].clone()).collect::<Row>());
+            let rows = rows
+                .map_values(move |v: &Row| values.iter().map(|i| v[*i].clone()).collect::<Row>());
             K::write(rows, &target, key_kind);
         }
     }
@@ -1082,7 +1327,10 @@ trait KeyOf: Sized {
 
 impl KeyOf for Row {
     fn write(rows: KStream<Row, Row>, target: &Source, _: KeySerdeKind) {
-        rows.to(&target.topic, Produced::with(target.key_serde(), target.value_serde()));
+        rows.to(
+            &target.topic,
+            Produced::with(target.key_serde(), target.value_serde()),
+        );
     }
 }
 
@@ -1091,8 +1339,14 @@ impl KeyOf for Windowed<Row> {
         let key: KeySerde = target.key_serde();
         let value: ValueSerde = target.value_serde();
         match kind {
-            KeySerdeKind::Session => rows.to(&target.topic, Produced::with(SessionWindowedSerde::new(key), value)),
-            KeySerdeKind::Time(size) => rows.to(&target.topic, Produced::with(TimeWindowedSerde::new(key, size), value)),
+            KeySerdeKind::Session => rows.to(
+                &target.topic,
+                Produced::with(SessionWindowedSerde::new(key), value),
+            ),
+            KeySerdeKind::Time(size) => rows.to(
+                &target.topic,
+                Produced::with(TimeWindowedSerde::new(key, size), value),
+            ),
             KeySerdeKind::Plain => unreachable!("windowed rows have a window"),
         }
     }

@@ -106,7 +106,11 @@ fn router(shared: AppState) -> Router {
 }
 
 async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, &SqlError::not_found("Resource not found"), None)
+    error_response(
+        StatusCode::NOT_FOUND,
+        &SqlError::not_found("Resource not found"),
+        None,
+    )
 }
 
 /// The content type ksqlDB answers with: `application/vnd.ksql.v1+json` when asked for it.
@@ -118,7 +122,12 @@ fn ksql_content_type(headers: &HeaderMap) -> &'static str {
 }
 
 fn json_response(status: StatusCode, content_type: &'static str, body: &Json) -> Response {
-    (status, [(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, content_type)],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn error_body(e: &SqlError, statement: Option<&str>) -> Json {
@@ -147,13 +156,13 @@ fn status_of_error(e: &SqlError) -> StatusCode {
 }
 
 /// A request body as JSON (any content type).
-fn parse_body(body: &Bytes) -> Result<Json, Response> {
+fn parse_body(body: &Bytes) -> Result<Json, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
-        error_response(
+        Box::new(error_response(
             StatusCode::BAD_REQUEST,
             &SqlError::bad_request(format!("Invalid JSON in request: {e}")),
             None,
-        )
+        ))
     })
 }
 
@@ -161,7 +170,12 @@ fn string_map(v: Option<&Json>) -> BTreeMap<String, String> {
     v.and_then(Json::as_object)
         .map(|m| {
             m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -179,16 +193,22 @@ fn session_of(body: &Json, properties_field: &str) -> Session {
 async fn ksql(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(text) = body.get("ksql").and_then(Json::as_str).map(str::to_string) else {
-        return error_response(StatusCode::BAD_REQUEST, &SqlError::bad_request("The request has no 'ksql' field"), None);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &SqlError::bad_request("The request has no 'ksql' field"),
+            None,
+        );
     };
     let mut session = session_of(&body, "streamsProperties");
     let engine = shared.engine.clone();
     let content_type = ksql_content_type(&headers);
     let outcome = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.execute(&text, &mut session)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.execute(&text, &mut session)
+        }))
     })
     .await;
     match outcome {
@@ -228,7 +248,12 @@ fn rest_json(v: &Value, ty: &SqlType) -> Json {
 }
 
 fn row_json(row: &[Value], columns: &[(String, SqlType)]) -> Json {
-    Json::Array(row.iter().zip(columns).map(|(v, (_, t))| rest_json(v, t)).collect())
+    Json::Array(
+        row.iter()
+            .zip(columns)
+            .map(|(v, (_, t))| rest_json(v, t))
+            .collect(),
+    )
 }
 
 /// A streamed response body fed by a channel.
@@ -269,7 +294,11 @@ impl Shape {
                     "columnNames": columns.iter().map(|(n, _)| n).collect::<Vec<_>>(),
                     "columnTypes": columns.iter().map(|(_, t)| t.to_string()).collect::<Vec<_>>()
                 });
-                if self == Shape::JsonArray { format!("[{h}") } else { format!("{h}\n") }
+                if self == Shape::JsonArray {
+                    format!("[{h}")
+                } else {
+                    format!("{h}\n")
+                }
             }
         };
         Bytes::from(text)
@@ -297,10 +326,14 @@ impl Shape {
 async fn query(State(shared): State<AppState>, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(text) = body.get("ksql").and_then(Json::as_str).map(str::to_string) else {
-        return error_response(StatusCode::BAD_REQUEST, &SqlError::bad_request("The request has no 'ksql' field"), None);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &SqlError::bad_request("The request has no 'ksql' field"),
+            None,
+        );
     };
     let session = session_of(&body, "streamsProperties");
     run_query(shared, text, session, Shape::Legacy).await
@@ -309,10 +342,14 @@ async fn query(State(shared): State<AppState>, body: Bytes) -> Response {
 async fn query_stream(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(text) = body.get("sql").and_then(Json::as_str).map(str::to_string) else {
-        return error_response(StatusCode::BAD_REQUEST, &SqlError::bad_request("The request has no 'sql' field"), None);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &SqlError::bad_request("The request has no 'sql' field"),
+            None,
+        );
     };
     let session = session_of(&body, "properties");
     let shape = match headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()) {
@@ -327,7 +364,10 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
     if statements.len() != 1 {
         return error_response(
             StatusCode::BAD_REQUEST,
-            &SqlError::statement(format!("Expected exactly one statement, got {}", statements.len())),
+            &SqlError::statement(format!(
+                "Expected exactly one statement, got {}",
+                statements.len()
+            )),
             Some(&text),
         );
     }
@@ -354,21 +394,36 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
                     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], out).into_response()
                 }
                 Ok(Err(e)) => error_response(status_of_error(&e), &e, Some(&text)),
-                Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR, &SqlError::server("the pull query failed"), None),
+                Err(_) => error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &SqlError::server("the pull query failed"),
+                    None,
+                ),
             }
         }
         Statement::Select(q) => {
             let engine = shared.engine.clone();
-            let started = tokio::task::spawn_blocking(move || engine.push_query(&q, &session)).await;
+            let started =
+                tokio::task::spawn_blocking(move || engine.push_query(&q, &session)).await;
             let mut push = match started {
                 Ok(Ok(p)) => p,
                 Ok(Err(e)) => return error_response(status_of_error(&e), &e, Some(&text)),
-                Err(_) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, &SqlError::server("the push query failed"), None),
+                Err(_) => {
+                    return error_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &SqlError::server("the push query failed"),
+                        None,
+                    );
+                }
             };
             let (tx, rx) = mpsc::channel::<Bytes>(256);
             let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
             let id = push.id.clone();
-            shared.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), stop_tx);
+            shared
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id.clone(), stop_tx);
             let columns = push.schema.columns.clone();
             let header = shape.header(&id, &columns);
             let shared2 = shared.clone();
@@ -400,12 +455,21 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
                     }
                     let _ = tx.send(shape.end(finished)).await;
                 }
-                shared2.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                shared2
+                    .running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
                 let _ = tokio::task::spawn_blocking(move || push.close()).await;
             });
             streaming(content_type, rx)
         }
-        Statement::Print { topic, from_beginning, interval, limit } => {
+        Statement::Print {
+            topic,
+            from_beginning,
+            interval,
+            limit,
+        } => {
             if shape != Shape::Legacy {
                 return error_response(
                     StatusCode::BAD_REQUEST,
@@ -419,7 +483,8 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
             let failed = tx.clone();
             tokio::task::spawn_blocking(move || {
                 if let Err(e) = engine.print(&topic, from_beginning, interval, limit, lines_tx) {
-                    let _ = failed.blocking_send(Bytes::from(format!("{}\n", error_body(&e, None))));
+                    let _ =
+                        failed.blocking_send(Bytes::from(format!("{}\n", error_body(&e, None))));
                 }
             });
             tokio::spawn(async move {
@@ -433,7 +498,9 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
         }
         _ => error_response(
             StatusCode::BAD_REQUEST,
-            &SqlError::statement("Only SELECT and PRINT statements are served here; send other statements to /ksql"),
+            &SqlError::statement(
+                "Only SELECT and PRINT statements are served here; send other statements to /ksql",
+            ),
             Some(&text),
         ),
     }
@@ -442,12 +509,21 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
 async fn close_query(State(shared): State<AppState>, body: Bytes) -> Response {
     let body = match parse_body(&body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(id) = body.get("queryId").and_then(Json::as_str) else {
-        return error_response(StatusCode::BAD_REQUEST, &SqlError::bad_request("No queryId in the request"), None);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &SqlError::bad_request("No queryId in the request"),
+            None,
+        );
     };
-    match shared.running.lock().unwrap_or_else(|p| p.into_inner()).remove(id) {
+    match shared
+        .running
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(id)
+    {
         Some(stop) => {
             let _ = stop.send(());
             StatusCode::OK.into_response()
@@ -462,15 +538,33 @@ async fn close_query(State(shared): State<AppState>, body: Bytes) -> Response {
 
 /// `/inserts-stream`: the first line names the target, each further line is a row (a JSON
 /// object); each row is acknowledged with its sequence number.
-async fn inserts_stream(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn inserts_stream(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let text = String::from_utf8_lossy(&body).to_string();
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let Some(first) = lines.next() else {
-        return error_response(StatusCode::BAD_REQUEST, &SqlError::bad_request("The request is empty"), None);
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &SqlError::bad_request("The request is empty"),
+            None,
+        );
     };
-    let target = match serde_json::from_str::<Json>(first).ok().and_then(|j| j.get("target").and_then(Json::as_str).map(str::to_uppercase)) {
+    let target = match serde_json::from_str::<Json>(first).ok().and_then(|j| {
+        j.get("target")
+            .and_then(Json::as_str)
+            .map(str::to_uppercase)
+    }) {
         Some(t) => t,
-        None => return error_response(StatusCode::BAD_REQUEST, &SqlError::bad_request("The first line must be {\"target\": \"<stream>\"}"), None),
+        None => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &SqlError::bad_request("The first line must be {\"target\": \"<stream>\"}"),
+                None,
+            );
+        }
     };
     let rows: Vec<String> = lines.map(str::to_string).collect();
     let json_array = headers
@@ -500,7 +594,11 @@ async fn inserts_stream(State(shared): State<AppState>, headers: HeaderMap, body
     } else {
         acks.iter().map(|a| format!("{a}\n")).collect()
     };
-    let content_type = if json_array { "application/json" } else { "application/vnd.ksqlapi.delimited.v1" };
+    let content_type = if json_array {
+        "application/json"
+    } else {
+        "application/vnd.ksqlapi.delimited.v1"
+    };
     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
@@ -508,12 +606,15 @@ async fn inserts_stream(State(shared): State<AppState>, headers: HeaderMap, body
 fn insert_json_row(engine: &Engine, target: &str, line: &str) -> Result<(), SqlError> {
     let object: serde_json::Map<String, Json> = serde_json::from_str(line)
         .map_err(|e| SqlError::bad_request(format!("Invalid JSON in inserts stream: {e}")))?;
-    let source = engine
-        .catalog()
-        .get(target)
+    let source = engine.catalog().get(target).cloned().ok_or_else(|| {
+        SqlError::statement(format!("Cannot insert into an unknown stream: {target}"))
+    })?;
+    let columns: Vec<(String, SqlType)> = source
+        .key_columns
+        .iter()
+        .chain(&source.value_columns)
         .cloned()
-        .ok_or_else(|| SqlError::statement(format!("Cannot insert into an unknown stream: {target}")))?;
-    let columns: Vec<(String, SqlType)> = source.key_columns.iter().chain(&source.value_columns).cloned().collect();
+        .collect();
     let mut names = Vec::new();
     let mut values = Vec::new();
     for (k, v) in object {
@@ -522,12 +623,22 @@ fn insert_json_row(engine: &Engine, target: &str, line: &str) -> Result<(), SqlE
             .find(|(n, _)| *n == k || n.eq_ignore_ascii_case(&k))
             .map(|(n, _)| n.clone())
             .ok_or_else(|| SqlError::statement(format!("Column name {k} does not exist.")))?;
-        let ty = columns.iter().find(|(n, _)| *n == name).map(|(_, t)| t.clone()).unwrap_or(SqlType::String);
+        let ty = columns
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.clone())
+            .unwrap_or(SqlType::String);
         let one = vec![(name.clone(), ty)];
-        let row = crate::format::json::read_row(v.to_string().as_bytes(), &one, false)
-            .map_err(|e| SqlError::statement(format!("Failed to insert values into '{target}': column {name}: {e}")))?;
+        let row =
+            crate::format::json::read_row(v.to_string().as_bytes(), &one, false).map_err(|e| {
+                SqlError::statement(format!(
+                    "Failed to insert values into '{target}': column {name}: {e}"
+                ))
+            })?;
         names.push(name);
-        values.push(crate::ast::Expr::Literal(row.into_iter().next().unwrap_or(Value::Null)));
+        values.push(crate::ast::Expr::Literal(
+            row.into_iter().next().unwrap_or(Value::Null),
+        ));
     }
     engine.insert_values(target, Some(&names), &values)
 }
@@ -557,7 +668,11 @@ async fn healthcheck(State(shared): State<AppState>) -> Response {
             "commandRunner": {"isHealthy": runner}
         }
     });
-    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     json_response(status, "application/json", &body)
 }
 
@@ -566,9 +681,22 @@ async fn status(State(shared): State<AppState>) -> Response {
     let statuses: serde_json::Map<String, Json> = catalog
         .sources
         .values()
-        .map(|s| (format!("{}/`{}`/create", crate::engine::entities::command_kind(s.kind), s.name), json!("SUCCESS")))
+        .map(|s| {
+            (
+                format!(
+                    "{}/`{}`/create",
+                    crate::engine::entities::command_kind(s.kind),
+                    s.name
+                ),
+                json!("SUCCESS"),
+            )
+        })
         .collect();
-    json_response(StatusCode::OK, "application/json", &json!({"commandStatuses": statuses}))
+    json_response(
+        StatusCode::OK,
+        "application/json",
+        &json!({"commandStatuses": statuses}),
+    )
 }
 
 async fn status_of(
@@ -579,9 +707,17 @@ async fn status_of(
     let exists = shared.engine.catalog().get(&name).is_some();
     let id = format!("{kind}/{entity}/{action}");
     if exists || action != "create" {
-        json_response(StatusCode::OK, "application/json", &json!({"id": id, "status": "SUCCESS", "message": "Executed"}))
+        json_response(
+            StatusCode::OK,
+            "application/json",
+            &json!({"id": id, "status": "SUCCESS", "message": "Executed"}),
+        )
     } else {
-        error_response(StatusCode::NOT_FOUND, &SqlError::not_found(format!("Command not found: {id}")), None)
+        error_response(
+            StatusCode::NOT_FOUND,
+            &SqlError::not_found(format!("Command not found: {id}")),
+            None,
+        )
     }
 }
 

@@ -75,7 +75,8 @@ pub fn zone(name: &str) -> Result<FixedOffset, String> {
     };
     match (h, m) {
         (Some(h), Some(m)) if h <= 18 && m < 60 => {
-            FixedOffset::east_opt(sign * (h * 3600 + m * 60)).ok_or_else(|| format!("bad offset '{name}'"))
+            FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+                .ok_or_else(|| format!("bad offset '{name}'"))
         }
         _ => Err(format!("unknown time zone '{name}'")),
     }
@@ -172,7 +173,8 @@ pub fn format_millis(ms: i64, pattern: &str, zone_name: Option<&str>) -> Result<
     let format = chrono_format(pattern);
     let mut out = String::new();
     use std::fmt::Write;
-    write!(out, "{}", t.format(&format)).map_err(|_| format!("'{pattern}' is not a valid format"))?;
+    write!(out, "{}", t.format(&format))
+        .map_err(|_| format!("'{pattern}' is not a valid format"))?;
     Ok(out)
 }
 
@@ -192,7 +194,9 @@ pub fn parse_millis(text: &str, pattern: &str, zone_name: Option<&str>) -> Resul
         Err(e) => match NaiveDate::parse_from_str(text, &format) {
             Ok(d) => d.and_time(NaiveTime::MIN),
             Err(_) => match NaiveTime::parse_from_str(text, &format) {
-                Ok(t) => NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date").and_time(t),
+                Ok(t) => NaiveDate::from_ymd_opt(1970, 1, 1)
+                    .expect("a date")
+                    .and_time(t),
                 Err(_) => return Err(err(e)),
             },
         },
@@ -214,7 +218,12 @@ pub fn parse_timestamp_text(text: &str) -> Option<i64> {
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
             return Some(n.and_utc().timestamp_millis());
         }
@@ -226,7 +235,9 @@ pub fn parse_timestamp_text(text: &str) -> Option<i64> {
 
 /// `yyyy-MM-dd` as days since the epoch.
 pub fn parse_date_text(text: &str) -> Option<i32> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok().map(days_of_date)
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .map(days_of_date)
 }
 
 /// `HH:mm[:ss[.SSS]]` as milliseconds since midnight.
@@ -262,13 +273,22 @@ mod tests {
             format_millis(ms, "yyyy-MM-dd'T'HH:mm", Some("+01:00")).unwrap(),
             "2020-01-01T11:15"
         );
-        assert_eq!(parse_millis("2020-01-02", "yyyy-MM-dd", None).unwrap(), 1_577_923_200_000);
+        assert_eq!(
+            parse_millis("2020-01-02", "yyyy-MM-dd", None).unwrap(),
+            1_577_923_200_000
+        );
     }
 
     #[test]
     fn default_text_forms() {
-        assert_eq!(format_timestamp_iso(1_577_873_730_250), "2020-01-01T10:15:30.250");
-        assert_eq!(parse_timestamp_text("2020-01-01T10:15:30.250"), Some(1_577_873_730_250));
+        assert_eq!(
+            format_timestamp_iso(1_577_873_730_250),
+            "2020-01-01T10:15:30.250"
+        );
+        assert_eq!(
+            parse_timestamp_text("2020-01-01T10:15:30.250"),
+            Some(1_577_873_730_250)
+        );
         assert_eq!(format_date(18262), "2020-01-01");
         assert_eq!(parse_date_text("2020-01-01"), Some(18262));
         assert_eq!(format_time(3_723_000), "01:02:03");

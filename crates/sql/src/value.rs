@@ -151,7 +151,11 @@ pub fn double_text(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else if v == v.trunc() && v.abs() < 1e7 {
         format!("{v:.1}")
     } else if v.abs() >= 1e7 || v.abs() < 1e-3 {
@@ -301,11 +305,16 @@ impl Value {
                 let s = (*sa).max(*sb);
                 Some(rescale(*a, *sa, s).cmp(&rescale(*b, *sb, s)))
             }
-            (Decimal(_, s), Int(_) | Bigint(_)) => Some(self.as_decimal(*s)?.cmp(&other.as_decimal(*s)?)),
-            (Int(_) | Bigint(_), Decimal(_, s)) => Some(self.as_decimal(*s)?.cmp(&other.as_decimal(*s)?)),
-            (Int(_) | Bigint(_) | Double(_) | Decimal(..), Int(_) | Bigint(_) | Double(_) | Decimal(..)) => {
-                self.as_f64()?.partial_cmp(&other.as_f64()?)
+            (Decimal(_, s), Int(_) | Bigint(_)) => {
+                Some(self.as_decimal(*s)?.cmp(&other.as_decimal(*s)?))
             }
+            (Int(_) | Bigint(_), Decimal(_, s)) => {
+                Some(self.as_decimal(*s)?.cmp(&other.as_decimal(*s)?))
+            }
+            (
+                Int(_) | Bigint(_) | Double(_) | Decimal(..),
+                Int(_) | Bigint(_) | Double(_) | Decimal(..),
+            ) => self.as_f64()?.partial_cmp(&other.as_f64()?),
             (Boolean(a), Boolean(b)) => Some(a.cmp(b)),
             (String(a), String(b)) => Some(a.cmp(b)),
             (Bytes(a), Bytes(b)) => Some(a.cmp(b)),
@@ -325,7 +334,8 @@ impl Value {
             }
             (Map(a), Map(b)) => {
                 let same = a.len() == b.len()
-                    && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2));
+                    && a.iter()
+                        .all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2));
                 same.then_some(Ordering::Equal)
             }
             _ => None,
@@ -351,7 +361,10 @@ impl Value {
             Value::Time(_) => SqlType::Time,
             Value::Timestamp(_) => SqlType::Timestamp,
             Value::Array(items) => SqlType::Array(Box::new(
-                items.iter().find(|v| !v.is_null()).map_or(SqlType::String, Value::natural_type),
+                items
+                    .iter()
+                    .find(|v| !v.is_null())
+                    .map_or(SqlType::String, Value::natural_type),
             )),
             Value::Map(entries) => SqlType::Map(
                 Box::new(SqlType::String),
@@ -390,7 +403,10 @@ mod tests {
     #[test]
     fn numbers_compare_across_types() {
         assert_eq!(Value::Int(3), Value::Bigint(3));
-        assert_eq!(Value::Double(3.0).sql_cmp(&Value::Int(2)), Some(Ordering::Greater));
+        assert_eq!(
+            Value::Double(3.0).sql_cmp(&Value::Int(2)),
+            Some(Ordering::Greater)
+        );
         assert_eq!(Value::Decimal(300, 2), Value::Int(3));
         assert_eq!(Value::Null.sql_cmp(&Value::Int(1)), None);
     }

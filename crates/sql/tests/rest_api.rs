@@ -32,9 +32,17 @@ fn tutorial_flow_over_plain_http() {
         json!({}),
     );
     let header = lines.next_json().unwrap();
-    assert_eq!(header["columnNames"], json!(["PROFILEID", "LATITUDE", "LONGITUDE"]));
+    assert_eq!(
+        header["columnNames"],
+        json!(["PROFILEID", "LATITUDE", "LONGITUDE"])
+    );
     assert_eq!(header["columnTypes"], json!(["STRING", "DOUBLE", "DOUBLE"]));
-    assert!(header["queryId"].as_str().unwrap().starts_with("transient_"));
+    assert!(
+        header["queryId"]
+            .as_str()
+            .unwrap()
+            .starts_with("transient_")
+    );
 
     let rows = [
         ("c2309eec", 37.7877, -122.4205),
@@ -71,11 +79,17 @@ fn tutorial_flow_over_plain_http() {
     let created = stack.ksql_ok(
         "CREATE STREAM near_sf AS SELECT profileId, ROUND(latitude, 2) AS lat FROM riderLocations WHERE latitude > 37.7 EMIT CHANGES;",
     );
-    let query_id = created[0]["commandStatus"]["queryId"].as_str().unwrap().to_string();
+    let query_id = created[0]["commandStatus"]["queryId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(query_id.starts_with("CSAS_NEAR_SF_"), "{query_id}");
     let queries = stack.ksql_ok("SHOW QUERIES;");
     assert_eq!(queries[0]["queries"][0]["id"], query_id.as_str());
-    assert_eq!(queries[0]["queries"][0]["sinkKafkaTopics"], json!(["NEAR_SF"]));
+    assert_eq!(
+        queries[0]["queries"][0]["sinkKafkaTopics"],
+        json!(["NEAR_SF"])
+    );
 
     // Its output, read back with a push query from the beginning.
     let mut lines = stack.query_stream(
@@ -90,24 +104,49 @@ fn tutorial_flow_over_plain_http() {
     }
     assert_eq!(
         derived,
-        vec![json!(["c2309eec", 37.79]), json!(["4ddad000", 37.79]), json!(["1ee5aa45", 37.79])]
+        vec![
+            json!(["c2309eec", 37.79]),
+            json!(["4ddad000", 37.79]),
+            json!(["1ee5aa45", 37.79])
+        ]
     );
 
     let (status, refused) = stack.ksql("DROP STREAM near_sf;");
     assert_eq!(status, 400);
-    assert!(refused["message"].as_str().unwrap().contains(&query_id), "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains(&query_id),
+        "{refused}"
+    );
 
     let terminated = stack.ksql_ok(&format!("TERMINATE {query_id};"));
-    assert_eq!(terminated[0]["commandStatus"]["message"], "Query terminated.");
+    assert_eq!(
+        terminated[0]["commandStatus"]["message"],
+        "Query terminated."
+    );
     let dropped = stack.ksql_ok("DROP STREAM near_sf DELETE TOPIC;");
-    assert!(dropped[0]["commandStatus"]["message"].as_str().unwrap().contains("was dropped"));
+    assert!(
+        dropped[0]["commandStatus"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("was dropped")
+    );
     eventually(20, || {
         let topics = stack.ksql_ok("SHOW TOPICS;");
-        let names: Vec<&str> = topics[0]["topics"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = topics[0]["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
         (!names.contains(&"NEAR_SF") && names.contains(&"locations")).then_some(())
     });
     let streams = stack.ksql_ok("SHOW STREAMS;");
-    let names: Vec<&str> = streams[0]["streams"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = streams[0]["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["RIDERLOCATIONS"]);
 }
 
@@ -118,21 +157,57 @@ fn bad_statements_get_ksqldb_errors() {
     assert_eq!(status, 400);
     assert_eq!(body["@type"], "statement_error");
     assert_eq!(body["error_code"], 40001);
-    assert!(body["message"].as_str().unwrap().starts_with("line 2:1: syntax error at or near 'FORM'"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2:1: syntax error at or near 'FORM'"),
+        "{body}"
+    );
     assert!(body["statementText"].as_str().unwrap().contains("FORM x"));
 
     stack.ksql_ok("CREATE STREAM s (id INT KEY, name STRING) WITH (kafka_topic='s', value_format='JSON', partitions=1);");
     let (status, body) = stack.ksql("CREATE STREAM t AS SELECT id, nme FROM s;");
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("NME cannot be resolved"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("NME cannot be resolved"),
+        "{body}"
+    );
     let (_, body) = stack.ksql("CREATE STREAM t AS SELECT id, NOPE(name) FROM s;");
-    assert!(body["message"].as_str().unwrap().contains("Can't find any functions with the name 'NOPE'"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Can't find any functions with the name 'NOPE'"),
+        "{body}"
+    );
     let (_, body) = stack.ksql("CREATE STREAM t AS SELECT id, name + 1 FROM s;");
-    assert!(body["message"].as_str().unwrap().contains("Unsupported arithmetic types"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Unsupported arithmetic types"),
+        "{body}"
+    );
     let (_, body) = stack.ksql("CREATE STREAM u (a STRUCT<b INT>) WITH (kafka_topic='u', value_format='DELIMITED', partitions=1);");
-    assert!(body["message"].as_str().unwrap().contains("'DELIMITED' format does not support type 'STRUCT'"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("'DELIMITED' format does not support type 'STRUCT'"),
+        "{body}"
+    );
     let (_, body) = stack.ksql("INSERT INTO s (id, name) VALUES ('x', 'y');");
-    assert!(body["message"].as_str().unwrap().contains("Expected type INTEGER for column ID"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Expected type INTEGER for column ID"),
+        "{body}"
+    );
     let (status, body) = stack.ksql("SELECT * FROM s EMIT CHANGES;");
     assert_eq!(status, 400);
     assert_eq!(body["error_code"], 40002);

@@ -13,9 +13,9 @@ use brook_registry::client::RegistryClient;
 use brook_registry::format::SchemaType;
 use common::{Stack, eventually};
 use rdkafka::ClientConfig;
+use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::Message;
 use serde_json::json;
 
 const HOUR: i64 = 3_600_000;
@@ -32,9 +32,18 @@ impl Ride {
 }
 
 fn rides() -> (Vec<String>, Vec<Ride>) {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/rides.csv")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/data/rides.csv"
+    ))
+    .unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
     let rides = lines
         .filter(|l| !l.is_empty())
         .map(|l| Ride {
@@ -53,7 +62,11 @@ fn produce(bootstrap: &str, topic: &str, records: impl Iterator<Item = (String, 
     produce_bytes(bootstrap, topic, records.map(|(k, v)| (k, v.into_bytes())));
 }
 
-fn produce_bytes(bootstrap: &str, topic: &str, records: impl IntoIterator<Item = (String, Vec<u8>)>) {
+fn produce_bytes(
+    bootstrap: &str,
+    topic: &str,
+    records: impl IntoIterator<Item = (String, Vec<u8>)>,
+) {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "5")
@@ -72,7 +85,11 @@ fn produce_bytes(bootstrap: &str, topic: &str, records: impl IntoIterator<Item =
 }
 
 /// The latest value per key of a topic, read until `done` holds.
-fn read_latest(bootstrap: &str, topic: &str, done: impl Fn(&BTreeMap<Vec<u8>, Vec<u8>>) -> bool) -> BTreeMap<Vec<u8>, Vec<u8>> {
+fn read_latest(
+    bootstrap: &str,
+    topic: &str,
+    done: impl Fn(&BTreeMap<Vec<u8>, Vec<u8>>) -> bool,
+) -> BTreeMap<Vec<u8>, Vec<u8>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("reader-{topic}-{}", std::process::id()))
@@ -83,9 +100,16 @@ fn read_latest(bootstrap: &str, topic: &str, done: impl Fn(&BTreeMap<Vec<u8>, Ve
     let mut latest = BTreeMap::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while !done(&latest) {
-        assert!(std::time::Instant::now() < deadline, "timed out reading {topic}: {} keys", latest.len());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out reading {topic}: {} keys",
+            latest.len()
+        );
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            latest.insert(m.key().unwrap_or_default().to_vec(), m.payload().unwrap_or_default().to_vec());
+            latest.insert(
+                m.key().unwrap_or_default().to_vec(),
+                m.payload().unwrap_or_default().to_vec(),
+            );
         }
     }
     latest
@@ -106,7 +130,10 @@ fn reference(header: &[String], rides: &[Ride]) -> BTreeMap<(i32, i64), (i64, f6
 
 /// The windowed aggregation's output topic as (zone, window start) → (rides, total): JSON
 /// objects, Avro records through the registry, or DELIMITED lines.
-fn windowed_counts(latest: &BTreeMap<Vec<u8>, Vec<u8>>, registry: &RegistryClient) -> BTreeMap<(i32, i64), (i64, f64)> {
+fn windowed_counts(
+    latest: &BTreeMap<Vec<u8>, Vec<u8>>,
+    registry: &RegistryClient,
+) -> BTreeMap<(i32, i64), (i64, f64)> {
     latest
         .iter()
         .map(|(k, v)| {
@@ -119,8 +146,14 @@ fn windowed_counts(latest: &BTreeMap<Vec<u8>, Vec<u8>>, registry: &RegistryClien
                 let (rides, total) = (&v["RIDES"], &v["TOTAL"]);
                 // Nullable fields may come as Avro JSON unions ({"long": n}).
                 (
-                    rides.as_i64().or(rides["long"].as_i64()).unwrap_or_else(|| panic!("{v}")),
-                    total.as_f64().or(total["double"].as_f64()).unwrap_or_else(|| panic!("{v}")),
+                    rides
+                        .as_i64()
+                        .or(rides["long"].as_i64())
+                        .unwrap_or_else(|| panic!("{v}")),
+                    total
+                        .as_f64()
+                        .or(total["double"].as_f64())
+                        .unwrap_or_else(|| panic!("{v}")),
                 )
             } else {
                 let text = std::str::from_utf8(v).unwrap();
@@ -168,7 +201,8 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
         .map(|h| {
             let ty = match h.as_str() {
                 "tpep_pickup_datetime" | "tpep_dropoff_datetime" | "store_and_fwd_flag" => "STRING",
-                "VendorID" | "passenger_count" | "RatecodeID" | "PULocationID" | "DOLocationID" | "payment_type" => "INT",
+                "VendorID" | "passenger_count" | "RatecodeID" | "PULocationID" | "DOLocationID"
+                | "payment_type" => "INT",
                 _ => "DOUBLE",
             };
             format!("{h} {ty}")
@@ -193,7 +227,15 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
                 "PULocationID": r.get(&header, "PULocationID").parse::<i32>().unwrap(),
                 "total_amount": r.get(&header, "total_amount").parse::<f64>().unwrap(),
             });
-            let bytes = registry.serialize("rides_avro-value", SchemaType::Avro, avro_schema, None, &value).unwrap();
+            let bytes = registry
+                .serialize(
+                    "rides_avro-value",
+                    SchemaType::Avro,
+                    avro_schema,
+                    None,
+                    &value,
+                )
+                .unwrap();
             (r.get(&header, "VendorID"), bytes)
         })
         .collect();
@@ -204,20 +246,37 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["name"].as_str().unwrap().to_string(), f["schema"]["type"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                f["schema"]["type"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         fields,
-        [("VENDORID", "INTEGER"), ("TPEP_PICKUP_DATETIME", "STRING"), ("PULOCATIONID", "INTEGER"), ("TOTAL_AMOUNT", "DOUBLE")]
-            .map(|(n, t)| (n.to_string(), t.to_string()))
+        [
+            ("VENDORID", "INTEGER"),
+            ("TPEP_PICKUP_DATETIME", "STRING"),
+            ("PULOCATIONID", "INTEGER"),
+            ("TOTAL_AMOUNT", "DOUBLE")
+        ]
+        .map(|(n, t)| (n.to_string(), t.to_string()))
     );
     stack.ksql_ok("CREATE TABLE zones (LocationID INT PRIMARY KEY, zone STRING) WITH (KAFKA_TOPIC='zones', VALUE_FORMAT='JSON', PARTITIONS=1);");
-    let zones: BTreeMap<i32, String> = [(142, "Lincoln Square East"), (138, "LaGuardia Airport"), (161, "Midtown Center"), (236, "Upper East Side North")]
-        .into_iter()
-        .map(|(id, z)| (id, z.to_string()))
-        .collect();
+    let zones: BTreeMap<i32, String> = [
+        (142, "Lincoln Square East"),
+        (138, "LaGuardia Airport"),
+        (161, "Midtown Center"),
+        (236, "Upper East Side North"),
+    ]
+    .into_iter()
+    .map(|(id, z)| (id, z.to_string()))
+    .collect();
     for (id, zone) in &zones {
-        stack.ksql_ok(&format!("INSERT INTO zones (LocationID, zone) VALUES ({id}, '{zone}');"));
+        stack.ksql_ok(&format!(
+            "INSERT INTO zones (LocationID, zone) VALUES ({id}, '{zone}');"
+        ));
     }
 
     // The persistent queries, from the beginning of their topics.
@@ -254,30 +313,59 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
             (r.get(&header, "VendorID"), value.to_string())
         }),
     );
-    produce(&bootstrap, "rides_csv", rides.iter().map(|r| (r.get(&header, "VendorID"), r.line.clone())));
+    produce(
+        &bootstrap,
+        "rides_csv",
+        rides
+            .iter()
+            .map(|r| (r.get(&header, "VendorID"), r.line.clone())),
+    );
     produce_bytes(&bootstrap, "rides_avro", avro_rides);
 
     // The windowed counts equal the reference, for both formats.
-    for topic in ["RIDES_PER_ZONE", "RIDES_PER_ZONE_CSV", "RIDES_PER_ZONE_AVRO"] {
+    for topic in [
+        "RIDES_PER_ZONE",
+        "RIDES_PER_ZONE_CSV",
+        "RIDES_PER_ZONE_AVRO",
+    ] {
         let latest = read_latest(&bootstrap, topic, |l| {
             let got = windowed_counts(l, &registry);
-            got.len() == want.len() && want.iter().all(|(k, (n, _))| got.get(k).is_some_and(|(g, _)| g == n))
+            got.len() == want.len()
+                && want
+                    .iter()
+                    .all(|(k, (n, _))| got.get(k).is_some_and(|(g, _)| g == n))
         });
         assert_same(&windowed_counts(&latest, &registry), &want);
     }
 
     // A pull query: one zone's windows (all of them: the rides span three days and the
     // table keeps seven), then a range of them.
-    let zone_windows: Vec<(i64, (i64, f64))> = want.iter().filter(|((z, _), _)| *z == 142).map(|((_, s), v)| (*s, *v)).collect();
+    let zone_windows: Vec<(i64, (i64, f64))> = want
+        .iter()
+        .filter(|((z, _), _)| *z == 142)
+        .map(|((_, s), v)| (*s, *v))
+        .collect();
     assert!(zone_windows.len() > 10);
     let pulled = eventually(30, || {
-        let (status, body) = stack.post("/query-stream", &json!({"sql": "SELECT * FROM rides_per_zone WHERE PULocationID = 142;"}));
+        let (status, body) = stack.post(
+            "/query-stream",
+            &json!({"sql": "SELECT * FROM rides_per_zone WHERE PULocationID = 142;"}),
+        );
         assert_eq!(status, 200, "{body}");
-        let text = body.as_str().map(str::to_string).unwrap_or_else(|| body.to_string());
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let text = body
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| body.to_string());
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         (lines.len() - 1 == zone_windows.len()).then_some(lines)
     });
-    assert_eq!(pulled[0]["columnNames"], json!(["PULOCATIONID", "WINDOWSTART", "WINDOWEND", "RIDES", "TOTAL"]));
+    assert_eq!(
+        pulled[0]["columnNames"],
+        json!(["PULOCATIONID", "WINDOWSTART", "WINDOWEND", "RIDES", "TOTAL"])
+    );
     for (row, (start, (n, total))) in pulled[1..].iter().zip(&zone_windows) {
         assert_eq!(row[0], 142);
         assert_eq!(row[1], *start);
@@ -290,11 +378,25 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
         "/query",
         &json!({"ksql": format!("SELECT WINDOWSTART, RIDES FROM rides_per_zone WHERE PULocationID = 142 AND WINDOWSTART >= {from} AND WINDOWSTART <= {to};")}),
     );
-    let rows: Vec<i64> = body.as_array().unwrap().iter().filter_map(|r| r["row"]["columns"][0].as_i64()).collect();
-    assert_eq!(rows, zone_windows[2..=5].iter().map(|(s, _)| *s).collect::<Vec<_>>());
+    let rows: Vec<i64> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["row"]["columns"][0].as_i64())
+        .collect();
+    assert_eq!(
+        rows,
+        zone_windows[2..=5]
+            .iter()
+            .map(|(s, _)| *s)
+            .collect::<Vec<_>>()
+    );
 
     // The stream–table join: every ride of a zone in the table, with its zone's name.
-    let joined_want: usize = rides.iter().filter(|r| zones.contains_key(&r.get(&header, "PULocationID").parse::<i32>().unwrap())).count();
+    let joined_want: usize = rides
+        .iter()
+        .filter(|r| zones.contains_key(&r.get(&header, "PULocationID").parse::<i32>().unwrap()))
+        .count();
     let mut lines = stack.query_stream(
         &format!("SELECT zone_id, zone FROM rides_enriched EMIT CHANGES LIMIT {joined_want};"),
         json!({"auto.offset.reset": "earliest"}),
@@ -312,14 +414,23 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
     // query and arrive after the rides; Brook processes a task's records in arrival order
     // (not by timestamp, as Kafka Streams does), so the stream time of the join is days ahead
     // when they come: the grace period keeps the rides buffered for them.
-    let tipped_want = rides.iter().filter(|r| r.get(&header, "tip_amount").parse::<f64>().unwrap() > 0.0).count();
+    let tipped_want = rides
+        .iter()
+        .filter(|r| r.get(&header, "tip_amount").parse::<f64>().unwrap() > 0.0)
+        .count();
     let latest = read_latest(&bootstrap, "TIPPED_RIDES", |l| l.len() >= tipped_want);
     assert_eq!(latest.len(), tipped_want);
     for (k, v) in &latest {
         let id = i32::from_be_bytes(k[..].try_into().unwrap()) as usize;
         let v: serde_json::Value = serde_json::from_slice(v).unwrap();
         let r = &rides[id];
-        assert_eq!(v["TIP"].as_f64().unwrap(), r.get(&header, "tip_amount").parse::<f64>().unwrap());
-        assert_eq!(v["TOTAL_AMOUNT"].as_f64().unwrap(), r.get(&header, "total_amount").parse::<f64>().unwrap());
+        assert_eq!(
+            v["TIP"].as_f64().unwrap(),
+            r.get(&header, "tip_amount").parse::<f64>().unwrap()
+        );
+        assert_eq!(
+            v["TOTAL_AMOUNT"].as_f64().unwrap(),
+            r.get(&header, "total_amount").parse::<f64>().unwrap()
+        );
     }
 }

@@ -24,7 +24,12 @@ pub struct SqlArgs {
     #[arg(default_value = "http://127.0.0.1:8088")]
     pub server: String,
     /// Run these statements and exit.
-    #[arg(short = 'e', long = "execute", value_name = "STATEMENTS", conflicts_with = "file")]
+    #[arg(
+        short = 'e',
+        long = "execute",
+        value_name = "STATEMENTS",
+        conflicts_with = "file"
+    )]
     pub execute: Option<String>,
     /// Run the statements in this file and exit.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -79,9 +84,12 @@ impl Shell {
             .agent
             .get(&format!("{}/info", self.url))
             .call()
-            .map_err(|e| Fail::unreachable(format!("cannot reach Brook SQL at {}: {e}", self.url)))?;
+            .map_err(|e| {
+                Fail::unreachable(format!("cannot reach Brook SQL at {}: {e}", self.url))
+            })?;
         let body = response.body_mut().read_to_string()?;
-        serde_json::from_str(&body).with_context(|| format!("{} did not answer like ksqlDB: {body}", self.url))
+        serde_json::from_str(&body)
+            .with_context(|| format!("{} did not answer like ksqlDB: {body}", self.url))
     }
 
     fn interactive(&mut self, info: &Json) -> Result<()> {
@@ -184,7 +192,13 @@ impl Shell {
         let status = response.status().as_u16();
         let answer: Json = serde_json::from_str(&response.body_mut().read_to_string()?)?;
         if status != 200 {
-            return Err(Fail::failed(answer["message"].as_str().unwrap_or("the statement failed").to_string()).into());
+            return Err(Fail::failed(
+                answer["message"]
+                    .as_str()
+                    .unwrap_or("the statement failed")
+                    .to_string(),
+            )
+            .into());
         }
         if self.format == Format::Json {
             output::print_json(&answer);
@@ -199,9 +213,15 @@ impl Shell {
     /// A SELECT or PRINT: rows as they come, until the end, the LIMIT or Ctrl-C.
     fn query(&mut self, text: &str) -> Result<()> {
         let statement = format!("{};", text.trim_end_matches(';'));
-        let is_print = statement.trim_start().to_ascii_uppercase().starts_with("PRINT");
+        let is_print = statement
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("PRINT");
         let (path, body) = if is_print {
-            ("/query", json!({"ksql": statement, "streamsProperties": self.properties}))
+            (
+                "/query",
+                json!({"ksql": statement, "streamsProperties": self.properties}),
+            )
         } else {
             (
                 "/query-stream",
@@ -262,7 +282,8 @@ impl Shell {
                 println!("{line}");
                 continue;
             }
-            let value: Json = serde_json::from_str(line).with_context(|| format!("unreadable line: {line}"))?;
+            let value: Json =
+                serde_json::from_str(line).with_context(|| format!("unreadable line: {line}"))?;
             if self.format == Format::Json {
                 println!("{value}");
                 continue;
@@ -404,44 +425,103 @@ fn print_entity(e: &Json) {
     let list = |field: &str| e[field].as_array().cloned().unwrap_or_default();
     match e["@type"].as_str().unwrap_or_default() {
         "currentStatus" => {
-            println!("\n {}\n", e["commandStatus"]["message"].as_str().unwrap_or("Done"));
+            println!(
+                "\n {}\n",
+                e["commandStatus"]["message"].as_str().unwrap_or("Done")
+            );
         }
         "streams" | "tables" => {
-            let kind = if e["@type"] == "streams" { "Stream Name" } else { "Table Name" };
+            let kind = if e["@type"] == "streams" {
+                "Stream Name"
+            } else {
+                "Table Name"
+            };
             let rows = list(e["@type"].as_str().unwrap_or_default())
                 .iter()
-                .map(|s| vec![cell(&s["name"]), cell(&s["topic"]), cell(&s["keyFormat"]), cell(&s["valueFormat"]), cell(&s["isWindowed"])])
+                .map(|s| {
+                    vec![
+                        cell(&s["name"]),
+                        cell(&s["topic"]),
+                        cell(&s["keyFormat"]),
+                        cell(&s["valueFormat"]),
+                        cell(&s["isWindowed"]),
+                    ]
+                })
                 .collect();
-            print_rows(&[kind, "Kafka Topic", "Key Format", "Value Format", "Windowed"], rows);
+            print_rows(
+                &[
+                    kind,
+                    "Kafka Topic",
+                    "Key Format",
+                    "Value Format",
+                    "Windowed",
+                ],
+                rows,
+            );
         }
         "kafka_topics" => {
             let rows = list("topics")
                 .iter()
-                .map(|t| vec![cell(&t["name"]), t["replicaInfo"].as_array().map_or(0, Vec::len).to_string()])
+                .map(|t| {
+                    vec![
+                        cell(&t["name"]),
+                        t["replicaInfo"].as_array().map_or(0, Vec::len).to_string(),
+                    ]
+                })
                 .collect();
             print_rows(&["Kafka Topic", "Partitions"], rows);
         }
         "queries" => {
             let rows = list("queries")
                 .iter()
-                .map(|q| vec![cell(&q["id"]), cell(&q["queryType"]), cell(&q["state"]), cell(&q["sinks"][0]), cell(&q["sinkKafkaTopics"][0]), cell(&q["queryString"])])
+                .map(|q| {
+                    vec![
+                        cell(&q["id"]),
+                        cell(&q["queryType"]),
+                        cell(&q["state"]),
+                        cell(&q["sinks"][0]),
+                        cell(&q["sinkKafkaTopics"][0]),
+                        cell(&q["queryString"]),
+                    ]
+                })
                 .collect();
-            print_rows(&["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic", "Query String"], rows);
+            print_rows(
+                &[
+                    "Query ID",
+                    "Query Type",
+                    "Status",
+                    "Sink Name",
+                    "Sink Kafka Topic",
+                    "Query String",
+                ],
+                rows,
+            );
         }
         "properties" => {
-            let rows = list("properties").iter().map(|p| vec![cell(&p["name"]), cell(&p["scope"]), cell(&p["value"])]).collect();
+            let rows = list("properties")
+                .iter()
+                .map(|p| vec![cell(&p["name"]), cell(&p["scope"]), cell(&p["value"])])
+                .collect();
             print_rows(&["Property", "Scope", "Value"], rows);
         }
         "function_names" => {
-            let rows = list("functions").iter().map(|f| vec![cell(&f["name"]), cell(&f["category"])]).collect();
+            let rows = list("functions")
+                .iter()
+                .map(|f| vec![cell(&f["name"]), cell(&f["category"])])
+                .collect();
             print_rows(&["Function Name", "Category"], rows);
         }
         "variables" => {
-            let rows = list("variables").iter().map(|v| vec![cell(&v["name"]), cell(&v["value"])]).collect();
+            let rows = list("variables")
+                .iter()
+                .map(|v| vec![cell(&v["name"]), cell(&v["value"])])
+                .collect();
             print_rows(&["Variable Name", "Value"], rows);
         }
         "sourceDescription" => print_description(&e["sourceDescription"]),
-        "source_descriptions" => list("sourceDescriptions").iter().for_each(print_description),
+        "source_descriptions" => list("sourceDescriptions")
+            .iter()
+            .for_each(print_description),
         "describe_function" => {
             output::print_fields(&[
                 ("Name", cell(&e["name"])),
@@ -488,8 +568,16 @@ fn print_description(d: &Json) {
         })
         .collect();
     print_rows(&["Field", "Type"], rows);
-    for (label, field) in [("Queries that read from this", "readQueries"), ("Queries that write from this", "writeQueries")] {
-        let ids: Vec<String> = d[field].as_array().into_iter().flatten().map(|q| cell(&q["id"])).collect();
+    for (label, field) in [
+        ("Queries that read from this", "readQueries"),
+        ("Queries that write from this", "writeQueries"),
+    ] {
+        let ids: Vec<String> = d[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| cell(&q["id"]))
+            .collect();
         if !ids.is_empty() {
             println!("\n{label}: {}", ids.join(", "));
         }

@@ -66,11 +66,19 @@ impl Server {
             port,
             None,
             Some(log),
-            &["--sql-listen", &sql_text, "--set", "group.initial.rebalance.delay.ms=0"],
+            &[
+                "--sql-listen",
+                &sql_text,
+                "--set",
+                "group.initial.rebalance.delay.ms=0",
+            ],
         );
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(sql).is_err() {
-            assert!(Instant::now() < deadline, "Brook SQL did not start listening on {sql}");
+            assert!(
+                Instant::now() < deadline,
+                "Brook SQL did not start listening on {sql}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         server.sql = Some(sql);

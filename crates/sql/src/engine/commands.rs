@@ -142,10 +142,7 @@ pub fn run(
             }
         };
         let offset = message.offset();
-        let outcome = match message
-            .payload()
-            .map(serde_json::from_slice::<Command>)
-        {
+        let outcome = match message.payload().map(serde_json::from_slice::<Command>) {
             Some(Ok(command)) => apply(offset, command),
             Some(Err(e)) => Err(SqlError::server(format!("a command is not readable: {e}"))),
             None => Ok(("Skipped".into(), None)),

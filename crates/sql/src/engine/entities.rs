@@ -7,7 +7,13 @@ use crate::catalog::{Source, WindowType};
 use crate::types::SqlType;
 
 /// `currentStatus`: a command's outcome.
-pub fn current_status(statement: &str, command_id: &str, message: &str, query_id: Option<&str>, seq: i64) -> Json {
+pub fn current_status(
+    statement: &str,
+    command_id: &str,
+    message: &str,
+    query_id: Option<&str>,
+    seq: i64,
+) -> Json {
     json!({
         "@type": "currentStatus",
         "statementText": statement,
@@ -21,14 +27,20 @@ pub fn current_status(statement: &str, command_id: &str, message: &str, query_id
 /// A type as ksqlDB's REST API describes it (`{"type": …, "fields": …, "memberSchema": …}`).
 pub fn schema_json(ty: &SqlType) -> Json {
     match ty {
-        SqlType::Array(e) => json!({"type": "ARRAY", "fields": null, "memberSchema": schema_json(e)}),
-        SqlType::Map(_, v) => json!({"type": "MAP", "fields": null, "memberSchema": schema_json(v)}),
+        SqlType::Array(e) => {
+            json!({"type": "ARRAY", "fields": null, "memberSchema": schema_json(e)})
+        }
+        SqlType::Map(_, v) => {
+            json!({"type": "MAP", "fields": null, "memberSchema": schema_json(v)})
+        }
         SqlType::Struct(fields) => json!({
             "type": "STRUCT",
             "fields": fields.iter().map(|(n, t)| json!({"name": n, "schema": schema_json(t)})).collect::<Vec<_>>(),
             "memberSchema": null
         }),
-        SqlType::Decimal(p, s) => json!({"type": "DECIMAL", "fields": null, "memberSchema": null, "parameters": {"precision": p, "scale": s}}),
+        SqlType::Decimal(p, s) => {
+            json!({"type": "DECIMAL", "fields": null, "memberSchema": null, "parameters": {"precision": p, "scale": s}})
+        }
         other => json!({"type": other.kind_name(), "fields": null, "memberSchema": null}),
     }
 }

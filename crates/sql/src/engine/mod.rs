@@ -153,7 +153,12 @@ impl Engine {
     pub fn start(config: EngineConfig) -> Result<Arc<Engine>> {
         let cluster = Cluster::connect(config.cluster.clone())?;
         let topic = config.command_topic();
-        cluster.create_topic(&topic, 1, 1, &[("retention.ms", "-1"), ("cleanup.policy", "delete")])?;
+        cluster.create_topic(
+            &topic,
+            1,
+            1,
+            &[("retention.ms", "-1"), ("cleanup.policy", "delete")],
+        )?;
         let registry = config
             .schema_registry_url
             .as_deref()
@@ -175,7 +180,10 @@ impl Engine {
             .cluster
             .create::<rdkafka::consumer::BaseConsumer<Quiet>, _>(
                 &[
-                    ("group.id", &format!("_confluent-ksql-{}command-runner", engine.config.service_id)),
+                    (
+                        "group.id",
+                        &format!("_confluent-ksql-{}command-runner", engine.config.service_id),
+                    ),
                     ("enable.auto.commit", "false"),
                     ("isolation.level", "read_committed"),
                 ],
@@ -187,9 +195,11 @@ impl Engine {
         let handle = std::thread::Builder::new()
             .name("ksql-command-runner".into())
             .spawn(move || {
-                commands::run(log, consumer, topic, move |offset, command| match weak.upgrade() {
-                    Some(engine) => engine.apply(offset, command),
-                    None => Err(SqlError::server("the engine has stopped")),
+                commands::run(log, consumer, topic, move |offset, command| {
+                    match weak.upgrade() {
+                        Some(engine) => engine.apply(offset, command),
+                        None => Err(SqlError::server("the engine has stopped")),
+                    }
                 })
             })
             .map_err(|e| SqlError::server(e.to_string()))?;
@@ -244,7 +254,11 @@ impl Engine {
 
     /// Whether the commands that existed at start have been applied.
     pub fn is_caught_up(&self) -> bool {
-        self.log.progress.lock().map(|p| p.caught_up).unwrap_or(false)
+        self.log
+            .progress
+            .lock()
+            .map(|p| p.caught_up)
+            .unwrap_or(false)
     }
 
     /// Ids of the running persistent queries.
@@ -260,7 +274,11 @@ impl Engine {
     }
 
     /// Runs the statements of a request (`/ksql`): the entities of each, or the first error.
-    pub fn execute(&self, script: &str, session: &mut Session) -> std::result::Result<Vec<Json>, StatementError> {
+    pub fn execute(
+        &self,
+        script: &str,
+        session: &mut Session,
+    ) -> std::result::Result<Vec<Json>, StatementError> {
         let mut entities = Vec::new();
         for text in crate::lexer::split_statements(script) {
             let fail = |error: SqlError, entities: Vec<Json>| StatementError {
@@ -282,7 +300,11 @@ impl Engine {
     }
 
     /// Runs one statement; None for statements without an entity (SET, INSERT … VALUES).
-    pub fn execute_prepared(&self, prepared: &Prepared, session: &mut Session) -> Result<Option<Json>> {
+    pub fn execute_prepared(
+        &self,
+        prepared: &Prepared,
+        session: &mut Session,
+    ) -> Result<Option<Json>> {
         let text = format!("{};", prepared.text.trim_end_matches(';'));
         match &prepared.statement {
             Statement::Select(_) | Statement::Print { .. } => Err(SqlError {
@@ -337,10 +359,13 @@ impl Engine {
                 }
                 Statement::CreateAsSelect { name, kind, .. } => {
                     // Planning checks the query; the sink topic is created here, once.
-                    let (source, _) = self.plan_persistent(&state, statement, text, session, "validate")?;
+                    let (source, _) =
+                        self.plan_persistent(&state, statement, text, session, "validate")?;
                     if self.cluster.topic(&source.topic)?.is_none() {
-                        let (partitions, replicas) = self.sink_partitions(&state.catalog, statement)?;
-                        self.cluster.create_topic(&source.topic, partitions, replicas, &[])?;
+                        let (partitions, replicas) =
+                            self.sink_partitions(&state.catalog, statement)?;
+                        self.cluster
+                            .create_topic(&source.topic, partitions, replicas, &[])?;
                     }
                     format!("{}/`{name}`/create", command_kind(*kind))
                 }
@@ -348,13 +373,26 @@ impl Engine {
                     self.plan_persistent(&state, statement, text, session, "validate")?;
                     format!("stream/`{target}`/create")
                 }
-                Statement::Drop { kind, if_exists, name, delete_topic } => {
+                Statement::Drop {
+                    kind,
+                    if_exists,
+                    name,
+                    delete_topic,
+                } => {
                     match state.catalog.get(name) {
                         None if *if_exists => {
-                            return Ok(current_status(text, &format!("{}/`{name}`/drop", command_kind(*kind)), &format!("Source `{name}` does not exist."), None, -1));
+                            return Ok(current_status(
+                                text,
+                                &format!("{}/`{name}`/drop", command_kind(*kind)),
+                                &format!("Source `{name}` does not exist."),
+                                None,
+                                -1,
+                            ));
                         }
                         None => {
-                            return Err(SqlError::statement(format!("Source {name} does not exist.")));
+                            return Err(SqlError::statement(format!(
+                                "Source {name} does not exist."
+                            )));
                         }
                         Some(s) => {
                             check_drop(&state, s, *kind)?;
@@ -388,7 +426,13 @@ impl Engine {
             None,
         )?;
         let (message, query_id) = self.log.wait_for(offset, Duration::from_secs(60))?;
-        Ok(current_status(text, &command_id, &message, query_id.as_deref(), offset + 1))
+        Ok(current_status(
+            text,
+            &command_id,
+            &message,
+            query_id.as_deref(),
+            offset + 1,
+        ))
     }
 
     /// Applies a command read from the command topic.
@@ -398,27 +442,67 @@ impl Engine {
         let text = command.statement.as_str();
         let mut state = self.lock();
         match &statement {
-            Statement::CreateSource { kind, or_replace, if_not_exists, name, .. } => {
+            Statement::CreateSource {
+                kind,
+                or_replace,
+                if_not_exists,
+                name,
+                ..
+            } => {
                 if state.catalog.get(name).is_some() {
                     if *if_not_exists {
-                        return Ok((format!("A {} with the same name already exists", kind.name().to_lowercase()), None));
+                        return Ok((
+                            format!(
+                                "A {} with the same name already exists",
+                                kind.name().to_lowercase()
+                            ),
+                            None,
+                        ));
                     }
                     if !or_replace {
                         return Err(SqlError::statement(format!(
                             "Cannot add {} '{name}': A {} with the same name already exists",
                             kind.name().to_lowercase(),
-                            state.catalog.get(name).map_or("source", |s| if s.kind == SourceKind::Stream { "stream" } else { "table" })
+                            state.catalog.get(name).map_or("source", |s| {
+                                if s.kind == SourceKind::Stream {
+                                    "stream"
+                                } else {
+                                    "table"
+                                }
+                            })
                         )));
                     }
                 }
                 let source = source_of_create(&statement, text, self.registry.as_ref())?;
                 state.catalog.sources.insert(source.name.clone(), source);
-                Ok((format!("{} created", if *kind == SourceKind::Stream { "Stream" } else { "Table" }), None))
+                Ok((
+                    format!(
+                        "{} created",
+                        if *kind == SourceKind::Stream {
+                            "Stream"
+                        } else {
+                            "Table"
+                        }
+                    ),
+                    None,
+                ))
             }
-            Statement::CreateAsSelect { name, kind, if_not_exists, or_replace, .. } => {
+            Statement::CreateAsSelect {
+                name,
+                kind,
+                if_not_exists,
+                or_replace,
+                ..
+            } => {
                 if let Some(existing) = state.catalog.get(name) {
                     if *if_not_exists {
-                        return Ok((format!("A {} with the same name already exists", existing.kind.name().to_lowercase()), None));
+                        return Ok((
+                            format!(
+                                "A {} with the same name already exists",
+                                existing.kind.name().to_lowercase()
+                            ),
+                            None,
+                        ));
                     }
                     if !or_replace || existing.written_by.is_none() {
                         return Err(SqlError::statement(format!(
@@ -434,22 +518,31 @@ impl Engine {
                         }
                     }
                 }
-                let prefix = if *kind == SourceKind::Stream { "CSAS" } else { "CTAS" };
+                let prefix = if *kind == SourceKind::Stream {
+                    "CSAS"
+                } else {
+                    "CTAS"
+                };
                 let id = format!("{prefix}_{name}_{}", offset + 1);
-                let (mut source, planned) = self.plan_persistent(&state, &statement, text, &session, &id)?;
+                let (mut source, planned) =
+                    self.plan_persistent(&state, &statement, text, &session, &id)?;
                 source.written_by = Some(id.clone());
                 let query = self.start_query(&id, text, &source.name, planned, &session)?;
                 state.catalog.sources.insert(source.name.clone(), source);
                 state.queries.insert(id.clone(), query);
                 Ok((format!("Created query with ID {id}"), Some(id)))
             }
-            Statement::InsertSelect { target, properties, .. } => {
+            Statement::InsertSelect {
+                target, properties, ..
+            } => {
                 let id = match properties.get("QUERY_ID") {
                     Some(v) => v.to_text().to_uppercase(),
                     None => format!("INSERTQUERY_{}", offset + 1),
                 };
                 if state.queries.contains_key(&id) {
-                    return Err(SqlError::statement(format!("Query with id {id} already exists")));
+                    return Err(SqlError::statement(format!(
+                        "Query with id {id} already exists"
+                    )));
                 }
                 let (_, planned) = self.plan_persistent(&state, &statement, text, &session, &id)?;
                 let query = self.start_query(&id, text, target, planned, &session)?;
@@ -463,7 +556,10 @@ impl Engine {
                 check_drop(&state, source, *kind)?;
                 let topic = source.topic.clone();
                 state.catalog.sources.remove(name);
-                Ok((format!("Source `{name}` (topic: {topic}) was dropped."), None))
+                Ok((
+                    format!("Source `{name}` (topic: {topic}) was dropped."),
+                    None,
+                ))
             }
             Statement::Terminate(id) => {
                 let ids: Vec<String> = match id {
@@ -499,9 +595,16 @@ impl Engine {
         }
         match properties.get("PARTITIONS") {
             Some(p) => {
-                let partitions = p.as_i64().filter(|p| *p > 0).ok_or_else(|| SqlError::statement("PARTITIONS must be a positive integer"))?;
-                let replicas = properties.get("REPLICAS").and_then(Value::as_i64).unwrap_or(1);
-                self.cluster.create_topic(&source.topic, partitions as i32, replicas as i32, &[])
+                let partitions = p
+                    .as_i64()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| SqlError::statement("PARTITIONS must be a positive integer"))?;
+                let replicas = properties
+                    .get("REPLICAS")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                self.cluster
+                    .create_topic(&source.topic, partitions as i32, replicas as i32, &[])
             }
             None => Err(SqlError::statement(format!(
                 "Topic '{}' does not exist. If you want to create a new topic for the stream/table please re-run the statement providing the required 'PARTITIONS' configuration in the WITH clause (and optionally 'REPLICAS'). For example: CREATE STREAM {} (...) WITH (KAFKA_TOPIC='{}', PARTITIONS=2, REPLICAS=1, ...);",
@@ -513,7 +616,10 @@ impl Engine {
     /// Partitions and replicas of a CSAS/CTAS sink: `PARTITIONS`/`REPLICAS`, or the first
     /// source topic's.
     fn sink_partitions(&self, catalog: &Catalog, statement: &Statement) -> Result<(i32, i32)> {
-        let Statement::CreateAsSelect { properties, query, .. } = statement else {
+        let Statement::CreateAsSelect {
+            properties, query, ..
+        } = statement
+        else {
             return Ok((1, 1));
         };
         let first = first_source(&query.from);
@@ -532,7 +638,9 @@ impl Engine {
             .get("REPLICAS")
             .and_then(Value::as_i64)
             .map(|r| r as i32)
-            .or(info.as_ref().and_then(|i| i.replicas.first().map(|r| *r as i32)))
+            .or(info
+                .as_ref()
+                .and_then(|i| i.replicas.first().map(|r| *r as i32)))
             .unwrap_or(1);
         Ok((partitions.max(1), replicas.max(1)))
     }
@@ -547,7 +655,13 @@ impl Engine {
         _id: &str,
     ) -> Result<(Source, planner::Planned)> {
         match statement {
-            Statement::CreateAsSelect { kind, name, properties, query, .. } => {
+            Statement::CreateAsSelect {
+                kind,
+                name,
+                properties,
+                query,
+                ..
+            } => {
                 if query.emit.is_none() && !query.group_by.is_empty() {
                     // CTAS without EMIT CHANGES is allowed in ksqlDB (it is implied).
                 }
@@ -556,24 +670,43 @@ impl Engine {
                     if !schema.missing_keys.is_empty() {
                         return Err(SqlError::statement(format!(
                             "Key missing from projection (ie, SELECT).\nThe query used to build `{name}` must include the {} {} in its projection (eg, SELECT {}...).",
-                            if schema.missing_keys.len() == 1 { "key column" } else { "key columns" },
+                            if schema.missing_keys.len() == 1 {
+                                "key column"
+                            } else {
+                                "key columns"
+                            },
                             schema.missing_keys.join(" and "),
                             schema.missing_keys.join(", ")
                         )));
                     }
                     if let Some((n, _)) = schema.columns.iter().find(|(_, t)| *t == SqlType::Null) {
-                        return Err(SqlError::statement(format!("Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR). (column {n})")));
+                        return Err(SqlError::statement(format!(
+                            "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR). (column {n})"
+                        )));
                     }
                     match (kind, schema.kind) {
                         (SourceKind::Table, SourceKind::Stream) => {
-                            return Err(SqlError::statement("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead."));
+                            return Err(SqlError::statement(
+                                "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.",
+                            ));
                         }
                         (SourceKind::Stream, SourceKind::Table) => {
-                            return Err(SqlError::statement("Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead."));
+                            return Err(SqlError::statement(
+                                "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.",
+                            ));
                         }
                         _ => {}
                     }
-                    let source = sink_source(&state.catalog, self.registry.as_ref(), name, *kind, properties, query, schema, text)?;
+                    let source = sink_source(
+                        &state.catalog,
+                        self.registry.as_ref(),
+                        name,
+                        *kind,
+                        properties,
+                        query,
+                        schema,
+                        text,
+                    )?;
                     target = Some(source.clone());
                     Ok(Sink::Topic(Box::new(source)))
                 })?;
@@ -581,23 +714,44 @@ impl Engine {
             }
             Statement::InsertSelect { target, query, .. } => {
                 let Some(sink) = state.catalog.get(target).cloned() else {
-                    return Err(SqlError::statement(format!("Source {target} does not exist.")));
+                    return Err(SqlError::statement(format!(
+                        "Source {target} does not exist."
+                    )));
                 };
                 if sink.kind != SourceKind::Stream {
-                    return Err(SqlError::statement(format!("INSERT INTO can only be used to insert into a stream. {target} is a table.")));
+                    return Err(SqlError::statement(format!(
+                        "INSERT INTO can only be used to insert into a stream. {target} is a table."
+                    )));
                 }
                 if sink.read_only {
-                    return Err(SqlError::statement(format!("Cannot insert into read-only stream: {target}")));
+                    return Err(SqlError::statement(format!(
+                        "Cannot insert into read-only stream: {target}"
+                    )));
                 }
                 let sink2 = sink.clone();
                 let planned = planner::plan(&state.catalog, query, "Aggregate-", |schema| {
-                    let same = schema.key_columns().iter().map(|(_, t)| t).eq(sink2.key_columns.iter().map(|(_, t)| t))
-                        && schema.value_columns().iter().map(|(_, t)| t).eq(sink2.value_columns.iter().map(|(_, t)| t));
+                    let same = schema
+                        .key_columns()
+                        .iter()
+                        .map(|(_, t)| t)
+                        .eq(sink2.key_columns.iter().map(|(_, t)| t))
+                        && schema
+                            .value_columns()
+                            .iter()
+                            .map(|(_, t)| t)
+                            .eq(sink2.value_columns.iter().map(|(_, t)| t));
                     if !same || schema.kind != SourceKind::Stream {
                         return Err(SqlError::statement(format!(
                             "Incompatible schema between results and sink.\nResult schema is {}\nSink schema is {}",
                             schema_text(&schema.columns),
-                            schema_text(&sink2.key_columns.iter().chain(&sink2.value_columns).cloned().collect::<Vec<_>>())
+                            schema_text(
+                                &sink2
+                                    .key_columns
+                                    .iter()
+                                    .chain(&sink2.value_columns)
+                                    .cloned()
+                                    .collect::<Vec<_>>()
+                            )
                         )));
                     }
                     Ok(Sink::Topic(Box::new(sink2.clone())))
@@ -627,28 +781,42 @@ impl Engine {
     /// first starts, so that it sees exactly what is written after the statement — and its
     /// internal topics are still read from their beginning. A group that has offsets
     /// already (a restarted persistent query) keeps them.
-    fn set_start_offsets(&self, application_id: &str, sources: &[String], session: &Session) -> Result<()> {
+    fn set_start_offsets(
+        &self,
+        application_id: &str,
+        sources: &[String],
+        session: &Session,
+    ) -> Result<()> {
         if session.earliest() {
             return Ok(());
         }
         use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
         let topics: Vec<String> = {
             let state = self.lock();
-            sources.iter().filter_map(|s| state.catalog.get(s).map(|s| s.topic.clone())).collect()
+            sources
+                .iter()
+                .filter_map(|s| state.catalog.get(s).map(|s| s.topic.clone()))
+                .collect()
         };
         let consumer: BaseConsumer<Quiet> = self
             .config
             .cluster
-            .create(&[("group.id", application_id), ("enable.auto.commit", "false")], Quiet)
+            .create(
+                &[
+                    ("group.id", application_id),
+                    ("enable.auto.commit", "false"),
+                ],
+                Quiet,
+            )
             .map_err(|e| SqlError::server(e.to_string()))?;
         let timeout = Duration::from_secs(10);
         let mut ends = rdkafka::TopicPartitionList::new();
         for topic in &topics {
             let partitions = self.cluster.topic(topic)?.map_or(0, |t| t.replicas.len());
             for p in 0..partitions as i32 {
-                let (_, high) = consumer
-                    .fetch_watermarks(topic, p, timeout)
-                    .map_err(|e| SqlError::server(format!("cannot read the end of {topic}: {e}")))?;
+                let (_, high) = consumer.fetch_watermarks(topic, p, timeout).map_err(|e| {
+                    SqlError::server(format!("cannot read the end of {topic}: {e}"))
+                })?;
                 ends.add_partition_offset(topic, p, rdkafka::Offset::Offset(high))
                     .map_err(|e| SqlError::server(e.to_string()))?;
             }
@@ -658,8 +826,14 @@ impl Engine {
         }
         let committed = consumer
             .committed_offsets(ends.clone(), timeout)
-            .map_err(|e| SqlError::server(format!("cannot read the offsets of {application_id}: {e}")))?;
-        if committed.elements().iter().any(|e| matches!(e.offset(), rdkafka::Offset::Offset(_))) {
+            .map_err(|e| {
+                SqlError::server(format!("cannot read the offsets of {application_id}: {e}"))
+            })?;
+        if committed
+            .elements()
+            .iter()
+            .any(|e| matches!(e.offset(), rdkafka::Offset::Offset(_)))
+        {
             return Ok(());
         }
         consumer
@@ -667,7 +841,14 @@ impl Engine {
             .map_err(|e| SqlError::server(format!("cannot set where {application_id} starts: {e}")))
     }
 
-    fn start_query(&self, id: &str, text: &str, sink: &str, planned: planner::Planned, session: &Session) -> Result<PersistentQuery> {
+    fn start_query(
+        &self,
+        id: &str,
+        text: &str,
+        sink: &str,
+        planned: planner::Planned,
+        session: &Session,
+    ) -> Result<PersistentQuery> {
         let app = format!("_confluent-ksql-{}query_{id}", self.config.service_id);
         self.set_start_offsets(&app, &planned.sources, session)?;
         let mut streams = KafkaStreams::new(planned.topology, self.streams_config(&app, session));
@@ -689,7 +870,11 @@ impl Engine {
         let state = self.lock();
         Ok(match what {
             ShowWhat::Streams | ShowWhat::Tables => {
-                let kind = if what == ShowWhat::Streams { SourceKind::Stream } else { SourceKind::Table };
+                let kind = if what == ShowWhat::Streams {
+                    SourceKind::Stream
+                } else {
+                    SourceKind::Table
+                };
                 let list: Vec<Json> = state
                     .catalog
                     .sources
@@ -704,9 +889,15 @@ impl Engine {
                     })
                     .collect();
                 match (kind, extended) {
-                    (_, true) => json!({"@type": "source_descriptions", "statementText": text, "sourceDescriptions": list, "warnings": []}),
-                    (SourceKind::Stream, false) => json!({"@type": "streams", "statementText": text, "streams": list, "warnings": []}),
-                    (SourceKind::Table, false) => json!({"@type": "tables", "statementText": text, "tables": list, "warnings": []}),
+                    (_, true) => {
+                        json!({"@type": "source_descriptions", "statementText": text, "sourceDescriptions": list, "warnings": []})
+                    }
+                    (SourceKind::Stream, false) => {
+                        json!({"@type": "streams", "statementText": text, "streams": list, "warnings": []})
+                    }
+                    (SourceKind::Table, false) => {
+                        json!({"@type": "tables", "statementText": text, "tables": list, "warnings": []})
+                    }
                 }
             }
             ShowWhat::Topics { all } => {
@@ -723,22 +914,41 @@ impl Engine {
                 let queries: Vec<Json> = state
                     .queries
                     .values()
-                    .map(|q| running_query(&q.id, &q.statement, state.catalog.get(&q.sink), &query_state(q)))
+                    .map(|q| {
+                        running_query(
+                            &q.id,
+                            &q.statement,
+                            state.catalog.get(&q.sink),
+                            &query_state(q),
+                        )
+                    })
                     .collect();
                 json!({"@type": "queries", "statementText": text, "queries": queries, "warnings": []})
             }
             ShowWhat::Properties => {
                 let mut props = vec![
                     ("ksql.service.id", self.config.service_id.clone()),
-                    ("ksql.streams.bootstrap.servers", self.config.cluster.bootstrap_servers.clone()),
-                    ("ksql.streams.commit.interval.ms", self.config.commit_interval.as_millis().to_string()),
+                    (
+                        "ksql.streams.bootstrap.servers",
+                        self.config.cluster.bootstrap_servers.clone(),
+                    ),
+                    (
+                        "ksql.streams.commit.interval.ms",
+                        self.config.commit_interval.as_millis().to_string(),
+                    ),
                     ("ksql.streams.auto.offset.reset", "latest".to_string()),
-                    ("ksql.streams.state.dir", self.config.state_dir.display().to_string()),
+                    (
+                        "ksql.streams.state.dir",
+                        self.config.state_dir.display().to_string(),
+                    ),
                     ("ksql.persistence.default.format.key", "KAFKA".to_string()),
                 ];
                 let overwritten: Vec<String> = session.properties.keys().cloned().collect();
                 for (k, v) in &session.properties {
-                    props.retain(|(n, _)| n.trim_start_matches("ksql.streams.") != k.trim_start_matches("ksql.streams."));
+                    props.retain(|(n, _)| {
+                        n.trim_start_matches("ksql.streams.")
+                            != k.trim_start_matches("ksql.streams.")
+                    });
                     props.push((k.as_str(), v.clone()));
                 }
                 let list: Vec<Json> = props
@@ -751,7 +961,9 @@ impl Engine {
                 let mut list: Vec<Json> = functions::scalars()
                     .iter()
                     .map(|f| json!({"name": f.name, "type": "SCALAR", "category": f.category}))
-                    .chain(functions::aggregates().iter().map(|a| json!({"name": a.name, "type": "AGGREGATE", "category": "AGGREGATE"})))
+                    .chain(functions::aggregates().iter().map(
+                        |a| json!({"name": a.name, "type": "AGGREGATE", "category": "AGGREGATE"}),
+                    ))
                     .collect();
                 list.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
                 json!({"@type": "function_names", "statementText": text, "functions": list, "warnings": []})
@@ -772,13 +984,27 @@ impl Engine {
             .queries
             .values()
             .filter(|q| q.sources.contains(&s.name))
-            .map(|q| running_query(&q.id, &q.statement, state.catalog.get(&q.sink), &query_state(q)))
+            .map(|q| {
+                running_query(
+                    &q.id,
+                    &q.statement,
+                    state.catalog.get(&q.sink),
+                    &query_state(q),
+                )
+            })
             .collect();
         let writes: Vec<Json> = state
             .queries
             .values()
             .filter(|q| q.sink == s.name)
-            .map(|q| running_query(&q.id, &q.statement, state.catalog.get(&q.sink), &query_state(q)))
+            .map(|q| {
+                running_query(
+                    &q.id,
+                    &q.statement,
+                    state.catalog.get(&q.sink),
+                    &query_state(q),
+                )
+            })
             .collect();
         let (partitions, replication, statistics) = if extended {
             let info = self.cluster.topic(&s.topic).ok().flatten();
@@ -790,16 +1016,32 @@ impl Engine {
                 .sum();
             (
                 info.as_ref().map_or(0, |i| i.replicas.len()),
-                info.as_ref().and_then(|i| i.replicas.first().copied()).unwrap_or(0),
+                info.as_ref()
+                    .and_then(|i| i.replicas.first().copied())
+                    .unwrap_or(0),
                 format!("records-processed: {processed}"),
             )
         } else {
             (0, 0, String::new())
         };
-        source_description(s, extended, reads, writes, partitions, replication, &statistics)
+        source_description(
+            s,
+            extended,
+            reads,
+            writes,
+            partitions,
+            replication,
+            &statistics,
+        )
     }
 
-    fn describe(&self, name: Option<&str>, all: Option<SourceKind>, extended: bool, text: &str) -> Result<Json> {
+    fn describe(
+        &self,
+        name: Option<&str>,
+        all: Option<SourceKind>,
+        extended: bool,
+        text: &str,
+    ) -> Result<Json> {
         let state = self.lock();
         if let Some(kind) = all {
             let list: Vec<Json> = state
@@ -809,11 +1051,15 @@ impl Engine {
                 .filter(|s| s.kind == kind)
                 .map(|s| self.description_of(&state, s, extended))
                 .collect();
-            return Ok(json!({"@type": "source_descriptions", "statementText": text, "sourceDescriptions": list, "warnings": []}));
+            return Ok(
+                json!({"@type": "source_descriptions", "statementText": text, "sourceDescriptions": list, "warnings": []}),
+            );
         }
         let name = name.unwrap_or_default();
         let Some(source) = state.catalog.get(name) else {
-            return Err(SqlError::statement(format!("Could not find STREAM/TABLE '{name}' in the Metastore")));
+            return Err(SqlError::statement(format!(
+                "Could not find STREAM/TABLE '{name}' in the Metastore"
+            )));
         };
         Ok(json!({
             "@type": "sourceDescription",
@@ -828,7 +1074,9 @@ impl Engine {
         match target {
             ExplainTarget::QueryId(id) => {
                 let Some(q) = state.queries.get(id) else {
-                    return Err(SqlError::statement(format!("Query with id:{id} does not exist, use SHOW QUERIES to view the full set of queries.")));
+                    return Err(SqlError::statement(format!(
+                        "Query with id:{id} does not exist, use SHOW QUERIES to view the full set of queries."
+                    )));
                 };
                 Ok(json!({
                     "@type": "queryDescription",
@@ -852,9 +1100,13 @@ impl Engine {
             }
             ExplainTarget::Statement(statement) => {
                 let Statement::Select(query) = &**statement else {
-                    return Err(SqlError::statement("EXPLAIN explains a query id or a SELECT"));
+                    return Err(SqlError::statement(
+                        "EXPLAIN explains a query id or a SELECT",
+                    ));
                 };
-                let planned = planner::plan(&state.catalog, query, "Aggregate-", |_| Ok(Sink::Rows(Arc::new(|_| {}))))?;
+                let planned = planner::plan(&state.catalog, query, "Aggregate-", |_| {
+                    Ok(Sink::Rows(Arc::new(|_| {})))
+                })?;
                 Ok(json!({
                     "@type": "queryDescription",
                     "statementText": text,
@@ -878,20 +1130,33 @@ impl Engine {
     }
 
     /// `INSERT INTO target [(cols)] VALUES (…)`: one record written to the target's topic.
-    pub fn insert_values(&self, target: &str, columns: Option<&[String]>, values: &[crate::ast::Expr]) -> Result<()> {
-        let source = self
-            .lock()
-            .catalog
-            .get(target)
-            .cloned()
-            .ok_or_else(|| SqlError::statement(format!("Cannot insert values into an unknown stream/table: {target}")))?;
+    pub fn insert_values(
+        &self,
+        target: &str,
+        columns: Option<&[String]>,
+        values: &[crate::ast::Expr],
+    ) -> Result<()> {
+        let source = self.lock().catalog.get(target).cloned().ok_or_else(|| {
+            SqlError::statement(format!(
+                "Cannot insert values into an unknown stream/table: {target}"
+            ))
+        })?;
         if source.read_only {
-            return Err(SqlError::statement(format!("Cannot insert values into read-only source: {target}")));
+            return Err(SqlError::statement(format!(
+                "Cannot insert values into read-only source: {target}"
+            )));
         }
         if source.window.is_some() {
-            return Err(SqlError::statement(format!("Cannot insert values into windowed source: {target}")));
+            return Err(SqlError::statement(format!(
+                "Cannot insert values into windowed source: {target}"
+            )));
         }
-        let all: Vec<String> = source.key_columns.iter().chain(&source.value_columns).map(|(n, _)| n.clone()).collect();
+        let all: Vec<String> = source
+            .key_columns
+            .iter()
+            .chain(&source.value_columns)
+            .map(|(n, _)| n.clone())
+            .collect();
         let names: Vec<String> = match columns {
             Some(c) => c.to_vec(),
             None => all.clone(),
@@ -900,7 +1165,11 @@ impl Engine {
             return Err(SqlError::statement(format!(
                 "Expected a value for each column. Expected Columns: [{}]. Got {}",
                 names.join(", "),
-                values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                values
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         let mut given: BTreeMap<String, Value> = BTreeMap::new();
@@ -912,7 +1181,9 @@ impl Engine {
                 continue;
             }
             if !all.contains(name) {
-                return Err(SqlError::statement(format!("Column name {name} does not exist.")));
+                return Err(SqlError::statement(format!(
+                    "Column name {name} does not exist."
+                )));
             }
             given.insert(name.clone(), value);
         }
@@ -936,24 +1207,43 @@ impl Engine {
         let key = coerce(&source.key_columns)?;
         let value = coerce(&source.value_columns)?;
         if source.kind == SourceKind::Table && key.iter().any(Value::is_null) {
-            return Err(SqlError::statement(format!("Failed to insert values into '{target}'. Value for primary key column(s) {} is required for tables",
-                source.key_columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))));
+            return Err(SqlError::statement(format!(
+                "Failed to insert values into '{target}'. Value for primary key column(s) {} is required for tables",
+                source
+                    .key_columns
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
         }
         let key_bytes = if key.iter().all(Value::is_null) {
             None
         } else {
-            Some(source.key_serde().0.write(&key).map_err(|e| SqlError::statement(format!("Failed to insert values into '{target}': {e}")))?)
+            Some(source.key_serde().0.write(&key).map_err(|e| {
+                SqlError::statement(format!("Failed to insert values into '{target}': {e}"))
+            })?)
         };
-        let value_bytes = source.value_serde().0.write(&value).map_err(|e| SqlError::statement(format!("Failed to insert values into '{target}': {e}")))?;
-        self.cluster
-            .produce(&source.topic, key_bytes.as_deref(), Some(&value_bytes), rowtime)?;
+        let value_bytes = source.value_serde().0.write(&value).map_err(|e| {
+            SqlError::statement(format!("Failed to insert values into '{target}': {e}"))
+        })?;
+        self.cluster.produce(
+            &source.topic,
+            key_bytes.as_deref(),
+            Some(&value_bytes),
+            rowtime,
+        )?;
         Ok(())
     }
 
     /// A fresh id for a transient query.
     fn transient_id(&self) -> String {
         let n = self.next_transient.fetch_add(1, Ordering::Relaxed);
-        format!("transient_{}_{}_{n}", self.config.service_id.trim_end_matches('_'), crate::time::now_millis())
+        format!(
+            "transient_{}_{}_{n}",
+            self.config.service_id.trim_end_matches('_'),
+            crate::time::now_millis()
+        )
     }
 }
 
@@ -976,11 +1266,20 @@ fn query_state(q: &PersistentQuery) -> String {
 /// Literal values converted to a column's type (`INSERT … VALUES`).
 fn coerce_literal(v: Value, ty: &SqlType) -> Value {
     match (&v, ty) {
-        (Value::String(s), SqlType::Timestamp) => crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp),
+        (Value::String(s), SqlType::Timestamp) => {
+            crate::time::parse_timestamp_text(s).map_or(Value::Null, Value::Timestamp)
+        }
         (Value::Bigint(t) | Value::Timestamp(t), SqlType::Timestamp) => Value::Timestamp(*t),
         (Value::Int(t), SqlType::Timestamp) => Value::Timestamp(i64::from(*t)),
         (Value::Double(_) | Value::Decimal(..), SqlType::Int | SqlType::Bigint) => Value::Null,
-        (Value::String(_), SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::Decimal(..) | SqlType::Boolean) => Value::Null,
+        (
+            Value::String(_),
+            SqlType::Int
+            | SqlType::Bigint
+            | SqlType::Double
+            | SqlType::Decimal(..)
+            | SqlType::Boolean,
+        ) => Value::Null,
         _ => crate::expr::cast(v, ty),
     }
 }
@@ -993,15 +1292,31 @@ fn check_drop(state: &State, s: &Source, kind: SourceKind) -> Result<()> {
             kind.name()
         )));
     }
-    let writers: Vec<&str> = state.queries.values().filter(|q| q.sink == s.name).map(|q| q.id.as_str()).collect();
-    let readers: Vec<&str> = state.queries.values().filter(|q| q.sources.contains(&s.name)).map(|q| q.id.as_str()).collect();
+    let writers: Vec<&str> = state
+        .queries
+        .values()
+        .filter(|q| q.sink == s.name)
+        .map(|q| q.id.as_str())
+        .collect();
+    let readers: Vec<&str> = state
+        .queries
+        .values()
+        .filter(|q| q.sources.contains(&s.name))
+        .map(|q| q.id.as_str())
+        .collect();
     if !writers.is_empty() || !readers.is_empty() {
         let mut parts = Vec::new();
         if !writers.is_empty() {
-            parts.push(format!("The following queries write into this source: [{}].", writers.join(", ")));
+            parts.push(format!(
+                "The following queries write into this source: [{}].",
+                writers.join(", ")
+            ));
         }
         if !readers.is_empty() {
-            parts.push(format!("The following queries read from this source: [{}].", readers.join(", ")));
+            parts.push(format!(
+                "The following queries read from this source: [{}].",
+                readers.join(", ")
+            ));
         }
         return Err(SqlError::statement(format!(
             "Cannot drop {}.\n{}\nYou need to terminate them before dropping {}.",
@@ -1024,8 +1339,14 @@ fn prop_text(props: &Properties, name: &str) -> Option<String> {
     props.get(name).map(Value::to_text)
 }
 
-fn formats_of(props: &Properties, default_key: Format, default_value: Option<Format>) -> Result<(Format, Format)> {
-    let both = prop_text(props, "FORMAT").map(|f| Format::parse(&f)).transpose()?;
+fn formats_of(
+    props: &Properties,
+    default_key: Format,
+    default_value: Option<Format>,
+) -> Result<(Format, Format)> {
+    let both = prop_text(props, "FORMAT")
+        .map(|f| Format::parse(&f))
+        .transpose()?;
     let key = match prop_text(props, "KEY_FORMAT") {
         Some(f) => Format::parse(&f)?,
         None => both.unwrap_or(default_key),
@@ -1051,7 +1372,9 @@ fn delimiter_of(props: &Properties) -> Result<char> {
             "TAB" => Ok('\t'),
             "SPACE" => Ok(' '),
             _ if d.chars().count() == 1 => Ok(d.chars().next().unwrap_or(',')),
-            _ => Err(SqlError::statement(format!("Invalid delimiter value: '{d}'. Delimiter must be a single character or TAB or SPACE"))),
+            _ => Err(SqlError::statement(format!(
+                "Invalid delimiter value: '{d}'. Delimiter must be a single character or TAB or SPACE"
+            ))),
         },
     }
 }
@@ -1069,15 +1392,30 @@ fn check_properties(props: &Properties, allowed: &[&str]) -> Result<()> {
 }
 
 const SOURCE_PROPERTIES: &[&str] = &[
-    "KAFKA_TOPIC", "VALUE_FORMAT", "KEY_FORMAT", "FORMAT", "PARTITIONS", "REPLICAS", "TIMESTAMP",
-    "TIMESTAMP_FORMAT", "VALUE_DELIMITER", "KEY_DELIMITER", "WRAP_SINGLE_VALUE", "KEY_SCHEMA_ID",
-    "VALUE_SCHEMA_ID", "WINDOW_TYPE", "WINDOW_SIZE", "RETENTION_MS", "VALUE_AVRO_SCHEMA_FULL_NAME",
-    "KEY_SCHEMA_FULL_NAME", "VALUE_SCHEMA_FULL_NAME",
+    "KAFKA_TOPIC",
+    "VALUE_FORMAT",
+    "KEY_FORMAT",
+    "FORMAT",
+    "PARTITIONS",
+    "REPLICAS",
+    "TIMESTAMP",
+    "TIMESTAMP_FORMAT",
+    "VALUE_DELIMITER",
+    "KEY_DELIMITER",
+    "WRAP_SINGLE_VALUE",
+    "KEY_SCHEMA_ID",
+    "VALUE_SCHEMA_ID",
+    "WINDOW_TYPE",
+    "WINDOW_SIZE",
+    "RETENTION_MS",
+    "VALUE_AVRO_SCHEMA_FULL_NAME",
+    "KEY_SCHEMA_FULL_NAME",
+    "VALUE_SCHEMA_FULL_NAME",
 ];
 
 type Registry = Arc<brook_registry::client::RegistryClient>;
 
-fn registry_client<'a>(registry: Option<&'a Registry>, format: Format) -> Result<&'a Registry> {
+fn registry_client(registry: Option<&Registry>, format: Format) -> Result<&Registry> {
     registry.ok_or_else(|| {
         SqlError::statement(format!(
             "The {} format needs the schema registry: set ksql.schema.registry.url (brook sql-server --schema-registry-url; brook serve sets it to its registry)",
@@ -1089,7 +1427,11 @@ fn registry_client<'a>(registry: Option<&'a Registry>, format: Format) -> Result
 fn schema_id(props: &Properties, name: &str) -> Result<Option<i32>> {
     props
         .get(name)
-        .map(|v| v.as_i64().and_then(|i| i32::try_from(i).ok()).ok_or_else(|| SqlError::statement(format!("{name} must be an integer"))))
+        .map(|v| {
+            v.as_i64()
+                .and_then(|i| i32::try_from(i).ok())
+                .ok_or_else(|| SqlError::statement(format!("{name} must be an integer")))
+        })
         .transpose()
 }
 
@@ -1105,13 +1447,31 @@ fn codec(
         return Ok(None);
     }
     let client = registry_client(registry, format)?;
-    Ok(Some(Arc::new(crate::format::registry::RegistryCodec::new(client.clone(), format, subject, columns, id)?)))
+    Ok(Some(Arc::new(crate::format::registry::RegistryCodec::new(
+        client.clone(),
+        format,
+        subject,
+        columns,
+        id,
+    )?)))
 }
 
 /// The source a `CREATE STREAM|TABLE (…) WITH (…)` declares; with a registry format and no
 /// value columns, the columns of the subject's latest schema (rows then written with it).
-fn source_of_create(statement: &Statement, text: &str, registry: Option<&Registry>) -> Result<Source> {
-    let Statement::CreateSource { kind, name, columns, properties, source: read_only, .. } = statement else {
+fn source_of_create(
+    statement: &Statement,
+    text: &str,
+    registry: Option<&Registry>,
+) -> Result<Source> {
+    let Statement::CreateSource {
+        kind,
+        name,
+        columns,
+        properties,
+        source: read_only,
+        ..
+    } = statement
+    else {
         return Err(SqlError::statement("not a CREATE STREAM|TABLE"));
     };
     check_properties(properties, SOURCE_PROPERTIES)?;
@@ -1130,13 +1490,29 @@ fn source_of_create(statement: &Statement, text: &str, registry: Option<&Registr
     let mut value_columns = Vec::new();
     for c in columns {
         if c.header.is_some() {
-            return Err(SqlError::statement(format!("Column {}: HEADERS columns are not supported yet", c.name)));
+            return Err(SqlError::statement(format!(
+                "Column {}: HEADERS columns are not supported yet",
+                c.name
+            )));
         }
-        if matches!(c.name.as_str(), "ROWTIME" | "ROWPARTITION" | "ROWOFFSET" | "WINDOWSTART" | "WINDOWEND") {
-            return Err(SqlError::statement(format!("'{}' is a reserved column name.", c.name)));
+        if matches!(
+            c.name.as_str(),
+            "ROWTIME" | "ROWPARTITION" | "ROWOFFSET" | "WINDOWSTART" | "WINDOWEND"
+        ) {
+            return Err(SqlError::statement(format!(
+                "'{}' is a reserved column name.",
+                c.name
+            )));
         }
-        if key_columns.iter().chain(&value_columns).any(|(n, _): &(String, SqlType)| *n == c.name) {
-            return Err(SqlError::statement(format!("Duplicate column names:\n\t{}", c.name)));
+        if key_columns
+            .iter()
+            .chain(&value_columns)
+            .any(|(n, _): &(String, SqlType)| *n == c.name)
+        {
+            return Err(SqlError::statement(format!(
+                "Duplicate column names:\n\t{}",
+                c.name
+            )));
         }
         if c.key {
             key_columns.push((c.name.clone(), c.ty.clone()));
@@ -1152,7 +1528,9 @@ fn source_of_create(statement: &Statement, text: &str, registry: Option<&Registr
     let delimiter = delimiter_of(properties)?;
     let wrap = match properties.get("WRAP_SINGLE_VALUE") {
         None => true,
-        Some(v) => v.as_bool().ok_or_else(|| SqlError::statement("WRAP_SINGLE_VALUE must be TRUE or FALSE"))?,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| SqlError::statement("WRAP_SINGLE_VALUE must be TRUE or FALSE"))?,
     };
     let mut value_schema_id = schema_id(properties, "VALUE_SCHEMA_ID")?;
     if value_columns.is_empty() && value_format.uses_registry() {
@@ -1166,15 +1544,37 @@ fn source_of_create(statement: &Statement, text: &str, registry: Option<&Registr
     }
     // The formats check the columns they must carry.
     RowFormat::new(key_format, key_columns.clone(), false, delimiter, "key")?;
-    RowFormat::new(value_format, value_columns.clone(), wrap, delimiter, "value")?;
-    let key_registry = codec(registry, key_format, &format!("{topic}-key"), &key_columns, schema_id(properties, "KEY_SCHEMA_ID")?)?;
-    let value_registry = codec(registry, value_format, &format!("{topic}-value"), &value_columns, value_schema_id)?;
+    RowFormat::new(
+        value_format,
+        value_columns.clone(),
+        wrap,
+        delimiter,
+        "value",
+    )?;
+    let key_registry = codec(
+        registry,
+        key_format,
+        &format!("{topic}-key"),
+        &key_columns,
+        schema_id(properties, "KEY_SCHEMA_ID")?,
+    )?;
+    let value_registry = codec(
+        registry,
+        value_format,
+        &format!("{topic}-value"),
+        &value_columns,
+        value_schema_id,
+    )?;
     let window = match prop_text(properties, "WINDOW_TYPE") {
         None => None,
         Some(w) if w.eq_ignore_ascii_case("SESSION") => Some(WindowType::Session),
         Some(_) => Some(WindowType::Time(match properties.get("WINDOW_SIZE") {
             Some(Value::String(s)) => parse_window_size(s)?,
-            _ => return Err(SqlError::statement("WINDOW_SIZE is required for TUMBLING and HOPPING windows, e.g. WINDOW_SIZE='1 HOUR'")),
+            _ => {
+                return Err(SqlError::statement(
+                    "WINDOW_SIZE is required for TUMBLING and HOPPING windows, e.g. WINDOW_SIZE='1 HOUR'",
+                ));
+            }
         })),
     };
     let source = Source {
@@ -1197,7 +1597,12 @@ fn source_of_create(statement: &Statement, text: &str, registry: Option<&Registr
         value_registry,
     };
     if let Some(ts) = &source.timestamp_column {
-        if !source.key_columns.iter().chain(&source.value_columns).any(|(n, _)| n == ts) {
+        if !source
+            .key_columns
+            .iter()
+            .chain(&source.value_columns)
+            .any(|(n, _)| n == ts)
+        {
             return Err(SqlError::statement(format!(
                 "The TIMESTAMP column set in the WITH clause does not exist in the schema: '{ts}'"
             )));
@@ -1208,8 +1613,13 @@ fn source_of_create(statement: &Statement, text: &str, registry: Option<&Registr
 
 fn parse_window_size(text: &str) -> Result<i64> {
     let mut parts = text.split_whitespace();
-    let (Some(n), Some(unit)) = (parts.next().and_then(|n| n.parse::<i64>().ok()), parts.next()) else {
-        return Err(SqlError::statement(format!("WINDOW_SIZE '{text}' is not like '1 HOUR'")));
+    let (Some(n), Some(unit)) = (
+        parts.next().and_then(|n| n.parse::<i64>().ok()),
+        parts.next(),
+    ) else {
+        return Err(SqlError::statement(format!(
+            "WINDOW_SIZE '{text}' is not like '1 HOUR'"
+        )));
     };
     let factor = match unit.to_ascii_uppercase().trim_end_matches('S') {
         "MILLISECOND" => 1,
@@ -1217,7 +1627,11 @@ fn parse_window_size(text: &str) -> Result<i64> {
         "MINUTE" => 60_000,
         "HOUR" => 3_600_000,
         "DAY" => 86_400_000,
-        _ => return Err(SqlError::statement(format!("WINDOW_SIZE '{text}' has an unknown unit"))),
+        _ => {
+            return Err(SqlError::statement(format!(
+                "WINDOW_SIZE '{text}' has an unknown unit"
+            )));
+        }
     };
     Ok(n * factor)
 }
@@ -1234,10 +1648,22 @@ fn sink_source(
     schema: &OutputSchema,
     text: &str,
 ) -> Result<Source> {
-    check_properties(properties, &[
-        "KAFKA_TOPIC", "VALUE_FORMAT", "KEY_FORMAT", "FORMAT", "PARTITIONS", "REPLICAS", "TIMESTAMP",
-        "TIMESTAMP_FORMAT", "VALUE_DELIMITER", "WRAP_SINGLE_VALUE", "RETENTION_MS",
-    ])?;
+    check_properties(
+        properties,
+        &[
+            "KAFKA_TOPIC",
+            "VALUE_FORMAT",
+            "KEY_FORMAT",
+            "FORMAT",
+            "PARTITIONS",
+            "REPLICAS",
+            "TIMESTAMP",
+            "TIMESTAMP_FORMAT",
+            "VALUE_DELIMITER",
+            "WRAP_SINGLE_VALUE",
+            "RETENTION_MS",
+        ],
+    )?;
     let from = catalog.get(first_source(&query.from));
     let (key_format, value_format) = formats_of(
         properties,
@@ -1254,14 +1680,35 @@ fn sink_source(
         key_format
     };
     let delimiter = delimiter_of(properties)?;
-    let wrap = properties.get("WRAP_SINGLE_VALUE").and_then(Value::as_bool).unwrap_or(true);
+    let wrap = properties
+        .get("WRAP_SINGLE_VALUE")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let key_columns = schema.key_columns();
     let value_columns = schema.value_columns();
     RowFormat::new(key_format, key_columns.clone(), false, delimiter, "key")?;
-    RowFormat::new(value_format, value_columns.clone(), wrap, delimiter, "value")?;
+    RowFormat::new(
+        value_format,
+        value_columns.clone(),
+        wrap,
+        delimiter,
+        "value",
+    )?;
     let topic = prop_text(properties, "KAFKA_TOPIC").unwrap_or_else(|| name.to_string());
-    let key_registry = codec(registry, key_format, &format!("{topic}-key"), &key_columns, None)?;
-    let value_registry = codec(registry, value_format, &format!("{topic}-value"), &value_columns, None)?;
+    let key_registry = codec(
+        registry,
+        key_format,
+        &format!("{topic}-key"),
+        &key_columns,
+        None,
+    )?;
+    let value_registry = codec(
+        registry,
+        value_format,
+        &format!("{topic}-value"),
+        &value_columns,
+        None,
+    )?;
     Ok(Source {
         name: name.to_string(),
         kind,
@@ -1301,7 +1748,9 @@ fn substitute(text: &str, variables: &BTreeMap<String, String>) -> Result<String
         match variables.get(&name) {
             Some(v) => out.push_str(v),
             None => {
-                return Err(SqlError::statement(format!("Can't find variable '{name}'. DEFINE it first.")));
+                return Err(SqlError::statement(format!(
+                    "Can't find variable '{name}'. DEFINE it first."
+                )));
             }
         }
         rest = &after[end + 1..];
@@ -1340,5 +1789,7 @@ fn describe_function(name: &str, text: &str) -> Result<Json> {
             "warnings": []
         }));
     }
-    Err(SqlError::statement(format!("Can't find any functions with the name '{name}'")))
+    Err(SqlError::statement(format!(
+        "Can't find any functions with the name '{name}'"
+    )))
 }

@@ -95,9 +95,15 @@ impl Engine {
             .map_err(|e| SqlError::server(format!("Could not start the push query: {e}")))?;
         let deadline = Instant::now() + Duration::from_secs(30);
         while streams.state() != StreamsState::Running {
-            if matches!(streams.state(), StreamsState::Error | StreamsState::NotRunning) || Instant::now() > deadline {
+            if matches!(
+                streams.state(),
+                StreamsState::Error | StreamsState::NotRunning
+            ) || Instant::now() > deadline
+            {
                 let _ = streams.close();
-                return Err(SqlError::server("The push query did not start (its application did not get its partitions)"));
+                return Err(SqlError::server(
+                    "The push query did not start (its application did not get its partitions)",
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -113,9 +119,15 @@ impl Engine {
     /// Runs a pull query on a table that a persistent query materializes.
     pub fn pull_query(&self, query: &Query) -> Result<PullResult> {
         let Relation::Source { name, alias } = &query.from else {
-            return Err(SqlError::statement("Pull queries don't support JOIN clauses."));
+            return Err(SqlError::statement(
+                "Pull queries don't support JOIN clauses.",
+            ));
         };
-        if !query.group_by.is_empty() || query.window.is_some() || !query.partition_by.is_empty() || query.having.is_some() {
+        if !query.group_by.is_empty()
+            || query.window.is_some()
+            || !query.partition_by.is_empty()
+            || query.having.is_some()
+        {
             return Err(SqlError::statement(
                 "Pull queries don't support GROUP BY, WINDOW, PARTITION BY or HAVING clauses.",
             ));
@@ -136,10 +148,11 @@ impl Engine {
                 "The {name} table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_{name} AS SELECT * FROM {name}'."
             ))
         })?;
-        let pq = state
-            .queries
-            .get(&query_id)
-            .ok_or_else(|| SqlError::statement(format!("The query {query_id} materializing {name} is not running")))?;
+        let pq = state.queries.get(&query_id).ok_or_else(|| {
+            SqlError::statement(format!(
+                "The query {query_id} materializing {name} is not running"
+            ))
+        })?;
         let store = pq.store.clone().ok_or_else(|| {
             SqlError::statement(format!(
                 "The {name} table isn't queryable: only tables of aggregations (GROUP BY) are materialized for pull queries so far"
@@ -149,7 +162,11 @@ impl Engine {
         let schema = pq.schema.clone();
         let value_positions: Vec<usize> = schema.value_positions().collect();
         let to_table_row = |projected: Row, window: Option<(i64, i64)>| -> Row {
-            let mut row: Row = schema.key_positions.iter().map(|i| projected[*i].clone()).collect();
+            let mut row: Row = schema
+                .key_positions
+                .iter()
+                .map(|i| projected[*i].clone())
+                .collect();
             if let Some((s, e)) = window {
                 row.push(Value::Bigint(s));
                 row.push(Value::Bigint(e));
@@ -159,10 +176,15 @@ impl Engine {
             row
         };
         let mut table_rows = Vec::new();
-        let fail = |e: brook_streams::runtime::RuntimeError| SqlError::server(format!("cannot read the store of {name}: {e}"));
+        let fail = |e: brook_streams::runtime::RuntimeError| {
+            SqlError::server(format!("cannot read the store of {name}: {e}"))
+        };
         match store.window {
             None => {
-                let kv = pq.streams.key_value_store(&store.name, InternalSerde, InternalSerde).map_err(fail)?;
+                let kv = pq
+                    .streams
+                    .key_value_store(&store.name, InternalSerde, InternalSerde)
+                    .map_err(fail)?;
                 for (key, state) in kv.all().map_err(|e| SqlError::server(e.to_string()))? {
                     if let Some(p) = store.project.project(&key, &state, None) {
                         table_rows.push(to_table_row(p, None));
@@ -170,7 +192,10 @@ impl Engine {
                 }
             }
             Some(WindowType::Time(size)) => {
-                let ws = pq.streams.window_store(&store.name, InternalSerde, InternalSerde, size).map_err(fail)?;
+                let ws = pq
+                    .streams
+                    .window_store(&store.name, InternalSerde, InternalSerde, size)
+                    .map_err(fail)?;
                 for (key, state) in ws.all().map_err(|e| SqlError::server(e.to_string()))? {
                     let window = (key.window.start_ms, key.window.end_ms);
                     if let Some(p) = store.project.project(&key.key, &state, Some(window)) {
@@ -179,7 +204,9 @@ impl Engine {
                 }
             }
             Some(WindowType::Session) => {
-                return Err(SqlError::statement("Pull queries on session-windowed tables are not supported yet"));
+                return Err(SqlError::statement(
+                    "Pull queries on session-windowed tables are not supported yet",
+                ));
             }
         }
         drop(state);
@@ -189,7 +216,8 @@ impl Engine {
             .as_ref()
             .map(|w| compile(w, &scope).map(|(c, _)| c))
             .transpose()?;
-        let (select, columns) = planner::select_list(&scope, &query.select, source.window.is_some())?;
+        let (select, columns) =
+            planner::select_list(&scope, &query.select, source.window.is_some())?;
         let mut rows: Vec<Row> = table_rows
             .iter()
             .filter(|r| filter.as_ref().is_none_or(|f| f.is_true(r)))
@@ -217,16 +245,28 @@ impl Engine {
         out: tokio::sync::mpsc::Sender<String>,
     ) -> Result<()> {
         if self.cluster.topic(topic)?.is_none() {
-            return Err(SqlError::statement(format!("Could not find topic '{topic}', or the KSQL user does not have permissions to list the topic. Topic names are case-sensitive.")));
+            return Err(SqlError::statement(format!(
+                "Could not find topic '{topic}', or the KSQL user does not have permissions to list the topic. Topic names are case-sensitive."
+            )));
         }
         let consumer: BaseConsumer<Quiet> = self
             .config
             .cluster
             .create(
                 &[
-                    ("group.id", &format!("_confluent-ksql-{}print_{}", self.config.service_id, crate::time::now_millis())),
+                    (
+                        "group.id",
+                        &format!(
+                            "_confluent-ksql-{}print_{}",
+                            self.config.service_id,
+                            crate::time::now_millis()
+                        ),
+                    ),
                     ("enable.auto.commit", "false"),
-                    ("auto.offset.reset", if from_beginning { "earliest" } else { "latest" }),
+                    (
+                        "auto.offset.reset",
+                        if from_beginning { "earliest" } else { "latest" },
+                    ),
                 ],
                 Quiet,
             )
@@ -254,10 +294,29 @@ impl Engine {
             }
             if !header_sent {
                 header_sent = true;
-                let key_format = if message.key().is_some_and(|k| std::str::from_utf8(k).is_ok()) { "KAFKA_STRING" } else { "KAFKA_BIGINT or KAFKA_DOUBLE" };
-                let value_format = if message.payload().is_some_and(|v| serde_json::from_slice::<serde_json::Value>(v).is_ok()) { "JSON or KAFKA_STRING" } else { "KAFKA_STRING" };
+                let key_format = if message
+                    .key()
+                    .is_some_and(|k| std::str::from_utf8(k).is_ok())
+                {
+                    "KAFKA_STRING"
+                } else {
+                    "KAFKA_BIGINT or KAFKA_DOUBLE"
+                };
+                let value_format = if message
+                    .payload()
+                    .is_some_and(|v| serde_json::from_slice::<serde_json::Value>(v).is_ok())
+                {
+                    "JSON or KAFKA_STRING"
+                } else {
+                    "KAFKA_STRING"
+                };
                 let _ = header;
-                if out.blocking_send(format!("Key format: {key_format}\nValue format: {value_format}")).is_err() {
+                if out
+                    .blocking_send(format!(
+                        "Key format: {key_format}\nValue format: {value_format}"
+                    ))
+                    .is_err()
+                {
                     return Ok(());
                 }
             }

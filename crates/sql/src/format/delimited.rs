@@ -6,7 +6,11 @@ use crate::types::SqlType;
 use crate::value::{Row, Value};
 
 /// Reads one delimited line into a row of `columns`.
-pub fn read_row(bytes: &[u8], columns: &[(String, SqlType)], delimiter: char) -> Result<Row, String> {
+pub fn read_row(
+    bytes: &[u8],
+    columns: &[(String, SqlType)],
+    delimiter: char,
+) -> Result<Row, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the record is not UTF-8".to_string())?;
     let text = text.strip_suffix('\n').unwrap_or(text);
     let text = text.strip_suffix('\r').unwrap_or(text);
@@ -29,7 +33,8 @@ pub fn read_row(bytes: &[u8], columns: &[(String, SqlType)], delimiter: char) ->
                     SqlType::Timestamp if f.bytes().all(|b| b.is_ascii_digit()) => {
                         f.parse().map_or(Value::Null, Value::Timestamp)
                     }
-                    SqlType::Bytes => crate::functions::base64_decode(&f).map_or(Value::Null, |b| Value::Bytes(b.into())),
+                    SqlType::Bytes => crate::functions::base64_decode(&f)
+                        .map_or(Value::Null, |b| Value::Bytes(b.into())),
                     ty => cast(Value::string(&f), ty),
                 };
                 if v.is_null() {
@@ -119,12 +124,23 @@ mod tests {
             ("C".to_string(), SqlType::Double),
         ];
         let row = read_row(b"1,\"x, \"\"y\"\"\",2.5", &cols, ',').unwrap();
-        assert_eq!(row, vec![Value::Int(1), Value::string("x, \"y\""), Value::Double(2.5)]);
+        assert_eq!(
+            row,
+            vec![Value::Int(1), Value::string("x, \"y\""), Value::Double(2.5)]
+        );
         let mut out = Vec::new();
         write_row(&mut out, &row, ',');
         assert_eq!(out, b"1,\"x, \"\"y\"\"\",2.5");
         assert_eq!(read_row(b"1,,", &cols, ',').unwrap()[1], Value::Null);
-        assert!(read_row(b"1,2", &cols, ',').unwrap_err().contains("field count"));
-        assert!(read_row(b"x,a,1", &cols, ',').unwrap_err().contains("not a INTEGER"));
+        assert!(
+            read_row(b"1,2", &cols, ',')
+                .unwrap_err()
+                .contains("field count")
+        );
+        assert!(
+            read_row(b"x,a,1", &cols, ',')
+                .unwrap_err()
+                .contains("not a INTEGER")
+        );
     }
 }

@@ -147,7 +147,11 @@ impl Reader<'_> {
                 for _ in 0..n {
                     items.push(self.value(depth + 1)?);
                 }
-                if tag == 11 { Value::Array(items) } else { Value::Struct(items) }
+                if tag == 11 {
+                    Value::Array(items)
+                } else {
+                    Value::Struct(items)
+                }
             }
             12 => {
                 let n = self.len()?;
@@ -180,6 +184,10 @@ mod tests {
         ];
         let bytes = InternalSerde.serialize("t", &row).unwrap();
         assert_eq!(InternalSerde.deserialize("t", &bytes).unwrap(), row);
-        assert!(InternalSerde.deserialize("t", &bytes[..bytes.len() - 1]).is_err());
+        assert!(
+            InternalSerde
+                .deserialize("t", &bytes[..bytes.len() - 1])
+                .is_err()
+        );
     }
 }

@@ -139,7 +139,9 @@ pub fn read_row(bytes: &[u8], columns: &[(String, SqlType)], wrapped: bool) -> R
     let row = if wrapped || columns.len() != 1 {
         de.deserialize_any(RowVisitor { columns })
     } else {
-        TypedSeed(&columns[0].1).deserialize(&mut de).map(|v| vec![v])
+        TypedSeed(&columns[0].1)
+            .deserialize(&mut de)
+            .map(|v| vec![v])
     }
     .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
@@ -164,7 +166,11 @@ impl<'de> Visitor<'de> for RowVisitor<'_> {
                 .columns
                 .iter()
                 .position(|(n, _)| *n == *key)
-                .or_else(|| self.columns.iter().position(|(n, _)| n.eq_ignore_ascii_case(&key)));
+                .or_else(|| {
+                    self.columns
+                        .iter()
+                        .position(|(n, _)| n.eq_ignore_ascii_case(&key))
+                });
             match at {
                 Some(i) => row[i] = map.next_value_seed(TypedSeed(&self.columns[i].1))?,
                 None => {
@@ -204,13 +210,17 @@ impl TypedVisitor<'_> {
             (SqlType::Timestamp, Value::Bigint(t)) => Value::Timestamp(*t),
             (SqlType::Time, Value::Bigint(t)) => Value::Time(*t),
             (SqlType::Date, Value::Bigint(d)) => i32::try_from(*d).map_or(Value::Null, Value::Date),
-            (SqlType::Bytes, Value::String(s)) => crate::functions::base64_decode(s)
-                .map_or(Value::Null, |b| Value::Bytes(b.into())),
+            (SqlType::Bytes, Value::String(s)) => {
+                crate::functions::base64_decode(s).map_or(Value::Null, |b| Value::Bytes(b.into()))
+            }
             (SqlType::Int, Value::Double(_)) | (SqlType::Bigint, Value::Double(_)) => Value::Null,
             (ty, _) => cast(v, ty),
         };
         if converted.is_null() {
-            return Err(E::custom(format!("Can't convert type. sourceType: {shown}, requiredType: {}", self.0)));
+            return Err(E::custom(format!(
+                "Can't convert type. sourceType: {shown}, requiredType: {}",
+                self.0
+            )));
         }
         Ok(converted)
     }
@@ -231,7 +241,9 @@ impl<'de> Visitor<'de> for TypedVisitor<'_> {
         match self.0 {
             SqlType::Boolean => Ok(Value::Boolean(v)),
             SqlType::String => Ok(Value::string(v.to_string())),
-            t => Err(E::custom(format!("Can't convert type. sourceType: BOOLEAN, requiredType: {t}"))),
+            t => Err(E::custom(format!(
+                "Can't convert type. sourceType: BOOLEAN, requiredType: {t}"
+            ))),
         }
     }
 
@@ -277,10 +289,14 @@ impl<'de> Visitor<'de> for TypedVisitor<'_> {
                 Ok(Value::Array(items))
             }
             SqlType::String => {
-                let j: Vec<serde_json::Value> = serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                let j: Vec<serde_json::Value> = serde::Deserialize::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )?;
                 Ok(Value::string(serde_json::Value::Array(j).to_string()))
             }
-            t => Err(serde::de::Error::custom(format!("Can't convert type. sourceType: ARRAY, requiredType: {t}"))),
+            t => Err(serde::de::Error::custom(format!(
+                "Can't convert type. sourceType: ARRAY, requiredType: {t}"
+            ))),
         }
     }
 
@@ -289,10 +305,11 @@ impl<'de> Visitor<'de> for TypedVisitor<'_> {
             SqlType::Struct(fields) => {
                 let mut values = vec![Value::Null; fields.len()];
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    let at = fields
-                        .iter()
-                        .position(|(n, _)| *n == *key)
-                        .or_else(|| fields.iter().position(|(n, _)| n.eq_ignore_ascii_case(&key)));
+                    let at = fields.iter().position(|(n, _)| *n == *key).or_else(|| {
+                        fields
+                            .iter()
+                            .position(|(n, _)| n.eq_ignore_ascii_case(&key))
+                    });
                     match at {
                         Some(i) => values[i] = map.next_value_seed(TypedSeed(&fields[i].1))?,
                         None => {
@@ -311,10 +328,15 @@ impl<'de> Visitor<'de> for TypedVisitor<'_> {
                 Ok(Value::Map(entries))
             }
             SqlType::String => {
-                let j: serde_json::Map<String, serde_json::Value> = serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                let j: serde_json::Map<String, serde_json::Value> =
+                    serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(
+                        map,
+                    ))?;
                 Ok(Value::string(serde_json::Value::Object(j).to_string()))
             }
-            t => Err(serde::de::Error::custom(format!("Can't convert type. sourceType: STRUCT, requiredType: {t}"))),
+            t => Err(serde::de::Error::custom(format!(
+                "Can't convert type. sourceType: STRUCT, requiredType: {t}"
+            ))),
         }
     }
 }
@@ -339,7 +361,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             row,
-            vec![Value::Int(2), Value::Double(12.5), Value::Null, Value::Timestamp(1000)]
+            vec![
+                Value::Int(2),
+                Value::Double(12.5),
+                Value::Null,
+                Value::Timestamp(1000)
+            ]
         );
         let err = read_row(br#"{"VendorID": "x"}"#, &columns, true).unwrap_err();
         assert!(err.contains("Can't convert type"), "{err}");
@@ -348,9 +375,16 @@ mod tests {
 
     #[test]
     fn rows_write_in_column_order() {
-        let columns = vec![("B".to_string(), SqlType::Double), ("A".to_string(), SqlType::String)];
+        let columns = vec![
+            ("B".to_string(), SqlType::Double),
+            ("A".to_string(), SqlType::String),
+        ];
         let mut out = Vec::new();
-        write_row_object(&mut out, &columns, &[Value::Double(1.5), Value::string("q\"")]);
+        write_row_object(
+            &mut out,
+            &columns,
+            &[Value::Double(1.5), Value::string("q\"")],
+        );
         assert_eq!(String::from_utf8(out).unwrap(), r#"{"B":1.5,"A":"q\""}"#);
     }
 }

@@ -88,7 +88,13 @@ pub struct RowFormat {
 
 impl RowFormat {
     /// Checks that the format can carry these columns, as ksqlDB checks at CREATE.
-    pub fn new(format: Format, columns: Vec<(String, SqlType)>, wrapped: bool, delimiter: char, what: &str) -> Result<Self> {
+    pub fn new(
+        format: Format,
+        columns: Vec<(String, SqlType)>,
+        wrapped: bool,
+        delimiter: char,
+        what: &str,
+    ) -> Result<Self> {
         match format {
             Format::Kafka => {
                 if columns.len() > 1 {
@@ -98,7 +104,14 @@ impl RowFormat {
                     )));
                 }
                 if let Some((name, ty)) = columns.first() {
-                    if !matches!(ty, SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::String | SqlType::Bytes) {
+                    if !matches!(
+                        ty,
+                        SqlType::Int
+                            | SqlType::Bigint
+                            | SqlType::Double
+                            | SqlType::String
+                            | SqlType::Bytes
+                    ) {
                         return Err(SqlError::statement(format!(
                             "The 'KAFKA' format does not support type '{}' (column {name})",
                             ty.kind_name()
@@ -115,10 +128,9 @@ impl RowFormat {
                 }
             }
             Format::Delimited => {
-                if let Some((name, ty)) = columns
-                    .iter()
-                    .find(|(_, t)| matches!(t, SqlType::Array(_) | SqlType::Map(..) | SqlType::Struct(_)))
-                {
+                if let Some((name, ty)) = columns.iter().find(|(_, t)| {
+                    matches!(t, SqlType::Array(_) | SqlType::Map(..) | SqlType::Struct(_))
+                }) {
                     return Err(SqlError::statement(format!(
                         "The 'DELIMITED' format does not support type '{}' (column {name})",
                         ty.kind_name()
@@ -178,15 +190,25 @@ impl RowFormat {
                     if bytes.len() == n {
                         Ok(bytes)
                     } else {
-                        Err(format!("Size of data received by the {ty} KAFKA deserializer is not {n}: {} bytes", bytes.len()))
+                        Err(format!(
+                            "Size of data received by the {ty} KAFKA deserializer is not {n}: {} bytes",
+                            bytes.len()
+                        ))
                     }
                 };
                 Ok(vec![match ty {
-                    SqlType::Int => Value::Int(i32::from_be_bytes(fixed(4)?.try_into().expect("4 bytes"))),
-                    SqlType::Bigint => Value::Bigint(i64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes"))),
-                    SqlType::Double => Value::Double(f64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes"))),
+                    SqlType::Int => {
+                        Value::Int(i32::from_be_bytes(fixed(4)?.try_into().expect("4 bytes")))
+                    }
+                    SqlType::Bigint => {
+                        Value::Bigint(i64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes")))
+                    }
+                    SqlType::Double => {
+                        Value::Double(f64::from_be_bytes(fixed(8)?.try_into().expect("8 bytes")))
+                    }
                     SqlType::String => Value::string(
-                        std::str::from_utf8(bytes).map_err(|_| "the key is not UTF-8".to_string())?,
+                        std::str::from_utf8(bytes)
+                            .map_err(|_| "the key is not UTF-8".to_string())?,
                     ),
                     _ => Value::Bytes(bytes.into()),
                 }])
@@ -199,9 +221,12 @@ impl RowFormat {
     }
 
     fn codec(&self) -> std::result::Result<&registry::RegistryCodec, String> {
-        self.registry
-            .as_deref()
-            .ok_or_else(|| format!("{} needs the schema registry, which is not configured", self.format.name()))
+        self.registry.as_deref().ok_or_else(|| {
+            format!(
+                "{} needs the schema registry, which is not configured",
+                self.format.name()
+            )
+        })
     }
 }
 
@@ -223,14 +248,22 @@ impl Serde<Row> for KeySerde {
             .map_err(|e| SerdeError::deserialize(topic, "key format", e))
     }
 
-    fn serialize_nullable(&self, topic: &str, row: &Row) -> std::result::Result<Option<Vec<u8>>, SerdeError> {
+    fn serialize_nullable(
+        &self,
+        topic: &str,
+        row: &Row,
+    ) -> std::result::Result<Option<Vec<u8>>, SerdeError> {
         if row.iter().all(Value::is_null) {
             return Ok(None);
         }
         self.serialize(topic, row).map(Some)
     }
 
-    fn deserialize_nullable(&self, topic: &str, bytes: Option<&[u8]>) -> std::result::Result<Option<Row>, SerdeError> {
+    fn deserialize_nullable(
+        &self,
+        topic: &str,
+        bytes: Option<&[u8]>,
+    ) -> std::result::Result<Option<Row>, SerdeError> {
         match bytes {
             Some(b) => self.deserialize(topic, b).map(Some),
             None => Ok(Some(vec![Value::Null; self.0.columns.len()])),

@@ -67,7 +67,12 @@ impl RegistryCodec {
     }
 
     /// A row's bytes.
-    pub fn write(&self, columns: &[(String, SqlType)], row: &[Value], wrapped: bool) -> std::result::Result<Vec<u8>, String> {
+    pub fn write(
+        &self,
+        columns: &[(String, SqlType)],
+        row: &[Value],
+        wrapped: bool,
+    ) -> std::result::Result<Vec<u8>, String> {
         let value = if wrapped || columns.len() != 1 {
             Json::Object(
                 columns
@@ -93,9 +98,20 @@ impl RegistryCodec {
     }
 
     /// The row in some bytes.
-    pub fn read(&self, columns: &[(String, SqlType)], bytes: &[u8], wrapped: bool) -> std::result::Result<Row, String> {
-        let value = self.client.deserialize_plain(bytes).map_err(|e| e.to_string())?;
-        if wrapped || columns.len() != 1 || value.is_object() && !matches!(columns[0].1, SqlType::Struct(_) | SqlType::Map(..)) {
+    pub fn read(
+        &self,
+        columns: &[(String, SqlType)],
+        bytes: &[u8],
+        wrapped: bool,
+    ) -> std::result::Result<Row, String> {
+        let value = self
+            .client
+            .deserialize_plain(bytes)
+            .map_err(|e| e.to_string())?;
+        if wrapped
+            || columns.len() != 1
+            || value.is_object() && !matches!(columns[0].1, SqlType::Struct(_) | SqlType::Map(..))
+        {
             value
                 .deserialize_any(super::json::RowVisitor { columns })
                 .map_err(|e| e.to_string())
@@ -118,7 +134,9 @@ pub fn generate_schema(format: Format, columns: &[(String, SqlType)]) -> Result<
         Format::Avro => {
             let fields: Vec<Json> = columns
                 .iter()
-                .map(|(n, t)| Ok(json!({"name": n, "type": ["null", avro_type(t, n)?], "default": null})))
+                .map(|(n, t)| {
+                    Ok(json!({"name": n, "type": ["null", avro_type(t, n)?], "default": null}))
+                })
                 .collect::<Result<_>>()?;
             Ok(json!({
                 "type": "record",
@@ -131,7 +149,12 @@ pub fn generate_schema(format: Format, columns: &[(String, SqlType)]) -> Result<
         Format::JsonSr => {
             let properties: serde_json::Map<String, Json> = columns
                 .iter()
-                .map(|(n, t)| (n.clone(), json!({"oneOf": [{"type": "null"}, json_schema_type(t)]})))
+                .map(|(n, t)| {
+                    (
+                        n.clone(),
+                        json!({"oneOf": [{"type": "null"}, json_schema_type(t)]}),
+                    )
+                })
                 .collect();
             Ok(json!({"type": "object", "properties": properties}).to_string())
         }
@@ -140,7 +163,11 @@ pub fn generate_schema(format: Format, columns: &[(String, SqlType)]) -> Result<
             let mut nested = Vec::new();
             out.push_str("message ConnectDefault1 {\n");
             for (i, (n, t)) in columns.iter().enumerate() {
-                out.push_str(&format!("  {} {n} = {};\n", proto_type(t, n, &mut nested)?, i + 1));
+                out.push_str(&format!(
+                    "  {} {n} = {};\n",
+                    proto_type(t, n, &mut nested)?,
+                    i + 1
+                ));
             }
             out.push_str("}\n");
             for m in nested {
@@ -180,10 +207,14 @@ fn avro_type(t: &SqlType, name: &str) -> Result<Json> {
 fn json_schema_type(t: &SqlType) -> Json {
     match t {
         SqlType::Boolean => json!({"type": "boolean"}),
-        SqlType::Int | SqlType::Bigint | SqlType::Timestamp | SqlType::Date | SqlType::Time => json!({"type": "integer"}),
+        SqlType::Int | SqlType::Bigint | SqlType::Timestamp | SqlType::Date | SqlType::Time => {
+            json!({"type": "integer"})
+        }
         SqlType::Double | SqlType::Decimal(..) => json!({"type": "number"}),
         SqlType::Array(e) => json!({"type": "array", "items": json_schema_type(e)}),
-        SqlType::Map(_, v) => json!({"type": "object", "additionalProperties": json_schema_type(v)}),
+        SqlType::Map(_, v) => {
+            json!({"type": "object", "additionalProperties": json_schema_type(v)})
+        }
         SqlType::Struct(fields) => json!({
             "type": "object",
             "properties": fields.iter().map(|(n, t)| (n.clone(), json_schema_type(t))).collect::<serde_json::Map<_, _>>()
@@ -201,12 +232,20 @@ fn proto_type(t: &SqlType, name: &str, nested: &mut Vec<String>) -> Result<Strin
         SqlType::String => "string".into(),
         SqlType::Bytes => "bytes".into(),
         SqlType::Array(e) => format!("repeated {}", proto_type(e, name, nested)?),
-        SqlType::Map(k, v) => format!("map<{}, {}>", proto_type(k, name, nested)?, proto_type(v, name, nested)?),
+        SqlType::Map(k, v) => format!(
+            "map<{}, {}>",
+            proto_type(k, name, nested)?,
+            proto_type(v, name, nested)?
+        ),
         SqlType::Struct(fields) => {
             let message = format!("ConnectDefault{}", nested.len() + 2);
             let mut text = format!("message {message} {{\n");
             for (i, (n, t)) in fields.iter().enumerate() {
-                text.push_str(&format!("  {} {n} = {};\n", proto_type(t, n, nested)?, i + 1));
+                text.push_str(&format!(
+                    "  {} {n} = {};\n",
+                    proto_type(t, n, nested)?,
+                    i + 1
+                ));
             }
             text.push_str("}\n");
             nested.push(text);
@@ -222,7 +261,11 @@ fn proto_type(t: &SqlType, name: &str, nested: &mut Vec<String>) -> Result<Strin
 
 /// The columns of the latest schema under `subject`, as ksqlDB infers them (names
 /// upper-cased).
-pub fn infer_columns(client: &RegistryClient, subject: &str, format: Format) -> Result<Vec<(String, SqlType)>> {
+pub fn infer_columns(
+    client: &RegistryClient,
+    subject: &str,
+    format: Format,
+) -> Result<Vec<(String, SqlType)>> {
     let (_, parsed) = client.latest(subject).map_err(|e| {
         SqlError::statement(format!(
             "Schema for message values on topic '{}' does not exist in the Schema Registry.\nSubject: {subject}\n\nPossible causes include:\n- The topic itself does not exist\n\t-> Use SHOW TOPICS; to check\n- Messages on the topic are not serialized using a format Schema Registry supports\n\t-> Use PRINT '{}' FROM BEGINNING; to verify\n- Messages on the topic have not been serialized using a Confluent Schema Registry supported serializer\n- The schema is registered on a different subject than expected\n({e})",
@@ -245,14 +288,19 @@ pub fn infer_columns(client: &RegistryClient, subject: &str, format: Format) -> 
                 .collect::<Result<Vec<_>>>()?,
             other => vec![("ROWVAL".to_string(), avro_sql_type(other)?)],
         },
-        (Parsed::Json(j), Format::JsonSr) => match j.root().get("properties").and_then(Json::as_object) {
-            Some(props) => props.iter().map(|(n, p)| (n.to_uppercase(), json_sql_type(p))).collect(),
-            None => vec![("ROWVAL".to_string(), json_sql_type(j.root()))],
-        },
+        (Parsed::Json(j), Format::JsonSr) => {
+            match j.root().get("properties").and_then(Json::as_object) {
+                Some(props) => props
+                    .iter()
+                    .map(|(n, p)| (n.to_uppercase(), json_sql_type(p)))
+                    .collect(),
+                None => vec![("ROWVAL".to_string(), json_sql_type(j.root()))],
+            }
+        }
         (Parsed::Protobuf(p), Format::Protobuf) => {
-            let message = p
-                .message_at(&[])
-                .ok_or_else(|| SqlError::statement(format!("The schema of {subject} has no message")))?;
+            let message = p.message_at(&[]).ok_or_else(|| {
+                SqlError::statement(format!("The schema of {subject} has no message"))
+            })?;
             proto_columns(&message)
         }
         (Parsed::Avro(_), _) => return Err(wrong("AVRO")),
@@ -260,7 +308,9 @@ pub fn infer_columns(client: &RegistryClient, subject: &str, format: Format) -> 
         (Parsed::Protobuf(_), _) => return Err(wrong("PROTOBUF")),
     };
     if columns.is_empty() {
-        return Err(SqlError::statement(format!("The schema of {subject} has no fields")));
+        return Err(SqlError::statement(format!(
+            "The schema of {subject} has no fields"
+        )));
     }
     Ok(columns)
 }
@@ -276,9 +326,15 @@ fn avro_sql_type(schema: &Avro) -> Result<SqlType> {
         Avro::Decimal(d) => SqlType::Decimal(d.precision.min(38) as u8, d.scale.min(38) as u8),
         Avro::Date => SqlType::Date,
         Avro::TimeMillis | Avro::TimeMicros => SqlType::Time,
-        Avro::TimestampMillis | Avro::TimestampMicros | Avro::LocalTimestampMillis | Avro::LocalTimestampMicros => SqlType::Timestamp,
+        Avro::TimestampMillis
+        | Avro::TimestampMicros
+        | Avro::LocalTimestampMillis
+        | Avro::LocalTimestampMicros => SqlType::Timestamp,
         Avro::Array(a) => SqlType::Array(Box::new(avro_sql_type(&a.items)?)),
-        Avro::Map(m) => SqlType::Map(Box::new(SqlType::String), Box::new(avro_sql_type(&m.types)?)),
+        Avro::Map(m) => SqlType::Map(
+            Box::new(SqlType::String),
+            Box::new(avro_sql_type(&m.types)?),
+        ),
         Avro::Record(r) => SqlType::Struct(
             r.fields
                 .iter()
@@ -286,21 +342,41 @@ fn avro_sql_type(schema: &Avro) -> Result<SqlType> {
                 .collect::<Result<_>>()?,
         ),
         Avro::Union(u) => {
-            let branches: Vec<&Avro> = u.variants().iter().filter(|v| !matches!(v, Avro::Null)).collect();
+            let branches: Vec<&Avro> = u
+                .variants()
+                .iter()
+                .filter(|v| !matches!(v, Avro::Null))
+                .collect();
             match branches.as_slice() {
                 [one] => avro_sql_type(one)?,
-                _ => return Err(SqlError::statement("Avro unions of several non-null types are not supported")),
+                _ => {
+                    return Err(SqlError::statement(
+                        "Avro unions of several non-null types are not supported",
+                    ));
+                }
             }
         }
-        other => return Err(SqlError::statement(format!("The Avro type {other:?} is not supported"))),
+        other => {
+            return Err(SqlError::statement(format!(
+                "The Avro type {other:?} is not supported"
+            )));
+        }
     })
 }
 
 fn json_sql_type(p: &Json) -> SqlType {
     let ty = match p.get("type") {
         Some(Json::String(t)) => t.as_str(),
-        Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).find(|t| *t != "null").unwrap_or("string"),
-        _ => match p.get("oneOf").or_else(|| p.get("anyOf")).and_then(Json::as_array) {
+        Some(Json::Array(ts)) => ts
+            .iter()
+            .filter_map(Json::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("string"),
+        _ => match p
+            .get("oneOf")
+            .or_else(|| p.get("anyOf"))
+            .and_then(Json::as_array)
+        {
             Some(options) => {
                 return options
                     .iter()
@@ -314,12 +390,22 @@ fn json_sql_type(p: &Json) -> SqlType {
         "integer" => SqlType::Bigint,
         "number" => SqlType::Double,
         "boolean" => SqlType::Boolean,
-        "array" => SqlType::Array(Box::new(p.get("items").map_or(SqlType::String, json_sql_type))),
+        "array" => SqlType::Array(Box::new(
+            p.get("items").map_or(SqlType::String, json_sql_type),
+        )),
         "object" => match p.get("properties").and_then(Json::as_object) {
-            Some(props) => SqlType::Struct(props.iter().map(|(n, q)| (n.to_uppercase(), json_sql_type(q))).collect()),
+            Some(props) => SqlType::Struct(
+                props
+                    .iter()
+                    .map(|(n, q)| (n.to_uppercase(), json_sql_type(q)))
+                    .collect(),
+            ),
             None => SqlType::Map(
                 Box::new(SqlType::String),
-                Box::new(p.get("additionalProperties").map_or(SqlType::String, json_sql_type)),
+                Box::new(
+                    p.get("additionalProperties")
+                        .map_or(SqlType::String, json_sql_type),
+                ),
             ),
         },
         _ => SqlType::String,
@@ -332,19 +418,30 @@ fn proto_columns(message: &MessageDescriptor) -> Vec<(String, SqlType)> {
         .map(|f| {
             let base = match f.kind() {
                 Kind::Bool => SqlType::Boolean,
-                Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 | Kind::Uint32 | Kind::Fixed32 => SqlType::Int,
-                Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => SqlType::Bigint,
+                Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 | Kind::Uint32 | Kind::Fixed32 => {
+                    SqlType::Int
+                }
+                Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => {
+                    SqlType::Bigint
+                }
                 Kind::Float | Kind::Double => SqlType::Double,
                 Kind::String | Kind::Enum(_) => SqlType::String,
                 Kind::Bytes => SqlType::Bytes,
                 Kind::Message(m) if f.is_map() => {
                     let value = m.map_entry_value_field();
-                    let v = proto_columns(&m).into_iter().find(|(n, _)| n.eq_ignore_ascii_case(value.name())).map_or(SqlType::String, |(_, t)| t);
+                    let v = proto_columns(&m)
+                        .into_iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(value.name()))
+                        .map_or(SqlType::String, |(_, t)| t);
                     SqlType::Map(Box::new(SqlType::String), Box::new(v))
                 }
                 Kind::Message(m) => SqlType::Struct(proto_columns(&m)),
             };
-            let ty = if f.is_list() { SqlType::Array(Box::new(base)) } else { base };
+            let ty = if f.is_list() {
+                SqlType::Array(Box::new(base))
+            } else {
+                base
+            };
             (f.name().to_uppercase(), ty)
         })
         .collect()

@@ -5,8 +5,8 @@
 
 use std::cmp::Ordering;
 
-use crate::expr::{NumericKind, arithmetic};
 use crate::ast::BinaryOp;
+use crate::expr::{NumericKind, arithmetic};
 use crate::types::SqlType;
 use crate::value::Value;
 
@@ -22,20 +22,76 @@ pub struct AggregateFn {
 
 /// Every aggregate function.
 pub static ALL: &[AggregateFn] = &[
-    AggregateFn { name: "COUNT", signature: "COUNT(*) | COUNT(col)", description: "The number of rows (COUNT(col): rows where col is not NULL)." },
-    AggregateFn { name: "SUM", signature: "SUM(number)", description: "The sum." },
-    AggregateFn { name: "AVG", signature: "AVG(number)", description: "The average, as a DOUBLE." },
-    AggregateFn { name: "MIN", signature: "MIN(col)", description: "The smallest value." },
-    AggregateFn { name: "MAX", signature: "MAX(col)", description: "The largest value." },
-    AggregateFn { name: "COUNT_DISTINCT", signature: "COUNT_DISTINCT(col)", description: "The number of distinct values (exact)." },
-    AggregateFn { name: "LATEST_BY_OFFSET", signature: "LATEST_BY_OFFSET(col [, ignoreNulls BOOLEAN])", description: "The value of the latest row." },
-    AggregateFn { name: "EARLIEST_BY_OFFSET", signature: "EARLIEST_BY_OFFSET(col [, ignoreNulls BOOLEAN])", description: "The value of the earliest row." },
-    AggregateFn { name: "COLLECT_LIST", signature: "COLLECT_LIST(col)", description: "The values, in order (at most 1000)." },
-    AggregateFn { name: "COLLECT_SET", signature: "COLLECT_SET(col)", description: "The distinct values (at most 1000)." },
-    AggregateFn { name: "TOPK", signature: "TOPK(col, k INT)", description: "The k largest values, largest first." },
-    AggregateFn { name: "TOPKDISTINCT", signature: "TOPKDISTINCT(col, k INT)", description: "The k largest distinct values." },
-    AggregateFn { name: "HISTOGRAM", signature: "HISTOGRAM(STRING)", description: "How often each value occurs (at most 1000 values)." },
-    AggregateFn { name: "STDDEV_SAMP", signature: "STDDEV_SAMP(number)", description: "The sample standard deviation." },
+    AggregateFn {
+        name: "COUNT",
+        signature: "COUNT(*) | COUNT(col)",
+        description: "The number of rows (COUNT(col): rows where col is not NULL).",
+    },
+    AggregateFn {
+        name: "SUM",
+        signature: "SUM(number)",
+        description: "The sum.",
+    },
+    AggregateFn {
+        name: "AVG",
+        signature: "AVG(number)",
+        description: "The average, as a DOUBLE.",
+    },
+    AggregateFn {
+        name: "MIN",
+        signature: "MIN(col)",
+        description: "The smallest value.",
+    },
+    AggregateFn {
+        name: "MAX",
+        signature: "MAX(col)",
+        description: "The largest value.",
+    },
+    AggregateFn {
+        name: "COUNT_DISTINCT",
+        signature: "COUNT_DISTINCT(col)",
+        description: "The number of distinct values (exact).",
+    },
+    AggregateFn {
+        name: "LATEST_BY_OFFSET",
+        signature: "LATEST_BY_OFFSET(col [, ignoreNulls BOOLEAN])",
+        description: "The value of the latest row.",
+    },
+    AggregateFn {
+        name: "EARLIEST_BY_OFFSET",
+        signature: "EARLIEST_BY_OFFSET(col [, ignoreNulls BOOLEAN])",
+        description: "The value of the earliest row.",
+    },
+    AggregateFn {
+        name: "COLLECT_LIST",
+        signature: "COLLECT_LIST(col)",
+        description: "The values, in order (at most 1000).",
+    },
+    AggregateFn {
+        name: "COLLECT_SET",
+        signature: "COLLECT_SET(col)",
+        description: "The distinct values (at most 1000).",
+    },
+    AggregateFn {
+        name: "TOPK",
+        signature: "TOPK(col, k INT)",
+        description: "The k largest values, largest first.",
+    },
+    AggregateFn {
+        name: "TOPKDISTINCT",
+        signature: "TOPKDISTINCT(col, k INT)",
+        description: "The k largest distinct values.",
+    },
+    AggregateFn {
+        name: "HISTOGRAM",
+        signature: "HISTOGRAM(STRING)",
+        description: "How often each value occurs (at most 1000 values).",
+    },
+    AggregateFn {
+        name: "STDDEV_SAMP",
+        signature: "STDDEV_SAMP(number)",
+        description: "The sample standard deviation.",
+    },
 ];
 
 const COLLECTION_LIMIT: usize = 1000;
@@ -76,11 +132,22 @@ pub enum Aggregator {
 impl Aggregator {
     /// The aggregator for `name` over an argument of `arg` type (None for `COUNT(*)`), with
     /// its literal parameters; and its result type.
-    pub fn new(name: &str, arg: Option<&SqlType>, params: &[Value]) -> Result<(Aggregator, SqlType), String> {
-        let arg_type = || arg.cloned().ok_or_else(|| format!("{name} needs an argument"));
+    pub fn new(
+        name: &str,
+        arg: Option<&SqlType>,
+        params: &[Value],
+    ) -> Result<(Aggregator, SqlType), String> {
+        let arg_type = || {
+            arg.cloned()
+                .ok_or_else(|| format!("{name} needs an argument"))
+        };
         let numeric = || -> Result<SqlType, String> {
             let t = arg_type()?;
-            if t.is_numeric() { Ok(t) } else { Err(format!("{name} needs a number, not {t}")) }
+            if t.is_numeric() {
+                Ok(t)
+            } else {
+                Err(format!("{name} needs a number, not {t}"))
+            }
         };
         Ok(match name {
             "COUNT" => match arg {
@@ -121,8 +188,14 @@ impl Aggregator {
                 };
                 (a, arg_type()?)
             }
-            "COLLECT_LIST" => (Aggregator::CollectList, SqlType::Array(Box::new(arg_type()?))),
-            "COLLECT_SET" => (Aggregator::CollectSet, SqlType::Array(Box::new(arg_type()?))),
+            "COLLECT_LIST" => (
+                Aggregator::CollectList,
+                SqlType::Array(Box::new(arg_type()?)),
+            ),
+            "COLLECT_SET" => (
+                Aggregator::CollectSet,
+                SqlType::Array(Box::new(arg_type()?)),
+            ),
             "TOPK" | "TOPKDISTINCT" => {
                 let k = params
                     .first()
@@ -153,10 +226,15 @@ impl Aggregator {
         match self {
             Aggregator::CountAll | Aggregator::Count => Value::Bigint(0),
             Aggregator::Avg => Value::Struct(vec![Value::Double(0.0), Value::Bigint(0)]),
-            Aggregator::StddevSamp => Value::Struct(vec![Value::Double(0.0), Value::Double(0.0), Value::Bigint(0)]),
-            Aggregator::CountDistinct | Aggregator::CollectList | Aggregator::CollectSet | Aggregator::TopK(..) => {
-                Value::Array(Vec::new())
-            }
+            Aggregator::StddevSamp => Value::Struct(vec![
+                Value::Double(0.0),
+                Value::Double(0.0),
+                Value::Bigint(0),
+            ]),
+            Aggregator::CountDistinct
+            | Aggregator::CollectList
+            | Aggregator::CollectSet
+            | Aggregator::TopK(..) => Value::Array(Vec::new()),
             Aggregator::Histogram => Value::Map(Vec::new()),
             Aggregator::Sum(kind, _) => match kind {
                 NumericKind::Int => Value::Int(0),
@@ -165,7 +243,9 @@ impl Aggregator {
                 NumericKind::Decimal(s) => Value::Decimal(0, *s),
                 NumericKind::None => Value::Null,
             },
-            Aggregator::Min | Aggregator::Max | Aggregator::Latest(_) | Aggregator::Earliest(_) => Value::Null,
+            Aggregator::Min | Aggregator::Max | Aggregator::Latest(_) | Aggregator::Earliest(_) => {
+                Value::Null
+            }
         }
     }
 
@@ -201,7 +281,11 @@ impl Aggregator {
                 if arg.is_null() {
                     return;
                 }
-                let want = if *self == Aggregator::Min { Ordering::Less } else { Ordering::Greater };
+                let want = if *self == Aggregator::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
                 if state.is_null() || arg.sql_cmp(state) == Some(want) {
                     *state = arg.clone();
                 }
@@ -219,7 +303,15 @@ impl Aggregator {
             }
             Aggregator::CountDistinct | Aggregator::CollectSet => {
                 if let Value::Array(items) = state {
-                    if !arg.is_null() && items.len() < if *self == Aggregator::CountDistinct { usize::MAX } else { COLLECTION_LIMIT } && !items.contains(arg) {
+                    if !arg.is_null()
+                        && items.len()
+                            < if *self == Aggregator::CountDistinct {
+                                usize::MAX
+                            } else {
+                                COLLECTION_LIMIT
+                            }
+                        && !items.contains(arg)
+                    {
                         items.push(arg.clone());
                     }
                 }
@@ -250,7 +342,9 @@ impl Aggregator {
                 if let (Value::Map(entries), false) = (state, arg.is_null()) {
                     match entries.iter().position(|(k, _)| k == arg) {
                         Some(i) => bump(&mut entries[i].1, 1),
-                        None if entries.len() < COLLECTION_LIMIT => entries.push((arg.clone(), Value::Bigint(1))),
+                        None if entries.len() < COLLECTION_LIMIT => {
+                            entries.push((arg.clone(), Value::Bigint(1)))
+                        }
                         None => {}
                     }
                 }
@@ -400,12 +494,24 @@ mod tests {
         let xs = [Value::Int(3), Value::Null, Value::Int(5), Value::Int(3)];
         assert_eq!(run("COUNT", SqlType::Int, &[], &xs), Value::Bigint(3));
         assert_eq!(run("SUM", SqlType::Int, &[], &xs), Value::Int(11));
-        assert_eq!(run("AVG", SqlType::Int, &[], &xs), Value::Double(11.0 / 3.0));
+        assert_eq!(
+            run("AVG", SqlType::Int, &[], &xs),
+            Value::Double(11.0 / 3.0)
+        );
         assert_eq!(run("MIN", SqlType::Int, &[], &xs), Value::Int(3));
         assert_eq!(run("MAX", SqlType::Int, &[], &xs), Value::Int(5));
-        assert_eq!(run("COUNT_DISTINCT", SqlType::Int, &[], &xs), Value::Bigint(2));
-        assert_eq!(run("LATEST_BY_OFFSET", SqlType::Int, &[], &xs), Value::Int(3));
-        assert_eq!(run("EARLIEST_BY_OFFSET", SqlType::Int, &[], &xs), Value::Int(3));
+        assert_eq!(
+            run("COUNT_DISTINCT", SqlType::Int, &[], &xs),
+            Value::Bigint(2)
+        );
+        assert_eq!(
+            run("LATEST_BY_OFFSET", SqlType::Int, &[], &xs),
+            Value::Int(3)
+        );
+        assert_eq!(
+            run("EARLIEST_BY_OFFSET", SqlType::Int, &[], &xs),
+            Value::Int(3)
+        );
         assert_eq!(
             run("TOPK", SqlType::Int, &[Value::Int(2)], &xs),
             Value::Array(vec![Value::Int(5), Value::Int(3)])
@@ -415,8 +521,16 @@ mod tests {
             Value::Array(vec![Value::Int(3), Value::Int(5)])
         );
         assert_eq!(
-            run("HISTOGRAM", SqlType::String, &[], &[Value::string("a"), Value::string("b"), Value::string("a")]),
-            Value::Map(vec![(Value::string("a"), Value::Bigint(2)), (Value::string("b"), Value::Bigint(1))])
+            run(
+                "HISTOGRAM",
+                SqlType::String,
+                &[],
+                &[Value::string("a"), Value::string("b"), Value::string("a")]
+            ),
+            Value::Map(vec![
+                (Value::string("a"), Value::Bigint(2)),
+                (Value::string("b"), Value::Bigint(1))
+            ])
         );
     }
 }

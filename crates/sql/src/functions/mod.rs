@@ -36,9 +36,8 @@ impl std::fmt::Debug for ScalarFn {
     }
 }
 
-static SCALARS: LazyLock<HashMap<&'static str, &'static ScalarFn>> = LazyLock::new(|| {
-    scalars::ALL.iter().map(|f| (f.name, f)).collect()
-});
+static SCALARS: LazyLock<HashMap<&'static str, &'static ScalarFn>> =
+    LazyLock::new(|| scalars::ALL.iter().map(|f| (f.name, f)).collect());
 
 /// The scalar function `name` (upper-case).
 pub fn scalar(name: &str) -> Option<&'static ScalarFn> {

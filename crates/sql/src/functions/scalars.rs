@@ -20,7 +20,11 @@ fn arity(t: Types<'_>, min: usize, max: usize) -> Result<(), String> {
 }
 
 fn want(t: &SqlType, ok: bool, what: &str) -> Result<(), String> {
-    if ok || *t == SqlType::Null { Ok(()) } else { Err(format!("expected {what}, got {t}")) }
+    if ok || *t == SqlType::Null {
+        Ok(())
+    } else {
+        Err(format!("expected {what}, got {t}"))
+    }
 }
 
 fn strings(t: Types<'_>, min: usize, max: usize) -> Result<(), String> {
@@ -58,7 +62,11 @@ fn double1(t: Types<'_>) -> Result<SqlType, String> {
 fn math(v: &[Value], f: fn(f64) -> f64) -> Value {
     v[0].as_f64().map_or(Value::Null, |x| {
         let r = f(x);
-        if r.is_nan() { Value::Null } else { Value::Double(r) }
+        if r.is_nan() {
+            Value::Null
+        } else {
+            Value::Double(r)
+        }
     })
 }
 
@@ -81,13 +89,21 @@ fn round_value(v: &Value, places: i64) -> Value {
             let p = 10i64.pow((-places).min(18) as u32);
             let n = v.as_i64().unwrap_or(0);
             let r = (n as f64 / p as f64).round() as i64 * p;
-            if let Value::Int(_) = v { Value::Int(r as i32) } else { Value::Bigint(r) }
+            if let Value::Int(_) = v {
+                Value::Int(r as i32)
+            } else {
+                Value::Bigint(r)
+            }
         }
         Value::Double(d) => {
             let p = 10f64.powi(places as i32);
             // Half up, as Java's Math.round / BigDecimal HALF_UP.
             let r = (d * p + 0.5).floor() / p;
-            if places == 0 { Value::Bigint(r as i64) } else { Value::Double(r) }
+            if places == 0 {
+                Value::Bigint(r as i64)
+            } else {
+                Value::Double(r)
+            }
         }
         Value::Decimal(u, sc) => {
             let target = places.clamp(0, i64::from(*sc)) as u8;
@@ -161,7 +177,11 @@ fn pad(v: &[Value], left: bool) -> Value {
         return text(chars[..len].iter().collect::<String>());
     }
     let fill: String = padding.chars().cycle().take(len - chars.len()).collect();
-    if left { text(format!("{fill}{input}")) } else { text(format!("{input}{fill}")) }
+    if left {
+        text(format!("{fill}{input}"))
+    } else {
+        text(format!("{input}{fill}"))
+    }
 }
 
 fn timestamp_arg(v: &Value) -> Option<i64> {
@@ -173,14 +193,16 @@ fn timestamp_arg(v: &Value) -> Option<i64> {
 }
 
 fn time_unit_ms(unit: &str) -> Option<i64> {
-    Some(match unit.trim().to_ascii_uppercase().trim_end_matches('S') {
-        "MILLISECOND" => 1,
-        "SECOND" => 1000,
-        "MINUTE" => 60_000,
-        "HOUR" => 3_600_000,
-        "DAY" => 86_400_000,
-        _ => return None,
-    })
+    Some(
+        match unit.trim().to_ascii_uppercase().trim_end_matches('S') {
+            "MILLISECOND" => 1,
+            "SECOND" => 1000,
+            "MINUTE" => 60_000,
+            "HOUR" => 3_600_000,
+            "DAY" => 86_400_000,
+            _ => return None,
+        },
+    )
 }
 
 fn coalesce_type(t: Types<'_>) -> Result<SqlType, String> {
@@ -199,7 +221,9 @@ fn coalesce_type(t: Types<'_>) -> Result<SqlType, String> {
         if x.is_numeric() && ty.is_numeric() {
             ty = SqlType::wider(&ty, x);
         } else {
-            return Err(format!("all arguments must have one type: {ty} and {x} differ"));
+            return Err(format!(
+                "all arguments must have one type: {ty} and {x} differ"
+            ));
         }
     }
     Ok(ty)
@@ -324,7 +348,13 @@ pub static ALL: &[ScalarFn] = &[
             };
             let chars: Vec<char> = x.chars().collect();
             let n = chars.len() as i64;
-            let start = if pos > 0 { pos - 1 } else if pos < 0 { (n + pos).max(0) } else { 0 };
+            let start = if pos > 0 {
+                pos - 1
+            } else if pos < 0 {
+                (n + pos).max(0)
+            } else {
+                0
+            };
             let len = match v.get(2) {
                 Some(l) => match int(l) {
                     Some(l) => l.max(0),
@@ -336,7 +366,11 @@ pub static ALL: &[ScalarFn] = &[
             if start >= n || start >= end {
                 return text("");
             }
-            text(chars[start as usize..end as usize].iter().collect::<String>())
+            text(
+                chars[start as usize..end as usize]
+                    .iter()
+                    .collect::<String>(),
+            )
         },
     },
     ScalarFn {
@@ -357,7 +391,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "The position (from 1) of the first occurrence, or 0.",
         returns: |t| strings(t, 2, 2).map(|_| SqlType::Int),
         eval: |v| match (s(&v[0]), s(&v[1])) {
-            (Some(x), Some(sub)) => Value::Int(x.find(sub).map_or(0, |i| x[..i].chars().count() as i32 + 1)),
+            (Some(x), Some(sub)) => {
+                Value::Int(x.find(sub).map_or(0, |i| x[..i].chars().count() as i32 + 1))
+            }
             _ => Value::Null,
         },
     },
@@ -411,7 +447,10 @@ pub static ALL: &[ScalarFn] = &[
             let group = v.get(2).and_then(int).unwrap_or(0).max(0) as usize;
             regex::Regex::new(p)
                 .ok()
-                .and_then(|re| re.captures(x).and_then(|c| c.get(group).map(|m| text(m.as_str()))))
+                .and_then(|re| {
+                    re.captures(x)
+                        .and_then(|c| c.get(group).map(|m| text(m.as_str())))
+                })
                 .unwrap_or(Value::Null)
         },
     },
@@ -434,8 +473,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "The parts between matches of a regular expression.",
         returns: |t| strings(t, 2, 2).map(|_| SqlType::Array(Box::new(SqlType::String))),
         eval: |v| match (s(&v[0]), s(&v[1])) {
-            (Some(x), Some(p)) => regex::Regex::new(p)
-                .map_or(Value::Null, |re| Value::Array(re.split(x).map(text).collect())),
+            (Some(x), Some(p)) => regex::Regex::new(p).map_or(Value::Null, |re| {
+                Value::Array(re.split(x).map(text).collect())
+            }),
             _ => Value::Null,
         },
     },
@@ -504,7 +544,12 @@ pub static ALL: &[ScalarFn] = &[
         signature: "COALESCE(a, b, …)",
         description: "The first argument that is not NULL.",
         returns: coalesce_type,
-        eval: |v| v.iter().find(|x| !x.is_null()).cloned().unwrap_or(Value::Null),
+        eval: |v| {
+            v.iter()
+                .find(|x| !x.is_null())
+                .cloned()
+                .unwrap_or(Value::Null)
+        },
     },
     ScalarFn {
         name: "IFNULL",
@@ -515,7 +560,13 @@ pub static ALL: &[ScalarFn] = &[
             arity(t, 2, 2)?;
             coalesce_type(t)
         },
-        eval: |v| if v[0].is_null() { v[1].clone() } else { v[0].clone() },
+        eval: |v| {
+            if v[0].is_null() {
+                v[1].clone()
+            } else {
+                v[0].clone()
+            }
+        },
     },
     ScalarFn {
         name: "NULLIF",
@@ -526,7 +577,13 @@ pub static ALL: &[ScalarFn] = &[
             arity(t, 2, 2)?;
             Ok(t[0].clone())
         },
-        eval: |v| if v[0] == v[1] && !v[0].is_null() { Value::Null } else { v[0].clone() },
+        eval: |v| {
+            if v[0] == v[1] && !v[0].is_null() {
+                Value::Null
+            } else {
+                v[0].clone()
+            }
+        },
     },
     // Math.
     ScalarFn {
@@ -678,7 +735,17 @@ pub static ALL: &[ScalarFn] = &[
             arity(t, 1, 1)?;
             Ok(SqlType::Int)
         },
-        eval: |v| v[0].as_f64().map_or(Value::Null, |x| Value::Int(if x > 0.0 { 1 } else if x < 0.0 { -1 } else { 0 })),
+        eval: |v| {
+            v[0].as_f64().map_or(Value::Null, |x| {
+                Value::Int(if x > 0.0 {
+                    1
+                } else if x < 0.0 {
+                    -1
+                } else {
+                    0
+                })
+            })
+        },
     },
     ScalarFn {
         name: "RANDOM",
@@ -695,9 +762,13 @@ pub static ALL: &[ScalarFn] = &[
         description: "The largest argument (NULLs ignored).",
         returns: coalesce_type,
         eval: |v| {
-            v.iter()
-                .filter(|x| !x.is_null())
-                .fold(Value::Null, |m, x| if m.is_null() || x.sql_cmp(&m) == Some(std::cmp::Ordering::Greater) { x.clone() } else { m })
+            v.iter().filter(|x| !x.is_null()).fold(Value::Null, |m, x| {
+                if m.is_null() || x.sql_cmp(&m) == Some(std::cmp::Ordering::Greater) {
+                    x.clone()
+                } else {
+                    m
+                }
+            })
         },
     },
     ScalarFn {
@@ -707,9 +778,13 @@ pub static ALL: &[ScalarFn] = &[
         description: "The smallest argument (NULLs ignored).",
         returns: coalesce_type,
         eval: |v| {
-            v.iter()
-                .filter(|x| !x.is_null())
-                .fold(Value::Null, |m, x| if m.is_null() || x.sql_cmp(&m) == Some(std::cmp::Ordering::Less) { x.clone() } else { m })
+            v.iter().filter(|x| !x.is_null()).fold(Value::Null, |m, x| {
+                if m.is_null() || x.sql_cmp(&m) == Some(std::cmp::Ordering::Less) {
+                    x.clone()
+                } else {
+                    m
+                }
+            })
         },
     },
     // Date and time.
@@ -723,7 +798,9 @@ pub static ALL: &[ScalarFn] = &[
             Ok(SqlType::String)
         },
         eval: |v| match (timestamp_arg(&v[0]), s(&v[1])) {
-            (Some(ms), Some(f)) => time::format_millis(ms, f, v.get(2).and_then(s)).map_or(Value::Null, text),
+            (Some(ms), Some(f)) => {
+                time::format_millis(ms, f, v.get(2).and_then(s)).map_or(Value::Null, text)
+            }
             _ => Value::Null,
         },
     },
@@ -734,7 +811,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "Text in a Java date format as milliseconds since the epoch (BIGINT).",
         returns: |t| strings(t, 2, 3).map(|_| SqlType::Bigint),
         eval: |v| match (s(&v[0]), s(&v[1])) {
-            (Some(x), Some(f)) => time::parse_millis(x, f, v.get(2).and_then(s)).map_or(Value::Null, Value::Bigint),
+            (Some(x), Some(f)) => {
+                time::parse_millis(x, f, v.get(2).and_then(s)).map_or(Value::Null, Value::Bigint)
+            }
             _ => Value::Null,
         },
     },
@@ -745,7 +824,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "Text in a Java date format as a TIMESTAMP.",
         returns: |t| strings(t, 2, 3).map(|_| SqlType::Timestamp),
         eval: |v| match (s(&v[0]), s(&v[1])) {
-            (Some(x), Some(f)) => time::parse_millis(x, f, v.get(2).and_then(s)).map_or(Value::Null, Value::Timestamp),
+            (Some(x), Some(f)) => {
+                time::parse_millis(x, f, v.get(2).and_then(s)).map_or(Value::Null, Value::Timestamp)
+            }
             _ => Value::Null,
         },
     },
@@ -760,7 +841,9 @@ pub static ALL: &[ScalarFn] = &[
             Ok(SqlType::String)
         },
         eval: |v| match (&v[0], s(&v[1])) {
-            (Value::Timestamp(ms), Some(f)) => time::format_millis(*ms, f, v.get(2).and_then(s)).map_or(Value::Null, text),
+            (Value::Timestamp(ms), Some(f)) => {
+                time::format_millis(*ms, f, v.get(2).and_then(s)).map_or(Value::Null, text)
+            }
             _ => Value::Null,
         },
     },
@@ -801,7 +884,11 @@ pub static ALL: &[ScalarFn] = &[
         signature: "FROM_DAYS(days INT)",
         description: "Days since the epoch as a DATE.",
         returns: |t| arity(t, 1, 1).map(|_| SqlType::Date),
-        eval: |v| int(&v[0]).and_then(|d| i32::try_from(d).ok()).map_or(Value::Null, Value::Date),
+        eval: |v| {
+            int(&v[0])
+                .and_then(|d| i32::try_from(d).ok())
+                .map_or(Value::Null, Value::Date)
+        },
     },
     ScalarFn {
         name: "DATETOSTRING",
@@ -810,7 +897,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "Days since the epoch as text in a Java date format.",
         returns: |t| arity(t, 2, 2).map(|_| SqlType::String),
         eval: |v| match (int(&v[0]), s(&v[1])) {
-            (Some(d), Some(f)) => time::format_millis(d * 86_400_000, f, None).map_or(Value::Null, text),
+            (Some(d), Some(f)) => {
+                time::format_millis(d * 86_400_000, f, None).map_or(Value::Null, text)
+            }
             _ => Value::Null,
         },
     },
@@ -821,7 +910,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "Text in a Java date format as days since the epoch (INT).",
         returns: |t| strings(t, 2, 2).map(|_| SqlType::Int),
         eval: |v| match (s(&v[0]), s(&v[1])) {
-            (Some(x), Some(f)) => time::parse_millis(x, f, None).map_or(Value::Null, |ms| Value::Int(ms.div_euclid(86_400_000) as i32)),
+            (Some(x), Some(f)) => time::parse_millis(x, f, None).map_or(Value::Null, |ms| {
+                Value::Int(ms.div_euclid(86_400_000) as i32)
+            }),
             _ => Value::Null,
         },
     },
@@ -832,7 +923,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "Text in a Java date format as a DATE.",
         returns: |t| strings(t, 2, 2).map(|_| SqlType::Date),
         eval: |v| match (s(&v[0]), s(&v[1])) {
-            (Some(x), Some(f)) => time::parse_millis(x, f, None).map_or(Value::Null, |ms| Value::Date(ms.div_euclid(86_400_000) as i32)),
+            (Some(x), Some(f)) => time::parse_millis(x, f, None).map_or(Value::Null, |ms| {
+                Value::Date(ms.div_euclid(86_400_000) as i32)
+            }),
             _ => Value::Null,
         },
     },
@@ -843,7 +936,9 @@ pub static ALL: &[ScalarFn] = &[
         description: "A DATE as text in a Java date format.",
         returns: |t| arity(t, 2, 2).map(|_| SqlType::String),
         eval: |v| match (&v[0], s(&v[1])) {
-            (Value::Date(d), Some(f)) => time::format_millis(i64::from(*d) * 86_400_000, f, None).map_or(Value::Null, text),
+            (Value::Date(d), Some(f)) => {
+                time::format_millis(i64::from(*d) * 86_400_000, f, None).map_or(Value::Null, text)
+            }
             _ => Value::Null,
         },
     },
@@ -853,8 +948,15 @@ pub static ALL: &[ScalarFn] = &[
         signature: "TIMESTAMPADD(unit, n INT, TIMESTAMP)",
         description: "A TIMESTAMP plus n units (the unit as a string such as 'HOURS').",
         returns: |t| arity(t, 3, 3).map(|_| SqlType::Timestamp),
-        eval: |v| match (s(&v[0]).and_then(time_unit_ms), int(&v[1]), timestamp_arg(&v[2])) {
-            (Some(u), Some(n), Some(ts)) => n.checked_mul(u).and_then(|d| ts.checked_add(d)).map_or(Value::Null, Value::Timestamp),
+        eval: |v| match (
+            s(&v[0]).and_then(time_unit_ms),
+            int(&v[1]),
+            timestamp_arg(&v[2]),
+        ) {
+            (Some(u), Some(n), Some(ts)) => n
+                .checked_mul(u)
+                .and_then(|d| ts.checked_add(d))
+                .map_or(Value::Null, Value::Timestamp),
             _ => Value::Null,
         },
     },
@@ -864,8 +966,15 @@ pub static ALL: &[ScalarFn] = &[
         signature: "TIMESTAMPSUB(unit, n INT, TIMESTAMP)",
         description: "A TIMESTAMP minus n units.",
         returns: |t| arity(t, 3, 3).map(|_| SqlType::Timestamp),
-        eval: |v| match (s(&v[0]).and_then(time_unit_ms), int(&v[1]), timestamp_arg(&v[2])) {
-            (Some(u), Some(n), Some(ts)) => n.checked_mul(u).and_then(|d| ts.checked_sub(d)).map_or(Value::Null, Value::Timestamp),
+        eval: |v| match (
+            s(&v[0]).and_then(time_unit_ms),
+            int(&v[1]),
+            timestamp_arg(&v[2]),
+        ) {
+            (Some(u), Some(n), Some(ts)) => n
+                .checked_mul(u)
+                .and_then(|d| ts.checked_sub(d))
+                .map_or(Value::Null, Value::Timestamp),
             _ => Value::Null,
         },
     },
@@ -890,7 +999,11 @@ pub static ALL: &[ScalarFn] = &[
         signature: "IS_JSON_STRING(STRING)",
         description: "Whether the text is valid JSON.",
         returns: |t| strings(t, 1, 1).map(|_| SqlType::Boolean),
-        eval: |v| s(&v[0]).map_or(Value::Boolean(false), |j| Value::Boolean(serde_json::from_str::<serde_json::Value>(j).is_ok())),
+        eval: |v| {
+            s(&v[0]).map_or(Value::Boolean(false), |j| {
+                Value::Boolean(serde_json::from_str::<serde_json::Value>(j).is_ok())
+            })
+        },
     },
     ScalarFn {
         name: "JSON_ARRAY_LENGTH",
@@ -937,7 +1050,11 @@ pub static ALL: &[ScalarFn] = &[
         signature: "ARRAY_CONTAINS(ARRAY, value)",
         description: "Whether the array holds the value.",
         returns: |t| arity(t, 2, 2).map(|_| SqlType::Boolean),
-        eval: |v| array_of(&v[0]).map_or(Value::Boolean(false), |a| Value::Boolean(a.iter().any(|x| *x == v[1]))),
+        eval: |v| {
+            array_of(&v[0]).map_or(Value::Boolean(false), |a| {
+                Value::Boolean(a.iter().any(|x| *x == v[1]))
+            })
+        },
     },
     ScalarFn {
         name: "ARRAY_DISTINCT",
@@ -956,7 +1073,16 @@ pub static ALL: &[ScalarFn] = &[
         signature: "ARRAY_MAX(ARRAY)",
         description: "The largest element.",
         returns: |t| arity(t, 1, 1).map(|_| array_element(&t[0])),
-        eval: |v| array_of(&v[0]).and_then(|a| a.iter().filter(|x| !x.is_null()).max_by(|x, y| x.sql_cmp(y).unwrap_or(std::cmp::Ordering::Equal)).cloned()).unwrap_or(Value::Null),
+        eval: |v| {
+            array_of(&v[0])
+                .and_then(|a| {
+                    a.iter()
+                        .filter(|x| !x.is_null())
+                        .max_by(|x, y| x.sql_cmp(y).unwrap_or(std::cmp::Ordering::Equal))
+                        .cloned()
+                })
+                .unwrap_or(Value::Null)
+        },
     },
     ScalarFn {
         name: "ARRAY_MIN",
@@ -964,7 +1090,16 @@ pub static ALL: &[ScalarFn] = &[
         signature: "ARRAY_MIN(ARRAY)",
         description: "The smallest element.",
         returns: |t| arity(t, 1, 1).map(|_| array_element(&t[0])),
-        eval: |v| array_of(&v[0]).and_then(|a| a.iter().filter(|x| !x.is_null()).min_by(|x, y| x.sql_cmp(y).unwrap_or(std::cmp::Ordering::Equal)).cloned()).unwrap_or(Value::Null),
+        eval: |v| {
+            array_of(&v[0])
+                .and_then(|a| {
+                    a.iter()
+                        .filter(|x| !x.is_null())
+                        .min_by(|x, y| x.sql_cmp(y).unwrap_or(std::cmp::Ordering::Equal))
+                        .cloned()
+                })
+                .unwrap_or(Value::Null)
+        },
     },
     ScalarFn {
         name: "ARRAY_SORT",
@@ -979,7 +1114,10 @@ pub static ALL: &[ScalarFn] = &[
             let Some(a) = array_of(&v[0]) else {
                 return Value::Null;
             };
-            let desc = v.get(1).and_then(s).is_some_and(|d| d.eq_ignore_ascii_case("DESC"));
+            let desc = v
+                .get(1)
+                .and_then(s)
+                .is_some_and(|d| d.eq_ignore_ascii_case("DESC"));
             let mut items: Vec<Value> = a.iter().filter(|x| !x.is_null()).cloned().collect();
             items.sort_by(|x, y| x.sql_cmp(y).unwrap_or(std::cmp::Ordering::Equal));
             if desc {
@@ -1012,7 +1150,16 @@ pub static ALL: &[ScalarFn] = &[
             arity(t, 2, 2)?;
             same_as_first_array(t)
         },
-        eval: |v| array_of(&v[0]).map_or(Value::Null, |a| Value::Array(a.iter().filter(|x| **x != v[1] || (x.is_null() != v[1].is_null())).cloned().collect())),
+        eval: |v| {
+            array_of(&v[0]).map_or(Value::Null, |a| {
+                Value::Array(
+                    a.iter()
+                        .filter(|x| **x != v[1] || (x.is_null() != v[1].is_null()))
+                        .cloned()
+                        .collect(),
+                )
+            })
+        },
     },
     ScalarFn {
         name: "ARRAY_UNION",
@@ -1038,7 +1185,9 @@ pub static ALL: &[ScalarFn] = &[
             same_as_first_array(t)
         },
         eval: |v| match (array_of(&v[0]), array_of(&v[1])) {
-            (Some(a), Some(b)) => Value::Array(distinct(a.iter().filter(|x| b.contains(x)).cloned().collect())),
+            (Some(a), Some(b)) => Value::Array(distinct(
+                a.iter().filter(|x| b.contains(x)).cloned().collect(),
+            )),
             _ => Value::Null,
         },
     },
@@ -1052,7 +1201,9 @@ pub static ALL: &[ScalarFn] = &[
             same_as_first_array(t)
         },
         eval: |v| match (array_of(&v[0]), array_of(&v[1])) {
-            (Some(a), Some(b)) => Value::Array(distinct(a.iter().filter(|x| !b.contains(x)).cloned().collect())),
+            (Some(a), Some(b)) => Value::Array(distinct(
+                a.iter().filter(|x| !b.contains(x)).cloned().collect(),
+            )),
             _ => Value::Null,
         },
     },
@@ -1066,8 +1217,12 @@ pub static ALL: &[ScalarFn] = &[
             same_as_first_array(t)
         },
         eval: |v| match (&v[0], &v[1]) {
-            (Value::Array(a), Value::Array(b)) => Value::Array(a.iter().chain(b).cloned().collect()),
-            (Value::Array(a), Value::Null) | (Value::Null, Value::Array(a)) => Value::Array(a.clone()),
+            (Value::Array(a), Value::Array(b)) => {
+                Value::Array(a.iter().chain(b).cloned().collect())
+            }
+            (Value::Array(a), Value::Null) | (Value::Null, Value::Array(a)) => {
+                Value::Array(a.clone())
+            }
             _ => Value::Null,
         },
     },
@@ -1084,7 +1239,11 @@ pub static ALL: &[ScalarFn] = &[
             (Some(a), Some(from), Some(to)) => {
                 let from = (from.max(1) - 1) as usize;
                 let to = (to.max(0) as usize).min(a.len());
-                Value::Array(if from < to { a[from..to].to_vec() } else { Vec::new() })
+                Value::Array(if from < to {
+                    a[from..to].to_vec()
+                } else {
+                    Vec::new()
+                })
             }
             _ => Value::Null,
         },
@@ -1096,13 +1255,20 @@ pub static ALL: &[ScalarFn] = &[
         description: "The integers from start to end (inclusive).",
         returns: |t| {
             arity(t, 2, 3)?;
-            Ok(SqlType::Array(Box::new(if t.iter().any(|x| *x == SqlType::Bigint) { SqlType::Bigint } else { SqlType::Int })))
+            Ok(SqlType::Array(Box::new(if t.contains(&SqlType::Bigint) {
+                SqlType::Bigint
+            } else {
+                SqlType::Int
+            })))
         },
         eval: |v| {
             let (Some(a), Some(b)) = (int(&v[0]), int(&v[1])) else {
                 return Value::Null;
             };
-            let step = v.get(2).and_then(int).unwrap_or(if b >= a { 1 } else { -1 });
+            let step = v
+                .get(2)
+                .and_then(int)
+                .unwrap_or(if b >= a { 1 } else { -1 });
             if step == 0 || (b - a).signum() * step.signum() < 0 || (b - a) / step > 1_000_000 {
                 return Value::Null;
             }
@@ -1110,7 +1276,11 @@ pub static ALL: &[ScalarFn] = &[
             let mut out = Vec::new();
             let mut x = a;
             while (step > 0 && x <= b) || (step < 0 && x >= b) {
-                out.push(if big { Value::Bigint(x) } else { Value::Int(x as i32) });
+                out.push(if big {
+                    Value::Bigint(x)
+                } else {
+                    Value::Int(x as i32)
+                });
                 x += step;
             }
             Value::Array(out)
@@ -1161,7 +1331,11 @@ pub static ALL: &[ScalarFn] = &[
         },
         eval: |v| match (&v[0], &v[1]) {
             (Value::Map(a), Value::Map(b)) => {
-                let mut out: Vec<(Value, Value)> = a.iter().filter(|(k, _)| !b.iter().any(|(k2, _)| k2 == k)).cloned().collect();
+                let mut out: Vec<(Value, Value)> = a
+                    .iter()
+                    .filter(|(k, _)| !b.iter().any(|(k2, _)| k2 == k))
+                    .cloned()
+                    .collect();
                 out.extend(b.iter().cloned());
                 Value::Map(out)
             }
@@ -1176,7 +1350,10 @@ pub static ALL: &[ScalarFn] = &[
         description: "A map from parallel arrays of keys and values.",
         returns: |t| {
             arity(t, 2, 2)?;
-            Ok(SqlType::Map(Box::new(array_element(&t[0])), Box::new(array_element(&t[1]))))
+            Ok(SqlType::Map(
+                Box::new(array_element(&t[0])),
+                Box::new(array_element(&t[1])),
+            ))
         },
         eval: |v| match (array_of(&v[0]), array_of(&v[1])) {
             (Some(k), Some(x)) => Value::Map(k.iter().cloned().zip(x.iter().cloned()).collect()),
@@ -1192,7 +1369,17 @@ pub static ALL: &[ScalarFn] = &[
             arity(t, 1, usize::MAX)?;
             Ok(SqlType::String)
         },
-        eval: |v| int(&v[0]).and_then(|n| if n >= 1 { v.get(n as usize).cloned() } else { None }).unwrap_or(Value::Null),
+        eval: |v| {
+            int(&v[0])
+                .and_then(|n| {
+                    if n >= 1 {
+                        v.get(n as usize).cloned()
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or(Value::Null)
+        },
     },
     ScalarFn {
         name: "FIELD",
@@ -1207,7 +1394,12 @@ pub static ALL: &[ScalarFn] = &[
             if v[0].is_null() {
                 return Value::Int(0);
             }
-            Value::Int(v[1..].iter().position(|x| *x == v[0]).map_or(0, |i| i as i32 + 1))
+            Value::Int(
+                v[1..]
+                    .iter()
+                    .position(|x| *x == v[0])
+                    .map_or(0, |i| i as i32 + 1),
+            )
         },
     },
     ScalarFn {
@@ -1282,13 +1474,27 @@ mod tests {
             Value::Bigint(1_577_873_730_000)
         );
         assert_eq!(
-            eval("FORMAT_TIMESTAMP(PARSE_TIMESTAMP('2020-01-01 10:15', 'yyyy-MM-dd HH:mm'), 'HH:mm')"),
+            eval(
+                "FORMAT_TIMESTAMP(PARSE_TIMESTAMP('2020-01-01 10:15', 'yyyy-MM-dd HH:mm'), 'HH:mm')"
+            ),
             Value::string("10:15")
         );
-        assert_eq!(eval("EXTRACTJSONFIELD('{\"a\":{\"b\":[5,6]}}', '$.a.b[1]')"), Value::string("6"));
+        assert_eq!(
+            eval("EXTRACTJSONFIELD('{\"a\":{\"b\":[5,6]}}', '$.a.b[1]')"),
+            Value::string("6")
+        );
         assert_eq!(eval("ARRAY_LENGTH(ARRAY[1,2,3])"), Value::Int(3));
-        assert_eq!(eval("ARRAY_JOIN(ARRAY_SORT(ARRAY[3,1,2]), '-')"), Value::string("1-2-3"));
-        assert_eq!(eval("MAP_KEYS(MAP('a' := 1))"), Value::Array(vec![Value::string("a")]));
-        assert_eq!(eval("REGEXP_EXTRACT('(\\d+)', 'ab12c', 1)"), Value::string("12"));
+        assert_eq!(
+            eval("ARRAY_JOIN(ARRAY_SORT(ARRAY[3,1,2]), '-')"),
+            Value::string("1-2-3")
+        );
+        assert_eq!(
+            eval("MAP_KEYS(MAP('a' := 1))"),
+            Value::Array(vec![Value::string("a")])
+        );
+        assert_eq!(
+            eval("REGEXP_EXTRACT('(\\d+)', 'ab12c', 1)"),
+            Value::string("12")
+        );
     }
 }

@@ -78,7 +78,10 @@ impl Stack {
         let engine = Engine::start(config).unwrap();
         let server = self
             .runtime
-            .block_on(SqlServer::start(engine, "127.0.0.1:0".parse::<SocketAddr>().unwrap()))
+            .block_on(SqlServer::start(
+                engine,
+                "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
+            ))
             .unwrap();
         self.url = format!("http://{}", server.local_addr());
         self.server = Some(server);
@@ -110,14 +113,20 @@ impl Stack {
             .unwrap();
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Json::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Json::String(text)),
+        )
     }
 
     pub fn get(&self, path: &str) -> (u16, Json) {
         let mut response = agent().get(&format!("{}{path}", self.url)).call().unwrap();
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Json::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Json::String(text)),
+        )
     }
 
     /// POST a query to /query-stream (delimited): the response's lines, read as they come.
