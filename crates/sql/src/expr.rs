@@ -836,7 +836,7 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
                 _ => v.as_decimal(*s),
             };
             match u {
-                Some(u) if u.unsigned_abs().to_string().len() <= usize::from(*p) => {
+                Some(u) if crate::value::fits_precision(u, *p) => {
                     Value::Decimal(u, *s)
                 }
                 _ => Value::Null,
@@ -886,7 +886,7 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
     }
 }
 
-/// Decimal text as an unscaled value at `scale` (rounded half up).
+/// Decimal text as an unscaled value at `scale` (rounded half up), read without allocating.
 pub fn parse_decimal(text: &str, scale: u8) -> Option<i128> {
     let t = text.trim();
     let (negative, digits) = match t.strip_prefix('-') {
@@ -897,11 +897,25 @@ pub fn parse_decimal(text: &str, scale: u8) -> Option<i128> {
     if (whole.is_empty() && frac.is_empty())
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !frac.bytes().all(|b| b.is_ascii_digit())
+        || whole.len() + frac.len() > 38
     {
         return None;
     }
-    let u: i128 = format!("{whole}{frac}0").parse().ok()?;
-    let u = rescale(u, frac.len() as u8 + 1, scale);
+    let mut u: i128 = 0;
+    for b in whole.bytes() {
+        u = u * 10 + i128::from(b - b'0');
+    }
+    let kept = usize::from(scale).min(frac.len());
+    for b in frac.bytes().take(kept) {
+        u = u * 10 + i128::from(b - b'0');
+    }
+    for _ in kept..usize::from(scale) {
+        u *= 10;
+    }
+    // Half up on the first dropped digit.
+    if frac.as_bytes().get(kept).is_some_and(|d| *d >= b'5') {
+        u += 1;
+    }
     Some(if negative { -u } else { u })
 }
 

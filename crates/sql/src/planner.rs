@@ -284,7 +284,12 @@ fn timestamp_extractor(source: &Source) -> Result<Option<Extractor>> {
             )));
         }
     };
-    let format = source.timestamp_format.clone();
+    let format = source
+        .timestamp_format
+        .as_deref()
+        .map(|f| crate::time::DatePattern::new(f, None))
+        .transpose()
+        .map_err(SqlError::statement)?;
     match (&ty, &format) {
         (SqlType::Bigint | SqlType::Timestamp, None) => {}
         (SqlType::String, Some(_)) => {}
@@ -303,9 +308,7 @@ fn timestamp_extractor(source: &Source) -> Result<Option<Extractor>> {
         let value = if in_key { k.get(at) } else { v.get(at) };
         match (value, &format) {
             (Some(Value::Bigint(t) | Value::Timestamp(t)), _) => *t,
-            (Some(Value::String(s)), Some(f)) => {
-                crate::time::parse_millis(s, f, None).unwrap_or(stored)
-            }
+            (Some(Value::String(s)), Some(f)) => f.parse(s).unwrap_or(stored),
             _ => stored,
         }
     })))

@@ -163,6 +163,76 @@ fn push_literal(out: &mut String, c: char) {
     }
 }
 
+/// A Java date pattern compiled once, for parsing many values with it (a source's
+/// `TIMESTAMP_FORMAT`).
+#[derive(Debug, Clone)]
+pub struct DatePattern {
+    pattern: String,
+    /// `yyyy-MM-dd HH:mm:ss`, read without chrono.
+    plain: bool,
+    items: Vec<chrono::format::Item<'static>>,
+    zoned: bool,
+    offset: FixedOffset,
+}
+
+impl DatePattern {
+    /// Compiles `pattern`, for times in `zone` (UTC when None) unless the text has one.
+    pub fn new(pattern: &str, zone_name: Option<&str>) -> Result<DatePattern, String> {
+        let format = chrono_format(pattern);
+        let items = chrono::format::StrftimeItems::new(&format)
+            .parse_to_owned()
+            .map_err(|e| format!("'{pattern}' is not a valid date format: {e}"))?;
+        Ok(DatePattern {
+            pattern: pattern.to_string(),
+            plain: pattern == "yyyy-MM-dd HH:mm:ss",
+            items,
+            zoned: format.contains("%z") || format.contains("%:z") || format.contains("%#z"),
+            offset: zone(zone_name.unwrap_or("UTC"))?,
+        })
+    }
+
+    /// Milliseconds since the epoch of `text`.
+    pub fn parse(&self, text: &str) -> Result<i64, String> {
+        if self.plain {
+            if let Some(ms) = plain_millis(text) {
+                return Ok(ms - i64::from(self.offset.local_minus_utc()) * 1000);
+            }
+        }
+        let mut parsed = chrono::format::Parsed::new();
+        chrono::format::parse(&mut parsed, text, self.items.iter())
+            .map_err(|e| format!("cannot parse '{text}' with format '{}': {e}", self.pattern))?;
+        if self.zoned {
+            return parsed
+                .to_datetime()
+                .map(|t| t.timestamp_millis())
+                .map_err(|e| format!("cannot parse '{text}' with format '{}': {e}", self.pattern));
+        }
+        let date = parsed
+            .to_naive_date()
+            .unwrap_or_else(|_| NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"));
+        let time = parsed.to_naive_time().unwrap_or(NaiveTime::MIN);
+        self.offset
+            .from_local_datetime(&date.and_time(time))
+            .single()
+            .map(|t| t.timestamp_millis())
+            .ok_or_else(|| format!("'{text}' is not a time"))
+    }
+}
+
+/// `yyyy-MM-dd HH:mm:ss` as UTC milliseconds, read digit by digit.
+fn plain_millis(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 19 || (b[4], b[7], b[10], b[13], b[16]) != (b'-', b'-', b' ', b':', b':') {
+        return None;
+    }
+    let n = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let date = NaiveDate::from_ymd_opt(n(0, 4)? as i32, n(5, 7)?, n(8, 10)?)?;
+    let time = NaiveTime::from_hms_opt(n(11, 13)?, n(14, 16)?, n(17, 19)?)?;
+    Some(date.and_time(time).and_utc().timestamp_millis())
+}
+
 /// `ms` since the epoch formatted with a Java pattern in a zone.
 pub fn format_millis(ms: i64, pattern: &str, zone_name: Option<&str>) -> Result<String, String> {
     let offset = zone(zone_name.unwrap_or("UTC"))?;

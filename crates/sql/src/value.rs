@@ -130,6 +130,11 @@ pub fn rescale(unscaled: i128, from: u8, to: u8) -> i128 {
     }
 }
 
+/// Whether an unscaled decimal has at most `precision` digits.
+pub fn fits_precision(unscaled: i128, precision: u8) -> bool {
+    unscaled.unsigned_abs() < 10u128.pow(u32::from(precision.min(38)))
+}
+
 /// A decimal as text: `unscaled` with `scale` digits after the point.
 pub fn decimal_text(unscaled: i128, scale: u8) -> String {
     if scale == 0 {

@@ -275,6 +275,10 @@ impl<'de> Visitor<'de> for TypedVisitor<'_> {
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
         match self.0 {
             SqlType::String => Ok(Value::string(v)),
+            SqlType::Decimal(p, s) => match crate::expr::parse_decimal(v, *s) {
+                Some(u) if crate::value::fits_precision(u, *p) => Ok(Value::Decimal(u, *s)),
+                _ => Err(E::custom(format!("Can't convert type. sourceType: STRING '{v}', requiredType: {}", self.0))),
+            },
             _ => self.convert(Value::string(v)),
         }
     }

@@ -5,8 +5,9 @@
 //!   some disorder; produced to `rides_json`, and the reference result — rides and summed
 //!   `total_amount` per pickup location and pickup hour, computed here in the simplest way —
 //!   written to a file;
-//! - `verify`: reads `rides-hourly-totals` to its end, keeps the latest result per window and
-//!   compares it with the reference.
+//! - `verify`: reads `rides-hourly-totals` (or, with `--sql`, the table Brook SQL's
+//!   benchmark query writes) to its end, keeps the latest result per window and compares it
+//!   with the reference.
 //!
 //! cargo run --release -p brook-rides-example --bin rides-bench -- generate --rides 5000000
 
@@ -47,6 +48,9 @@ enum Command {
         /// The reference written by `generate`.
         #[arg(long)]
         reference: PathBuf,
+        /// Read this topic of Brook SQL results (`{"RIDES": n, "TOTAL": amount}`) instead.
+        #[arg(long, value_name = "TOPIC")]
+        sql: Option<String>,
     },
 }
 
@@ -163,7 +167,19 @@ fn generate(bootstrap: &str, rides: u64, reference: &PathBuf) -> anyhow::Result<
     Ok(())
 }
 
-fn verify(bootstrap: &str, reference: &PathBuf) -> anyhow::Result<()> {
+/// A Brook SQL result: `{"RIDES": n, "TOTAL": amount}`.
+fn sql_totals(value: &[u8]) -> anyhow::Result<Totals> {
+    let v: serde_json::Value = serde_json::from_slice(value)?;
+    let rides = v["RIDES"].as_i64().context("RIDES")?;
+    let total = v["TOTAL"].to_string();
+    Ok(Totals {
+        rides,
+        total_amount_cents: cents(&total).with_context(|| format!("TOTAL {total}"))?,
+    })
+}
+
+fn verify(bootstrap: &str, reference: &PathBuf, sql: Option<&str>) -> anyhow::Result<()> {
+    let topic = sql.unwrap_or(HOURLY_TOTALS);
     let mut want = BTreeMap::new();
     for line in std::fs::read_to_string(reference)?.lines() {
         let [location, start, rides, cents]: [i64; 4] = serde_json::from_str(line)?;
@@ -182,22 +198,22 @@ fn verify(bootstrap: &str, reference: &PathBuf) -> anyhow::Result<()> {
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "true")
         .create()?;
-    let metadata = consumer.fetch_metadata(Some(HOURLY_TOTALS), Duration::from_secs(10))?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let partitions = metadata
         .topics()
         .first()
         .map_or(0, |t| t.partitions().len());
     if partitions == 0 {
-        bail!("{HOURLY_TOTALS} does not exist");
+        bail!("{topic} does not exist");
     }
-    consumer.subscribe(&[HOURLY_TOTALS])?;
+    consumer.subscribe(&[topic])?;
     let mut got = BTreeMap::new();
     let mut at_end = std::collections::HashSet::new();
     let mut records = 0u64;
     let deadline = Instant::now() + Duration::from_secs(300);
     while at_end.len() < partitions {
         if Instant::now() > deadline {
-            bail!("{HOURLY_TOTALS} was not read to its end within 300 s");
+            bail!("{topic} was not read to its end within 300 s");
         }
         match consumer.poll(Duration::from_millis(500)) {
             None => {}
@@ -212,7 +228,11 @@ fn verify(bootstrap: &str, reference: &PathBuf) -> anyhow::Result<()> {
                 let (location, start) = key.split_at(key.len().saturating_sub(8));
                 let location: i64 = std::str::from_utf8(location)?.parse()?;
                 let start = i64::from_be_bytes(start.try_into()?);
-                let totals: Totals = serde_json::from_slice(m.payload().unwrap_or_default())?;
+                let payload = m.payload().unwrap_or_default();
+                let totals: Totals = match sql {
+                    Some(_) => sql_totals(payload)?,
+                    None => serde_json::from_slice(payload)?,
+                };
                 got.insert((location, start), totals);
             }
         }
@@ -244,6 +264,7 @@ fn main() -> anyhow::Result<()> {
         Command::Verify {
             bootstrap_servers,
             reference,
-        } => verify(&bootstrap_servers, &reference),
+            sql,
+        } => verify(&bootstrap_servers, &reference, sql.as_deref()),
     }
 }
