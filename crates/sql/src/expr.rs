@@ -462,8 +462,20 @@ fn binary(
         }
         Eq | NotEq | Lt | LtEq | Gt | GtEq => {
             comparable(&ta, &tb, expr)?;
-            // Timestamps and dates compare with their text forms, parsed once.
+            // Timestamps compare with their text forms, parsed once; so do BIGINT times such
+            // as WINDOWSTART (ksqlDB's pull queries take '2020-07-01T08:00:00' bounds).
+            let as_millis = |s: &str, ty: &SqlType| match crate::time::parse_timestamp_text(s) {
+                Some(t) if *ty == SqlType::Bigint => Value::Bigint(t),
+                Some(t) => Value::Timestamp(t),
+                None => Value::Null,
+            };
             let (ca, cb) = match (&ta, &tb, &ca, &cb) {
+                (SqlType::Bigint, SqlType::String, _, Compiled::Literal(Value::String(s))) => {
+                    (ca.clone(), Compiled::Literal(as_millis(s, &ta)))
+                }
+                (SqlType::String, SqlType::Bigint, Compiled::Literal(Value::String(s)), _) => {
+                    (Compiled::Literal(as_millis(s, &tb)), cb.clone())
+                }
                 (SqlType::Timestamp, SqlType::String, _, Compiled::Literal(Value::String(s))) => (
                     ca.clone(),
                     Compiled::Literal(
@@ -836,9 +848,7 @@ pub fn cast(v: Value, ty: &SqlType) -> Value {
                 _ => v.as_decimal(*s),
             };
             match u {
-                Some(u) if crate::value::fits_precision(u, *p) => {
-                    Value::Decimal(u, *s)
-                }
+                Some(u) if crate::value::fits_precision(u, *p) => Value::Decimal(u, *s),
                 _ => Value::Null,
             }
         }

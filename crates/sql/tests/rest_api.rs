@@ -214,3 +214,99 @@ fn bad_statements_get_ksqldb_errors() {
     let (status, body) = stack.post("/ksql", &json!({"nope": 1}));
     assert_eq!(status, 400, "{body}");
 }
+
+#[test]
+fn query_stream_over_http2_inserts_stream_query_and_close_query() {
+    let stack = Stack::start();
+    stack.ksql_ok("CREATE STREAM pings (id INT KEY, host STRING, ms DOUBLE) WITH (kafka_topic='pings', value_format='JSON', partitions=1);");
+
+    // /inserts-stream: a target line, then rows; one ack per row.
+    let body = "{\"target\": \"PINGS\"}\n{\"id\": 1, \"host\": \"a\", \"ms\": 1.5}\n{\"ID\": 2, \"HOST\": \"b\", \"MS\": 2.5}\n{\"id\": 3, \"host\": \"c\", \"ms\": 3.5}\n";
+    let mut response = common::agent()
+        .post(&format!("{}/inserts-stream", stack.url))
+        .send(body)
+        .unwrap();
+    let acks = response.body_mut().read_to_string().unwrap();
+    let acks: Vec<serde_json::Value> = acks
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        acks,
+        vec![
+            json!({"status": "ok", "seq": 0}),
+            json!({"status": "ok", "seq": 1}),
+            json!({"status": "ok", "seq": 2})
+        ]
+    );
+
+    // /query-stream over HTTP/2 (cleartext, prior knowledge), as ksqlDB's Java client speaks it.
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--http2-prior-knowledge", "-X", "POST", "-w", "\nHTTP/%{http_version}\n"])
+        .arg(format!("{}/query-stream", stack.url))
+        .args(["-H", "Accept: application/vnd.ksqlapi.delimited.v1", "-d"])
+        .arg(json!({"sql": "SELECT id, host FROM pings EMIT CHANGES LIMIT 3;", "properties": {"auto.offset.reset": "earliest"}}).to_string())
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.last(), Some(&"HTTP/2"), "{text}");
+    let header: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(header["columnNames"], json!(["ID", "HOST"]));
+    assert_eq!(&lines[1..4], &["[1,\"a\"]", "[2,\"b\"]", "[3,\"c\"]"]);
+
+    // /query-stream with Accept: application/json is one JSON array.
+    let mut response = common::agent()
+        .post(&format!("{}/query-stream", stack.url))
+        .header("Accept", "application/json")
+        .send(json!({"sql": "SELECT host, ms FROM pings EMIT CHANGES LIMIT 2;", "properties": {"auto.offset.reset": "earliest"}}).to_string())
+        .unwrap();
+    let array: serde_json::Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(array[0]["columnTypes"], json!(["STRING", "DOUBLE"]));
+    assert_eq!(array[1], json!(["a", 1.5]));
+    assert_eq!(array[2], json!(["b", 2.5]));
+
+    // The older /query endpoint: header, rows, final message.
+    let (status, body) = stack.post("/query", &json!({"ksql": "SELECT host FROM pings EMIT CHANGES LIMIT 2;", "streamsProperties": {"auto.offset.reset": "earliest"}}));
+    assert_eq!(status, 200);
+    assert_eq!(body[0]["header"]["schema"], "`HOST` STRING");
+    assert_eq!(body[1]["row"]["columns"], json!(["a"]));
+    assert_eq!(body[2]["row"]["columns"], json!(["b"]));
+    assert_eq!(body[3]["finalMessage"], "Limit Reached");
+
+    // /close-query ends a push query that has no limit.
+    let mut lines = stack.query_stream(
+        "SELECT * FROM pings EMIT CHANGES;",
+        json!({"auto.offset.reset": "earliest"}),
+    );
+    let header = lines.next_json().unwrap();
+    let id = header["queryId"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        lines.next_json().unwrap();
+    }
+    let (status, _) = stack.post("/close-query", &json!({"queryId": id}));
+    assert_eq!(status, 200);
+    assert_eq!(
+        lines.next_json(),
+        None,
+        "the response ends once the query is closed"
+    );
+    let (status, _) = stack.post("/close-query", &json!({"queryId": id}));
+    assert_eq!(status, 400, "a closed query is gone");
+
+    // /status and /clusterStatus.
+    let (status, body) = stack.get("/status");
+    assert_eq!(status, 200);
+    assert_eq!(body["commandStatuses"]["stream/`PINGS`/create"], "SUCCESS");
+    let (status, body) = stack.get("/clusterStatus");
+    assert_eq!(status, 200);
+    assert!(
+        body["clusterStatus"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|h| h["hostAlive"] == true)
+    );
+}

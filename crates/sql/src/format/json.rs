@@ -277,7 +277,10 @@ impl<'de> Visitor<'de> for TypedVisitor<'_> {
             SqlType::String => Ok(Value::string(v)),
             SqlType::Decimal(p, s) => match crate::expr::parse_decimal(v, *s) {
                 Some(u) if crate::value::fits_precision(u, *p) => Ok(Value::Decimal(u, *s)),
-                _ => Err(E::custom(format!("Can't convert type. sourceType: STRING '{v}', requiredType: {}", self.0))),
+                _ => Err(E::custom(format!(
+                    "Can't convert type. sourceType: STRING '{v}', requiredType: {}",
+                    self.0
+                ))),
             },
             _ => self.convert(Value::string(v)),
         }
