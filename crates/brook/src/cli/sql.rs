@@ -14,6 +14,14 @@ use anyhow::{Context as _, Result};
 use serde_json::{Value as Json, json};
 
 use super::Fail;
+
+/// `println!` that ignores a closed stdout (`brook sql … | head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use super::output::{self, Format};
 use brook_sql::ast::Statement;
 
@@ -94,8 +102,8 @@ impl Shell {
 
     fn interactive(&mut self, info: &Json) -> Result<()> {
         let version = info["KsqlServerInfo"]["version"].as_str().unwrap_or("?");
-        println!("Brook SQL — ksqlDB {version} API at {}", self.url);
-        println!("Statements end with ';'. HELP; for help, EXIT; or Ctrl-D to leave.\n");
+        outln!("Brook SQL — ksqlDB {version} API at {}", self.url);
+        outln!("Statements end with ';'. HELP; for help, EXIT; or Ctrl-D to leave.\n");
         let mut editor = rustyline::DefaultEditor::new()?;
         let history = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".brook_sql_history"));
         if let Some(h) = &history {
@@ -153,13 +161,13 @@ impl Shell {
         let parsed = brook_sql::parser::parse_statement(text).ok();
         match parsed {
             Some(Statement::Set(name, value)) => {
-                println!("Successfully changed local property '{name}' to '{value}'.");
+                outln!("Successfully changed local property '{name}' to '{value}'.");
                 self.properties.insert(name, value);
                 return Ok(());
             }
             Some(Statement::Unset(name)) => {
                 self.properties.remove(&name);
-                println!("Successfully unset local property '{name}'.");
+                outln!("Successfully unset local property '{name}'.");
                 return Ok(());
             }
             Some(Statement::Define(name, value)) => {
@@ -210,8 +218,13 @@ impl Shell {
         Ok(())
     }
 
-    /// A SELECT or PRINT: rows as they come, until the end, the LIMIT or Ctrl-C.
+    /// A SELECT or PRINT: rows as they come, until the end, the LIMIT or Ctrl-C (a pull
+    /// query's rows are all read first, so that its columns fit them).
     fn query(&mut self, text: &str) -> Result<()> {
+        let pull = matches!(
+            brook_sql::parser::parse_statement(text),
+            Ok(Statement::Select(q)) if q.emit.is_none()
+        );
         let statement = format!("{};", text.trim_end_matches(';'));
         let is_print = statement
             .trim_start()
@@ -266,7 +279,7 @@ impl Shell {
                         .post(&format!("{}/close-query", self.url))
                         .send(json!({"queryId": id}).to_string());
                 }
-                println!("Query terminated");
+                outln!("Query terminated");
                 break;
             }
             let line = match rx.recv_timeout(Duration::from_millis(100)) {
@@ -279,13 +292,13 @@ impl Shell {
                 continue;
             }
             if is_print {
-                println!("{line}");
+                outln!("{line}");
                 continue;
             }
             let value: Json =
                 serde_json::from_str(line).with_context(|| format!("unreadable line: {line}"))?;
             if self.format == Format::Json {
-                println!("{value}");
+                outln!("{value}");
                 continue;
             }
             match (&mut printer, value) {
@@ -298,11 +311,17 @@ impl Shell {
                         .filter_map(|n| n.as_str().map(str::to_string))
                         .collect();
                     let p = RowPrinter::new(names);
-                    p.header();
+                    if !pull {
+                        p.header();
+                    }
                     printer = Some(p);
                 }
                 (Some(p), Json::Array(values)) => {
-                    p.row(&values);
+                    if pull {
+                        p.buffered.push(values);
+                    } else {
+                        p.row(&values);
+                    }
                     rows += 1;
                 }
                 (Some(_), other) => {
@@ -312,9 +331,16 @@ impl Shell {
                 }
             }
         }
-        if let Some(p) = &printer {
+        if let Some(p) = &mut printer {
+            if pull {
+                p.fit();
+                p.header();
+                for values in std::mem::take(&mut p.buffered) {
+                    p.row(&values);
+                }
+            }
             p.footer();
-            println!("{} row{}", rows, if rows == 1 { "" } else { "s" });
+            outln!("{} row{}", rows, if rows == 1 { "" } else { "s" });
         }
         Ok(())
     }
@@ -344,17 +370,37 @@ fn complete(buffer: &str) -> bool {
 struct RowPrinter {
     names: Vec<String>,
     widths: Vec<usize>,
+    /// A pull query's rows, held until all have come.
+    buffered: Vec<Vec<Json>>,
 }
 
 impl RowPrinter {
     fn new(names: Vec<String>) -> Self {
-        let widths = names.iter().map(|n| n.len().clamp(8, 40)).collect();
-        RowPrinter { names, widths }
+        let widths = names.iter().map(|n| n.len().clamp(12, 40)).collect();
+        RowPrinter {
+            names,
+            widths,
+            buffered: Vec::new(),
+        }
+    }
+
+    /// Widths that fit the buffered rows (up to 60 characters a column).
+    fn fit(&mut self) {
+        for (i, w) in self.widths.iter_mut().enumerate() {
+            let longest = self
+                .buffered
+                .iter()
+                .map(|r| r.get(i).map_or(0, |v| text_of(v).chars().count()))
+                .chain(std::iter::once(self.names[i].len()))
+                .max()
+                .unwrap_or(0);
+            *w = longest.clamp(4, 60);
+        }
     }
 
     fn rule(&self) {
         let parts: Vec<String> = self.widths.iter().map(|w| "-".repeat(w + 2)).collect();
-        println!("+{}+", parts.join("+"));
+        outln!("+{}+", parts.join("+"));
     }
 
     fn line(&self, cells: &[String]) {
@@ -370,7 +416,7 @@ impl RowPrinter {
                 format!(" {c:<w$} ")
             })
             .collect();
-        println!("|{}|", parts.join("|"));
+        outln!("|{}|", parts.join("|"));
     }
 
     fn header(&self) {
@@ -380,19 +426,20 @@ impl RowPrinter {
     }
 
     fn row(&self, values: &[Json]) {
-        let cells: Vec<String> = values
-            .iter()
-            .map(|v| match v {
-                Json::String(s) => s.clone(),
-                Json::Null => "null".to_string(),
-                other => other.to_string(),
-            })
-            .collect();
+        let cells: Vec<String> = values.iter().map(text_of).collect();
         self.line(&cells);
     }
 
     fn footer(&self) {
         self.rule();
+    }
+}
+
+fn text_of(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Null => "null".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -425,7 +472,7 @@ fn print_entity(e: &Json) {
     let list = |field: &str| e[field].as_array().cloned().unwrap_or_default();
     match e["@type"].as_str().unwrap_or_default() {
         "currentStatus" => {
-            println!(
+            outln!(
                 "\n {}\n",
                 e["commandStatus"]["message"].as_str().unwrap_or("Done")
             );
@@ -540,7 +587,7 @@ fn print_entity(e: &Json) {
                 ("Sinks", q["sinks"].to_string()),
                 ("State", cell(&q["state"])),
             ]);
-            println!("\n{}", cell(&q["topology"]));
+            outln!("\n{}", cell(&q["topology"]));
         }
         _ => output::print_json(e),
     }
@@ -554,7 +601,7 @@ fn print_description(d: &Json) {
         ("Key format", cell(&d["keyFormat"])),
         ("Value format", cell(&d["valueFormat"])),
     ]);
-    println!();
+    outln!();
     let rows = d["fields"]
         .as_array()
         .into_iter()
@@ -579,14 +626,14 @@ fn print_description(d: &Json) {
             .map(|q| cell(&q["id"]))
             .collect();
         if !ids.is_empty() {
-            println!("\n{label}: {}", ids.join(", "));
+            outln!("\n{label}: {}", ids.join(", "));
         }
     }
-    println!();
+    outln!();
 }
 
 fn print_help() {
-    println!(
+    outln!(
         "Statements end with ';' and may span lines. Among them:
   CREATE STREAM s (id INT KEY, v STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', PARTITIONS=1);
   INSERT INTO s (id, v) VALUES (1, 'a');
