@@ -109,6 +109,8 @@ pub struct PersistentQuery {
     pub schema: OutputSchema,
     /// Its aggregation store, for pull queries.
     pub store: Option<AggregateStore>,
+    /// Its topology, described.
+    pub topology: String,
     /// The running application.
     pub streams: KafkaStreams,
 }
@@ -359,8 +361,7 @@ impl Engine {
                 }
                 Statement::CreateAsSelect { name, kind, .. } => {
                     // Planning checks the query; the sink topic is created here, once.
-                    let (source, _) =
-                        self.plan_persistent(&state, statement, text, session, "validate")?;
+                    let (source, _) = self.plan_persistent(&state, statement, text)?;
                     if self.cluster.topic(&source.topic)?.is_none() {
                         let (partitions, replicas) =
                             self.sink_partitions(&state.catalog, statement)?;
@@ -370,7 +371,7 @@ impl Engine {
                     format!("{}/`{name}`/create", command_kind(*kind))
                 }
                 Statement::InsertSelect { target, .. } => {
-                    self.plan_persistent(&state, statement, text, session, "validate")?;
+                    self.plan_persistent(&state, statement, text)?;
                     format!("stream/`{target}`/create")
                 }
                 Statement::Drop {
@@ -524,8 +525,7 @@ impl Engine {
                     "CTAS"
                 };
                 let id = format!("{prefix}_{name}_{}", offset + 1);
-                let (mut source, planned) =
-                    self.plan_persistent(&state, &statement, text, &session, &id)?;
+                let (mut source, planned) = self.plan_persistent(&state, &statement, text)?;
                 source.written_by = Some(id.clone());
                 let query = self.start_query(&id, text, &source.name, planned, &session)?;
                 state.catalog.sources.insert(source.name.clone(), source);
@@ -544,7 +544,7 @@ impl Engine {
                         "Query with id {id} already exists"
                     )));
                 }
-                let (_, planned) = self.plan_persistent(&state, &statement, text, &session, &id)?;
+                let (_, planned) = self.plan_persistent(&state, &statement, text)?;
                 let query = self.start_query(&id, text, target, planned, &session)?;
                 state.queries.insert(id.clone(), query);
                 Ok((format!("Created query with ID {id}"), Some(id)))
@@ -651,8 +651,6 @@ impl Engine {
         state: &State,
         statement: &Statement,
         text: &str,
-        _session: &Session,
-        _id: &str,
     ) -> Result<(Source, planner::Planned)> {
         match statement {
             Statement::CreateAsSelect {
@@ -662,9 +660,6 @@ impl Engine {
                 query,
                 ..
             } => {
-                if query.emit.is_none() && !query.group_by.is_empty() {
-                    // CTAS without EMIT CHANGES is allowed in ksqlDB (it is implied).
-                }
                 let mut target: Option<Source> = None;
                 let planned = planner::plan(&state.catalog, query, "Aggregate-", |schema| {
                     if !schema.missing_keys.is_empty() {
@@ -851,6 +846,7 @@ impl Engine {
     ) -> Result<PersistentQuery> {
         let app = format!("_confluent-ksql-{}query_{id}", self.config.service_id);
         self.set_start_offsets(&app, &planned.sources, session)?;
+        let topology = planned.topology.describe();
         let mut streams = KafkaStreams::new(planned.topology, self.streams_config(&app, session));
         streams
             .start()
@@ -862,6 +858,7 @@ impl Engine {
             sources: planned.sources,
             schema: planned.schema,
             store: planned.store,
+            topology,
             streams,
         })
     }
@@ -1088,7 +1085,7 @@ impl Engine {
                         "fields": q.schema.columns.iter().map(|(n, t)| json!({"name": n, "schema": schema_json(t)})).collect::<Vec<_>>(),
                         "sources": q.sources,
                         "sinks": [q.sink],
-                        "topology": q.streams_topology_description(),
+                        "topology": q.topology,
                         "executionPlan": q.statement,
                         "overriddenProperties": {},
                         "ksqlHostQueryStatus": {},
@@ -1244,12 +1241,6 @@ impl Engine {
             self.config.service_id.trim_end_matches('_'),
             crate::time::now_millis()
         )
-    }
-}
-
-impl PersistentQuery {
-    fn streams_topology_description(&self) -> String {
-        format!("{} state={:?}", self.id, self.streams.state())
     }
 }
 

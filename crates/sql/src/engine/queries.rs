@@ -276,7 +276,6 @@ impl Engine {
             .map_err(|e| SqlError::server(e.to_string()))?;
         let mut seen = 0u64;
         let mut printed = 0u64;
-        let header = "Key format: ¯\\_(ツ)_/¯ - no data processed\nValue format: ¯\\_(ツ)_/¯ - no data processed".to_string();
         let mut header_sent = false;
         loop {
             if out.is_closed() || limit.is_some_and(|l| printed >= l) {
@@ -310,7 +309,6 @@ impl Engine {
                 } else {
                     "KAFKA_STRING"
                 };
-                let _ = header;
                 if out
                     .blocking_send(format!(
                         "Key format: {key_format}\nValue format: {value_format}"

@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use brook_broker::{Broker, BrokerConfig};
@@ -189,8 +188,4 @@ pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
         assert!(std::time::Instant::now() < deadline, "timed out");
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-pub fn _arc<T>(t: T) -> Arc<T> {
-    Arc::new(t)
 }
