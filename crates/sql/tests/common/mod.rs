@@ -68,22 +68,27 @@ impl Stack {
 
     /// Starts (or restarts) the SQL server on the same state.
     pub fn start_sql(&mut self) {
+        let server = self.another_sql("ksql-state");
+        self.url = format!("http://{}", server.local_addr());
+        self.server = Some(server);
+    }
+
+    /// Another SQL server with the same service id on the same cluster, its state in
+    /// `state_dir` (under the stack's directory).
+    pub fn another_sql(&self, state_dir: &str) -> SqlServer {
         let mut config = EngineConfig::new(
             ClusterSettings::new(&self.bootstrap),
-            self.dir.path().join("ksql-state"),
+            self.dir.path().join(state_dir),
         );
         config.commit_interval = Duration::from_millis(200);
         config.schema_registry_url = Some(self.registry_url.clone());
         let engine = Engine::start(config).unwrap();
-        let server = self
-            .runtime
+        self.runtime
             .block_on(SqlServer::start(
                 engine,
                 "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
             ))
-            .unwrap();
-        self.url = format!("http://{}", server.local_addr());
-        self.server = Some(server);
+            .unwrap()
     }
 
     pub fn stop_sql(&mut self) {
@@ -94,7 +99,7 @@ impl Stack {
 
     /// POST /ksql: the status and the body.
     pub fn ksql(&self, statement: &str) -> (u16, Json) {
-        self.post("/ksql", &serde_json::json!({"ksql": statement, "streamsProperties": {"auto.offset.reset": "earliest"}}))
+        ksql_at(&self.url, statement)
     }
 
     /// POST /ksql expecting success.
@@ -168,6 +173,21 @@ impl Lines {
             }
         }
     }
+}
+
+/// POST /ksql to the server at `url`: the status and the body.
+pub fn ksql_at(url: &str, statement: &str) -> (u16, Json) {
+    let mut response = agent()
+        .post(&format!("{url}/ksql"))
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({"ksql": statement, "streamsProperties": {"auto.offset.reset": "earliest"}}).to_string())
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Json::String(text)),
+    )
 }
 
 pub fn agent() -> ureq::Agent {
