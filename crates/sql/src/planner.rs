@@ -254,15 +254,13 @@ struct Flatten;
 impl FixedKeyProcessor<Row, Row, Row> for Flatten {
     fn process(
         &mut self,
-        record: FixedKeyRecord<Row, Row>,
+        mut record: FixedKeyRecord<Row, Row>,
         forward: &mut dyn FnMut(FixedKeyRecord<Row, Row>),
     ) {
-        let mut row = Vec::with_capacity(record.key().len() + record.value.len() + 1);
-        row.extend(record.key().iter().cloned());
-        let timestamp = record.timestamp;
-        let mut record = record;
-        row.append(&mut record.value);
-        row.push(Value::Bigint(timestamp));
+        // In place: the value row has room for the keys and ROWTIME (see format::json).
+        let mut row = std::mem::take(&mut record.value);
+        row.splice(0..0, record.key().iter().cloned());
+        row.push(Value::Bigint(record.timestamp));
         forward(record.with_value(row));
     }
 }

@@ -160,17 +160,10 @@ impl<'de> Visitor<'de> for RowVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
-        let mut row = vec![Value::Null; self.columns.len()];
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let at = self
-                .columns
-                .iter()
-                .position(|(n, _)| *n == *key)
-                .or_else(|| {
-                    self.columns
-                        .iter()
-                        .position(|(n, _)| n.eq_ignore_ascii_case(&key))
-                });
+        // Room for the key columns and ROWTIME that queries add in front and behind.
+        let mut row = Vec::with_capacity(self.columns.len() + 4);
+        row.resize(self.columns.len(), Value::Null);
+        while let Some(at) = map.next_key_seed(FieldSeed(self.columns))? {
             match at {
                 Some(i) => row[i] = map.next_value_seed(TypedSeed(&self.columns[i].1))?,
                 None => {
@@ -183,6 +176,34 @@ impl<'de> Visitor<'de> for RowVisitor<'_> {
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<Row, E> {
         Err(E::custom("null is not a row"))
+    }
+}
+
+/// A field name, looked up among columns without being copied: the column's position, or
+/// None for a field the schema does not name. Names match exactly, then ignoring case.
+struct FieldSeed<'a>(&'a [(String, SqlType)]);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Option<usize>, E> {
+        Ok(self
+            .0
+            .iter()
+            .position(|(n, _)| n == key)
+            .or_else(|| self.0.iter().position(|(n, _)| n.eq_ignore_ascii_case(key))))
     }
 }
 
@@ -311,12 +332,7 @@ impl<'de> Visitor<'de> for TypedVisitor<'_> {
         match self.0 {
             SqlType::Struct(fields) => {
                 let mut values = vec![Value::Null; fields.len()];
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    let at = fields.iter().position(|(n, _)| *n == *key).or_else(|| {
-                        fields
-                            .iter()
-                            .position(|(n, _)| n.eq_ignore_ascii_case(&key))
-                    });
+                while let Some(at) = map.next_key_seed(FieldSeed(fields))? {
                     match at {
                         Some(i) => values[i] = map.next_value_seed(TypedSeed(&fields[i].1))?,
                         None => {
