@@ -926,20 +926,13 @@ impl Parser {
             self.expect_note("a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS)");
             return Err(self.error());
         };
-        let factor = match unit.trim_end_matches('S') {
-            "MILLISECOND" => 1,
-            "SECOND" => 1000,
-            "MINUTE" => 60_000,
-            "HOUR" => 3_600_000,
-            "DAY" => 86_400_000,
-            _ => {
-                return Err(SqlError::syntax(
-                    at,
-                    format!(
-                        "unknown time unit '{unit}': expected one of MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS"
-                    ),
-                ));
-            }
+        let Some(factor) = crate::time::unit_millis(&unit) else {
+            return Err(SqlError::syntax(
+                at,
+                format!(
+                    "unknown time unit '{unit}': expected one of MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS"
+                ),
+            ));
         };
         self.advance();
         n.checked_mul(factor)

@@ -181,6 +181,24 @@ fn string_map(v: Option<&Json>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// A request carrying a statement: its JSON body, the statement in `field`, and the session
+/// from `properties_field` and `sessionVariables`; or the error response.
+fn statement_request(
+    body: &Bytes,
+    field: &str,
+    properties_field: &str,
+) -> Result<(String, Session), Box<Response>> {
+    let body = parse_body(body)?;
+    let Some(text) = body.get(field).and_then(Json::as_str).map(str::to_string) else {
+        return Err(Box::new(error_response(
+            StatusCode::BAD_REQUEST,
+            &SqlError::bad_request(format!("The request has no '{field}' field")),
+            None,
+        )));
+    };
+    Ok((text, session_of(&body, properties_field)))
+}
+
 fn session_of(body: &Json, properties_field: &str) -> Session {
     let mut session = Session::with_properties(string_map(body.get(properties_field)));
     session.variables = string_map(body.get("sessionVariables"))
@@ -191,18 +209,10 @@ fn session_of(body: &Json, properties_field: &str) -> Session {
 }
 
 async fn ksql(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
+    let (text, mut session) = match statement_request(&body, "ksql", "streamsProperties") {
+        Ok(r) => r,
         Err(r) => return *r,
     };
-    let Some(text) = body.get("ksql").and_then(Json::as_str).map(str::to_string) else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &SqlError::bad_request("The request has no 'ksql' field"),
-            None,
-        );
-    };
-    let mut session = session_of(&body, "streamsProperties");
     let engine = shared.engine.clone();
     let content_type = ksql_content_type(&headers);
     let outcome = tokio::task::spawn_blocking(move || {
@@ -324,34 +334,18 @@ impl Shape {
 }
 
 async fn query(State(shared): State<AppState>, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
+    let (text, session) = match statement_request(&body, "ksql", "streamsProperties") {
+        Ok(r) => r,
         Err(r) => return *r,
     };
-    let Some(text) = body.get("ksql").and_then(Json::as_str).map(str::to_string) else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &SqlError::bad_request("The request has no 'ksql' field"),
-            None,
-        );
-    };
-    let session = session_of(&body, "streamsProperties");
     run_query(shared, text, session, Shape::Legacy).await
 }
 
 async fn query_stream(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
+    let (text, session) = match statement_request(&body, "sql", "properties") {
+        Ok(r) => r,
         Err(r) => return *r,
     };
-    let Some(text) = body.get("sql").and_then(Json::as_str).map(str::to_string) else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &SqlError::bad_request("The request has no 'sql' field"),
-            None,
-        );
-    };
-    let session = session_of(&body, "properties");
     let shape = match headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()) {
         Some(a) if a.contains("application/json") => Shape::JsonArray,
         _ => Shape::Delimited,

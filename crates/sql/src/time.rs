@@ -44,6 +44,21 @@ pub fn days_of_date(date: NaiveDate) -> i32 {
     (date - epoch).num_days() as i32
 }
 
+/// Milliseconds in a time unit as ksqlDB names them (`MILLISECOND(S)`, `SECOND(S)`,
+/// `MINUTE(S)`, `HOUR(S)`, `DAY(S)`, any case).
+pub fn unit_millis(unit: &str) -> Option<i64> {
+    Some(
+        match unit.trim().to_ascii_uppercase().trim_end_matches('S') {
+            "MILLISECOND" => 1,
+            "SECOND" => 1000,
+            "MINUTE" => 60_000,
+            "HOUR" => 3_600_000,
+            "DAY" => 86_400_000,
+            _ => return None,
+        },
+    )
+}
+
 /// A time zone ksqlDB functions accept.
 pub fn zone(name: &str) -> Result<FixedOffset, String> {
     let n = name.trim();

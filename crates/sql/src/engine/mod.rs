@@ -908,18 +908,8 @@ impl Engine {
                 json!({"@type": "kafka_topics", "statementText": text, "topics": topics, "warnings": []})
             }
             ShowWhat::Queries => {
-                let queries: Vec<Json> = state
-                    .queries
-                    .values()
-                    .map(|q| {
-                        running_query(
-                            &q.id,
-                            &q.statement,
-                            state.catalog.get(&q.sink),
-                            &query_state(q),
-                        )
-                    })
-                    .collect();
+                let queries: Vec<Json> =
+                    state.queries.values().map(|q| running(&state, q)).collect();
                 json!({"@type": "queries", "statementText": text, "queries": queries, "warnings": []})
             }
             ShowWhat::Properties => {
@@ -981,27 +971,13 @@ impl Engine {
             .queries
             .values()
             .filter(|q| q.sources.contains(&s.name))
-            .map(|q| {
-                running_query(
-                    &q.id,
-                    &q.statement,
-                    state.catalog.get(&q.sink),
-                    &query_state(q),
-                )
-            })
+            .map(|q| running(state, q))
             .collect();
         let writes: Vec<Json> = state
             .queries
             .values()
             .filter(|q| q.sink == s.name)
-            .map(|q| {
-                running_query(
-                    &q.id,
-                    &q.statement,
-                    state.catalog.get(&q.sink),
-                    &query_state(q),
-                )
-            })
+            .map(|q| running(state, q))
             .collect();
         let (partitions, replication, statistics) = if extended {
             let info = self.cluster.topic(&s.topic).ok().flatten();
@@ -1244,6 +1220,16 @@ impl Engine {
     }
 }
 
+/// A persistent query as `SHOW QUERIES` and `DESCRIBE` list it.
+fn running(state: &State, q: &PersistentQuery) -> Json {
+    running_query(
+        &q.id,
+        &q.statement,
+        state.catalog.get(&q.sink),
+        &query_state(q),
+    )
+}
+
 fn query_state(q: &PersistentQuery) -> String {
     use brook_streams::runtime::StreamsState as S;
     match q.streams.state() {
@@ -1382,6 +1368,22 @@ fn check_properties(props: &Properties, allowed: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// What `CREATE STREAM|TABLE … AS SELECT` takes in its WITH clause.
+const SINK_PROPERTIES: &[&str] = &[
+    "KAFKA_TOPIC",
+    "VALUE_FORMAT",
+    "KEY_FORMAT",
+    "FORMAT",
+    "PARTITIONS",
+    "REPLICAS",
+    "TIMESTAMP",
+    "TIMESTAMP_FORMAT",
+    "VALUE_DELIMITER",
+    "WRAP_SINGLE_VALUE",
+    "RETENTION_MS",
+];
+
+/// What `CREATE STREAM|TABLE (…)` takes in its WITH clause.
 const SOURCE_PROPERTIES: &[&str] = &[
     "KAFKA_TOPIC",
     "VALUE_FORMAT",
@@ -1612,18 +1614,8 @@ fn parse_window_size(text: &str) -> Result<i64> {
             "WINDOW_SIZE '{text}' is not like '1 HOUR'"
         )));
     };
-    let factor = match unit.to_ascii_uppercase().trim_end_matches('S') {
-        "MILLISECOND" => 1,
-        "SECOND" => 1000,
-        "MINUTE" => 60_000,
-        "HOUR" => 3_600_000,
-        "DAY" => 86_400_000,
-        _ => {
-            return Err(SqlError::statement(format!(
-                "WINDOW_SIZE '{text}' has an unknown unit"
-            )));
-        }
-    };
+    let factor = crate::time::unit_millis(unit)
+        .ok_or_else(|| SqlError::statement(format!("WINDOW_SIZE '{text}' has an unknown unit")))?;
     Ok(n * factor)
 }
 
@@ -1639,22 +1631,7 @@ fn sink_source(
     schema: &OutputSchema,
     text: &str,
 ) -> Result<Source> {
-    check_properties(
-        properties,
-        &[
-            "KAFKA_TOPIC",
-            "VALUE_FORMAT",
-            "KEY_FORMAT",
-            "FORMAT",
-            "PARTITIONS",
-            "REPLICAS",
-            "TIMESTAMP",
-            "TIMESTAMP_FORMAT",
-            "VALUE_DELIMITER",
-            "WRAP_SINGLE_VALUE",
-            "RETENTION_MS",
-        ],
-    )?;
+    check_properties(properties, SINK_PROPERTIES)?;
     let from = catalog.get(first_source(&query.from));
     let (key_format, value_format) = formats_of(
         properties,

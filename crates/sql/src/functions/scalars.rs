@@ -192,19 +192,6 @@ fn timestamp_arg(v: &Value) -> Option<i64> {
     }
 }
 
-fn time_unit_ms(unit: &str) -> Option<i64> {
-    Some(
-        match unit.trim().to_ascii_uppercase().trim_end_matches('S') {
-            "MILLISECOND" => 1,
-            "SECOND" => 1000,
-            "MINUTE" => 60_000,
-            "HOUR" => 3_600_000,
-            "DAY" => 86_400_000,
-            _ => return None,
-        },
-    )
-}
-
 fn coalesce_type(t: Types<'_>) -> Result<SqlType, String> {
     if t.is_empty() {
         return Err("expected at least 1 argument".into());
@@ -949,7 +936,7 @@ pub static ALL: &[ScalarFn] = &[
         description: "A TIMESTAMP plus n units (the unit as a string such as 'HOURS').",
         returns: |t| arity(t, 3, 3).map(|_| SqlType::Timestamp),
         eval: |v| match (
-            s(&v[0]).and_then(time_unit_ms),
+            s(&v[0]).and_then(time::unit_millis),
             int(&v[1]),
             timestamp_arg(&v[2]),
         ) {
@@ -967,7 +954,7 @@ pub static ALL: &[ScalarFn] = &[
         description: "A TIMESTAMP minus n units.",
         returns: |t| arity(t, 3, 3).map(|_| SqlType::Timestamp),
         eval: |v| match (
-            s(&v[0]).and_then(time_unit_ms),
+            s(&v[0]).and_then(time::unit_millis),
             int(&v[1]),
             timestamp_arg(&v[2]),
         ) {
