@@ -780,7 +780,9 @@ pub fn arithmetic(op: BinaryOp, kind: NumericKind, x: Value, y: Value) -> Value 
                         // p/10^xs ÷ q/10^ys at `scale` places, rounded half up.
                         let shift = i32::from(scale) + i32::from(ys) - i32::from(xs) + 1;
                         let num = if shift >= 0 {
-                            p.checked_mul(10i128.checked_pow(shift as u32).unwrap_or(0))
+                            10i128
+                                .checked_pow(shift as u32)
+                                .and_then(|f| p.checked_mul(f))
                         } else {
                             Some(p / 10i128.pow((-shift) as u32))
                         };

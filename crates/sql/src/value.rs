@@ -95,8 +95,8 @@ impl Value {
     /// The decimal's unscaled value at `scale`, for numbers.
     pub fn as_decimal(&self, scale: u8) -> Option<i128> {
         match self {
-            Value::Int(v) => Some(i128::from(*v) * 10i128.pow(u32::from(scale))),
-            Value::Bigint(v) => Some(i128::from(*v) * 10i128.pow(u32::from(scale))),
+            Value::Int(v) => i128::from(*v).checked_mul(10i128.pow(u32::from(scale.min(38)))),
+            Value::Bigint(v) => i128::from(*v).checked_mul(10i128.pow(u32::from(scale.min(38)))),
             Value::Decimal(u, s) => Some(rescale(*u, *s, scale)),
             Value::Double(d) => Some((d * 10f64.powi(i32::from(scale))).round() as i128),
             _ => None,
@@ -116,9 +116,9 @@ impl Value {
 pub fn rescale(unscaled: i128, from: u8, to: u8) -> i128 {
     match from.cmp(&to) {
         Ordering::Equal => unscaled,
-        Ordering::Less => unscaled * 10i128.pow(u32::from(to - from)),
+        Ordering::Less => unscaled.saturating_mul(10i128.pow(u32::from((to - from).min(38)))),
         Ordering::Greater => {
-            let div = 10i128.pow(u32::from(from - to));
+            let div = 10i128.pow(u32::from((from - to).min(38)));
             let q = unscaled / div;
             let r = unscaled % div;
             if r.abs() * 2 >= div {

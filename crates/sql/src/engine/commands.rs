@@ -143,7 +143,15 @@ pub fn run(
         };
         let offset = message.offset();
         let outcome = match message.payload().map(serde_json::from_slice::<Command>) {
-            Some(Ok(command)) => apply(offset, command),
+            // A statement must not stop the runner, whatever it does.
+            Some(Ok(command)) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                apply(offset, command)
+            }))
+            .unwrap_or_else(|_| {
+                Err(SqlError::server(
+                    "applying the command failed inside the server (a bug: please report it)",
+                ))
+            }),
             Some(Err(e)) => Err(SqlError::server(format!("a command is not readable: {e}"))),
             None => Ok(("Skipped".into(), None)),
         };
