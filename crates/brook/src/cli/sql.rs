@@ -241,29 +241,38 @@ impl Shell {
                 json!({"sql": statement, "properties": self.properties, "sessionVariables": self.variables}),
             )
         };
-        let response = self
+        // The request runs on another thread, which hands over the response's lines as they
+        // come, so that Ctrl-C can stop the wait — also before the query has started.
+        let (tx, rx) = std::sync::mpsc::channel::<std::result::Result<String, String>>();
+        let request = self
             .agent
             .post(&format!("{}{path}", self.url))
-            .header("Accept", "application/vnd.ksqlapi.delimited.v1")
-            .send(body.to_string())
-            .map_err(|e| Fail::unreachable(format!("cannot reach {}: {e}", self.url)))?;
-        let status = response.status().as_u16();
-        let mut reader = BufReader::new(response.into_body().into_reader());
-        if status != 200 {
-            let mut text = String::new();
-            reader.read_to_string(&mut text)?;
-            let message = serde_json::from_str::<Json>(&text)
-                .ok()
-                .and_then(|j| j["message"].as_str().map(str::to_string))
-                .unwrap_or(text);
-            return Err(Fail::failed(message).into());
-        }
-        // Lines are read on another thread, so that Ctrl-C can stop waiting for the next one.
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
+            .header("Accept", "application/vnd.ksqlapi.delimited.v1");
+        let url = self.url.clone();
         std::thread::spawn(move || {
+            let response = match request.send(body.to_string()) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Err(format!("cannot reach {url}: {e}")));
+                    return;
+                }
+            };
+            let status = response.status().as_u16();
+            let mut reader = BufReader::new(response.into_body().into_reader());
+            if status != 200 {
+                let mut text = String::new();
+                let _ = reader.read_to_string(&mut text);
+                let message = serde_json::from_str::<Json>(&text)
+                    .ok()
+                    .and_then(|j| j["message"].as_str().map(str::to_string))
+                    .unwrap_or(text);
+                let _ = tx.send(Err(message));
+                return;
+            }
             let mut line = String::new();
             while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-                if tx.send(std::mem::take(&mut line)).is_err() {
+                if tx.send(Ok(std::mem::take(&mut line))).is_err() {
+                    // Dropping the response closes the connection: the server stops the query.
                     return;
                 }
             }
@@ -283,7 +292,8 @@ impl Shell {
                 break;
             }
             let line = match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(l) => l,
+                Ok(Ok(l)) => l,
+                Ok(Err(message)) => return Err(Fail::failed(message).into()),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             };
