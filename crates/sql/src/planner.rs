@@ -451,6 +451,11 @@ fn join(
                     "Stream-Stream joins must have a WITHIN clause specified. None was provided.",
                 ));
             };
+            if w.before_ms != w.after_ms {
+                return Err(SqlError::statement(
+                    "WITHIN (before, after) with two different durations is not supported yet: use WITHIN n unit",
+                ));
+            }
             let ls = if is_key(&lkey, &l.key) {
                 ls
             } else {
@@ -461,33 +466,23 @@ fn join(
             } else {
                 rekey_stream(&rs, rkey.clone(), "Join-right-repartition")
             };
-            if w.before_ms != w.after_ms {
-                return Err(SqlError::statement(
-                    "WITHIN (before, after) with two different durations is not supported yet: use WITHIN n unit",
-                ));
-            }
             let windows = JoinWindows::of_time_difference_and_grace(
                 w.before_ms,
                 w.grace_ms.unwrap_or(DEFAULT_GRACE_MS),
             );
             let joined = StreamJoined::with(InternalSerde, InternalSerde, InternalSerde);
-            let c = concat;
-            match kind {
+            Flow::Stream(match kind {
                 JoinKind::Inner => {
-                    ls.join_stream_with(&rs, move |a, b| c(Some(a), Some(b)), windows, joined)
+                    ls.join_stream_with(&rs, move |a, b| concat(Some(a), Some(b)), windows, joined)
                 }
                 JoinKind::Left => {
-                    ls.left_join_stream_with(&rs, move |a, b| c(Some(a), b), windows, joined)
+                    ls.left_join_stream_with(&rs, move |a, b| concat(Some(a), b), windows, joined)
                 }
-                JoinKind::Full => ls.outer_join_stream_with(&rs, c, windows, joined),
-                JoinKind::Right => rs.left_join_stream_with(
-                    &ls,
-                    move |b, a| c(a, Some(b)),
-                    windows,
-                    StreamJoined::with(InternalSerde, InternalSerde, InternalSerde),
-                ),
-            }
-            .pipe(Flow::Stream)
+                JoinKind::Full => ls.outer_join_stream_with(&rs, concat, windows, joined),
+                JoinKind::Right => {
+                    rs.left_join_stream_with(&ls, move |b, a| concat(a, Some(b)), windows, joined)
+                }
+            })
         }
         (Flow::Stream(ls), Flow::Table(rt)) => {
             if !is_key(&rkey, &r.key) {
@@ -500,17 +495,15 @@ fn join(
             } else {
                 rekey_stream(&ls, lkey.clone(), "Join-repartition")
             };
-            let c = concat;
-            match kind {
-                JoinKind::Inner => ls.join(&materialize(&rt), move |a, b| c(Some(a), Some(b))),
-                JoinKind::Left => ls.left_join(&materialize(&rt), move |a, b| c(Some(a), b)),
+            Flow::Stream(match kind {
+                JoinKind::Inner => ls.join(&materialize(&rt), move |a, b| concat(Some(a), Some(b))),
+                JoinKind::Left => ls.left_join(&materialize(&rt), move |a, b| concat(Some(a), b)),
                 _ => {
                     return Err(SqlError::statement(
                         "Invalid join type: RIGHT and FULL OUTER joins of a stream with a table are not supported, as in ksqlDB.",
                     ));
                 }
-            }
-            .pipe(Flow::Stream)
+            })
         }
         (Flow::Table(lt), Flow::Table(rt)) => {
             if !is_key(&rkey, &r.key) {
@@ -518,32 +511,32 @@ fn join(
                     "Invalid join condition: table-table joins require to join on the primary key of the right input table. Got {on}."
                 )));
             }
-            let c = concat;
             if is_key(&lkey, &l.key) {
                 let (lt, rt) = (materialize(&lt), materialize(&rt));
-                match kind {
-                    JoinKind::Inner => lt.join(&rt, move |a, b| c(Some(a), Some(b))),
-                    JoinKind::Left => lt.left_join(&rt, move |a, b| c(Some(a), b)),
-                    JoinKind::Full => lt.outer_join(&rt, c),
-                    JoinKind::Right => rt.left_join(&lt, move |b, a| c(a, Some(b))),
-                }
-                .pipe(Flow::Table)
+                Flow::Table(match kind {
+                    JoinKind::Inner => lt.join(&rt, move |a, b| concat(Some(a), Some(b))),
+                    JoinKind::Left => lt.left_join(&rt, move |a, b| concat(Some(a), b)),
+                    JoinKind::Full => lt.outer_join(&rt, concat),
+                    JoinKind::Right => rt.left_join(&lt, move |b, a| concat(a, Some(b))),
+                })
             } else {
                 // A foreign-key join: the left table's column names the right table's key.
                 let lk = lkey.clone();
                 let (lt, rt) = (materialize(&lt), materialize(&rt));
                 let extract = move |v: &Row| vec![lk.eval(v)];
-                let c2 = concat;
-                match kind {
-                    JoinKind::Inner => lt.join_on_foreign_key(&rt, extract, move |a, b| c2(Some(a), Some(b))),
-                    JoinKind::Left => lt.left_join_on_foreign_key(&rt, extract, move |a, b| c2(Some(a), b)),
+                Flow::Table(match kind {
+                    JoinKind::Inner => {
+                        lt.join_on_foreign_key(&rt, extract, move |a, b| concat(Some(a), Some(b)))
+                    }
+                    JoinKind::Left => {
+                        lt.left_join_on_foreign_key(&rt, extract, move |a, b| concat(Some(a), b))
+                    }
                     _ => {
                         return Err(SqlError::statement(
                             "Invalid join type: foreign-key table-table joins support INNER and LEFT joins.",
                         ));
                     }
-                }
-                .pipe(Flow::Table)
+                })
             }
         }
         (Flow::Table(_), Flow::Stream(_)) => {
@@ -559,13 +552,6 @@ fn join(
         window: None,
     })
 }
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl<T> Pipe for T {}
 
 fn materialize(t: &KTable<Row, Row>) -> KTable<Row, Row> {
     if t.queryable_store_name().is_some() {

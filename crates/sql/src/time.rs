@@ -268,31 +268,7 @@ pub fn format_millis(ms: i64, pattern: &str, zone_name: Option<&str>) -> Result<
 /// Text parsed with a Java pattern in a zone, as milliseconds since the epoch. Missing parts
 /// default as Java's do (a date alone is midnight; a time alone is on 1970-01-01).
 pub fn parse_millis(text: &str, pattern: &str, zone_name: Option<&str>) -> Result<i64, String> {
-    let format = chrono_format(pattern);
-    let err = |e: chrono::ParseError| format!("cannot parse '{text}' with format '{pattern}': {e}");
-    if format.contains("%z") || format.contains("%:z") || format.contains("%#z") {
-        return DateTime::parse_from_str(text, &format)
-            .map(|t| t.timestamp_millis())
-            .map_err(err);
-    }
-    let offset = zone(zone_name.unwrap_or("UTC"))?;
-    let naive = match NaiveDateTime::parse_from_str(text, &format) {
-        Ok(t) => t,
-        Err(e) => match NaiveDate::parse_from_str(text, &format) {
-            Ok(d) => d.and_time(NaiveTime::MIN),
-            Err(_) => match NaiveTime::parse_from_str(text, &format) {
-                Ok(t) => NaiveDate::from_ymd_opt(1970, 1, 1)
-                    .expect("a date")
-                    .and_time(t),
-                Err(_) => return Err(err(e)),
-            },
-        },
-    };
-    offset
-        .from_local_datetime(&naive)
-        .single()
-        .map(|t| t.timestamp_millis())
-        .ok_or_else(|| format!("'{text}' is not a time in {offset}"))
+    DatePattern::new(pattern, zone_name)?.parse(text)
 }
 
 /// ksqlDB's default text forms for TIMESTAMP values: `yyyy-MM-ddTHH:mm:ss[.SSS][offset]`,

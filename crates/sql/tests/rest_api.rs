@@ -296,6 +296,17 @@ fn query_stream_over_http2_inserts_stream_query_and_close_query() {
     let (status, _) = stack.post("/close-query", &json!({"queryId": id}));
     assert_eq!(status, 400, "a closed query is gone");
 
+    // Functions: the listing and one description of each kind.
+    let described = stack.ksql_ok("DESCRIBE FUNCTION ucase;");
+    assert_eq!(described[0]["type"], "SCALAR");
+    assert_eq!(described[0]["functions"][0]["description"], "UCASE(STRING)");
+    let described = stack.ksql_ok("DESCRIBE FUNCTION LATEST_BY_OFFSET;");
+    assert_eq!(described[0]["type"], "AGGREGATE");
+    let (status, body) = stack.ksql("DESCRIBE FUNCTION nope;");
+    assert_eq!(status, 400, "{body}");
+    let listed = stack.ksql_ok("SHOW FUNCTIONS;");
+    assert_eq!(listed[0]["functions"].as_array().unwrap().len(), 79 + 14);
+
     // /status and /clusterStatus.
     let (status, body) = stack.get("/status");
     assert_eq!(status, 200);

@@ -52,25 +52,21 @@ pub struct CommandLog {
 }
 
 impl CommandLog {
-    /// Waits until the command at `offset` is applied, and takes its outcome.
-    pub fn wait_for(&self, offset: i64, timeout: Duration) -> Outcome {
+    /// Waits until `ready` gives an answer from the progress, for at most `timeout`.
+    fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        mut ready: impl FnMut(&mut Progress) -> Option<T>,
+    ) -> Option<T> {
         let deadline = Instant::now() + timeout;
         let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if progress.next > offset {
-                return progress
-                    .outcomes
-                    .remove(&offset)
-                    .unwrap_or_else(|| Ok(("Applied".into(), None)));
+            if let Some(answer) = ready(&mut progress) {
+                return Some(answer);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(SqlError {
-                    code: 50301,
-                    message: format!(
-                        "Timed out waiting for the command at offset {offset} of the command topic to be applied"
-                    ),
-                });
+                return None;
             }
             progress = self
                 .applied
@@ -80,22 +76,30 @@ impl CommandLog {
         }
     }
 
+    /// Waits until the command at `offset` is applied, and takes its outcome.
+    pub fn wait_for(&self, offset: i64, timeout: Duration) -> Outcome {
+        self.wait_until(timeout, |progress| {
+            (progress.next > offset).then(|| {
+                progress
+                    .outcomes
+                    .remove(&offset)
+                    .unwrap_or_else(|| Ok(("Applied".into(), None)))
+            })
+        })
+        .unwrap_or_else(|| {
+            Err(SqlError {
+                code: 50301,
+                message: format!(
+                    "Timed out waiting for the command at offset {offset} of the command topic to be applied"
+                ),
+            })
+        })
+    }
+
     /// Waits until the commands that existed at start are applied.
     pub fn wait_caught_up(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
-        while !progress.caught_up {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            progress = self
-                .applied
-                .wait_timeout(progress, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        self.wait_until(timeout, |progress| progress.caught_up.then_some(()))
+            .is_some()
     }
 }
 

@@ -1729,35 +1729,26 @@ fn substitute(text: &str, variables: &BTreeMap<String, String>) -> Result<String
 
 fn describe_function(name: &str, text: &str) -> Result<Json> {
     let name = name.to_uppercase();
-    if let Some(f) = functions::scalar(&name) {
-        return Ok(json!({
-            "@type": "describe_function",
-            "statementText": text,
-            "name": f.name,
-            "description": f.description,
-            "author": "Brook",
-            "version": KSQL_VERSION,
-            "path": "internal",
-            "functions": [{"arguments": [], "returnType": "", "description": f.signature, "argumentTypes": []}],
-            "type": "SCALAR",
-            "warnings": []
-        }));
-    }
-    if let Some(a) = functions::aggregate(&name) {
-        return Ok(json!({
-            "@type": "describe_function",
-            "statementText": text,
-            "name": a.name,
-            "description": a.description,
-            "author": "Brook",
-            "version": KSQL_VERSION,
-            "path": "internal",
-            "functions": [{"arguments": [], "returnType": "", "description": a.signature, "argumentTypes": []}],
-            "type": "AGGREGATE",
-            "warnings": []
-        }));
-    }
-    Err(SqlError::statement(format!(
-        "Can't find any functions with the name '{name}'"
-    )))
+    let (name, description, signature, kind) =
+        match (functions::scalar(&name), functions::aggregate(&name)) {
+            (Some(f), _) => (f.name, f.description, f.signature, "SCALAR"),
+            (None, Some(a)) => (a.name, a.description, a.signature, "AGGREGATE"),
+            (None, None) => {
+                return Err(SqlError::statement(format!(
+                    "Can't find any functions with the name '{name}'"
+                )));
+            }
+        };
+    Ok(json!({
+        "@type": "describe_function",
+        "statementText": text,
+        "name": name,
+        "description": description,
+        "author": "Brook",
+        "version": KSQL_VERSION,
+        "path": "internal",
+        "functions": [{"arguments": [], "returnType": "", "description": signature, "argumentTypes": []}],
+        "type": kind,
+        "warnings": []
+    }))
 }

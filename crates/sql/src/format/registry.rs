@@ -78,11 +78,11 @@ impl RegistryCodec {
                 columns
                     .iter()
                     .zip(row)
-                    .map(|((n, t), v)| (n.clone(), registry_json(v, t)))
+                    .map(|((n, t), v)| (n.clone(), super::json::value_to_json(v, Some(t))))
                     .collect(),
             )
         } else {
-            registry_json(&row[0], &columns[0].1)
+            super::json::value_to_json(&row[0], Some(&columns[0].1))
         };
         match &self.writer {
             Writer::Text(schema) => self
@@ -121,11 +121,6 @@ impl RegistryCodec {
                 .map_err(|e| e.to_string())
         }
     }
-}
-
-/// A value as JSON for the registry's encoders: TIMESTAMP, DATE and TIME as numbers.
-fn registry_json(v: &Value, ty: &SqlType) -> Json {
-    super::json::value_to_json(v, Some(ty))
 }
 
 /// The schema ksqlDB would generate for `columns` (every field optional).
