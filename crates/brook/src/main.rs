@@ -13,6 +13,11 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 use cli::connect::ConnectArgs;
 use cli::output::Format;
 
+/// mimalloc instead of glibc's malloc: stream processing allocates and frees small rows at a
+/// high rate, where glibc spent a third of the CPU (bench/sql, docs/decisions/0006).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Brook: an event-streaming platform in one binary, compatible with Kafka clients.
 #[derive(Parser)]
 #[command(
