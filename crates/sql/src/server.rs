@@ -23,7 +23,7 @@ use crate::engine::{Engine, KSQL_VERSION, Session};
 use crate::error::{self, SqlError};
 use crate::format::json::value_to_json;
 use crate::types::SqlType;
-use crate::value::Value;
+use crate::value::{Row, Value};
 
 /// The server's shared state.
 struct Shared {
@@ -323,13 +323,34 @@ impl Shape {
         })
     }
 
-    fn end(self, message: Option<&str>) -> Bytes {
-        Bytes::from(match (self, message) {
-            (Shape::Legacy, Some(m)) => format!("{}]\n", json!({"finalMessage": m})),
-            (Shape::Legacy, None) => "{}]\n".to_string(),
-            (Shape::Delimited, _) => String::new(),
-            (Shape::JsonArray, _) => "]".to_string(),
+    /// The end of a push query's response. `/query` ends with a final message, as ksqlDB's
+    /// does: every row before it was written with its trailing comma.
+    fn end(self, message: &str) -> Bytes {
+        Bytes::from(match self {
+            Shape::Legacy => format!("{}]\n", json!({"finalMessage": message})),
+            Shape::Delimited => String::new(),
+            Shape::JsonArray => "]".to_string(),
         })
+    }
+
+    /// A whole pull query's response: rows without a trailing comma after the last.
+    fn pull_response(self, id: &str, columns: &[(String, SqlType)], rows: &[Row]) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self == Shape::Legacy {
+            let mut elements = vec![json!({"header": {"queryId": id, "schema": schema_text(columns)}})];
+            elements.extend(rows.iter().map(|r| json!({"row": {"columns": row_json(r, columns)}})));
+            let lines: Vec<String> = elements.iter().map(Json::to_string).collect();
+            out.extend_from_slice(format!("[{}]\n", lines.join(",\n")).as_bytes());
+            return out;
+        }
+        out.extend_from_slice(&self.header(id, columns));
+        for r in rows {
+            out.extend_from_slice(&self.row(r, columns));
+        }
+        if self == Shape::JsonArray {
+            out.push(b']');
+        }
+        out
     }
 }
 
@@ -379,12 +400,7 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
             let result = tokio::task::spawn_blocking(move || engine.pull_query(&q)).await;
             match result {
                 Ok(Ok(pull)) => {
-                    let mut out = Vec::new();
-                    out.extend_from_slice(&shape.header(&pull.id, &pull.columns));
-                    for r in &pull.rows {
-                        out.extend_from_slice(&shape.row(r, &pull.columns));
-                    }
-                    out.extend_from_slice(&shape.end(None));
+                    let out = shape.pull_response(&pull.id, &pull.columns, &pull.rows);
                     (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], out).into_response()
                 }
                 Ok(Err(e)) => error_response(status_of_error(&e), &e, Some(&text)),
@@ -423,11 +439,12 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
             let shared2 = shared.clone();
             tokio::spawn(async move {
                 let mut sent = 0u64;
-                let mut finished = None;
+                // Rows end when the query does (TERMINATE, DROP): "Query Completed".
+                let mut finished = "Query Completed";
                 if tx.send(header).await.is_ok() {
                     loop {
                         if push.limit.is_some_and(|l| sent >= l) {
-                            finished = Some("Limit Reached");
+                            finished = "Limit Reached";
                             break;
                         }
                         tokio::select! {
@@ -441,7 +458,7 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
                                 None => break,
                             },
                             _ = &mut stop_rx => {
-                                finished = Some("Query terminated");
+                                finished = "Query terminated";
                                 break;
                             }
                             _ = tx.closed() => break,

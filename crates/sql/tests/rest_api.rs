@@ -275,6 +275,7 @@ fn query_stream_over_http2_inserts_stream_query_and_close_query() {
     assert_eq!(body[1]["row"]["columns"], json!(["a"]));
     assert_eq!(body[2]["row"]["columns"], json!(["b"]));
     assert_eq!(body[3]["finalMessage"], "Limit Reached");
+    assert_eq!(body.as_array().unwrap().len(), 4, "{body}");
 
     // /close-query ends a push query that has no limit.
     let mut lines = stack.query_stream(

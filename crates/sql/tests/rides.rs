@@ -378,9 +378,13 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
         "/query",
         &json!({"ksql": format!("SELECT WINDOWSTART, RIDES FROM rides_per_zone WHERE PULocationID = 142 AND WINDOWSTART >= {from} AND WINDOWSTART <= {to};")}),
     );
-    let rows: Vec<i64> = body
-        .as_array()
-        .unwrap()
+    let elements = body.as_array().unwrap();
+    assert_eq!(
+        elements.len(),
+        1 + 4,
+        "a header and the rows, nothing after the last row: {body}"
+    );
+    let rows: Vec<i64> = elements
         .iter()
         .filter_map(|r| r["row"]["columns"][0].as_i64())
         .collect();
