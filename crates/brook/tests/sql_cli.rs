@@ -117,3 +117,101 @@ fn statements_from_flags_files_and_stdin() {
         "{err}"
     );
 }
+
+/// The interactive shell in a terminal (a pseudo-terminal, as a user's): a statement typed over
+/// two lines, a push query that streams until Ctrl-C closes it on the server, the prompt back
+/// after it, history kept in $HOME, and Ctrl-D to leave.
+#[test]
+fn interactive_shell_in_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let _server = Server::start_with_sql(
+        &dir.path().join("data"),
+        free_port(),
+        sql,
+        &dir.path().join("log"),
+    );
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_brook"));
+    command
+        .arg("sql")
+        .arg(format!("http://{sql}"))
+        .env("NO_COLOR", "1")
+        .env("HOME", &home)
+        .env("TERM", "dumb");
+    let mut shell = rexpect::session::spawn_command(command, Some(60_000)).unwrap();
+    shell.exp_string("Brook SQL").unwrap();
+    shell.exp_string("sql> ").unwrap();
+
+    // One statement over two lines: the continuation prompt, then the result.
+    shell
+        .send_line("CREATE STREAM clicks (user STRING KEY, page STRING)")
+        .unwrap();
+    shell.exp_string("-> ").unwrap();
+    shell
+        .send_line("  WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='JSON', PARTITIONS=1);")
+        .unwrap();
+    shell.exp_string("Stream created").unwrap();
+    shell.exp_string("sql> ").unwrap();
+    shell
+        .send_line("INSERT INTO clicks (user, page) VALUES ('ann', '/home');")
+        .unwrap();
+    shell.exp_string("sql> ").unwrap();
+    shell
+        .send_line("SET 'auto.offset.reset' = 'earliest';")
+        .unwrap();
+    shell.exp_string("sql> ").unwrap();
+
+    // A push query without LIMIT streams the row, then waits for more until Ctrl-C.
+    shell
+        .send_line("SELECT user, page FROM clicks EMIT CHANGES;")
+        .unwrap();
+    shell.exp_string("/home").unwrap();
+    let query_id = running_push_query(sql);
+    assert!(query_id.is_some(), "the push query runs on the server");
+    shell.send_control('c').unwrap();
+    shell.exp_string("Query terminated").unwrap();
+    shell.exp_string("sql> ").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while running_push_query(sql) == query_id {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Ctrl-C did not close {query_id:?} on the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+
+    // Ctrl-C at the prompt drops a half-typed statement; the shell stays.
+    shell.send("SELECT nonsense").unwrap();
+    shell.send_control('c').unwrap();
+    shell.send_line("SHOW STREAMS;").unwrap();
+    shell.exp_string("CLICKS").unwrap();
+    shell.exp_string("sql> ").unwrap();
+
+    // Ctrl-D leaves, and the statements are in the history file.
+    shell.send_control('d').unwrap();
+    shell.exp_eof().unwrap();
+    let history = std::fs::read_to_string(home.join(".brook_sql_history")).unwrap();
+    assert!(
+        history.contains("INSERT INTO clicks (user, page) VALUES ('ann', '/home');"),
+        "{history}"
+    );
+}
+
+/// The id of the server's one transient (push) query, if one runs.
+fn running_push_query(sql: SocketAddr) -> Option<String> {
+    let mut response = ureq::post(&format!("http://{sql}/ksql"))
+        .header("Content-Type", "application/json")
+        .send(r#"{"ksql": "SHOW QUERIES;"}"#)
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    body[0]["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queryType"] == "PUSH")
+        .map(|q| q["id"].as_str().unwrap().to_string())
+}

@@ -337,8 +337,12 @@ impl Shape {
     fn pull_response(self, id: &str, columns: &[(String, SqlType)], rows: &[Row]) -> Vec<u8> {
         let mut out = Vec::new();
         if self == Shape::Legacy {
-            let mut elements = vec![json!({"header": {"queryId": id, "schema": schema_text(columns)}})];
-            elements.extend(rows.iter().map(|r| json!({"row": {"columns": row_json(r, columns)}})));
+            let mut elements =
+                vec![json!({"header": {"queryId": id, "schema": schema_text(columns)}})];
+            elements.extend(
+                rows.iter()
+                    .map(|r| json!({"row": {"columns": row_json(r, columns)}})),
+            );
             let lines: Vec<String> = elements.iter().map(Json::to_string).collect();
             out.extend_from_slice(format!("[{}]\n", lines.join(",\n")).as_bytes());
             return out;
@@ -413,8 +417,10 @@ async fn run_query(shared: AppState, text: String, session: Session, shape: Shap
         }
         Statement::Select(q) => {
             let engine = shared.engine.clone();
+            let statement = statements[0].clone();
             let started =
-                tokio::task::spawn_blocking(move || engine.push_query(&q, &session)).await;
+                tokio::task::spawn_blocking(move || engine.push_query(&q, &statement, &session))
+                    .await;
             let mut push = match started {
                 Ok(Ok(p)) => p,
                 Ok(Err(e)) => return error_response(status_of_error(&e), &e, Some(&text)),

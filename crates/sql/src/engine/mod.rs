@@ -129,6 +129,8 @@ pub struct Engine {
     log: Arc<CommandLog>,
     runner: Mutex<Option<std::thread::JoinHandle<()>>>,
     next_transient: std::sync::atomic::AtomicU64,
+    /// Push queries running now: id → statement text, for `SHOW QUERIES`.
+    push_queries: queries::PushQueries,
 }
 
 /// A statement that failed, with its text (ksqlDB's `statement_error`).
@@ -176,6 +178,7 @@ impl Engine {
             log: Arc::new(CommandLog::default()),
             runner: Mutex::new(None),
             next_transient: std::sync::atomic::AtomicU64::new(1),
+            push_queries: queries::PushQueries::default(),
         });
         let consumer = engine
             .config
@@ -908,8 +911,13 @@ impl Engine {
                 json!({"@type": "kafka_topics", "statementText": text, "topics": topics, "warnings": []})
             }
             ShowWhat::Queries => {
-                let queries: Vec<Json> =
+                let mut queries: Vec<Json> =
                     state.queries.values().map(|q| running(&state, q)).collect();
+                queries.extend(self.push_queries.list().into_iter().map(|(id, statement)| {
+                    let mut q = running_query(&id, &statement, None, "RUNNING");
+                    q["queryType"] = json!("PUSH");
+                    q
+                }));
                 json!({"@type": "queries", "statementText": text, "queries": queries, "warnings": []})
             }
             ShowWhat::Properties => {

@@ -32,11 +32,31 @@ pub struct PushQuery {
     /// `LIMIT n`.
     pub limit: Option<u64>,
     streams: Option<KafkaStreams>,
+    listed: PushQueries,
+}
+
+/// The push queries running on this server (id → statement text), as `SHOW QUERIES` lists
+/// them; a query leaves the list when it is closed or dropped.
+#[derive(Clone, Default)]
+pub(crate) struct PushQueries(Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>);
+
+impl PushQueries {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn list(&self) -> Vec<(String, String)> {
+        self.lock()
+            .iter()
+            .map(|(id, s)| (id.clone(), s.clone()))
+            .collect()
+    }
 }
 
 impl PushQuery {
     /// Stops the query (blocking until its application has closed).
     pub fn close(&mut self) {
+        self.listed.lock().remove(&self.id);
         if let Some(mut streams) = self.streams.take() {
             if let Err(e) = streams.close() {
                 tracing::debug!(%e, query = %self.id, "closing a push query");
@@ -47,6 +67,7 @@ impl PushQuery {
 
 impl Drop for PushQuery {
     fn drop(&mut self) {
+        self.listed.lock().remove(&self.id);
         if let Some(mut streams) = self.streams.take() {
             // Closing waits for the stream threads; not on the dropping thread.
             std::thread::spawn(move || {
@@ -70,7 +91,13 @@ pub struct PullResult {
 impl Engine {
     /// Starts a push query; returns once its application has its partitions, so that rows
     /// written after this returns are seen even when it starts at the end of its topics.
-    pub fn push_query(&self, query: &Query, session: &Session) -> Result<PushQuery> {
+    /// `statement` is the query's text, as `SHOW QUERIES` shows it.
+    pub fn push_query(
+        &self,
+        query: &Query,
+        statement: &str,
+        session: &Session,
+    ) -> Result<PushQuery> {
         let (tx, rx) = tokio::sync::mpsc::channel::<Row>(1024);
         let planned = {
             let state = self.lock();
@@ -107,12 +134,16 @@ impl Engine {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        self.push_queries
+            .lock()
+            .insert(id.clone(), statement.to_string());
         Ok(PushQuery {
             id,
             schema: planned.schema,
             rows: rx,
             limit: query.limit,
             streams: Some(streams),
+            listed: self.push_queries.clone(),
         })
     }
 
