@@ -76,24 +76,32 @@ pub enum Sink {
     Rows(Arc<dyn Fn(Row) + Send + Sync>),
 }
 
-/// The aggregation store of a query, for pull queries.
+/// The store a query materializes its table in, for pull queries.
 #[derive(Debug, Clone)]
-pub struct AggregateStore {
+pub struct QueryStore {
     /// The store's name.
     pub name: String,
     /// Windowed keys.
     pub window: Option<WindowType>,
-    /// Computes a result row (SELECT order) from a key, a state and window bounds; None when
-    /// HAVING filters it out.
+    /// Computes a result row (SELECT order) from a key, a stored value and window bounds;
+    /// None when HAVING filters it out.
     pub project: Arc<Projector>,
 }
 
-/// Turns an aggregation's stored state into result rows.
+/// Turns a stored value into a result row.
 #[derive(Debug)]
-pub struct Projector {
-    aggregators: Vec<Aggregator>,
-    having: Option<Compiled>,
-    select: Vec<Compiled>,
+pub enum Projector {
+    /// An aggregation's state: the aggregates' results, HAVING, then the select list.
+    Aggregate {
+        /// One per aggregate call, in the state's order.
+        aggregators: Vec<Aggregator>,
+        /// HAVING, over the group's keys, results and window bounds.
+        having: Option<Compiled>,
+        /// The select list, over the same.
+        select: Vec<Compiled>,
+    },
+    /// A table's row as the query projected it (non-aggregating CREATE TABLE AS SELECT).
+    Stored,
 }
 
 impl Projector {
@@ -104,9 +112,17 @@ impl Projector {
         state: &[Value],
         window: Option<(i64, i64)>,
     ) -> Option<Row> {
+        let Projector::Aggregate {
+            aggregators,
+            having,
+            select,
+        } = self
+        else {
+            return Some(state.to_vec());
+        };
         let mut post = Vec::with_capacity(key.len() + state.len() + 2);
         post.extend_from_slice(key);
-        for (a, s) in self.aggregators.iter().zip(state) {
+        for (a, s) in aggregators.iter().zip(state) {
             post.push(a.result(s));
         }
         let (start, end) = window.map_or((Value::Null, Value::Null), |(s, e)| {
@@ -114,12 +130,12 @@ impl Projector {
         });
         post.push(start);
         post.push(end);
-        if let Some(h) = &self.having {
-            if !h.is_true(&post) {
-                return None;
-            }
+        if let Some(h) = having
+            && !h.is_true(&post)
+        {
+            return None;
         }
-        Some(self.select.iter().map(|e| e.eval(&post)).collect())
+        Some(select.iter().map(|e| e.eval(&post)).collect())
     }
 }
 
@@ -132,7 +148,7 @@ pub struct Planned {
     /// The sources it reads.
     pub sources: Vec<String>,
     /// Its aggregation store, for pull queries.
-    pub store: Option<AggregateStore>,
+    pub store: Option<QueryStore>,
 }
 
 /// The rows flowing between steps.
@@ -576,7 +592,7 @@ fn project(
     step: Step,
     query: &Query,
     sink: impl FnOnce(&OutputSchema) -> Result<Sink>,
-) -> Result<(OutputSchema, Option<AggregateStore>)> {
+) -> Result<(OutputSchema, Option<QueryStore>)> {
     let Step {
         flow,
         scope,
@@ -679,6 +695,19 @@ fn project(
             let table = table
                 .filter(move |_, v| filter.as_ref().is_none_or(|f| f.is_true(v)))
                 .map_values(projection);
+            // A persistent query's table is kept in a store too, for pull queries.
+            if matches!(sink, Sink::Topic(_)) && window.is_none() {
+                let name = "Project-Materialize".to_string();
+                let table = table
+                    .materialize(Materialized::with(InternalSerde, InternalSerde).named(&name));
+                emit_table(table, &schema, sink);
+                let store = QueryStore {
+                    name,
+                    window: None,
+                    project: Arc::new(Projector::Stored),
+                };
+                return Ok((schema, Some(store)));
+            }
             emit_table(table, &schema, sink);
         }
     }
@@ -1017,7 +1046,7 @@ fn aggregate(
     query: &Query,
     store_prefix: &str,
     sink: impl FnOnce(&OutputSchema) -> Result<Sink>,
-) -> Result<(OutputSchema, Option<AggregateStore>)> {
+) -> Result<(OutputSchema, Option<QueryStore>)> {
     let Step {
         flow, scope, key, ..
     } = step;
@@ -1152,7 +1181,7 @@ fn aggregate(
     };
     let aggregators: Vec<Aggregator> = calls.iter().map(|c| c.aggregator.clone()).collect();
     let args: Vec<Option<Compiled>> = calls.iter().map(|c| c.arg.clone()).collect();
-    let projector = Arc::new(Projector {
+    let projector = Arc::new(Projector::Aggregate {
         aggregators: aggregators.clone(),
         having,
         select,
@@ -1202,7 +1231,7 @@ fn aggregate(
         }
     };
     let sink = sink(&schema)?;
-    let store = AggregateStore {
+    let store = QueryStore {
         name: store_name.clone(),
         window,
         project: projector.clone(),

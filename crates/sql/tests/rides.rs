@@ -289,6 +289,7 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
          FROM rides_avro WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY PULocationID EMIT CHANGES;",
         "CREATE STREAM rides_enriched AS SELECT r.PULocationID AS zone_id, z.zone AS zone, r.total_amount AS total_amount
          FROM rides_json r JOIN zones z ON r.PULocationID = z.LocationID EMIT CHANGES;",
+        "CREATE TABLE zones_queryable AS SELECT * FROM zones WHERE LocationID <> 236 EMIT CHANGES;",
         "CREATE STREAM tips AS SELECT ride_id, tip_amount FROM rides_json WHERE tip_amount > 0 PARTITION BY ride_id EMIT CHANGES;",
         "CREATE STREAM tipped_rides AS SELECT r.ride_id AS ride_id, r.total_amount AS total_amount, t.tip_amount AS tip
          FROM rides_json r JOIN tips t WITHIN 1 HOUR GRACE PERIOD 7 DAYS ON r.ride_id = t.ride_id EMIT CHANGES;",
@@ -394,6 +395,43 @@ fn rides_per_zone_and_hour_as_json_and_delimited_joins_and_pull_queries() {
             .iter()
             .map(|(s, _)| *s)
             .collect::<Vec<_>>()
+    );
+
+    // A table that does not aggregate is queryable once a query materializes it: a key
+    // lookup and a scan (236 filtered out by the query's WHERE).
+    let (status, body) = stack.post(
+        "/query",
+        &json!({"ksql": "SELECT * FROM zones WHERE LocationID = 161;"}),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("CREATE TABLE QUERYABLE_ZONES AS SELECT * FROM ZONES"),
+        "{body}"
+    );
+    let pull_rows = |sql: &str| -> Vec<serde_json::Value> {
+        let (status, body) = stack.post("/query", &json!({ "ksql": sql }));
+        assert_eq!(status, 200, "{body}");
+        body.as_array().unwrap()[1..]
+            .iter()
+            .map(|r| r["row"]["columns"].clone())
+            .collect()
+    };
+    let scanned = eventually(30, || {
+        let rows = pull_rows("SELECT LocationID, zone FROM zones_queryable;");
+        (rows.len() == 3).then_some(rows)
+    });
+    let want_zones: Vec<serde_json::Value> = zones
+        .iter()
+        .filter(|(id, _)| **id != 236)
+        .map(|(id, z)| json!([id, z]))
+        .collect();
+    assert_eq!(scanned, want_zones);
+    assert_eq!(
+        pull_rows("SELECT zone FROM zones_queryable WHERE LocationID = 161;"),
+        vec![json!(["Midtown Center"])]
     );
 
     // The stream–table join: every ride of a zone in the table, with its zone's name.

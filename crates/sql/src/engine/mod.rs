@@ -27,7 +27,7 @@ use crate::expr::eval_constant;
 use crate::format::{Format, RowFormat};
 use crate::functions;
 use crate::parser::parse_statement;
-use crate::planner::{self, AggregateStore, OutputSchema, Sink};
+use crate::planner::{self, OutputSchema, QueryStore, Sink};
 use crate::types::SqlType;
 use crate::value::{Row, Value};
 use commands::CommandLog;
@@ -108,7 +108,7 @@ pub struct PersistentQuery {
     /// Its output.
     pub schema: OutputSchema,
     /// Its aggregation store, for pull queries.
-    pub store: Option<AggregateStore>,
+    pub store: Option<QueryStore>,
     /// Its topology, described.
     pub topology: String,
     /// The running application.

@@ -186,7 +186,7 @@ impl Engine {
         })?;
         let store = pq.store.clone().ok_or_else(|| {
             SqlError::statement(format!(
-                "The {name} table isn't queryable: only tables of aggregations (GROUP BY) are materialized for pull queries so far"
+                "The {name} table isn't queryable: its query keeps no store (a windowed table that does not aggregate)"
             ))
         })?;
         // The store's groups, as rows of the table: keys, values, ROWTIME, window bounds.
