@@ -206,3 +206,83 @@ fn grouping_by_a_changed_key_goes_through_a_repartition_topic() {
             .is_empty()
     );
 }
+
+/// A table regrouped by a column: drivers (key) and the zone they serve (value). Moving a
+/// driver takes them out of the old zone and adds them to the new; a deletion takes them
+/// out. Counted with `count`, and summed with `aggregate` and `reduce` (adder, subtractor).
+#[test]
+fn a_regrouped_table_subtracts_old_rows_and_adds_new_ones() {
+    let builder = StreamsBuilder::new();
+    let zones = builder.table(
+        "drivers",
+        Consumed::with(Serdes::string(), Serdes::i64()),
+        Materialized::with(Serdes::string(), Serdes::i64()),
+    );
+    let by_zone = zones.group_by(
+        |_, zone| (*zone, 1i64),
+        Grouped::with(Serdes::i64(), Serdes::i64()).named("drivers-by-zone"),
+    );
+    by_zone
+        .count(
+            Materialized::with(Serdes::i64(), Serdes::i64())
+                .named("drivers-per-zone")
+                .with_caching_disabled(),
+        )
+        .to_stream()
+        .to(
+            "drivers-per-zone",
+            Produced::with(Serdes::i64(), Serdes::i64()),
+        );
+    by_zone
+        .aggregate(
+            || 0,
+            |_, one, n| n + one,
+            |_, one, n| n - one,
+            Materialized::with(Serdes::i64(), Serdes::i64()).named("aggregated"),
+        )
+        .to_stream()
+        .to("aggregated", Produced::with(Serdes::i64(), Serdes::i64()));
+    by_zone
+        .reduce(
+            |a, b| a + b,
+            |a, b| a - b,
+            Materialized::with(Serdes::i64(), Serdes::i64()).named("reduced"),
+        )
+        .to_stream()
+        .to("reduced", Produced::with(Serdes::i64(), Serdes::i64()));
+    let topology = builder.build();
+    assert_eq!(
+        topology.internal_topics(),
+        vec!["drivers-by-zone-repartition"]
+    );
+    let driver = TopologyTestDriver::new(topology);
+    let input = driver.input_topic("drivers", Serdes::string(), Serdes::i64());
+    input
+        .pipe_key_values([
+            ("ann".to_string(), 132, 1),
+            ("bob".to_string(), 132, 2),
+            ("ann".to_string(), 48, 3),
+        ])
+        .unwrap();
+    input.pipe_bytes(Some(b"bob".to_vec()), None, 4).unwrap();
+    input.pipe_input("cyd", 48, 5).unwrap();
+
+    // Every update, in order: ann in 132; bob in 132; ann out of 132, into 48; bob out of
+    // 132; cyd into 48.
+    let updates = driver
+        .output_topic("drivers-per-zone", Serdes::i64(), Serdes::i64())
+        .read_key_values_to_list()
+        .unwrap();
+    assert_eq!(
+        updates,
+        vec![(132, 1), (132, 2), (132, 1), (48, 1), (132, 0), (48, 2)]
+    );
+    for store in ["drivers-per-zone", "aggregated", "reduced"] {
+        let store = driver
+            .key_value_store(store, Serdes::i64(), Serdes::i64())
+            .unwrap();
+        let mut all = store.all().unwrap();
+        all.sort();
+        assert_eq!(all, vec![(48, 2), (132, 0)]);
+    }
+}

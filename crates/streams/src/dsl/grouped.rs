@@ -133,6 +133,22 @@ impl<K, V> Clone for KGroupedStream<K, V> {
 }
 
 impl<K, V> KGroupedStream<K, V> {
+    /// `stream`, already partitioned by its key, grouped with these serdes.
+    pub(crate) fn of(
+        stream: KStream<K, V>,
+        key_serde: Arc<dyn Serde<K>>,
+        value_serde: Arc<dyn Serde<V>>,
+    ) -> Self {
+        KGroupedStream {
+            stream,
+            grouped: Grouped {
+                key_serde,
+                value_serde,
+                name: None,
+            },
+        }
+    }
+
     pub(crate) fn stream(&self) -> &KStream<K, V> {
         &self.stream
     }
@@ -199,7 +215,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KGroupedStream<K, V> {
         )
     }
 
-    fn aggregate_with<VA: Clone + 'static>(
+    pub(crate) fn aggregate_with<VA: Clone + 'static>(
         &self,
         kind: &str,
         materialized: Materialized<K, VA>,

@@ -242,6 +242,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KTable<K, V> {
         self.stream_of("KTABLE-TOSTREAM", |change: Change<V>| Some(change.new))
     }
 
+    /// The table's updates as a stream of [`Change`]s (old and new value).
+    pub(crate) fn to_changes(&self) -> KStream<K, Change<V>> {
+        self.stream_of("KTABLE-SELECT", Some)
+    }
+
     fn stream_of<V2: Clone + 'static>(
         &self,
         kind: &str,
