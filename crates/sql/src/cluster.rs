@@ -32,7 +32,16 @@ impl Cluster {
             .create(&[], Quiet)
             .map_err(|e| SqlError::server(e.to_string()))?;
         let producer = settings
-            .create(&[("enable.idempotence", "true"), ("linger.ms", "0")], Quiet)
+            .create(
+                &[
+                    ("enable.idempotence", "true"),
+                    ("linger.ms", "0"),
+                    // Keys land where ksqlDB's (Java) producer puts them, and where Brook
+                    // Streams writes: co-partitioned joins and tables depend on it.
+                    ("partitioner", "murmur2_random"),
+                ],
+                Quiet,
+            )
             .map_err(|e| SqlError::server(e.to_string()))?;
         Ok(Cluster {
             settings,

@@ -818,6 +818,23 @@ fn emit_stream(stream: KStream<Row, Row>, schema: &OutputSchema, sink: Sink) {
     }
 }
 
+/// An unwindowed aggregation's updates, projected (HAVING applied), to the sink.
+fn emit_aggregate_table(
+    table: KTable<Row, Row>,
+    projector: &Arc<Projector>,
+    schema: &OutputSchema,
+    sink: Sink,
+) {
+    let p = projector.clone();
+    let rows = table.to_stream().flat_map(move |k: &Row, state: &Row| {
+        p.project(k, state, None)
+            .map(|r| (k.clone(), r))
+            .into_iter()
+            .collect()
+    });
+    emit_stream_keyed(rows, schema, sink, KeySerdeKind::Plain);
+}
+
 fn emit_table(table: KTable<Row, Row>, schema: &OutputSchema, sink: Sink) {
     match sink {
         Sink::Rows(f) => table.to_stream().foreach(move |_, v| f(v.clone())),
@@ -1050,11 +1067,11 @@ fn aggregate(
     let Step {
         flow, scope, key, ..
     } = step;
-    let Flow::Stream(stream) = flow else {
+    if matches!(flow, Flow::Table(_)) && query.window.is_some() {
         return Err(SqlError::statement(
-            "Aggregations over tables (GROUP BY on a TABLE) are not supported yet: aggregate a stream",
+            "Windowed aggregations are not supported on tables: a WINDOW clause needs a stream source",
         ));
-    };
+    }
     if query.group_by.is_empty() {
         return Err(SqlError::statement(
             "Aggregations without GROUP BY are not supported yet: add a GROUP BY",
@@ -1180,6 +1197,22 @@ fn aggregate(
         missing_keys,
     };
     let aggregators: Vec<Aggregator> = calls.iter().map(|c| c.aggregator.clone()).collect();
+    if matches!(flow, Flow::Table(_)) {
+        let cannot: Vec<String> = calls
+            .iter()
+            .filter(|c| !c.aggregator.can_undo())
+            .map(|c| match &c.expr {
+                Expr::Function { name, .. } => name.to_uppercase(),
+                e => e.to_string(),
+            })
+            .collect();
+        if !cannot.is_empty() {
+            return Err(SqlError::statement(format!(
+                "The aggregation function(s) ({}) cannot be applied to a table source, only to a stream source.",
+                cannot.join(", ")
+            )));
+        }
+    }
     let args: Vec<Option<Compiled>> = calls.iter().map(|c| c.arg.clone()).collect();
     let projector = Arc::new(Projector::Aggregate {
         aggregators: aggregators.clone(),
@@ -1187,32 +1220,6 @@ fn aggregate(
         select,
     });
 
-    // Rows reduced to the aggregates' arguments, keyed by the group.
-    let grouped_by_key = group_exprs.len() == key.len()
-        && group_exprs
-            .iter()
-            .zip(&key)
-            .all(|(g, k)| g.as_column() == Some(*k));
-    let filtered = stream.filter(move |_, v| filter.as_ref().is_none_or(|f| f.is_true(v)));
-    let to_args = move |v: &Row| -> Row {
-        args.iter()
-            .map(|a| a.as_ref().map_or(Value::Null, |a| a.eval(v)))
-            .collect()
-    };
-    let grouped = if grouped_by_key {
-        filtered
-            .map_values(to_args)
-            .group_by_key(Grouped::with(InternalSerde, InternalSerde))
-    } else {
-        filtered
-            .map(move |_, v: &Row| {
-                let k: Row = group_exprs.iter().map(|g| g.eval(v)).collect();
-                (k, to_args(v))
-            })
-            // ksqlDB drops rows whose grouping is NULL.
-            .filter(|k, _| !k.iter().any(Value::is_null))
-            .group_by_key(Grouped::with(InternalSerde, InternalSerde).named("Aggregate-GroupBy"))
-    };
     let init_aggs = aggregators.clone();
     let init = move || -> Row { init_aggs.iter().map(Aggregator::init).collect() };
     let update_aggs = aggregators.clone();
@@ -1236,17 +1243,67 @@ fn aggregate(
         window,
         project: projector.clone(),
     };
+    let to_args = move |v: &Row| -> Row {
+        args.iter()
+            .map(|a| a.as_ref().map_or(Value::Null, |a| a.eval(v)))
+            .collect()
+    };
+    let stream = match flow {
+        Flow::Stream(stream) => stream,
+        Flow::Table(table) => {
+            // A table's rows are regrouped: a row that changes or goes leaves its old group
+            // (the aggregates' undo) and joins its new one.
+            let undo_aggs = aggregators.clone();
+            let undo = move |_: &Row, args: &Row, mut state: Row| -> Row {
+                for ((a, s), x) in undo_aggs.iter().zip(state.iter_mut()).zip(args) {
+                    a.undo(s, x);
+                }
+                state
+            };
+            let groups = group_exprs.clone();
+            let table = table
+                .filter(move |_, v| {
+                    filter.as_ref().is_none_or(|f| f.is_true(v))
+                        && !groups.iter().any(|g| g.eval(v).is_null())
+                })
+                .group_by(
+                    move |_, v: &Row| {
+                        let k: Row = group_exprs.iter().map(|g| g.eval(v)).collect();
+                        (k, to_args(v))
+                    },
+                    Grouped::with(InternalSerde, InternalSerde).named("Aggregate-GroupBy"),
+                )
+                .aggregate(init, update, undo, materialized(None));
+            emit_aggregate_table(table, &projector, &schema, sink);
+            return Ok((schema, Some(store)));
+        }
+    };
+
+    // Rows reduced to the aggregates' arguments, keyed by the group.
+    let grouped_by_key = group_exprs.len() == key.len()
+        && group_exprs
+            .iter()
+            .zip(&key)
+            .all(|(g, k)| g.as_column() == Some(*k));
+    let filtered = stream.filter(move |_, v| filter.as_ref().is_none_or(|f| f.is_true(v)));
+    let grouped = if grouped_by_key {
+        filtered
+            .map_values(to_args)
+            .group_by_key(Grouped::with(InternalSerde, InternalSerde))
+    } else {
+        filtered
+            .map(move |_, v: &Row| {
+                let k: Row = group_exprs.iter().map(|g| g.eval(v)).collect();
+                (k, to_args(v))
+            })
+            // ksqlDB drops rows whose grouping is NULL.
+            .filter(|k, _| !k.iter().any(Value::is_null))
+            .group_by_key(Grouped::with(InternalSerde, InternalSerde).named("Aggregate-GroupBy"))
+    };
     match query.window {
         None => {
             let table = grouped.aggregate(init, update, materialized(None));
-            let p = projector.clone();
-            let rows = table.to_stream().flat_map(move |k: &Row, state: &Row| {
-                p.project(k, state, None)
-                    .map(|r| (k.clone(), r))
-                    .into_iter()
-                    .collect()
-            });
-            emit_stream_keyed(rows, &schema, sink, KeySerdeKind::Plain);
+            emit_aggregate_table(table, &projector, &schema, sink);
         }
         Some(w) => {
             let grace = w.grace_ms.unwrap_or(DEFAULT_GRACE_MS);

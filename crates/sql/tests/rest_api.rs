@@ -322,3 +322,68 @@ fn query_stream_over_http2_inserts_stream_query_and_close_query() {
             .all(|h| h["hostAlive"] == true)
     );
 }
+
+/// GROUP BY over a table: a row that moves to another group leaves its old one, a deleted
+/// row leaves its group; aggregates that cannot take a row out are refused.
+#[test]
+fn aggregations_over_tables() {
+    let stack = Stack::start();
+    stack.ksql_ok("CREATE TABLE drivers (id STRING PRIMARY KEY, zone INT, rating DOUBLE) WITH (KAFKA_TOPIC='drivers', VALUE_FORMAT='JSON', PARTITIONS=2);");
+    stack.ksql_ok("SET 'auto.offset.reset' = 'earliest';");
+    let (status, body) = stack.ksql(
+        "CREATE TABLE best AS SELECT zone, MAX(rating) AS best FROM drivers GROUP BY zone EMIT CHANGES;",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        "The aggregation function(s) (MAX) cannot be applied to a table source, only to a stream source."
+    );
+    stack.ksql_ok(
+        "CREATE TABLE drivers_per_zone AS SELECT zone, COUNT(*) AS drivers, SUM(rating) AS ratings,
+           COLLECT_LIST(id) AS ids FROM drivers WHERE rating > 1 GROUP BY zone EMIT CHANGES;",
+    );
+    for (id, zone, rating) in [
+        ("ann", 132, 4.5),
+        ("bob", 132, 4.0),
+        ("cyd", 48, 5.0),
+        ("dan", 48, 0.5), // outside the WHERE: in no group
+        ("ann", 48, 4.5), // ann moves from 132 to 48
+    ] {
+        stack.ksql_ok(&format!(
+            "INSERT INTO drivers (id, zone, rating) VALUES ('{id}', {zone}, {rating});"
+        ));
+    }
+    let pull = |stack: &Stack| -> Vec<serde_json::Value> {
+        let (status, body) = stack.post(
+            "/query",
+            &json!({"ksql": "SELECT zone, drivers, ratings, ids FROM drivers_per_zone;"}),
+        );
+        assert_eq!(status, 200, "{body}");
+        body.as_array().unwrap()[1..]
+            .iter()
+            .map(|r| r["row"]["columns"].clone())
+            .collect()
+    };
+    let want = vec![
+        json!([48, 2, 9.5, ["cyd", "ann"]]),
+        json!([132, 1, 4.0, ["bob"]]),
+    ];
+    eventually(30, || (pull(&stack) == want).then_some(()));
+
+    // A tombstone on the table's topic deletes bob: 132 has no driver left. (Partitioned
+    // as a Java producer, and INSERT INTO, partition keys.)
+    let producer: rdkafka::producer::BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &stack.bootstrap)
+        .set("partitioner", "murmur2_random")
+        .create()
+        .unwrap();
+    producer
+        .send(rdkafka::producer::BaseRecord::<str, [u8]>::to("drivers").key("bob"))
+        .unwrap();
+    rdkafka::producer::Producer::flush(&producer, std::time::Duration::from_secs(10)).unwrap();
+    let want = vec![
+        json!([48, 2, 9.5, ["cyd", "ann"]]),
+        json!([132, 0, 0.0, []]),
+    ];
+    eventually(30, || (pull(&stack) == want).then_some(()));
+}

@@ -352,6 +352,21 @@ impl Aggregator {
         }
     }
 
+    /// Whether [`Aggregator::undo`] can take a row out (aggregations over tables need it).
+    pub fn can_undo(&self) -> bool {
+        matches!(
+            self,
+            Aggregator::CountAll
+                | Aggregator::Count
+                | Aggregator::Sum(..)
+                | Aggregator::Avg
+                | Aggregator::CollectList
+                | Aggregator::CollectSet
+                | Aggregator::CountDistinct
+                | Aggregator::Histogram
+        )
+    }
+
     /// The state without one row whose argument was `arg` (aggregations over tables).
     /// Returns false when this aggregate cannot take a row out.
     pub fn undo(&self, state: &mut Value, arg: &Value) -> bool {
