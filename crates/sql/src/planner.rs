@@ -74,6 +74,8 @@ pub enum Sink {
     Topic(Box<Source>),
     /// A callback per row (push queries): the projected row, in SELECT order.
     Rows(Arc<dyn Fn(Row) + Send + Sync>),
+    /// Only the query's store, for pull queries (`CREATE SOURCE TABLE`): nothing is written.
+    Store,
 }
 
 /// The store a query materializes its table in, for pull queries.
@@ -696,7 +698,7 @@ fn project(
                 .filter(move |_, v| filter.as_ref().is_none_or(|f| f.is_true(v)))
                 .map_values(projection);
             // A persistent query's table is kept in a store too, for pull queries.
-            if matches!(sink, Sink::Topic(_)) && window.is_none() {
+            if matches!(sink, Sink::Topic(_) | Sink::Store) && window.is_none() {
                 let name = "Project-Materialize".to_string();
                 let table = table
                     .materialize(Materialized::with(InternalSerde, InternalSerde).named(&name));
@@ -801,6 +803,7 @@ fn check_unique(columns: &[(String, SqlType)]) -> Result<()> {
 fn emit_stream(stream: KStream<Row, Row>, schema: &OutputSchema, sink: Sink) {
     match sink {
         Sink::Rows(f) => stream.foreach(move |_, v| f(v.clone())),
+        Sink::Store => {}
         Sink::Topic(target) => {
             let (keys, values) = split_positions(schema);
             stream
@@ -838,6 +841,7 @@ fn emit_aggregate_table(
 fn emit_table(table: KTable<Row, Row>, schema: &OutputSchema, sink: Sink) {
     match sink {
         Sink::Rows(f) => table.to_stream().foreach(move |_, v| f(v.clone())),
+        Sink::Store => {}
         Sink::Topic(target) => {
             let (keys, values) = split_positions(schema);
             table
@@ -1384,6 +1388,7 @@ fn emit_stream_keyed<K>(
 {
     match sink {
         Sink::Rows(f) => rows.foreach(move |_, v| f(v.clone())),
+        Sink::Store => {}
         Sink::Topic(target) => {
             let (_, values) = split_positions(schema);
             let rows = rows

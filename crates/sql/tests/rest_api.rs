@@ -324,9 +324,10 @@ fn query_stream_over_http2_inserts_stream_query_and_close_query() {
 }
 
 /// GROUP BY over a table: a row that moves to another group leaves its old one, a deleted
-/// row leaves its group; aggregates that cannot take a row out are refused.
+/// row leaves its group; aggregates that cannot take a row out are refused. Then a SOURCE
+/// table over the same topic: materialized for pull queries, read-only, dropped with its query.
 #[test]
-fn aggregations_over_tables() {
+fn aggregations_over_tables_and_source_tables() {
     let stack = Stack::start();
     stack.ksql_ok("CREATE TABLE drivers (id STRING PRIMARY KEY, zone INT, rating DOUBLE) WITH (KAFKA_TOPIC='drivers', VALUE_FORMAT='JSON', PARTITIONS=2);");
     stack.ksql_ok("SET 'auto.offset.reset' = 'earliest';");
@@ -386,4 +387,48 @@ fn aggregations_over_tables() {
         json!([132, 0, 0.0, []]),
     ];
     eventually(30, || (pull(&stack) == want).then_some(()));
+
+    stack.ksql_ok("CREATE SOURCE TABLE drivers_now (id STRING PRIMARY KEY, zone INT, rating DOUBLE) WITH (KAFKA_TOPIC='drivers', VALUE_FORMAT='JSON');");
+    let rows = |sql: &str| -> Vec<serde_json::Value> {
+        let (status, body) = stack.post("/query", &json!({ "ksql": sql }));
+        assert_eq!(status, 200, "{sql}: {body}");
+        body.as_array().unwrap()[1..]
+            .iter()
+            .map(|r| r["row"]["columns"].clone())
+            .collect()
+    };
+    let all = eventually(30, || {
+        let all = rows("SELECT id, zone FROM drivers_now;");
+        (all.len() == 3).then_some(all)
+    });
+    assert_eq!(
+        all,
+        vec![json!(["ann", 48]), json!(["cyd", 48]), json!(["dan", 48])]
+    );
+    assert_eq!(
+        rows("SELECT rating FROM drivers_now WHERE id = 'cyd';"),
+        vec![json!([5.0])]
+    );
+    let (status, body) =
+        stack.ksql("INSERT INTO drivers_now (id, zone, rating) VALUES ('eve', 1, 1.0);");
+    assert_eq!(status, 400, "{body}");
+    let shown = stack.ksql_ok("SHOW QUERIES;");
+    assert!(
+        shown[0]["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["id"] == "CST_DRIVERS_NOW"),
+        "{shown}"
+    );
+    stack.ksql_ok("DROP TABLE drivers_now;");
+    let shown = stack.ksql_ok("SHOW QUERIES;");
+    assert!(
+        !shown[0]["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["id"] == "CST_DRIVERS_NOW"),
+        "{shown}"
+    );
 }

@@ -113,6 +113,8 @@ pub struct PersistentQuery {
     pub topology: String,
     /// The running application.
     pub streams: KafkaStreams,
+    /// It materializes a `CREATE SOURCE TABLE` for pull queries (dropped with the table).
+    pub materializes_source: bool,
 }
 
 pub(crate) struct State {
@@ -477,7 +479,33 @@ impl Engine {
                         )));
                     }
                 }
-                let source = source_of_create(&statement, text, self.registry.as_ref())?;
+                let mut source = source_of_create(&statement, text, self.registry.as_ref())?;
+                if let Some(mut old) = state.queries.remove(&format!("CST_{name}")) {
+                    let _ = old.streams.close();
+                }
+                if source.read_only && *kind == SourceKind::Table {
+                    // A source table is materialized by a query of its own, for pull queries.
+                    let id = format!("CST_{name}");
+                    state
+                        .catalog
+                        .sources
+                        .insert(source.name.clone(), source.clone());
+                    let planned = match self.plan_source_table(&state, name) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            state.catalog.sources.remove(name);
+                            return Err(e);
+                        }
+                    };
+                    let earliest = Session::with_properties(BTreeMap::from([(
+                        "auto.offset.reset".to_string(),
+                        "earliest".to_string(),
+                    )]));
+                    let mut query = self.start_query(&id, text, name, planned, &earliest)?;
+                    query.materializes_source = true;
+                    source.written_by = Some(id.clone());
+                    state.queries.insert(id.clone(), query);
+                }
                 state.catalog.sources.insert(source.name.clone(), source);
                 Ok((
                     format!(
@@ -558,6 +586,9 @@ impl Engine {
                 };
                 check_drop(&state, source, *kind)?;
                 let topic = source.topic.clone();
+                if let Some(mut q) = state.queries.remove(&format!("CST_{name}")) {
+                    let _ = q.streams.close();
+                }
                 state.catalog.sources.remove(name);
                 Ok((
                     format!("Source `{name}` (topic: {topic}) was dropped."),
@@ -760,6 +791,16 @@ impl Engine {
         }
     }
 
+    /// The query that keeps a `CREATE SOURCE TABLE` in a store: `SELECT * FROM name`.
+    fn plan_source_table(&self, state: &State, name: &str) -> Result<planner::Planned> {
+        let Statement::Select(query) =
+            parse_statement(&format!("SELECT * FROM `{name}` EMIT CHANGES;"))?
+        else {
+            unreachable!("a SELECT parses as a SELECT")
+        };
+        planner::plan(&state.catalog, &query, "", |_| Ok(Sink::Store))
+    }
+
     fn streams_config(&self, application_id: &str, session: &Session) -> StreamsConfig {
         let mut config = StreamsConfig::new(application_id, self.config.cluster.clone())
             .with_state_dir(self.config.state_dir.clone())
@@ -863,6 +904,7 @@ impl Engine {
             store: planned.store,
             topology,
             streams,
+            materializes_source: false,
         })
     }
 
@@ -978,7 +1020,7 @@ impl Engine {
         let reads: Vec<Json> = state
             .queries
             .values()
-            .filter(|q| q.sources.contains(&s.name))
+            .filter(|q| q.sources.contains(&s.name) && !q.materializes_source)
             .map(|q| running(state, q))
             .collect();
         let writes: Vec<Json> = state
@@ -1280,13 +1322,13 @@ fn check_drop(state: &State, s: &Source, kind: SourceKind) -> Result<()> {
     let writers: Vec<&str> = state
         .queries
         .values()
-        .filter(|q| q.sink == s.name)
+        .filter(|q| q.sink == s.name && !q.materializes_source)
         .map(|q| q.id.as_str())
         .collect();
     let readers: Vec<&str> = state
         .queries
         .values()
-        .filter(|q| q.sources.contains(&s.name))
+        .filter(|q| q.sources.contains(&s.name) && !q.materializes_source)
         .map(|q| q.id.as_str())
         .collect();
     if !writers.is_empty() || !readers.is_empty() {
