@@ -2,8 +2,10 @@
 //! patterns (`yyyy-MM-dd HH:mm:ss.SSS`) for `TIMESTAMPTOSTRING`, `STRINGTOTIMESTAMP`,
 //! `PARSE_TIMESTAMP` and `FORMAT_TIMESTAMP`, translated to chrono's formats.
 //!
-//! Time zones: `UTC`, `Z`, `GMT` and fixed offsets (`+05:30`, `-0800`, `UTC+2`). Region names
-//! such as `America/New_York` are refused with an error (no zone database is built in).
+//! Time zones: `UTC`, `Z`, `GMT`, fixed offsets (`+05:30`, `-0800`, `UTC+2`) and the IANA
+//! database's region names (`America/New_York`, from the `chrono-tz` crate), with their
+//! daylight-saving rules. A local time that a clock change skips is moved forward by the gap,
+//! and one that occurs twice is the earlier, as Java's `ZonedDateTime` does.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
@@ -59,8 +61,78 @@ pub fn unit_millis(unit: &str) -> Option<i64> {
     )
 }
 
-/// A time zone ksqlDB functions accept.
-pub fn zone(name: &str) -> Result<FixedOffset, String> {
+/// A time zone: a fixed offset or a region with its rules.
+#[derive(Debug, Clone, Copy)]
+pub enum Zone {
+    /// `UTC`, `+05:30`.
+    Fixed(FixedOffset),
+    /// `America/New_York`.
+    Region(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// The UTC milliseconds of a local date and time in this zone.
+    fn local_millis(&self, local: NaiveDateTime) -> Option<i64> {
+        fn resolve<Z: TimeZone>(z: &Z, local: NaiveDateTime) -> Option<i64> {
+            use chrono::LocalResult;
+            match z.from_local_datetime(&local) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.timestamp_millis()),
+                // In a gap (clocks moved forward an hour): the local time an hour later.
+                LocalResult::None => z
+                    .from_local_datetime(&(local + chrono::Duration::hours(1)))
+                    .earliest()
+                    .map(|t| t.timestamp_millis()),
+            }
+        }
+        match self {
+            Zone::Fixed(offset) => resolve(offset, local),
+            Zone::Region(tz) => resolve(tz, local),
+        }
+    }
+
+    /// This zone's offset from UTC, in seconds, at the instant `ms`.
+    fn offset_at(&self, ms: i64) -> Option<i32> {
+        use chrono::Offset;
+        let utc = DateTime::from_timestamp_millis(ms)?.naive_utc();
+        Some(match self {
+            Zone::Fixed(offset) => offset.local_minus_utc(),
+            Zone::Region(tz) => tz.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+        })
+    }
+
+    /// `ms` formatted with a chrono format in this zone.
+    fn format(&self, ms: i64, format: &str) -> Option<String> {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let written = match self {
+            Zone::Fixed(offset) => write!(
+                out,
+                "{}",
+                offset.timestamp_millis_opt(ms).single()?.format(format)
+            ),
+            Zone::Region(tz) => write!(
+                out,
+                "{}",
+                tz.timestamp_millis_opt(ms).single()?.format(format)
+            ),
+        };
+        written.ok().map(|()| out)
+    }
+}
+
+/// A time zone ksqlDB functions accept: UTC, a fixed offset or a region name.
+pub fn zone(name: &str) -> Result<Zone, String> {
+    match fixed_zone(name) {
+        Ok(offset) => Ok(Zone::Fixed(offset)),
+        Err(e) => name
+            .trim()
+            .parse::<chrono_tz::Tz>()
+            .map(Zone::Region)
+            .map_err(|_| e),
+    }
+}
+
+fn fixed_zone(name: &str) -> Result<FixedOffset, String> {
     let n = name.trim();
     let upper = n.to_ascii_uppercase();
     let rest = ["UTC", "GMT", "Z", "UT"]
@@ -75,7 +147,7 @@ pub fn zone(name: &str) -> Result<FixedOffset, String> {
         b'-' => (-1, &rest[1..]),
         _ => {
             return Err(format!(
-                "unknown time zone '{name}': Brook knows UTC and fixed offsets such as +05:30"
+                "unknown time zone '{name}': use UTC, an offset such as +05:30 or a region such as America/New_York"
             ));
         }
     };
@@ -187,7 +259,7 @@ pub struct DatePattern {
     plain: bool,
     items: Vec<chrono::format::Item<'static>>,
     zoned: bool,
-    offset: FixedOffset,
+    zone: Zone,
 }
 
 impl DatePattern {
@@ -202,16 +274,19 @@ impl DatePattern {
             plain: pattern == "yyyy-MM-dd HH:mm:ss",
             items,
             zoned: format.contains("%z") || format.contains("%:z") || format.contains("%#z"),
-            offset: zone(zone_name.unwrap_or("UTC"))?,
+            zone: zone(zone_name.unwrap_or("UTC"))?,
         })
     }
 
     /// Milliseconds since the epoch of `text`.
     pub fn parse(&self, text: &str) -> Result<i64, String> {
-        if self.plain {
-            if let Some(ms) = plain_millis(text) {
-                return Ok(ms - i64::from(self.offset.local_minus_utc()) * 1000);
-            }
+        if self.plain
+            && let Some(local) = plain_local(text)
+        {
+            return self
+                .zone
+                .local_millis(local)
+                .ok_or_else(|| format!("'{text}' is not a time"));
         }
         let mut parsed = chrono::format::Parsed::new();
         chrono::format::parse(&mut parsed, text, self.items.iter())
@@ -226,16 +301,14 @@ impl DatePattern {
             .to_naive_date()
             .unwrap_or_else(|_| NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"));
         let time = parsed.to_naive_time().unwrap_or(NaiveTime::MIN);
-        self.offset
-            .from_local_datetime(&date.and_time(time))
-            .single()
-            .map(|t| t.timestamp_millis())
+        self.zone
+            .local_millis(date.and_time(time))
             .ok_or_else(|| format!("'{text}' is not a time"))
     }
 }
 
-/// `yyyy-MM-dd HH:mm:ss` as UTC milliseconds, read digit by digit.
-fn plain_millis(text: &str) -> Option<i64> {
+/// `yyyy-MM-dd HH:mm:ss`, read digit by digit.
+fn plain_local(text: &str) -> Option<NaiveDateTime> {
     let b = text.as_bytes();
     if b.len() != 19 || (b[4], b[7], b[10], b[13], b[16]) != (b'-', b'-', b' ', b':', b':') {
         return None;
@@ -247,22 +320,30 @@ fn plain_millis(text: &str) -> Option<i64> {
     };
     let date = NaiveDate::from_ymd_opt(n(0, 4)? as i32, n(5, 7)?, n(8, 10)?)?;
     let time = NaiveTime::from_hms_opt(n(11, 13)?, n(14, 16)?, n(17, 19)?)?;
-    Some(date.and_time(time).and_utc().timestamp_millis())
+    Some(date.and_time(time))
 }
 
 /// `ms` since the epoch formatted with a Java pattern in a zone.
 pub fn format_millis(ms: i64, pattern: &str, zone_name: Option<&str>) -> Result<String, String> {
-    let offset = zone(zone_name.unwrap_or("UTC"))?;
-    let t: DateTime<FixedOffset> = offset
-        .timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| format!("{ms} is not a time"))?;
-    let format = chrono_format(pattern);
-    let mut out = String::new();
-    use std::fmt::Write;
-    write!(out, "{}", t.format(&format))
-        .map_err(|_| format!("'{pattern}' is not a valid format"))?;
-    Ok(out)
+    let zone = zone(zone_name.unwrap_or("UTC"))?;
+    zone.format(ms, &chrono_format(pattern))
+        .ok_or_else(|| format!("cannot format {ms} with '{pattern}'"))
+}
+
+/// A TIMESTAMP's wall-clock time in zone `from` as the wall-clock time in zone `to` at the
+/// same instant (`CONVERT_TZ`).
+pub fn convert_zone(ms: i64, from: &str, to: &str) -> Result<i64, String> {
+    let (from, to) = (zone(from)?, zone(to)?);
+    let local = DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| format!("{ms} is not a time"))?
+        .naive_utc();
+    let instant = from
+        .local_millis(local)
+        .ok_or_else(|| format!("{local} is not a time"))?;
+    let offset = to
+        .offset_at(instant)
+        .ok_or_else(|| format!("{instant} is not a time"))?;
+    Ok(instant + i64::from(offset) * 1000)
 }
 
 /// Text parsed with a Java pattern in a zone, as milliseconds since the epoch. Missing parts
@@ -343,6 +424,44 @@ mod tests {
     }
 
     #[test]
+    fn region_zones_follow_daylight_saving() {
+        let ny = Some("America/New_York");
+        // 2019-07-01 12:00 UTC is 08:00 EDT (UTC-4); 2019-01-01 12:00 UTC is 07:00 EST.
+        assert_eq!(
+            format_millis(1_561_982_400_000, "yyyy-MM-dd HH:mm:ss", ny).unwrap(),
+            "2019-07-01 08:00:00"
+        );
+        assert_eq!(
+            format_millis(1_546_344_000_000, "yyyy-MM-dd HH:mm:ss", ny).unwrap(),
+            "2019-01-01 07:00:00"
+        );
+        assert_eq!(
+            parse_millis("2019-07-01 08:00:00", "yyyy-MM-dd HH:mm:ss", ny).unwrap(),
+            1_561_982_400_000
+        );
+        // 2019-03-10 02:30 does not exist in New York: it is 03:30 EDT (07:30 UTC).
+        assert_eq!(
+            parse_millis("2019-03-10 02:30:00", "yyyy-MM-dd HH:mm:ss", ny).unwrap(),
+            1_552_203_000_000
+        );
+        // 2019-11-03 01:30 happens twice: the earlier, EDT (05:30 UTC).
+        assert_eq!(
+            parse_millis("2019-11-03 01:30:00", "yyyy-MM-dd HH:mm:ss", ny).unwrap(),
+            1_572_759_000_000
+        );
+        // Noon in New York on 2019-07-01 is 17:00 in London.
+        assert_eq!(
+            convert_zone(1_561_982_400_000, "America/New_York", "Europe/London").unwrap(),
+            1_561_982_400_000 + 5 * 3_600_000
+        );
+        assert!(
+            zone("Mars/Olympus_Mons")
+                .unwrap_err()
+                .contains("America/New_York")
+        );
+    }
+
+    #[test]
     fn default_text_forms() {
         assert_eq!(
             format_timestamp_iso(1_577_873_730_250),
@@ -355,6 +474,5 @@ mod tests {
         assert_eq!(format_date(18262), "2020-01-01");
         assert_eq!(parse_date_text("2020-01-01"), Some(18262));
         assert_eq!(format_time(3_723_000), "01:02:03");
-        assert!(zone("America/New_York").is_err());
     }
 }

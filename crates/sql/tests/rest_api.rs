@@ -306,7 +306,7 @@ fn query_stream_over_http2_inserts_stream_query_and_close_query() {
     let (status, body) = stack.ksql("DESCRIBE FUNCTION nope;");
     assert_eq!(status, 400, "{body}");
     let listed = stack.ksql_ok("SHOW FUNCTIONS;");
-    assert_eq!(listed[0]["functions"].as_array().unwrap().len(), 79 + 14);
+    assert_eq!(listed[0]["functions"].as_array().unwrap().len(), 80 + 14);
 
     // /status and /clusterStatus.
     let (status, body) = stack.get("/status");

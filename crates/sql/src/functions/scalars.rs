@@ -835,6 +835,23 @@ pub static ALL: &[ScalarFn] = &[
         },
     },
     ScalarFn {
+        name: "CONVERT_TZ",
+        category: "DATE / TIME",
+        signature: "CONVERT_TZ(TIMESTAMP, fromTimeZone STRING, toTimeZone STRING)",
+        description: "A TIMESTAMP read as a wall-clock time in one zone, as the wall-clock time in another at the same instant.",
+        returns: |t| {
+            arity(t, 3, 3)?;
+            want(&t[0], t[0] == SqlType::Timestamp, "TIMESTAMP")?;
+            Ok(SqlType::Timestamp)
+        },
+        eval: |v| match (&v[0], s(&v[1]), s(&v[2])) {
+            (Value::Timestamp(ms), Some(from), Some(to)) => {
+                time::convert_zone(*ms, from, to).map_or(Value::Null, Value::Timestamp)
+            }
+            _ => Value::Null,
+        },
+    },
+    ScalarFn {
         name: "UNIX_TIMESTAMP",
         category: "DATE / TIME",
         signature: "UNIX_TIMESTAMP([TIMESTAMP])",
@@ -1459,6 +1476,19 @@ mod tests {
         assert_eq!(
             eval("STRINGTOTIMESTAMP('2020-01-01 10:15:30', 'yyyy-MM-dd HH:mm:ss')"),
             Value::Bigint(1_577_873_730_000)
+        );
+        // The course's rides are New York times.
+        assert_eq!(
+            eval("TIMESTAMPTOSTRING(1577873730250, 'yyyy-MM-dd HH:mm:ss', 'America/New_York')"),
+            Value::string("2020-01-01 05:15:30")
+        );
+        assert_eq!(
+            eval("CONVERT_TZ(FROM_UNIXTIME(1577873730250), 'UTC', 'America/New_York')"),
+            Value::Timestamp(1_577_873_730_250 - 5 * 3_600_000)
+        );
+        assert_eq!(
+            eval("TIMESTAMPTOSTRING(1577873730250, 'yyyy', 'Nowhere/Atlantis')"),
+            Value::Null
         );
         assert_eq!(
             eval(
