@@ -40,7 +40,9 @@ pub(crate) async fn serve_connection(
                 Ok(size) => size,
                 Err(_) => break, // the client closed the connection
             },
-            _ = shutdown.changed() => break,
+            // Not `changed()`: a shutdown already seen during the previous request (its
+            // grace period) must still end the connection.
+            _ = stopping(&mut shutdown) => break,
         };
         if size < 0 || size as usize > max {
             tracing::warn!(%peer, size, max, "closing connection: request size is over socket.request.max.bytes");
@@ -66,7 +68,7 @@ pub(crate) async fn serve_connection(
                 result = &mut work => Some(result),
                 // On shutdown an in-flight request gets a grace period; a JoinGroup or fetch
                 // that would wait longer is dropped and the client reconnects later.
-                _ = shutdown.changed() => tokio::time::timeout(SHUTDOWN_GRACE, &mut work).await.ok(),
+                _ = stopping(&mut shutdown) => tokio::time::timeout(SHUTDOWN_GRACE, &mut work).await.ok(),
             }
         };
         let Some(result) = result else { break };
@@ -241,4 +243,9 @@ fn scopeguard<F: FnMut()>(on_drop: F) -> impl Drop {
         }
     }
     Guard(on_drop)
+}
+
+/// Resolves once the broker is shutting down, also when that was seen before.
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }
