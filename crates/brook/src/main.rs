@@ -79,6 +79,27 @@ enum Command {
         #[arg(long, value_name = "URL")]
         schema_registry_url: Option<String>,
     },
+    /// Run a Brook Connect worker alone (Kafka Connect's REST API), against any
+    /// Kafka-compatible cluster (`brook serve` already runs one on 127.0.0.1:8083).
+    ///
+    /// Example: brook connect --bootstrap-servers kafka:9092 --listen 127.0.0.1:8083
+    Connect {
+        /// HTTP address to serve Kafka Connect's REST API on.
+        #[arg(long, default_value = "127.0.0.1:8083")]
+        listen: std::net::SocketAddr,
+        /// `group.id`: workers with the same id form one Connect cluster.
+        #[arg(long, default_value = "connect-cluster")]
+        group_id: String,
+        /// `config.storage.topic`.
+        #[arg(long, default_value = "connect-configs")]
+        config_topic: String,
+        /// `offset.storage.topic`.
+        #[arg(long, default_value = "connect-offsets")]
+        offset_topic: String,
+        /// `status.storage.topic`.
+        #[arg(long, default_value = "connect-status")]
+        status_topic: String,
+    },
     /// A shell for Brook SQL (ksqlDB's language), or run statements from -e / -f / stdin.
     ///
     /// Example: brook sql -e "SHOW STREAMS;"
@@ -122,6 +143,7 @@ fn main() -> ExitCode {
             | Command::DumpLog(_)
             | Command::Registry { .. }
             | Command::SqlServer { .. }
+            | Command::Connect { .. }
     ) || std::env::var_os("BROOK_LOG").is_some()
     {
         tracing_subscriber::fmt()
@@ -153,6 +175,18 @@ fn main() -> ExitCode {
             service_id,
             state_dir,
             schema_registry_url.as_deref(),
+            connect,
+        ),
+        Command::Connect {
+            listen,
+            group_id,
+            config_topic,
+            offset_topic,
+            status_topic,
+        } => serve::run_connect(
+            *listen,
+            group_id,
+            [config_topic, offset_topic, status_topic],
             connect,
         ),
         Command::Sql(args) => cli::sql::run(args, format),

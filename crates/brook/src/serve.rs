@@ -47,6 +47,10 @@ pub struct Args {
     /// 127.0.0.1:8088).
     #[arg(long)]
     sql_listen: Option<String>,
+    /// Address of Brook Connect's Kafka Connect REST API, or "off" (`connect.listen`;
+    /// default 127.0.0.1:8083).
+    #[arg(long)]
+    connect_listen: Option<String>,
 }
 
 /// Everything `brook serve` runs: the broker and the schema registry beside it.
@@ -62,6 +66,8 @@ pub struct ServeConfig {
     pub sql_listen: Option<std::net::SocketAddr>,
     /// Brook SQL's `ksql.service.id` (`sql.service.id`; default `default_`).
     pub sql_service_id: String,
+    /// Where Brook Connect listens (`connect.listen`; None: not started).
+    pub connect_listen: Option<std::net::SocketAddr>,
 }
 
 impl ServeConfig {
@@ -89,6 +95,16 @@ impl ServeConfig {
             };
             return Ok(());
         }
+        if name == "connect.listen" {
+            self.connect_listen =
+                match value {
+                    "" | "off" => None,
+                    addr => Some(addr.parse().with_context(|| {
+                        format!("connect.listen '{addr}' is not host:port or off")
+                    })?),
+                };
+            return Ok(());
+        }
         if name == "sql.service.id" {
             anyhow::ensure!(!value.is_empty(), "sql.service.id must not be empty");
             self.sql_service_id = value.to_string();
@@ -100,7 +116,11 @@ impl ServeConfig {
     fn knows(name: &str) -> bool {
         matches!(
             name,
-            "registry.listen" | "registry.advertised.url" | "sql.listen" | "sql.service.id"
+            "registry.listen"
+                | "registry.advertised.url"
+                | "sql.listen"
+                | "sql.service.id"
+                | "connect.listen"
         ) || BrokerConfig::knows(name)
     }
 }
@@ -132,6 +152,7 @@ pub fn serve_config(
         registry_advertised_url: None,
         sql_listen: Some("127.0.0.1:8088".parse()?),
         sql_service_id: "default_".to_string(),
+        connect_listen: Some("127.0.0.1:8083".parse()?),
     };
     if let Some(path) = &args.config {
         for (name, value) in read_toml(path)? {
@@ -172,6 +193,7 @@ pub fn serve_config(
             args.registry_advertised_url.clone(),
         ),
         ("sql.listen", args.sql_listen.clone()),
+        ("connect.listen", args.connect_listen.clone()),
     ];
     for (name, value) in flags {
         if let Some(value) = value {
@@ -292,16 +314,48 @@ pub fn run(args: &Args) -> Result<()> {
             }
             None => None,
         };
+        let connect = match config.connect_listen {
+            Some(listen) => {
+                let mut bootstrap = broker.local_addr();
+                if bootstrap.ip().is_unspecified() {
+                    bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                let worker = brook_connect::worker::WorkerConfig::new(
+                    brook_client::ClusterSettings::new(bootstrap.to_string()),
+                    listen.to_string(),
+                );
+                match start_connect(worker, listen).await {
+                    Ok(server) => Some(server),
+                    Err(e) => {
+                        if let Some(sql) = sql {
+                            sql.shutdown().await;
+                        }
+                        if let Some(registry) = registry {
+                            registry.shutdown().await;
+                        }
+                        broker.shutdown().await;
+                        return Err(e.context(
+                            "cannot start Brook Connect (--connect-listen sets its address, or off)",
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         tracing::info!(
             bootstrap = %broker.local_addr(),
             metrics = ?broker.metrics_addr(),
             registry = ?registry.as_ref().map(|r| r.local_addr()),
             sql = ?sql.as_ref().map(|s| s.local_addr()),
+            connect = ?connect.as_ref().map(|c| c.local_addr()),
             data_dir = %data_dir.display(),
             "Brook is ready"
         );
         wait_for_signal().await?;
         tracing::info!("shutting down");
+        if let Some(connect) = connect {
+            connect.shutdown().await;
+        }
         if let Some(sql) = sql {
             sql.shutdown().await;
         }
@@ -376,6 +430,48 @@ pub fn run_sql_server(
             .await
             .with_context(|| format!("cannot start Brook SQL on {}", connect.bootstrap_servers))?;
         tracing::info!(sql = %server.local_addr(), "Brook SQL is ready");
+        wait_for_signal().await?;
+        server.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Starts a Brook Connect worker (it reads its config topic and starts the connectors
+/// there), then its REST API.
+async fn start_connect(
+    config: brook_connect::worker::WorkerConfig,
+    listen: std::net::SocketAddr,
+) -> Result<brook_connect::rest::ConnectServer> {
+    let worker = tokio::task::spawn_blocking(move || brook_connect::worker::Worker::start(config))
+        .await?
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok(brook_connect::rest::ConnectServer::start(worker, listen).await?)
+}
+
+/// `brook connect`: a Brook Connect worker alone, on any Kafka-compatible cluster.
+pub fn run_connect(
+    listen: std::net::SocketAddr,
+    group_id: &str,
+    topics: [&str; 3],
+    connect: &crate::cli::connect::ConnectArgs,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut config =
+        brook_connect::worker::WorkerConfig::new(connect.cluster()?, listen.to_string());
+    config.group_id = group_id.to_string();
+    config.config_topic = topics[0].to_string();
+    config.offset_topic = topics[1].to_string();
+    config.status_topic = topics[2].to_string();
+    runtime.block_on(async move {
+        let server = start_connect(config, listen).await.with_context(|| {
+            format!(
+                "cannot start Brook Connect on {}",
+                connect.bootstrap_servers
+            )
+        })?;
+        tracing::info!(connect = %server.local_addr(), "Brook Connect is ready");
         wait_for_signal().await?;
         server.shutdown().await;
         Ok(())

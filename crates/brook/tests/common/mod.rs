@@ -114,6 +114,11 @@ impl Server {
             } else {
                 &["--sql-listen", "off"][..]
             })
+            .args(if extra.contains(&"--connect-listen") {
+                &[][..]
+            } else {
+                &["--connect-listen", "off"][..]
+            })
             .args(extra)
             .stdout(Stdio::null())
             .stderr(stderr)

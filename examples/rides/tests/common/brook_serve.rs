@@ -55,6 +55,8 @@ impl BrookServe {
                 "off",
                 "--sql-listen",
                 "off",
+                "--connect-listen",
+                "off",
                 "--set",
                 "group.initial.rebalance.delay.ms=0",
                 "--data-dir",

@@ -1,0 +1,185 @@
+//! What a connector plugin is: its class, its configuration definition, how it splits into
+//! task configurations, and its tasks. Source tasks return [`SourceRecord`]s; the worker
+//! converts, writes and commits them.
+
+use serde_json::Value as Json;
+
+use crate::data::{Config, Schema, Value};
+
+/// A connector's or task's failure, shown as its trace.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(pub String);
+
+impl ConnectError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ConnectError(message.into())
+    }
+}
+
+/// Source or sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    /// Writes records into Kafka.
+    Source,
+    /// Reads records from Kafka.
+    Sink,
+}
+
+impl PluginKind {
+    /// `source` / `sink`, as the REST API shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginKind::Source => "source",
+            PluginKind::Sink => "sink",
+        }
+    }
+}
+
+/// One setting of a plugin's configuration (Kafka's `ConfigDef.ConfigKey`).
+#[derive(Debug, Clone)]
+pub struct ConfigKey {
+    /// Its name.
+    pub name: &'static str,
+    /// `STRING`, `INT`, `LONG`, `DOUBLE`, `BOOLEAN`, `LIST`, `PASSWORD`, `CLASS`.
+    pub kind: &'static str,
+    /// The default (None: required).
+    pub default: Option<&'static str>,
+    /// `HIGH`, `MEDIUM`, `LOW`.
+    pub importance: &'static str,
+    /// What it does.
+    pub documentation: &'static str,
+    /// Allowed values, when it is a choice.
+    pub recommended: &'static [&'static str],
+}
+
+/// A record a source task produced: where it came from (partition and offset, as JSON maps)
+/// and what to write.
+#[derive(Debug, Clone)]
+pub struct SourceRecord {
+    /// The source partition (`{"filename": "rides.csv"}`).
+    pub source_partition: Json,
+    /// The position in it (`{"position": 1234}`).
+    pub source_offset: Json,
+    /// The topic to write to.
+    pub topic: String,
+    /// A partition, or None for the producer's partitioner.
+    pub partition: Option<i32>,
+    /// The key's schema.
+    pub key_schema: Option<Schema>,
+    /// The key.
+    pub key: Value,
+    /// The value's schema.
+    pub value_schema: Option<Schema>,
+    /// The value.
+    pub value: Value,
+    /// The timestamp (None: the producer's clock).
+    pub timestamp: Option<i64>,
+}
+
+/// The committed offsets a task starts from: source partition → offset.
+pub trait OffsetReader {
+    /// The last committed offset of `partition`.
+    fn offset(&self, partition: &Json) -> Option<Json>;
+}
+
+/// A running source task (Kafka Connect's `SourceTask`).
+pub trait SourceTask: Send {
+    /// Starts, resuming from `offsets`.
+    fn start(&mut self, offsets: &dyn OffsetReader) -> Result<(), ConnectError>;
+    /// The next records; it may wait a little (at most a second or so) when it has none.
+    /// An empty result means none yet; `Ok(None)` means the task has finished for good.
+    fn poll(&mut self) -> Result<Option<Vec<SourceRecord>>, ConnectError>;
+}
+
+/// A connector plugin.
+pub trait Plugin: Send + Sync {
+    /// Its class name (`io.confluent.kafka.connect.datagen.DatagenConnector`).
+    fn class(&self) -> &'static str;
+    /// Source or sink.
+    fn kind(&self) -> PluginKind;
+    /// Its version.
+    fn version(&self) -> &'static str;
+    /// Its settings.
+    fn config_def(&self) -> Vec<ConfigKey>;
+    /// Errors of `config`, per setting (empty: valid). Required settings and choices are
+    /// checked by the worker from [`Plugin::config_def`] first.
+    fn validate(&self, config: &Config) -> Vec<(String, String)>;
+    /// The configurations of at most `max_tasks` tasks.
+    fn task_configs(&self, config: &Config, max_tasks: usize) -> Result<Vec<Config>, ConnectError>;
+    /// A source task for `task_config` (sinks: an error).
+    fn source_task(&self, task_config: &Config) -> Result<Box<dyn SourceTask>, ConnectError>;
+}
+
+/// The plugins built into Brook.
+pub fn plugins() -> Vec<Box<dyn Plugin>> {
+    vec![Box::new(crate::datagen::Datagen)]
+}
+
+/// The plugin `class`: its full class name, or the short name (`DatagenConnector`, or
+/// `Datagen`).
+pub fn plugin(class: &str) -> Option<Box<dyn Plugin>> {
+    plugins().into_iter().find(|p| {
+        let full = p.class();
+        let short = full.rsplit('.').next().unwrap_or(full);
+        class == full
+            || class == short
+            || short.strip_suffix("Connector").is_some_and(|s| s == class)
+    })
+}
+
+/// Checks `config` against `plugin`'s definition and its own validation: errors per setting.
+pub fn validate(plugin: &dyn Plugin, config: &Config) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    for key in plugin.config_def() {
+        match config.get(key.name) {
+            None if key.default.is_none() => {
+                errors.push((
+                    key.name.to_string(),
+                    format!(
+                        "Missing required configuration \"{}\" which has no default value.",
+                        key.name
+                    ),
+                ));
+            }
+            Some(v) => {
+                let bad = match key.kind {
+                    "INT" => v.trim().parse::<i32>().is_err(),
+                    "LONG" => v.trim().parse::<i64>().is_err(),
+                    "DOUBLE" => v.trim().parse::<f64>().is_err(),
+                    "BOOLEAN" => {
+                        !matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "false")
+                    }
+                    _ => false,
+                };
+                if bad && !(v.is_empty() && key.default == Some("")) {
+                    errors.push((
+                        key.name.to_string(),
+                        format!(
+                            "Invalid value {v} for configuration {}: Not a number of type {}",
+                            key.name, key.kind
+                        ),
+                    ));
+                } else if !key.recommended.is_empty()
+                    && !v.is_empty()
+                    && !key.recommended.iter().any(|r| r.eq_ignore_ascii_case(v))
+                {
+                    errors.push((
+                        key.name.to_string(),
+                        format!(
+                            "{} must be one out of {}",
+                            key.name,
+                            key.recommended.join(",")
+                        ),
+                    ));
+                }
+            }
+            None => {}
+        }
+    }
+    if errors.is_empty() {
+        errors.extend(plugin.validate(config));
+    }
+    errors
+}

@@ -1,0 +1,490 @@
+//! Kafka Connect's REST API on a [`Worker`]: the paths, bodies, status codes and error shape
+//! (`{"error_code": 404, "message": "Connector x not found"}`) of Apache Kafka's.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value as Json, json};
+use tokio::sync::oneshot;
+
+use crate::data::Config;
+use crate::plugin;
+use crate::worker::{TargetState, Worker, WorkerError, validate_all};
+
+/// The Kafka Connect version the API answers as.
+pub const CONNECT_VERSION: &str = "3.9.0";
+
+type AppState = Arc<Worker>;
+
+/// A running REST server.
+pub struct ConnectServer {
+    local_addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    worker: Arc<Worker>,
+}
+
+impl ConnectServer {
+    /// Serves `worker` on `listen` (on the current tokio runtime).
+    pub async fn start(worker: Arc<Worker>, listen: SocketAddr) -> std::io::Result<ConnectServer> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let local_addr = listener.local_addr()?;
+        let app = router(worker.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(ConnectServer {
+            local_addr,
+            shutdown: Some(tx),
+            task,
+            worker,
+        })
+    }
+
+    /// Where it listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops serving, then stops the worker's tasks (committing their offsets).
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+        let _ = self.task.await;
+        let worker = self.worker.clone();
+        let _ = tokio::task::spawn_blocking(move || worker.shutdown()).await;
+    }
+}
+
+fn router(worker: AppState) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/connectors", get(list).post(create))
+        .route("/connectors/{name}", get(describe).delete(delete))
+        .route("/connectors/{name}/config", get(config).put(put_config))
+        .route("/connectors/{name}/status", get(status))
+        .route("/connectors/{name}/tasks", get(tasks))
+        .route("/connectors/{name}/tasks/{id}/status", get(task_status))
+        .route("/connectors/{name}/tasks/{id}/restart", post(restart_task))
+        .route("/connectors/{name}/restart", post(restart))
+        .route("/connectors/{name}/pause", put(pause))
+        .route("/connectors/{name}/resume", put(resume))
+        .route("/connectors/{name}/stop", put(stop))
+        .route("/connector-plugins", get(plugins))
+        .route("/connector-plugins/{plugin}/config", get(plugin_config))
+        .route("/connector-plugins/{plugin}/config/validate", put(validate))
+        .fallback(not_found)
+        .with_state(worker)
+}
+
+fn error(status: u16, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        code,
+        axum::Json(json!({"error_code": status, "message": message})),
+    )
+        .into_response()
+}
+
+impl IntoResponse for WorkerError {
+    fn into_response(self) -> Response {
+        error(self.status, &self.message)
+    }
+}
+
+async fn not_found() -> Response {
+    error(404, "HTTP 404 Not Found")
+}
+
+/// Runs blocking worker calls off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WorkerError> + Send + 'static,
+) -> Result<T, WorkerError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+        Err(WorkerError {
+            status: 500,
+            message: "the request failed".into(),
+        })
+    })
+}
+
+/// A request's failure, answered as is.
+type Refused = Box<Response>;
+
+fn body_json(body: &Bytes) -> Result<Json, Refused> {
+    serde_json::from_slice(body)
+        .map_err(|e| Box::new(error(400, &format!("Request body is not valid JSON: {e}"))))
+}
+
+fn config_of(j: &Json) -> Result<Config, Refused> {
+    let Some(m) = j.as_object() else {
+        return Err(Box::new(error(
+            400,
+            "The connector configuration must be a JSON object",
+        )));
+    };
+    Ok(m.iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+            )
+        })
+        .collect())
+}
+
+async fn root(State(w): State<AppState>) -> Response {
+    axum::Json(json!({
+        "version": CONNECT_VERSION,
+        "commit": "brook",
+        "kafka_cluster_id": w.kafka_cluster_id()
+    }))
+    .into_response()
+}
+
+fn info_json(w: &Worker, name: &str) -> Result<Json, WorkerError> {
+    let info = w.connector(name)?;
+    Ok(json!({
+        "name": name,
+        "config": info.config,
+        "tasks": (0..info.tasks.len()).map(|t| json!({"connector": name, "task": t})).collect::<Vec<_>>(),
+        "type": info.kind
+    }))
+}
+
+fn status_json(w: &Worker, name: &str) -> Result<Json, WorkerError> {
+    let (connector, tasks, kind) = w.status(name)?;
+    let mut c = json!({"state": connector.state, "worker_id": connector.worker_id});
+    if let Some(t) = connector.trace {
+        c["trace"] = json!(t);
+    }
+    Ok(json!({
+        "name": name,
+        "connector": c,
+        "tasks": tasks.iter().enumerate().map(|(id, t)| {
+            let mut j = json!({"id": id, "state": t.state, "worker_id": t.worker_id});
+            if let Some(trace) = &t.trace {
+                j["trace"] = json!(trace);
+            }
+            j
+        }).collect::<Vec<_>>(),
+        "type": kind
+    }))
+}
+
+async fn list(State(w): State<AppState>, Query(q): Query<Vec<(String, String)>>) -> Response {
+    let names = w.connectors();
+    // `?expand=status&expand=info`, as Kafka takes it (or comma-separated).
+    let expand: Vec<&str> = q
+        .iter()
+        .filter(|(k, _)| k == "expand")
+        .flat_map(|(_, v)| v.split(','))
+        .collect();
+    if expand.is_empty() {
+        return axum::Json(names).into_response();
+    }
+    let mut out = serde_json::Map::new();
+    for name in names {
+        let mut entry = serde_json::Map::new();
+        if expand.contains(&"status") {
+            if let Ok(s) = status_json(&w, &name) {
+                entry.insert("status".into(), s);
+            }
+        }
+        if expand.contains(&"info") {
+            if let Ok(i) = info_json(&w, &name) {
+                entry.insert("info".into(), i);
+            }
+        }
+        out.insert(name, Json::Object(entry));
+    }
+    axum::Json(Json::Object(out)).into_response()
+}
+
+async fn create(State(w): State<AppState>, body: Bytes) -> Response {
+    let request = match body_json(&body) {
+        Ok(j) => j,
+        Err(r) => return *r,
+    };
+    let Some(name) = request["name"].as_str().map(str::to_string) else {
+        return error(400, "Connector name is required");
+    };
+    let config = match config_of(&request["config"]) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    if config.get("name").is_some_and(|n| *n != name) {
+        return error(
+            400,
+            "Connector name configuration (name) doesn't match connector name in the URL",
+        );
+    }
+    let initial = match request["initial_state"].as_str() {
+        None => None,
+        Some("RUNNING") => Some(TargetState::Started),
+        Some("PAUSED") => Some(TargetState::Paused),
+        Some("STOPPED") => Some(TargetState::Stopped),
+        Some(other) => {
+            return error(
+                400,
+                &format!("Invalid initial state {other}: use RUNNING, PAUSED or STOPPED"),
+            );
+        }
+    };
+    let w2 = w.clone();
+    let n = name.clone();
+    match blocking(move || w2.put_connector(&n, config, false, initial)).await {
+        Ok(_) => match info_json(&w, &name) {
+            Ok(j) => (StatusCode::CREATED, axum::Json(j)).into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn describe(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    match info_json(&w, &name) {
+        Ok(j) => axum::Json(j).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn config(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    match w.connector(&name) {
+        Ok(info) => axum::Json(info.config).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn put_config(State(w): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
+    let config = match body_json(&body).and_then(|j| config_of(&j)) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    if config.get("name").is_some_and(|n| *n != name) {
+        return error(
+            400,
+            "Connector name configuration (name) doesn't match connector name in the URL",
+        );
+    }
+    let w2 = w.clone();
+    let n = name.clone();
+    match blocking(move || w2.put_connector(&n, config, true, None)).await {
+        Ok(created) => match info_json(&w, &name) {
+            Ok(j) => {
+                let code = if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
+                (code, axum::Json(j)).into_response()
+            }
+            Err(e) => e.into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn delete(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    match blocking(move || w.delete_connector(&name)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn status(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    match status_json(&w, &name) {
+        Ok(j) => axum::Json(j).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn tasks(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    match w.connector(&name) {
+        Ok(info) => axum::Json(
+            info.tasks
+                .iter()
+                .enumerate()
+                .map(|(t, c)| json!({"id": {"connector": name, "task": t}, "config": c}))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn task_status(
+    State(w): State<AppState>,
+    Path((name, id)): Path<(String, usize)>,
+) -> Response {
+    match w.status(&name) {
+        Ok((_, tasks, _)) => match tasks.get(id) {
+            Some(t) => {
+                let mut j = json!({"id": id, "state": t.state, "worker_id": t.worker_id});
+                if let Some(trace) = &t.trace {
+                    j["trace"] = json!(trace);
+                }
+                axum::Json(j).into_response()
+            }
+            None => error(404, &format!("No status found for task {name}-{id}")),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn restart(
+    State(w): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let flag = |k: &str| q.get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let (include_tasks, only_failed) = (flag("includeTasks"), flag("onlyFailed"));
+    let w2 = w.clone();
+    let n = name.clone();
+    match blocking(move || w2.restart(&n, include_tasks, only_failed)).await {
+        // Kafka answers 204 for the plain form, 202 with the statuses for the KIP-745 form.
+        Ok(()) if !include_tasks && !only_failed => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => match status_json(&w, &name) {
+            Ok(j) => (StatusCode::ACCEPTED, axum::Json(j)).into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn restart_task(
+    State(w): State<AppState>,
+    Path((name, id)): Path<(String, usize)>,
+) -> Response {
+    match blocking(move || w.restart_task(&name, id)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn set_target(w: AppState, name: String, target: TargetState) -> Response {
+    match blocking(move || w.set_target(&name, target)).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn pause(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    set_target(w, name, TargetState::Paused).await
+}
+
+async fn resume(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    set_target(w, name, TargetState::Started).await
+}
+
+async fn stop(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    set_target(w, name, TargetState::Stopped).await
+}
+
+async fn plugins() -> Response {
+    axum::Json(
+        plugin::plugins()
+            .iter()
+            .map(|p| json!({"class": p.class(), "type": p.kind().name(), "version": p.version()}))
+            .collect::<Vec<_>>(),
+    )
+    .into_response()
+}
+
+fn find_plugin(name: &str) -> Result<Box<dyn plugin::Plugin>, Refused> {
+    plugin::plugin(name).ok_or_else(|| {
+        Box::new(error(
+            404,
+            &format!(
+                "Failed to find any class that implements Connector and which name matches {name}"
+            ),
+        ))
+    })
+}
+
+async fn plugin_config(Path(name): Path<String>) -> Response {
+    let p = match find_plugin(&name) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    axum::Json(
+        p.config_def()
+            .iter()
+            .map(|k| {
+                json!({
+                    "name": k.name,
+                    "type": k.kind,
+                    "required": k.default.is_none(),
+                    "default_value": k.default,
+                    "importance": k.importance,
+                    "documentation": k.documentation,
+                    "group": null,
+                    "width": "NONE",
+                    "display_name": k.name,
+                    "dependents": [],
+                    "order": -1
+                })
+            })
+            .collect::<Vec<_>>(),
+    )
+    .into_response()
+}
+
+async fn validate(Path(name): Path<String>, body: Bytes) -> Response {
+    let p = match find_plugin(&name) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let config = match body_json(&body).and_then(|j| config_of(&j)) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let errors = validate_all(p.as_ref(), &config);
+    let configs: Vec<Json> = p
+        .config_def()
+        .iter()
+        .map(|k| {
+            let errs: Vec<&String> = errors
+                .iter()
+                .filter(|(n, _)| n == k.name)
+                .map(|(_, e)| e)
+                .collect();
+            json!({
+                "definition": {
+                    "name": k.name, "type": k.kind, "required": k.default.is_none(),
+                    "default_value": k.default, "importance": k.importance,
+                    "documentation": k.documentation, "group": null, "width": "NONE",
+                    "display_name": k.name, "dependents": [], "order": -1
+                },
+                "value": {
+                    "name": k.name,
+                    "value": config.get(k.name).map(String::as_str).or(k.default),
+                    "recommended_values": k.recommended,
+                    "errors": errs,
+                    "visible": true
+                }
+            })
+        })
+        .collect();
+    axum::Json(json!({
+        "name": p.class(),
+        "error_count": errors.len(),
+        "groups": ["Common"],
+        "configs": configs
+    }))
+    .into_response()
+}

@@ -1,0 +1,419 @@
+//! Kafka Connect's REST API over plain HTTP against a worker and a broker in this process:
+//! the course's Datagen flow (create `OrdersConnector_tutorial`, RUNNING, orders with the
+//! quickstart's fields arrive, pause — none arrive —, resume, delete), a restart of the
+//! worker that continues the iterations, plugins and validation, and the error shapes.
+
+use std::time::{Duration, Instant};
+
+use brook_broker::{Broker, BrokerConfig};
+use brook_client::ClusterSettings;
+use brook_connect::rest::ConnectServer;
+use brook_connect::worker::{Worker, WorkerConfig};
+use rdkafka::Message as _;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use serde_json::{Value as Json, json};
+
+struct Stack {
+    runtime: tokio::runtime::Runtime,
+    _broker: Broker,
+    bootstrap: String,
+    server: Option<ConnectServer>,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Stack {
+    fn start() -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let broker = runtime.block_on(async {
+            Broker::start(BrokerConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                data_dir: dir.path().join("data"),
+                group_initial_rebalance_delay: Duration::ZERO,
+                ..BrokerConfig::default()
+            })
+            .await
+            .unwrap()
+        });
+        let bootstrap = broker.local_addr().to_string();
+        let mut stack = Stack {
+            runtime,
+            _broker: broker,
+            bootstrap,
+            server: None,
+            url: String::new(),
+            _dir: dir,
+        };
+        stack.start_worker();
+        stack
+    }
+
+    fn start_worker(&mut self) {
+        let mut config = WorkerConfig::new(ClusterSettings::new(&self.bootstrap), "127.0.0.1:8083");
+        config.offset_flush_interval = Duration::from_millis(500);
+        let worker = Worker::start(config).unwrap();
+        let server = self
+            .runtime
+            .block_on(ConnectServer::start(worker, "127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        self.url = format!("http://{}", server.local_addr());
+        self.server = Some(server);
+    }
+
+    fn stop_worker(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let url = format!("{}{path}", self.url);
+        let mut response = match (method, body) {
+            ("GET", _) => agent.get(&url).call(),
+            ("DELETE", _) => agent.delete(&url).call(),
+            ("POST", Some(b)) => agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send(b.to_string()),
+            ("POST", None) => agent.post(&url).send_empty(),
+            ("PUT", Some(b)) => agent
+                .put(&url)
+                .header("Content-Type", "application/json")
+                .send(b.to_string()),
+            ("PUT", None) => agent.put(&url).send_empty(),
+            _ => unreachable!(),
+        }
+        .unwrap();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Json::String(text)),
+        )
+    }
+}
+
+/// Reads everything in `topic` within `wait` after its end stops moving.
+fn read_all(bootstrap: &str, topic: &str) -> Vec<(String, Json)> {
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("reader-{}", std::process::id()))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let partitions = metadata.topics()[0].partitions().len() as i32;
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    let mut remaining = 0;
+    for p in 0..partitions {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .unwrap();
+        remaining += high;
+        tpl.add_partition_offset(topic, p, rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (out.len() as i64) < remaining && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let key = String::from_utf8(m.key().unwrap_or_default().to_vec()).unwrap();
+            let value: Json = serde_json::from_slice(m.payload().unwrap()).unwrap();
+            out.push((key, value));
+        }
+    }
+    out
+}
+
+fn count(bootstrap: &str, topic: &str) -> i64 {
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)) else {
+        return 0;
+    };
+    let partitions = metadata.topics()[0].partitions().len() as i32;
+    (0..partitions)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .map_or(0, |(_, h)| h)
+        })
+        .sum()
+}
+
+fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_courses_datagen_flow_over_http() {
+    let mut stack = Stack::start();
+    let (status, root) = stack.call("GET", "/", None);
+    assert_eq!(status, 200);
+    assert!(
+        root["version"].is_string() && root["kafka_cluster_id"].is_string(),
+        "{root}"
+    );
+    let (_, plugins) = stack.call("GET", "/connector-plugins", None);
+    assert!(
+        plugins.as_array().unwrap().iter().any(|p| p["class"]
+            == "io.confluent.kafka.connect.datagen.DatagenConnector"
+            && p["type"] == "source"),
+        "{plugins}"
+    );
+
+    // Create the tutorial's connector.
+    let config = json!({
+        "connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector",
+        "kafka.topic": "tutorial_topic",
+        "quickstart": "orders",
+        "max.interval": "20",
+        "tasks.max": "1"
+    });
+    let (status, created) = stack.call(
+        "POST",
+        "/connectors",
+        Some(json!({"name": "OrdersConnector_tutorial", "config": config})),
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["name"], "OrdersConnector_tutorial");
+    assert_eq!(created["type"], "source");
+    assert_eq!(
+        created["tasks"],
+        json!([{"connector": "OrdersConnector_tutorial", "task": 0}])
+    );
+    let (status, again) = stack.call(
+        "POST",
+        "/connectors",
+        Some(json!({"name": "OrdersConnector_tutorial", "config": config})),
+    );
+    assert_eq!(
+        (status, again["error_code"].clone()),
+        (409, json!(409)),
+        "{again}"
+    );
+
+    // It runs, and orders arrive with the quickstart's fields.
+    let (status, s) = stack.call("GET", "/connectors/OrdersConnector_tutorial/status", None);
+    assert_eq!(status, 200);
+    assert_eq!(s["connector"]["state"], "RUNNING", "{s}");
+    assert_eq!(s["tasks"][0]["state"], "RUNNING", "{s}");
+    eventually(30, || {
+        (count(&stack.bootstrap, "tutorial_topic") >= 20).then_some(())
+    });
+    let orders = read_all(&stack.bootstrap, "tutorial_topic");
+    for (key, order) in &orders {
+        for field in ["ordertime", "orderid", "itemid", "orderunits", "address"] {
+            assert!(order.get(field).is_some(), "{field} in {order}");
+        }
+        assert_eq!(key, &order["orderid"].to_string(), "the key is the orderid");
+        assert!(
+            order["address"]["city"]
+                .as_str()
+                .unwrap()
+                .starts_with("City_")
+        );
+        let units = order["orderunits"].as_f64().unwrap();
+        assert!((0.1..10.0).contains(&units));
+    }
+    let (_, listed) = stack.call("GET", "/connectors?expand=status&expand=info", None);
+    assert_eq!(
+        listed["OrdersConnector_tutorial"]["status"]["connector"]["state"], "RUNNING",
+        "{listed}"
+    );
+
+    // Paused: no more orders arrive.
+    let (status, _) = stack.call("PUT", "/connectors/OrdersConnector_tutorial/pause", None);
+    assert_eq!(status, 202);
+    eventually(10, || {
+        let (_, s) = stack.call("GET", "/connectors/OrdersConnector_tutorial/status", None);
+        (s["connector"]["state"] == "PAUSED" && s["tasks"][0]["state"] == "PAUSED").then_some(())
+    });
+    let paused_at = count(&stack.bootstrap, "tutorial_topic");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        count(&stack.bootstrap, "tutorial_topic"),
+        paused_at,
+        "nothing arrives while paused"
+    );
+
+    // Resumed: they arrive again.
+    let (status, _) = stack.call("PUT", "/connectors/OrdersConnector_tutorial/resume", None);
+    assert_eq!(status, 202);
+    eventually(30, || {
+        (count(&stack.bootstrap, "tutorial_topic") > paused_at + 10).then_some(())
+    });
+
+    // A worker restart continues where it stopped: order ids go on without repeating more
+    // than what was written after the last offset commit.
+    stack.stop_worker();
+    let before = read_all(&stack.bootstrap, "tutorial_topic");
+    let highest = before
+        .iter()
+        .map(|(_, o)| o["orderid"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    stack.start_worker();
+    let (_, s) = stack.call("GET", "/connectors/OrdersConnector_tutorial/status", None);
+    assert_eq!(
+        s["connector"]["state"], "RUNNING",
+        "the connector is back: {s}"
+    );
+    eventually(30, || {
+        (count(&stack.bootstrap, "tutorial_topic") as usize > before.len() + 10).then_some(())
+    });
+    let after = read_all(&stack.bootstrap, "tutorial_topic");
+    let first_new = after[before.len()..]
+        .iter()
+        .map(|(_, o)| o["orderid"].as_i64().unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        first_new > highest - 5 && first_new <= highest + 1,
+        "resumed at {first_new} after {highest}"
+    );
+
+    // The config and tasks endpoints, then delete.
+    let (_, c) = stack.call("GET", "/connectors/OrdersConnector_tutorial/config", None);
+    assert_eq!(c["quickstart"], "orders");
+    assert_eq!(c["name"], "OrdersConnector_tutorial");
+    let (_, tasks) = stack.call("GET", "/connectors/OrdersConnector_tutorial/tasks", None);
+    assert_eq!(
+        tasks[0]["id"],
+        json!({"connector": "OrdersConnector_tutorial", "task": 0})
+    );
+    let (status, _) = stack.call("DELETE", "/connectors/OrdersConnector_tutorial", None);
+    assert_eq!(status, 204);
+    let (status, gone) = stack.call("GET", "/connectors/OrdersConnector_tutorial", None);
+    assert_eq!(status, 404);
+    assert_eq!(
+        gone["message"],
+        "Connector OrdersConnector_tutorial not found"
+    );
+    let (_, listed) = stack.call("GET", "/connectors", None);
+    assert_eq!(listed, json!([]));
+    let stopped_at = count(&stack.bootstrap, "tutorial_topic");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        count(&stack.bootstrap, "tutorial_topic"),
+        stopped_at,
+        "a deleted connector writes nothing"
+    );
+}
+
+#[test]
+fn validation_errors_and_stopped_connectors() {
+    let stack = Stack::start();
+    // Validation: a missing topic and a bad quickstart, per setting.
+    let (status, v) = stack.call(
+        "PUT",
+        "/connector-plugins/DatagenConnector/config/validate",
+        Some(json!({"connector.class": "DatagenConnector", "quickstart": "nope"})),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(v["error_count"], 2, "{v}");
+    let errors_of = |name: &str| -> Json {
+        v["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["value"]["name"] == name)
+            .unwrap()["value"]["errors"]
+            .clone()
+    };
+    assert!(
+        errors_of("kafka.topic")[0]
+            .as_str()
+            .unwrap()
+            .contains("Missing required configuration")
+    );
+    assert!(
+        errors_of("quickstart")[0]
+            .as_str()
+            .unwrap()
+            .contains("must be one out of")
+    );
+
+    // Creating that config fails with 400 and the reasons.
+    let (status, e) = stack.call(
+        "POST",
+        "/connectors",
+        Some(json!({"name": "bad", "config": {"connector.class": "DatagenConnector", "quickstart": "nope"}})),
+    );
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("contains the following 2 error(s)"),
+        "{e}"
+    );
+    let (status, e) = stack.call(
+        "POST",
+        "/connectors",
+        Some(json!({"name": "bad", "config": {"connector.class": "com.example.Nope"}})),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("Failed to find any class"),
+        "{e}"
+    );
+    let (status, e) = stack.call("POST", "/connectors", Some(json!("not an object")));
+    assert_eq!(status, 400, "{e}");
+    let (status, _) = stack.call("PUT", "/connectors/nope/pause", None);
+    assert_eq!(status, 404);
+
+    // Created through PUT config with a schema of our own and 5 iterations; then stopped.
+    let (status, created) = stack.call(
+        "PUT",
+        "/connectors/users/config",
+        Some(json!({
+            "connector.class": "DatagenConnector",
+            "kafka.topic": "users",
+            "schema.string": "{\"type\":\"record\",\"name\":\"user\",\"fields\":[{\"name\":\"id\",\"type\":{\"type\":\"long\",\"arg.properties\":{\"iteration\":{\"start\":1}}}}]}",
+            "schema.keyfield": "id",
+            "iterations": "5",
+            "max.interval": "0",
+            "tasks.max": "1"
+        })),
+    );
+    assert_eq!(status, 201, "{created}");
+    eventually(30, || (count(&stack.bootstrap, "users") == 5).then_some(()));
+    let users = read_all(&stack.bootstrap, "users");
+    let mut ids: Vec<i64> = users
+        .iter()
+        .map(|(_, u)| u["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5], "iterations=5 writes exactly five");
+    let (status, _) = stack.call("PUT", "/connectors/users/stop", None);
+    assert_eq!(status, 202);
+    eventually(10, || {
+        let (_, s) = stack.call("GET", "/connectors/users/status", None);
+        (s["connector"]["state"] == "STOPPED" && s["tasks"] == json!([])).then_some(())
+    });
+}
