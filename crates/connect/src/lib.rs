@@ -5,6 +5,7 @@
 //! - [`converters`]: `StringConverter`, `ByteArrayConverter`, `JsonConverter`;
 //! - [`plugin`]: what a connector plugin is, and the built-in ones;
 //! - [`datagen`]: the Datagen source (Confluent's quickstarts and `arg.properties` schemas);
+//! - [`file`]: Kafka's FileStream source and sink;
 //! - [`worker`]: the runtime — connector configs, target states and task configs in the
 //!   config topic, source offsets in the offsets topic, statuses in the status topic;
 //! - [`rest`]: the REST API.
@@ -22,6 +23,7 @@
 pub mod converters;
 pub mod data;
 pub mod datagen;
+pub mod file;
 pub mod plugin;
 pub mod rest;
 pub mod worker;

@@ -108,13 +108,63 @@ pub trait Plugin: Send + Sync {
     fn validate(&self, config: &Config) -> Vec<(String, String)>;
     /// The configurations of at most `max_tasks` tasks.
     fn task_configs(&self, config: &Config, max_tasks: usize) -> Result<Vec<Config>, ConnectError>;
-    /// A source task for `task_config` (sinks: an error).
-    fn source_task(&self, task_config: &Config) -> Result<Box<dyn SourceTask>, ConnectError>;
+    /// A source task for `task_config`.
+    fn source_task(&self, task_config: &Config) -> Result<Box<dyn SourceTask>, ConnectError> {
+        let _ = task_config;
+        Err(ConnectError::new(format!(
+            "{} is not a source connector",
+            self.class()
+        )))
+    }
+    /// A sink task for `task_config`.
+    fn sink_task(&self, task_config: &Config) -> Result<Box<dyn SinkTask>, ConnectError> {
+        let _ = task_config;
+        Err(ConnectError::new(format!(
+            "{} is not a sink connector",
+            self.class()
+        )))
+    }
+}
+
+/// A record a sink task receives: where it was read and what it holds, converted.
+#[derive(Debug, Clone)]
+pub struct SinkRecord {
+    /// Its topic.
+    pub topic: String,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// The key's schema, when the converter has one.
+    pub key_schema: Option<Schema>,
+    /// The key.
+    pub key: Value,
+    /// The value's schema.
+    pub value_schema: Option<Schema>,
+    /// The value.
+    pub value: Value,
+    /// Its timestamp.
+    pub timestamp: Option<i64>,
+}
+
+/// A running sink task (Kafka Connect's `SinkTask`): the worker hands it records and commits
+/// their offsets only after `flush` has succeeded.
+pub trait SinkTask: Send {
+    /// Starts.
+    fn start(&mut self) -> Result<(), ConnectError>;
+    /// Takes records (in order per partition).
+    fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectError>;
+    /// Makes everything put so far durable.
+    fn flush(&mut self) -> Result<(), ConnectError>;
 }
 
 /// The plugins built into Brook.
 pub fn plugins() -> Vec<Box<dyn Plugin>> {
-    vec![Box::new(crate::datagen::Datagen)]
+    vec![
+        Box::new(crate::datagen::Datagen),
+        Box::new(crate::file::FileStreamSource),
+        Box::new(crate::file::FileStreamSink),
+    ]
 }
 
 /// The plugin `class`: its full class name, or the short name (`DatagenConnector`, or

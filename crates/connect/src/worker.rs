@@ -784,6 +784,21 @@ impl Drop for Worker {
 /// Every check of a connector configuration: the worker's (converters) and the plugin's.
 pub fn validate_all(plugin: &dyn Plugin, config: &Config) -> Vec<(String, String)> {
     let mut errors = plugin::validate(plugin, config);
+    if plugin.kind() == plugin::PluginKind::Sink {
+        let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
+        match (set("topics"), set("topics.regex")) {
+            (false, false) => errors.push((
+                "topics".to_string(),
+                "Must configure one of topics or topics.regex".to_string(),
+            )),
+            (true, true) => errors.push((
+                "topics".to_string(),
+                "topics and topics.regex are mutually exclusive options, but both are set."
+                    .to_string(),
+            )),
+            _ => {}
+        }
+    }
     for side in ["key", "value"] {
         let key = format!("{side}.converter");
         if let Some(class) = config.get(&key) {
@@ -994,7 +1009,18 @@ impl TaskRunner {
     }
 
     fn run(self) {
-        if let Err(e) = self.run_source() {
+        let class = self
+            .config
+            .get("connector.class")
+            .cloned()
+            .unwrap_or_default();
+        let sink = plugin::plugin(&class).is_some_and(|p| p.kind() == plugin::PluginKind::Sink);
+        let result = if sink {
+            self.run_sink()
+        } else {
+            self.run_source()
+        };
+        if let Err(e) = result {
             tracing::warn!(connector = %self.connector, task = self.id, error = %e, "task failed");
             self.set_status(
                 "FAILED",
@@ -1031,6 +1057,164 @@ impl TaskRunner {
             .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
             .collect();
         converters::converter(&class, &settings).map_err(|e| ConnectError::new(e.0))
+    }
+
+    /// A sink task: a consumer in the group `connect-<name>` reads the connector's topics;
+    /// records are converted and handed to the task; offsets are committed only after the
+    /// task's `flush` succeeded (every `offset.flush.interval`, and on pause and stop).
+    fn run_sink(&self) -> Result<(), ConnectError> {
+        let class = self
+            .config
+            .get("connector.class")
+            .cloned()
+            .unwrap_or_default();
+        let plugin = plugin::plugin(&class)
+            .ok_or_else(|| ConnectError::new(format!("no connector class {class}")))?;
+        let mut task = plugin.sink_task(&self.config)?;
+        task.start()?;
+        let (key_converter, value_converter) = (self.converter("key")?, self.converter("value")?);
+        let group = format!("connect-{}", self.connector);
+        let consumer: BaseConsumer<Quiet> = self
+            .worker
+            .cluster
+            .create(
+                &[
+                    ("group.id", group.as_str()),
+                    ("enable.auto.commit", "false"),
+                    ("auto.offset.reset", "earliest"),
+                    // A topic created after the subscription (by a source) is found soon.
+                    ("topic.metadata.refresh.interval.ms", "2000"),
+                ],
+                Quiet,
+            )
+            .map_err(|e| ConnectError::new(e.to_string()))?;
+        match (self.config.get("topics"), self.config.get("topics.regex")) {
+            (Some(topics), _) if !topics.trim().is_empty() => {
+                let topics: Vec<&str> = topics
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                consumer.subscribe(&topics)
+            }
+            (_, Some(regex)) => {
+                consumer.subscribe(&[&format!("^{}", regex.trim_start_matches('^'))])
+            }
+            _ => {
+                return Err(ConnectError::new(
+                    "Must configure one of topics or topics.regex",
+                ));
+            }
+        }
+        .map_err(|e| ConnectError::new(format!("cannot subscribe: {e}")))?;
+        // Next offset to commit per (topic, partition).
+        let mut positions: HashMap<(String, i32), i64> = HashMap::new();
+        let mut last_flush = Instant::now();
+        let commit = |task: &mut Box<dyn plugin::SinkTask>,
+                      positions: &mut HashMap<(String, i32), i64>|
+         -> Result<(), ConnectError> {
+            if positions.is_empty() {
+                return Ok(());
+            }
+            task.flush()?;
+            let mut offsets = rdkafka::TopicPartitionList::new();
+            for ((topic, partition), next) in positions.drain() {
+                offsets
+                    .add_partition_offset(&topic, partition, rdkafka::Offset::Offset(next))
+                    .map_err(|e| ConnectError::new(e.to_string()))?;
+            }
+            consumer
+                .commit(&offsets, rdkafka::consumer::CommitMode::Sync)
+                .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))
+        };
+        let mut paused = false;
+        loop {
+            match self.control.load(Ordering::Acquire) {
+                STOP => break,
+                PAUSE => {
+                    if !paused {
+                        commit(&mut task, &mut positions)?;
+                        if let Ok(assigned) = consumer.assignment() {
+                            let _ = consumer.pause(&assigned);
+                        }
+                        paused = true;
+                        self.set_status("PAUSED", None);
+                    }
+                    // Still polled, to stay in the group; paused partitions return nothing.
+                    let _ = consumer.poll(Duration::from_millis(100));
+                    continue;
+                }
+                _ => {
+                    if paused {
+                        if let Ok(assigned) = consumer.assignment() {
+                            let _ = consumer.resume(&assigned);
+                        }
+                        paused = false;
+                    }
+                    let running =
+                        self.status.lock().unwrap_or_else(|p| p.into_inner()).state == "RUNNING";
+                    if !running {
+                        self.set_status("RUNNING", None);
+                    }
+                }
+            }
+            let mut batch = Vec::new();
+            let mut next = consumer.poll(Duration::from_millis(100));
+            while let Some(polled) = next {
+                let m = match polled {
+                    Ok(m) => m,
+                    // Not fatal (a subscribed topic that does not exist yet, a broker that
+                    // went away): librdkafka goes on by itself.
+                    Err(e) => {
+                        tracing::debug!(connector = %self.connector, error = %e, "consumer");
+                        break;
+                    }
+                };
+                let (key_schema, key) = key_converter.decode(m.topic(), m.key()).map_err(|e| {
+                    ConnectError::new(format!(
+                        "the key at {}-{}@{}: {}",
+                        m.topic(),
+                        m.partition(),
+                        m.offset(),
+                        e.0
+                    ))
+                })?;
+                let (value_schema, value) = value_converter
+                    .decode(m.topic(), m.payload())
+                    .map_err(|e| {
+                        ConnectError::new(format!(
+                            "the value at {}-{}@{}: {}",
+                            m.topic(),
+                            m.partition(),
+                            m.offset(),
+                            e.0
+                        ))
+                    })?;
+                positions.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
+                batch.push(plugin::SinkRecord {
+                    topic: m.topic().to_string(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key_schema,
+                    key,
+                    value_schema,
+                    value,
+                    timestamp: m.timestamp().to_millis(),
+                });
+                if batch.len() >= 500 {
+                    break;
+                }
+                next = consumer.poll(Duration::ZERO);
+            }
+            if !batch.is_empty() {
+                task.put(batch)?;
+            }
+            if last_flush.elapsed() >= self.worker.offset_flush_interval {
+                commit(&mut task, &mut positions)?;
+                last_flush = Instant::now();
+            }
+        }
+        commit(&mut task, &mut positions)
     }
 
     fn run_source(&self) -> Result<(), ConnectError> {
