@@ -374,29 +374,19 @@ pub fn run_registry(
     advertised_url: Option<&str>,
     connect: &crate::cli::connect::ConnectArgs,
 ) -> Result<()> {
-    let advertised_url = advertised_url.map(self::advertised_url).transpose()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let registry = brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
-            listen,
-            cluster: connect.cluster()?,
-            topic: topic.to_string(),
-            advertised_url,
-        })
-        .await
-        .with_context(|| {
-            format!(
-                "cannot start the schema registry on {}",
-                connect.bootstrap_servers
-            )
-        })?;
-        tracing::info!(registry = %registry.local_addr(), "schema registry is ready");
-        wait_for_signal().await?;
-        registry.shutdown().await;
-        Ok(())
-    })
+    let config = brook_registry::RegistryConfig {
+        listen,
+        cluster: connect.cluster()?,
+        topic: topic.to_string(),
+        advertised_url: advertised_url.map(self::advertised_url).transpose()?,
+    };
+    run_alone(
+        "the schema registry",
+        &connect.bootstrap_servers,
+        async move { Ok(brook_registry::RegistryServer::start(config).await?) },
+        brook_registry::RegistryServer::local_addr,
+        |registry| Box::pin(registry.shutdown()),
+    )
 }
 
 /// Starts Brook SQL: the engine replays its command topic, then the REST API listens.
@@ -418,22 +408,17 @@ pub fn run_sql_server(
     schema_registry_url: Option<&str>,
     connect: &crate::cli::connect::ConnectArgs,
 ) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let mut config =
         brook_sql::engine::EngineConfig::new(connect.cluster()?, state_dir.to_path_buf());
     config.service_id = service_id.to_string();
     config.schema_registry_url = schema_registry_url.map(|u| u.trim_end_matches('/').to_string());
-    runtime.block_on(async move {
-        let server = start_sql(config, listen)
-            .await
-            .with_context(|| format!("cannot start Brook SQL on {}", connect.bootstrap_servers))?;
-        tracing::info!(sql = %server.local_addr(), "Brook SQL is ready");
-        wait_for_signal().await?;
-        server.shutdown().await;
-        Ok(())
-    })
+    run_alone(
+        "Brook SQL",
+        &connect.bootstrap_servers,
+        start_sql(config, listen),
+        brook_sql::server::SqlServer::local_addr,
+        |server| Box::pin(server.shutdown()),
+    )
 }
 
 /// Starts a Brook Connect worker (it reads its config topic and starts the connectors
@@ -455,25 +440,40 @@ pub fn run_connect(
     topics: [&str; 3],
     connect: &crate::cli::connect::ConnectArgs,
 ) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let mut config =
         brook_connect::worker::WorkerConfig::new(connect.cluster()?, listen.to_string());
     config.group_id = group_id.to_string();
     config.config_topic = topics[0].to_string();
     config.offset_topic = topics[1].to_string();
     config.status_topic = topics[2].to_string();
+    run_alone(
+        "Brook Connect",
+        &connect.bootstrap_servers,
+        start_connect(config, listen),
+        brook_connect::rest::ConnectServer::local_addr,
+        |server| Box::pin(server.shutdown()),
+    )
+}
+
+/// Runs one service alone on its own runtime until SIGINT or SIGTERM (`brook registry`,
+/// `brook sql-server`, `brook connect`).
+fn run_alone<S>(
+    what: &str,
+    bootstrap: &str,
+    start: impl std::future::Future<Output = Result<S>>,
+    local_addr: impl Fn(&S) -> std::net::SocketAddr,
+    stop: impl FnOnce(S) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
-        let server = start_connect(config, listen).await.with_context(|| {
-            format!(
-                "cannot start Brook Connect on {}",
-                connect.bootstrap_servers
-            )
-        })?;
-        tracing::info!(connect = %server.local_addr(), "Brook Connect is ready");
+        let service = start
+            .await
+            .with_context(|| format!("cannot start {what} on {bootstrap}"))?;
+        tracing::info!(address = %local_addr(&service), "{what} is ready");
         wait_for_signal().await?;
-        server.shutdown().await;
+        stop(service).await;
         Ok(())
     })
 }

@@ -23,6 +23,8 @@
 //! Concurrency: [`ClusterSettings`] is plain data (`Clone + Send + Sync`); the clients it
 //! builds follow rdkafka's own contracts.
 
+pub mod http;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value as Json, json};
-use tokio::sync::oneshot;
 
 use crate::data::Config;
 use crate::plugin;
@@ -25,46 +24,25 @@ type AppState = Arc<Worker>;
 
 /// A running REST server.
 pub struct ConnectServer {
-    local_addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    http: brook_client::http::HttpServer,
     worker: Arc<Worker>,
 }
 
 impl ConnectServer {
     /// Serves `worker` on `listen` (on the current tokio runtime).
     pub async fn start(worker: Arc<Worker>, listen: SocketAddr) -> std::io::Result<ConnectServer> {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
-        let local_addr = listener.local_addr()?;
-        let app = router(worker.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(ConnectServer {
-            local_addr,
-            shutdown: Some(tx),
-            task,
-            worker,
-        })
+        let http = brook_client::http::HttpServer::start(listen, router(worker.clone())).await?;
+        Ok(ConnectServer { http, worker })
     }
 
     /// Where it listens.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.http.local_addr()
     }
 
     /// Stops serving, then stops the worker's tasks (committing their offsets).
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.task.abort();
-        let _ = self.task.await;
+    pub async fn shutdown(self) {
+        self.http.stop().await;
         let worker = self.worker.clone();
         let _ = tokio::task::spawn_blocking(move || worker.shutdown()).await;
     }

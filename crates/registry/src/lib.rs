@@ -66,9 +66,7 @@ fn url_of(addr: SocketAddr) -> String {
 /// A running registry.
 #[derive(Debug)]
 pub struct RegistryServer {
-    local_addr: SocketAddr,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
+    http: brook_client::http::HttpServer,
     election: Arc<election::Election>,
 }
 
@@ -95,39 +93,24 @@ impl RegistryServer {
                 .unwrap_or_else(|| url_of(local_addr)),
         )?);
         let writes = Arc::new(forward::Writes::new(election.clone(), registry.clone()));
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(registry).layer(axum::middleware::from_fn_with_state(
             writes,
             forward::route_writes,
         ));
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::warn!(error = %e, "schema registry stopped");
-            }
-        });
+        let http = brook_client::http::HttpServer::serve(listener, app)
+            .map_err(|e| RegistryError::Store(e.to_string()))?;
         tracing::info!(%local_addr, topic = %config.topic, "schema registry listening");
-        Ok(RegistryServer {
-            local_addr,
-            shutdown,
-            task,
-            election,
-        })
+        Ok(RegistryServer { http, election })
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.http.local_addr()
     }
 
     /// Stops serving, waits for in-flight requests, and leaves the leader election.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(());
-        let _ = self.task.await;
+        self.http.stop().await;
         let election = self.election;
         let _ = tokio::task::spawn_blocking(move || election.leave()).await;
     }

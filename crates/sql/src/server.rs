@@ -37,9 +37,7 @@ type AppState = Arc<Shared>;
 
 /// A running REST server.
 pub struct SqlServer {
-    local_addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    http: brook_client::http::HttpServer,
     engine: Arc<Engine>,
 }
 
@@ -47,41 +45,23 @@ impl SqlServer {
     /// Serves `engine` on `listen` (on the current tokio runtime).
     pub async fn start(engine: Arc<Engine>, listen: SocketAddr) -> std::io::Result<SqlServer> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             engine: engine.clone(),
             running: Mutex::new(HashMap::new()),
-            listen: local_addr,
+            listen: listener.local_addr()?,
         });
-        let app = router(shared);
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(SqlServer {
-            local_addr,
-            shutdown: Some(tx),
-            task,
-            engine,
-        })
+        let http = brook_client::http::HttpServer::serve(listener, router(shared))?;
+        Ok(SqlServer { http, engine })
     }
 
     /// Where it listens.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.http.local_addr()
     }
 
-    /// Stops serving, then closes the engine's queries.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.task.abort();
-        let _ = self.task.await;
+    /// Stops serving (push queries' responses are cut), then closes the engine's queries.
+    pub async fn shutdown(self) {
+        self.http.stop().await;
         let engine = self.engine.clone();
         let _ = tokio::task::spawn_blocking(move || engine.shutdown()).await;
     }
