@@ -334,6 +334,21 @@ impl Value {
 /// A connector's or task's configuration: Kafka Connect's string map.
 pub type Config = BTreeMap<String, String>;
 
+/// A JSON object as a configuration (values that are not strings as their JSON text); None
+/// when it is not an object.
+pub fn config_from_json(j: &Json) -> Option<Config> {
+    j.as_object().map(|m| {
+        m.iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,14 @@ impl IntoResponse for WorkerError {
     }
 }
 
+/// A worker's answer as JSON, or its error.
+fn reply<T: serde::Serialize>(answer: Result<T, WorkerError>) -> Response {
+    match answer {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 async fn not_found() -> Response {
     error(404, "HTTP 404 Not Found")
 }
@@ -109,20 +117,12 @@ fn body_json(body: &Bytes) -> Result<Json, Refused> {
 }
 
 fn config_of(j: &Json) -> Result<Config, Refused> {
-    let Some(m) = j.as_object() else {
-        return Err(Box::new(error(
+    crate::data::config_from_json(j).ok_or_else(|| {
+        Box::new(error(
             400,
             "The connector configuration must be a JSON object",
-        )));
-    };
-    Ok(m.iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.as_str().map_or_else(|| v.to_string(), str::to_string),
-            )
-        })
-        .collect())
+        ))
+    })
 }
 
 async fn root(State(w): State<AppState>) -> Response {
@@ -235,17 +235,11 @@ async fn create(State(w): State<AppState>, body: Bytes) -> Response {
 }
 
 async fn describe(State(w): State<AppState>, Path(name): Path<String>) -> Response {
-    match info_json(&w, &name) {
-        Ok(j) => axum::Json(j).into_response(),
-        Err(e) => e.into_response(),
-    }
+    reply(info_json(&w, &name))
 }
 
 async fn config(State(w): State<AppState>, Path(name): Path<String>) -> Response {
-    match w.connector(&name) {
-        Ok(info) => axum::Json(info.config).into_response(),
-        Err(e) => e.into_response(),
-    }
+    reply(w.connector(&name).map(|info| info.config))
 }
 
 async fn put_config(State(w): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
@@ -285,10 +279,7 @@ async fn delete(State(w): State<AppState>, Path(name): Path<String>) -> Response
 }
 
 async fn status(State(w): State<AppState>, Path(name): Path<String>) -> Response {
-    match status_json(&w, &name) {
-        Ok(j) => axum::Json(j).into_response(),
-        Err(e) => e.into_response(),
-    }
+    reply(status_json(&w, &name))
 }
 
 async fn tasks(State(w): State<AppState>, Path(name): Path<String>) -> Response {

@@ -823,7 +823,7 @@ fn apply(state: &mut State, key: &str, value: Option<Json>) {
     if let Some(name) = key.strip_prefix("connector-") {
         match value.as_ref().and_then(|v| v.get("properties")) {
             Some(props) => {
-                let config = json_config(props);
+                let config = crate::data::config_from_json(props).unwrap_or_default();
                 let kind = config
                     .get("connector.class")
                     .and_then(|c| plugin::plugin(c))
@@ -873,7 +873,7 @@ fn apply(state: &mut State, key: &str, value: Option<Json>) {
                     .pending_tasks
                     .entry(name.to_string())
                     .or_default()
-                    .insert(id, json_config(props));
+                    .insert(id, crate::data::config_from_json(props).unwrap_or_default());
             }
         }
     } else if let Some(name) = key.strip_prefix("commit-") {
@@ -888,22 +888,6 @@ fn apply(state: &mut State, key: &str, value: Option<Json>) {
                 .collect();
         }
     }
-}
-
-fn json_config(props: &Json) -> Config {
-    props
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Reads the offsets topic once: the last offset of each (connector, partition).
@@ -1014,11 +998,10 @@ impl TaskRunner {
             .get("connector.class")
             .cloned()
             .unwrap_or_default();
-        let sink = plugin::plugin(&class).is_some_and(|p| p.kind() == plugin::PluginKind::Sink);
-        let result = if sink {
-            self.run_sink()
-        } else {
-            self.run_source()
+        let result = match plugin::plugin(&class) {
+            None => Err(ConnectError::new(format!("no connector class {class}"))),
+            Some(p) if p.kind() == plugin::PluginKind::Sink => self.run_sink(p.as_ref()),
+            Some(p) => self.run_source(p.as_ref()),
         };
         if let Err(e) = result {
             tracing::warn!(connector = %self.connector, task = self.id, error = %e, "task failed");
@@ -1062,14 +1045,7 @@ impl TaskRunner {
     /// A sink task: a consumer in the group `connect-<name>` reads the connector's topics;
     /// records are converted and handed to the task; offsets are committed only after the
     /// task's `flush` succeeded (every `offset.flush.interval`, and on pause and stop).
-    fn run_sink(&self) -> Result<(), ConnectError> {
-        let class = self
-            .config
-            .get("connector.class")
-            .cloned()
-            .unwrap_or_default();
-        let plugin = plugin::plugin(&class)
-            .ok_or_else(|| ConnectError::new(format!("no connector class {class}")))?;
+    fn run_sink(&self, plugin: &dyn Plugin) -> Result<(), ConnectError> {
         let mut task = plugin.sink_task(&self.config)?;
         task.start()?;
         let (key_converter, value_converter) = (self.converter("key")?, self.converter("value")?);
@@ -1217,14 +1193,7 @@ impl TaskRunner {
         commit(&mut task, &mut positions)
     }
 
-    fn run_source(&self) -> Result<(), ConnectError> {
-        let class = self
-            .config
-            .get("connector.class")
-            .cloned()
-            .unwrap_or_default();
-        let plugin = plugin::plugin(&class)
-            .ok_or_else(|| ConnectError::new(format!("no connector class {class}")))?;
+    fn run_source(&self, plugin: &dyn Plugin) -> Result<(), ConnectError> {
         let mut task: Box<dyn SourceTask> = plugin.source_task(&self.config)?;
         let offsets = OffsetStore::read(&self.worker, &self.connector)?;
         task.start(&offsets)?;
