@@ -634,10 +634,16 @@ impl Worker {
     /// Makes what runs match the config topic.
     fn reconcile(&self) {
         let mut state = self.lock();
-        let desired = state.connectors.clone();
+        let mut desired = state.connectors.clone();
+        // A connector whose new task configs are not all read yet (no commit record) stays
+        // as it runs until they are: a reconfiguration restarts its tasks once.
+        desired.retain(|name, _| !state.pending_tasks.contains_key(name));
         // Gone or changed: stop.
         let names: Vec<String> = state.running.keys().cloned().collect();
         for name in names {
+            if state.pending_tasks.contains_key(&name) && state.connectors.contains_key(&name) {
+                continue;
+            }
             let keep = desired.get(&name).is_some_and(|d| {
                 let r = &state.running[&name];
                 r.config == d.config && r.tasks_config == d.tasks
