@@ -790,6 +790,29 @@ impl Drop for Worker {
 /// Every check of a connector configuration: the worker's (converters) and the plugin's.
 pub fn validate_all(plugin: &dyn Plugin, config: &Config) -> Vec<(String, String)> {
     let mut errors = plugin::validate(plugin, config);
+    // Settings Kafka Connect has and Brook does not yet: refused, not ignored.
+    let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
+    for (key, what) in [
+        ("transforms", "Single message transforms"),
+        ("predicates", "Predicates"),
+        ("errors.deadletterqueue.topic.name", "Dead letter queues"),
+    ] {
+        if set(key) {
+            errors.push((
+                key.to_string(),
+                format!("{what} are not built into Brook Connect yet"),
+            ));
+        }
+    }
+    if config
+        .get("errors.tolerance")
+        .is_some_and(|t| !t.trim().eq_ignore_ascii_case("none"))
+    {
+        errors.push((
+            "errors.tolerance".to_string(),
+            "errors.tolerance=all is not built into Brook Connect yet: a record that cannot be converted fails its task".to_string(),
+        ));
+    }
     if plugin.kind() == plugin::PluginKind::Sink {
         let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
         match (set("topics"), set("topics.regex")) {

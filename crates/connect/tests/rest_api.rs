@@ -382,6 +382,22 @@ fn validation_errors_and_stopped_connectors() {
             .contains("Failed to find any class"),
         "{e}"
     );
+    let (status, e) = stack.call(
+        "POST",
+        "/connectors",
+        Some(
+            json!({"name": "later", "config": {"connector.class": "DatagenConnector",
+            "kafka.topic": "t", "quickstart": "orders", "transforms": "mask",
+            "errors.tolerance": "all"}}),
+        ),
+    );
+    assert_eq!(status, 400, "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.contains("Single message transforms are not built into Brook Connect yet"),
+        "{e}"
+    );
+    assert!(message.contains("errors.tolerance=all is not built"), "{e}");
     let (status, e) = stack.call("POST", "/connectors", Some(json!("not an object")));
     assert_eq!(status, 400, "{e}");
     let (status, _) = stack.call("PUT", "/connectors/nope/pause", None);
