@@ -53,7 +53,8 @@ pub struct Args {
     connect_listen: Option<String>,
 }
 
-/// Everything `brook serve` runs: the broker and the schema registry beside it.
+/// Everything `brook serve` runs: the broker, and beside it the schema registry, Brook SQL
+/// and Brook Connect.
 #[derive(Debug)]
 pub struct ServeConfig {
     /// The broker.
@@ -258,12 +259,13 @@ pub fn run(args: &Args) -> Result<()> {
     runtime.block_on(async move {
         let data_dir = config.broker.data_dir.clone();
         let broker = Broker::start(config.broker).await?;
+        // The services beside the broker reach it on loopback when it listens everywhere.
+        let mut bootstrap = broker.local_addr();
+        if bootstrap.ip().is_unspecified() {
+            bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
         let registry = match config.registry_listen {
             Some(listen) => {
-                let mut bootstrap = broker.local_addr();
-                if bootstrap.ip().is_unspecified() {
-                    bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                }
                 let started =
                     brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
                         listen,
@@ -287,10 +289,6 @@ pub fn run(args: &Args) -> Result<()> {
         };
         let sql = match config.sql_listen {
             Some(listen) => {
-                let mut bootstrap = broker.local_addr();
-                if bootstrap.ip().is_unspecified() {
-                    bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                }
                 let mut engine = brook_sql::engine::EngineConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
                     data_dir.join("ksql-state"),
@@ -316,10 +314,6 @@ pub fn run(args: &Args) -> Result<()> {
         };
         let connect = match config.connect_listen {
             Some(listen) => {
-                let mut bootstrap = broker.local_addr();
-                if bootstrap.ip().is_unspecified() {
-                    bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                }
                 let worker = brook_connect::worker::WorkerConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
                     listen.to_string(),
