@@ -205,12 +205,6 @@ async fn create(State(w): State<AppState>, body: Bytes) -> Response {
         Ok(c) => c,
         Err(r) => return *r,
     };
-    if config.get("name").is_some_and(|n| *n != name) {
-        return error(
-            400,
-            "Connector name configuration (name) doesn't match connector name in the URL",
-        );
-    }
     let initial = match request["initial_state"].as_str() {
         None => None,
         Some("RUNNING") => Some(TargetState::Started),
@@ -223,15 +217,7 @@ async fn create(State(w): State<AppState>, body: Bytes) -> Response {
             );
         }
     };
-    let w2 = w.clone();
-    let n = name.clone();
-    match blocking(move || w2.put_connector(&n, config, false, initial)).await {
-        Ok(_) => match info_json(&w, &name) {
-            Ok(j) => (StatusCode::CREATED, axum::Json(j)).into_response(),
-            Err(e) => e.into_response(),
-        },
-        Err(e) => e.into_response(),
-    }
+    save(w, name, config, false, initial).await
 }
 
 async fn describe(State(w): State<AppState>, Path(name): Path<String>) -> Response {
@@ -247,26 +233,30 @@ async fn put_config(State(w): State<AppState>, Path(name): Path<String>, body: B
         Ok(c) => c,
         Err(r) => return *r,
     };
-    if config.get("name").is_some_and(|n| *n != name) {
-        return error(
-            400,
-            "Connector name configuration (name) doesn't match connector name in the URL",
-        );
-    }
-    let w2 = w.clone();
-    let n = name.clone();
-    match blocking(move || w2.put_connector(&n, config, true, None)).await {
-        Ok(created) => match info_json(&w, &name) {
-            Ok(j) => {
-                let code = if created {
-                    StatusCode::CREATED
-                } else {
-                    StatusCode::OK
-                };
-                (code, axum::Json(j)).into_response()
+    save(w, name, config, true, None).await
+}
+
+/// Creates (201) or, with `allow_update`, reconfigures (200) a connector, answering with it.
+async fn save(
+    w: AppState,
+    name: String,
+    config: Config,
+    allow_update: bool,
+    initial: Option<TargetState>,
+) -> Response {
+    let (w2, n) = (w.clone(), name.clone());
+    match blocking(move || w2.put_connector(&n, config, allow_update, initial)).await {
+        Ok(created) => {
+            let code = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            match info_json(&w, &name) {
+                Ok(j) => (code, axum::Json(j)).into_response(),
+                Err(e) => e.into_response(),
             }
-            Err(e) => e.into_response(),
-        },
+        }
         Err(e) => e.into_response(),
     }
 }

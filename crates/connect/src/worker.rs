@@ -457,6 +457,12 @@ impl Worker {
                 format!("Connector name is invalid: '{name}'"),
             ));
         }
+        if config.get("name").is_some_and(|n| n != name) {
+            return Err(WorkerError::new(
+                400,
+                "Connector name configuration (name) doesn't match connector name in the URL",
+            ));
+        }
         config.insert("name".to_string(), name.to_string());
         let exists = self.lock().connectors.contains_key(name);
         if exists && !allow_update {
@@ -922,7 +928,6 @@ fn apply(state: &mut State, key: &str, value: Option<Json>) {
 /// Reads the offsets topic once: the last offset of each (connector, partition).
 struct OffsetStore {
     offsets: HashMap<String, Json>,
-    connector: String,
 }
 
 impl OffsetStore {
@@ -989,16 +994,12 @@ impl OffsetStore {
                 }
             }
         }
-        Ok(OffsetStore {
-            offsets,
-            connector: connector.to_string(),
-        })
+        Ok(OffsetStore { offsets })
     }
 }
 
 impl OffsetReader for OffsetStore {
     fn offset(&self, partition: &Json) -> Option<Json> {
-        let _ = &self.connector;
         self.offsets.get(&partition.to_string()).cloned()
     }
 }
