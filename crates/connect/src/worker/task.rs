@@ -1,0 +1,458 @@
+//! A task's thread: a source task's records go through its converters to an idempotent
+//! producer, with source offsets committed after the producer's flush; a sink task reads its
+//! topics in the consumer group `connect-<name>` and commits offsets after its own flush.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use brook_client::Quiet;
+use rdkafka::Message as _;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use serde_json::{Value as Json, json};
+
+use super::offsets::OffsetStore;
+use super::status::{self, Status, StatusWriter};
+use super::{TargetState, WorkerConfig};
+use crate::converters::{self, Converter};
+use crate::data::Config;
+use crate::plugin::{self, ConnectError, Plugin, SourceTask};
+
+/// A running task, controlled through a shared flag.
+pub(crate) struct TaskHandle {
+    /// RUN, PAUSE or STOP.
+    control: Arc<AtomicU8>,
+    status: Arc<Mutex<Status>>,
+    writer: StatusWriter,
+    key: String,
+    thread: Option<JoinHandle<()>>,
+}
+
+const RUN: u8 = 0;
+const PAUSE: u8 = 1;
+const STOP: u8 = 2;
+
+impl TaskHandle {
+    /// Starts task `id` of `connector` with its task config and its connector's config.
+    pub(crate) fn spawn(
+        connector: &str,
+        id: usize,
+        config: &Config,
+        connector_config: &Config,
+        worker: &WorkerConfig,
+        target: TargetState,
+        writer: &StatusWriter,
+    ) -> TaskHandle {
+        let paused = target == TargetState::Paused;
+        let control = Arc::new(AtomicU8::new(if paused { PAUSE } else { RUN }));
+        let initial = Status {
+            state: if paused { "PAUSED" } else { "RUNNING" }.to_string(),
+            trace: None,
+            worker_id: worker.worker_id.clone(),
+        };
+        let key = status::task_key(connector, id);
+        writer.write(&key, Some(&initial));
+        let status = Arc::new(Mutex::new(initial));
+        let runner = TaskRunner {
+            connector: connector.to_string(),
+            id,
+            config: config.clone(),
+            connector_config: connector_config.clone(),
+            worker: worker.clone(),
+            control: control.clone(),
+            status: status.clone(),
+            writer: writer.clone(),
+            key: key.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("task-{connector}-{id}"))
+            .spawn(move || runner.run())
+            .ok();
+        TaskHandle {
+            control,
+            status,
+            writer: writer.clone(),
+            key,
+            thread,
+        }
+    }
+
+    /// Pauses or resumes it.
+    pub(crate) fn set_target(&self, target: TargetState) {
+        let control = if target == TargetState::Paused {
+            PAUSE
+        } else {
+            RUN
+        };
+        self.control.store(control, Ordering::Release);
+    }
+
+    /// Its status now.
+    pub(crate) fn status(&self) -> Status {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Stops it and waits for its thread (which commits what it has done).
+    pub(crate) fn stop(&mut self) {
+        self.control.store(STOP, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops it and shows it UNASSIGNED (it moves elsewhere or waits for the next assignment).
+    pub(crate) fn unassign(&mut self) {
+        self.stop();
+        let mut status = self.status();
+        status.state = "UNASSIGNED".to_string();
+        status.trace = None;
+        self.writer.write(&self.key, Some(&status));
+    }
+}
+
+/// One task's thread.
+struct TaskRunner {
+    connector: String,
+    id: usize,
+    config: Config,
+    connector_config: Config,
+    worker: WorkerConfig,
+    control: Arc<AtomicU8>,
+    status: Arc<Mutex<Status>>,
+    writer: StatusWriter,
+    /// The status key.
+    key: String,
+}
+
+impl TaskRunner {
+    fn set_status(&self, state: &str, trace: Option<String>) {
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        if s.state != state || s.trace != trace {
+            s.state = state.to_string();
+            s.trace = trace;
+            self.writer.write(&self.key, Some(&s));
+        }
+    }
+
+    fn run(self) {
+        let class = self
+            .config
+            .get("connector.class")
+            .cloned()
+            .unwrap_or_default();
+        let result = match plugin::plugin(&class) {
+            None => Err(ConnectError::new(format!("no connector class {class}"))),
+            Some(p) if p.kind() == plugin::PluginKind::Sink => self.run_sink(p.as_ref()),
+            Some(p) => self.run_source(p.as_ref()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(connector = %self.connector, task = self.id, error = %e, "task failed");
+            self.set_status(
+                "FAILED",
+                Some(format!(
+                    "org.apache.kafka.connect.errors.ConnectException: {e}"
+                )),
+            );
+        }
+    }
+
+    fn converter(&self, side: &str) -> Result<Box<dyn Converter>, ConnectError> {
+        let key = format!("{side}.converter");
+        let (class, settings_from) = match self.connector_config.get(&key) {
+            Some(c) => (c.clone(), &self.connector_config),
+            None => (
+                if side == "key" {
+                    &self.worker.key_converter
+                } else {
+                    &self.worker.value_converter
+                }
+                .get(&key)
+                .cloned()
+                .unwrap_or_default(),
+                if side == "key" {
+                    &self.worker.key_converter
+                } else {
+                    &self.worker.value_converter
+                },
+            ),
+        };
+        let prefix = format!("{key}.");
+        let settings: Config = settings_from
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
+            .collect();
+        converters::converter(&class, &settings).map_err(|e| ConnectError::new(e.0))
+    }
+
+    /// A sink task: a consumer in the group `connect-<name>` reads the connector's topics;
+    /// records are converted and handed to the task; offsets are committed only after the
+    /// task's `flush` succeeded (every `offset.flush.interval`, and on pause and stop).
+    fn run_sink(&self, plugin: &dyn Plugin) -> Result<(), ConnectError> {
+        let mut task = plugin.sink_task(&self.config)?;
+        task.start()?;
+        let (key_converter, value_converter) = (self.converter("key")?, self.converter("value")?);
+        let group = format!("connect-{}", self.connector);
+        let consumer: BaseConsumer<Quiet> = self
+            .worker
+            .cluster
+            .create(
+                &[
+                    ("group.id", group.as_str()),
+                    ("enable.auto.commit", "false"),
+                    ("auto.offset.reset", "earliest"),
+                    // A topic created after the subscription (by a source) is found soon.
+                    ("topic.metadata.refresh.interval.ms", "2000"),
+                ],
+                Quiet,
+            )
+            .map_err(|e| ConnectError::new(e.to_string()))?;
+        match (self.config.get("topics"), self.config.get("topics.regex")) {
+            (Some(topics), _) if !topics.trim().is_empty() => {
+                let topics: Vec<&str> = topics
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                consumer.subscribe(&topics)
+            }
+            (_, Some(regex)) => {
+                consumer.subscribe(&[&format!("^{}", regex.trim_start_matches('^'))])
+            }
+            _ => {
+                return Err(ConnectError::new(
+                    "Must configure one of topics or topics.regex",
+                ));
+            }
+        }
+        .map_err(|e| ConnectError::new(format!("cannot subscribe: {e}")))?;
+        // Next offset to commit per (topic, partition).
+        let mut positions: HashMap<(String, i32), i64> = HashMap::new();
+        let mut last_flush = Instant::now();
+        let commit = |task: &mut Box<dyn plugin::SinkTask>,
+                      positions: &mut HashMap<(String, i32), i64>|
+         -> Result<(), ConnectError> {
+            if positions.is_empty() {
+                return Ok(());
+            }
+            task.flush()?;
+            let mut offsets = rdkafka::TopicPartitionList::new();
+            for ((topic, partition), next) in positions.drain() {
+                offsets
+                    .add_partition_offset(&topic, partition, rdkafka::Offset::Offset(next))
+                    .map_err(|e| ConnectError::new(e.to_string()))?;
+            }
+            consumer
+                .commit(&offsets, rdkafka::consumer::CommitMode::Sync)
+                .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))
+        };
+        let mut paused = false;
+        loop {
+            match self.control.load(Ordering::Acquire) {
+                STOP => break,
+                PAUSE => {
+                    if !paused {
+                        commit(&mut task, &mut positions)?;
+                        if let Ok(assigned) = consumer.assignment() {
+                            let _ = consumer.pause(&assigned);
+                        }
+                        paused = true;
+                        self.set_status("PAUSED", None);
+                    }
+                    // Still polled, to stay in the group; paused partitions return nothing.
+                    let _ = consumer.poll(Duration::from_millis(100));
+                    continue;
+                }
+                _ => {
+                    if paused {
+                        if let Ok(assigned) = consumer.assignment() {
+                            let _ = consumer.resume(&assigned);
+                        }
+                        paused = false;
+                    }
+                    let running =
+                        self.status.lock().unwrap_or_else(|p| p.into_inner()).state == "RUNNING";
+                    if !running {
+                        self.set_status("RUNNING", None);
+                    }
+                }
+            }
+            let mut batch = Vec::new();
+            let mut next = consumer.poll(Duration::from_millis(100));
+            while let Some(polled) = next {
+                let m = match polled {
+                    Ok(m) => m,
+                    // Not fatal (a subscribed topic that does not exist yet, a broker that
+                    // went away): librdkafka goes on by itself.
+                    Err(e) => {
+                        tracing::debug!(connector = %self.connector, error = %e, "consumer");
+                        break;
+                    }
+                };
+                let (key_schema, key) = key_converter.decode(m.topic(), m.key()).map_err(|e| {
+                    ConnectError::new(format!(
+                        "the key at {}-{}@{}: {}",
+                        m.topic(),
+                        m.partition(),
+                        m.offset(),
+                        e.0
+                    ))
+                })?;
+                let (value_schema, value) = value_converter
+                    .decode(m.topic(), m.payload())
+                    .map_err(|e| {
+                        ConnectError::new(format!(
+                            "the value at {}-{}@{}: {}",
+                            m.topic(),
+                            m.partition(),
+                            m.offset(),
+                            e.0
+                        ))
+                    })?;
+                positions.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
+                batch.push(plugin::SinkRecord {
+                    topic: m.topic().to_string(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key_schema,
+                    key,
+                    value_schema,
+                    value,
+                    timestamp: m.timestamp().to_millis(),
+                });
+                if batch.len() >= 500 {
+                    break;
+                }
+                next = consumer.poll(Duration::ZERO);
+            }
+            if !batch.is_empty() {
+                task.put(batch)?;
+            }
+            if last_flush.elapsed() >= self.worker.offset_flush_interval {
+                commit(&mut task, &mut positions)?;
+                last_flush = Instant::now();
+            }
+        }
+        commit(&mut task, &mut positions)
+    }
+
+    fn run_source(&self, plugin: &dyn Plugin) -> Result<(), ConnectError> {
+        let mut task: Box<dyn SourceTask> = plugin.source_task(&self.config)?;
+        let offsets = OffsetStore::read(&self.worker, &self.connector)?;
+        task.start(&offsets)?;
+        let (key_converter, value_converter) = (self.converter("key")?, self.converter("value")?);
+        let producer: ThreadedProducer<DefaultProducerContext> = self
+            .worker
+            .cluster
+            .create(
+                &[
+                    ("enable.idempotence", "true"),
+                    ("linger.ms", "5"),
+                    ("partitioner", "murmur2_random"),
+                ],
+                DefaultProducerContext,
+            )
+            .map_err(|e| ConnectError::new(e.to_string()))?;
+        let mut pending: HashMap<String, (Json, Json)> = HashMap::new();
+        let mut last_flush = Instant::now();
+        let commit = |pending: &mut HashMap<String, (Json, Json)>| -> Result<(), ConnectError> {
+            producer
+                .flush(Duration::from_secs(30))
+                .map_err(|e| ConnectError::new(format!("cannot flush the producer: {e}")))?;
+            for (_, (partition, offset)) in pending.drain() {
+                let key = json!([self.connector, partition]).to_string();
+                let value = offset.to_string();
+                let record = BaseRecord::<str, str>::to(&self.worker.offset_topic)
+                    .key(&key)
+                    .payload(&value);
+                producer
+                    .send(record)
+                    .map_err(|(e, _)| ConnectError::new(format!("cannot commit offsets: {e}")))?;
+            }
+            producer
+                .flush(Duration::from_secs(30))
+                .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))
+        };
+        loop {
+            match self.control.load(Ordering::Acquire) {
+                STOP => break,
+                PAUSE => {
+                    if !pending.is_empty() {
+                        commit(&mut pending)?;
+                    }
+                    self.set_status("PAUSED", None);
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+                _ => {
+                    let running =
+                        self.status.lock().unwrap_or_else(|p| p.into_inner()).state == "RUNNING";
+                    if !running {
+                        self.set_status("RUNNING", None);
+                    }
+                }
+            }
+            let Some(records) = task.poll()? else {
+                // Finished (a bounded source): commit and idle until stopped.
+                commit(&mut pending)?;
+                while self.control.load(Ordering::Acquire) != STOP {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                break;
+            };
+            for r in records {
+                let key = key_converter
+                    .encode(&r.topic, r.key_schema.as_ref(), &r.key)
+                    .map_err(|e| ConnectError::new(e.0))?;
+                let value = value_converter
+                    .encode(&r.topic, r.value_schema.as_ref(), &r.value)
+                    .map_err(|e| ConnectError::new(e.0))?;
+                let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&r.topic);
+                if let Some(k) = &key {
+                    record = record.key(k.as_slice());
+                }
+                if let Some(v) = &value {
+                    record = record.payload(v.as_slice());
+                }
+                if let Some(p) = r.partition {
+                    record = record.partition(p);
+                }
+                if let Some(t) = r.timestamp {
+                    record = record.timestamp(t);
+                }
+                let mut record = record;
+                loop {
+                    match producer.send(record) {
+                        Ok(()) => break,
+                        Err((e, back))
+                            if matches!(
+                                e.rdkafka_error_code(),
+                                Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+                            ) =>
+                        {
+                            record = back;
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err((e, _)) => {
+                            return Err(ConnectError::new(format!(
+                                "cannot write to {}: {e}",
+                                r.topic
+                            )));
+                        }
+                    }
+                }
+                pending.insert(
+                    r.source_partition.to_string(),
+                    (r.source_partition, r.source_offset),
+                );
+            }
+            if last_flush.elapsed() >= self.worker.offset_flush_interval {
+                commit(&mut pending)?;
+                last_flush = Instant::now();
+            }
+        }
+        commit(&mut pending)
+    }
+}
