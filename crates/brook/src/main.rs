@@ -4,6 +4,7 @@
 
 mod cli;
 mod dump_log;
+mod logging;
 mod serve;
 
 use std::process::ExitCode;
@@ -146,15 +147,7 @@ fn main() -> ExitCode {
             | Command::Connect { .. }
     ) || std::env::var_os("BROOK_LOG").is_some()
     {
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_env("BROOK_LOG")
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-            )
-            .with_writer(std::io::stderr)
-            // Colours only on a terminal: a log file must not fill with escape codes.
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
+        logging::init();
     }
     let (connect, format) = (&cli.connect, cli.output);
     let result = match &cli.command {

@@ -424,7 +424,12 @@ async fn start_connect(
     let worker = tokio::task::spawn_blocking(move || brook_connect::worker::Worker::start(config))
         .await?
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    Ok(brook_connect::rest::ConnectServer::start(worker, listen).await?)
+    Ok(brook_connect::rest::ConnectServer::start_with_loggers(
+        worker,
+        listen,
+        crate::logging::connect_loggers(),
+    )
+    .await?)
 }
 
 /// `brook connect`: a Brook Connect worker alone, on any Kafka-compatible cluster.

@@ -8,6 +8,7 @@
 //! - [`file`]: Kafka's FileStream source and sink;
 //! - [`worker`]: the runtime — connector configs, target states and task configs in the
 //!   config topic, source offsets in the offsets topic, statuses in the status topic;
+//! - [`loggers`]: log levels changed at run time (`/admin/loggers`);
 //! - [`rest`]: the REST API.
 //!
 //! ```no_run
@@ -24,6 +25,7 @@ pub mod converters;
 pub mod data;
 pub mod datagen;
 pub mod file;
+pub mod loggers;
 pub mod plugin;
 pub mod rest;
 pub mod worker;

@@ -14,6 +14,7 @@ use axum::routing::{get, post, put};
 use serde_json::{Value as Json, json};
 
 use crate::data::Config;
+use crate::loggers::{LoggerError, LoggerLevel, Loggers};
 use crate::plugin;
 use crate::worker::{TargetState, Worker, WorkerError, validate_all};
 
@@ -29,9 +30,20 @@ pub struct ConnectServer {
 }
 
 impl ConnectServer {
-    /// Serves `worker` on `listen` (on the current tokio runtime).
+    /// Serves `worker` on `listen` (on the current tokio runtime); `/admin/loggers` shows the
+    /// levels but cannot change them.
     pub async fn start(worker: Arc<Worker>, listen: SocketAddr) -> std::io::Result<ConnectServer> {
-        let http = brook_client::http::HttpServer::start(listen, router(worker.clone())).await?;
+        Self::start_with_loggers(worker, listen, Arc::new(Loggers::new("INFO", None))).await
+    }
+
+    /// Serves `worker` on `listen`, with `/admin/loggers` changing the process's `loggers`.
+    pub async fn start_with_loggers(
+        worker: Arc<Worker>,
+        listen: SocketAddr,
+        loggers: Arc<Loggers>,
+    ) -> std::io::Result<ConnectServer> {
+        let http =
+            brook_client::http::HttpServer::start(listen, router(worker.clone(), loggers)).await?;
         Ok(ConnectServer { http, worker })
     }
 
@@ -48,7 +60,11 @@ impl ConnectServer {
     }
 }
 
-fn router(worker: AppState) -> Router {
+fn router(worker: AppState, loggers: Arc<Loggers>) -> Router {
+    let admin = Router::new()
+        .route("/admin/loggers", get(list_loggers))
+        .route("/admin/loggers/{logger}", get(get_logger).put(set_logger))
+        .with_state(loggers);
     Router::new()
         .route("/", get(root))
         .route("/connectors", get(list).post(create))
@@ -62,11 +78,21 @@ fn router(worker: AppState) -> Router {
         .route("/connectors/{name}/pause", put(pause))
         .route("/connectors/{name}/resume", put(resume))
         .route("/connectors/{name}/stop", put(stop))
+        .route(
+            "/connectors/{name}/offsets",
+            get(offsets).patch(alter_offsets).delete(reset_offsets),
+        )
+        .route(
+            "/connectors/{name}/topics",
+            get(active_topics).delete(reset_topics),
+        )
+        .route("/connectors/{name}/topics/reset", put(reset_topics))
         .route("/connector-plugins", get(plugins))
         .route("/connector-plugins/{plugin}/config", get(plugin_config))
         .route("/connector-plugins/{plugin}/config/validate", put(validate))
-        .fallback(not_found)
         .with_state(worker)
+        .merge(admin)
+        .fallback(not_found)
 }
 
 fn error(status: u16, message: &str) -> Response {
@@ -352,6 +378,109 @@ async fn resume(State(w): State<AppState>, Path(name): Path<String>) -> Response
 
 async fn stop(State(w): State<AppState>, Path(name): Path<String>) -> Response {
     set_target(w, name, TargetState::Stopped).await
+}
+
+async fn offsets(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    reply(blocking(move || w.offsets(&name)).await.map(|entries| {
+        let offsets: Vec<Json> = entries
+            .into_iter()
+            .map(|(partition, offset)| json!({"partition": partition, "offset": offset}))
+            .collect();
+        json!({ "offsets": offsets })
+    }))
+}
+
+async fn alter_offsets(
+    State(w): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let Some(list) = body["offsets"].as_array() else {
+        return error(
+            400,
+            "The request body must be an object with the field offsets: a list of {\"partition\": …, \"offset\": …}",
+        );
+    };
+    let changes: Vec<(Json, Option<Json>)> = list
+        .iter()
+        .map(|o| {
+            let offset = o.get("offset").filter(|v| !v.is_null()).cloned();
+            (o.get("partition").cloned().unwrap_or(Json::Null), offset)
+        })
+        .collect();
+    match blocking(move || w.alter_offsets(&name, Some(changes))).await {
+        Ok(()) => axum::Json(
+            json!({"message": "The offsets for this connector have been altered successfully"}),
+        )
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn reset_offsets(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    match blocking(move || w.alter_offsets(&name, None)).await {
+        Ok(()) => axum::Json(
+            json!({"message": "The offsets for this connector have been reset successfully"}),
+        )
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn active_topics(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    let n = name.clone();
+    reply(
+        blocking(move || w.active_topics(&n))
+            .await
+            .map(|topics| json!({ name: { "topics": topics } })),
+    )
+}
+
+async fn reset_topics(State(w): State<AppState>, Path(name): Path<String>) -> Response {
+    match blocking(move || w.reset_active_topics(&name)).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn logger_json(l: &LoggerLevel) -> Json {
+    json!({"level": l.level, "last_modified": l.last_modified})
+}
+
+async fn list_loggers(State(loggers): State<Arc<Loggers>>) -> Response {
+    let all: serde_json::Map<String, Json> = loggers
+        .levels()
+        .iter()
+        .map(|(name, l)| (name.clone(), logger_json(l)))
+        .collect();
+    axum::Json(Json::Object(all)).into_response()
+}
+
+async fn get_logger(State(loggers): State<Arc<Loggers>>, Path(name): Path<String>) -> Response {
+    axum::Json(logger_json(&loggers.level(&name))).into_response()
+}
+
+async fn set_logger(
+    State(loggers): State<Arc<Loggers>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match body_json(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let Some(level) = body["level"].as_str() else {
+        return error(400, "The log level must be specified");
+    };
+    match loggers.set(&name, level) {
+        Ok(changed) => axum::Json(changed).into_response(),
+        Err(LoggerError::BadRequest(m)) => error(400, &m),
+        Err(LoggerError::Unsupported(m)) => error(500, &m),
+    }
 }
 
 async fn plugins() -> Response {

@@ -90,6 +90,10 @@ impl Stack {
                 .header("Content-Type", "application/json")
                 .send(b.to_string()),
             ("PUT", None) => agent.put(&url).send_empty(),
+            ("PATCH", Some(b)) => agent
+                .patch(&url)
+                .header("Content-Type", "application/json")
+                .send(b.to_string()),
             _ => unreachable!(),
         }
         .unwrap();
@@ -503,6 +507,86 @@ fn file_source_and_sink_round_trip_lines() {
     eventually(30, || (written().len() >= want.len()).then_some(()));
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(written(), want);
+
+    // KIP-558: the topics each connector used.
+    let (status, topics) = stack.call("GET", "/connectors/lines-in/topics", None);
+    assert_eq!(status, 200, "{topics}");
+    assert_eq!(topics, json!({"lines-in": {"topics": ["lines"]}}));
+    eventually(10, || {
+        let (_, t) = stack.call("GET", "/connectors/lines-out/topics", None);
+        (t == json!({"lines-out": {"topics": ["lines"]}})).then_some(())
+    });
+
+    // KIP-875: the source's offset is its position in the file; the sink's, its group's.
+    let file_len = std::fs::metadata(&input).unwrap().len();
+    eventually(10, || {
+        let (_, o) = stack.call("GET", "/connectors/lines-in/offsets", None);
+        (o == json!({"offsets": [{"partition": {"filename": input.to_str().unwrap()},
+                                  "offset": {"position": file_len}}]}))
+        .then_some(())
+    });
+    eventually(10, || {
+        let (_, o) = stack.call("GET", "/connectors/lines-out/offsets", None);
+        (o == json!({"offsets": [{"partition": {"kafka_topic": "lines", "kafka_partition": 0},
+                                  "offset": {"kafka_offset": 1600}}]}))
+        .then_some(())
+    });
+    // Only a stopped connector's offsets change.
+    let rewind = json!({"offsets": [{"partition": {"kafka_topic": "lines", "kafka_partition": 0},
+                                     "offset": {"kafka_offset": 1500}}]});
+    let (status, e) = stack.call(
+        "PATCH",
+        "/connectors/lines-out/offsets",
+        Some(rewind.clone()),
+    );
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("STOPPED state"),
+        "{e}"
+    );
+    // The sink rewound by 100 records writes them again.
+    assert_eq!(stack.call("PUT", "/connectors/lines-out/stop", None).0, 202);
+    let (status, m) = stack.call("PATCH", "/connectors/lines-out/offsets", Some(rewind));
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(
+        m["message"],
+        "The offsets for this connector have been altered successfully"
+    );
+    assert_eq!(
+        stack.call("PUT", "/connectors/lines-out/resume", None).0,
+        202
+    );
+    want.extend_from_slice(&want[1500..1600].to_vec());
+    eventually(30, || (written().len() >= want.len()).then_some(()));
+    assert_eq!(written(), want);
+    // The source's offsets reset: it reads the whole file again.
+    assert_eq!(stack.call("PUT", "/connectors/lines-in/stop", None).0, 202);
+    let (status, m) = stack.call("DELETE", "/connectors/lines-in/offsets", None);
+    assert_eq!(status, 200, "{m}");
+    let (_, o) = stack.call("GET", "/connectors/lines-in/offsets", None);
+    assert_eq!(o, json!({"offsets": []}));
+    assert_eq!(
+        stack.call("PUT", "/connectors/lines-in/resume", None).0,
+        202
+    );
+    want.extend_from_slice(&want[..1600].to_vec());
+    eventually(30, || (written().len() >= want.len()).then_some(()));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(written(), want);
+
+    // /admin/loggers: this server was started without a way to change levels.
+    let (status, loggers) = stack.call("GET", "/admin/loggers", None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        loggers,
+        json!({"root": {"level": "INFO", "last_modified": null}})
+    );
+    let (status, e) = stack.call(
+        "PUT",
+        "/admin/loggers/brook_connect",
+        Some(json!({"level": "DEBUG"})),
+    );
+    assert_eq!(status, 500, "{e}");
 
     // A sink needs topics.
     let (status, e) = stack.call(

@@ -66,7 +66,6 @@ pub struct ConnectorInfo {
     pub kind: &'static str,
 }
 
-
 /// A piece of work one worker runs: a connector (`task` is `None`) or one of its tasks.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Unit {
@@ -343,8 +342,10 @@ mod tests {
     }
 
     fn apply_all(log: &mut ConfigLog, records: Vec<(String, Option<Json>)>) {
-        let records: Vec<(&str, Option<Json>)> =
-            records.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let records: Vec<(&str, Option<Json>)> = records
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         replay(log, &records);
     }
 
@@ -360,8 +361,14 @@ mod tests {
     fn a_membership_deals_connectors_then_tasks_round_robin() {
         let mut log = ConfigLog::new();
         apply_all(&mut log, connector("orders", 4));
-        assert!(log.assignment.is_empty(), "nothing runs before a membership");
-        replay(&mut log, &[(MEMBERS_KEY, Some(json!({"members": ["b:8083", "a:8083"]})))]);
+        assert!(
+            log.assignment.is_empty(),
+            "nothing runs before a membership"
+        );
+        replay(
+            &mut log,
+            &[(MEMBERS_KEY, Some(json!({"members": ["b:8083", "a:8083"]})))],
+        );
         assert_eq!(log.members_offset, 6);
         assert_eq!(
             work_of(&log, "a:8083"),
@@ -373,10 +380,16 @@ mod tests {
         );
         assert_eq!(
             work_of(&log, "b:8083"),
-            vec![("orders".to_string(), Some(0)), ("orders".to_string(), Some(2))]
+            vec![
+                ("orders".to_string(), Some(0)),
+                ("orders".to_string(), Some(2))
+            ]
         );
         // One member left: everything is dealt to it.
-        replay(&mut log, &[(MEMBERS_KEY, Some(json!({"members": ["a:8083"]})))]);
+        replay(
+            &mut log,
+            &[(MEMBERS_KEY, Some(json!({"members": ["a:8083"]})))],
+        );
         assert_eq!(work_of(&log, "a:8083").len(), 5);
         assert_eq!(log.owner("orders", Some(2)), Some("a:8083"));
     }
@@ -385,7 +398,10 @@ mod tests {
     fn later_connectors_go_to_the_least_loaded_and_nothing_moves() {
         let mut log = ConfigLog::new();
         apply_all(&mut log, connector("big", 3));
-        replay(&mut log, &[(MEMBERS_KEY, Some(json!({"members": ["a", "b"]})))]);
+        replay(
+            &mut log,
+            &[(MEMBERS_KEY, Some(json!({"members": ["a", "b"]})))],
+        );
         let before = log.assignment.clone();
         // a has the connector and tasks 1; b has tasks 0 and 2: 2 each.
         apply_all(&mut log, connector("aa", 1));
@@ -415,7 +431,10 @@ mod tests {
         replay(
             &mut log,
             &[
-                ("target-state-x", Some(json!({"state": "PAUSED", "state.v2": "STOPPED"}))),
+                (
+                    "target-state-x",
+                    Some(json!({"state": "PAUSED", "state.v2": "STOPPED"})),
+                ),
                 (
                     "restart-connector-x",
                     Some(json!({"include-tasks": true, "only-failed": false})),

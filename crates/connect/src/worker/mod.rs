@@ -35,6 +35,7 @@ use crate::data::Config;
 use crate::plugin::{self, Plugin};
 use config_log::{ConfigLog, MEMBERS_KEY, Restart};
 use group::{GroupEvent, Membership};
+use offsets::OffsetStore;
 use status::{StatusReader, StatusWriter};
 use task::TaskHandle;
 
@@ -209,7 +210,15 @@ impl Worker {
         }
         let producer: FutureProducer<Quiet> = config
             .cluster
-            .create(&[("enable.idempotence", "true"), ("linger.ms", "0")], Quiet)
+            .create(
+                &[
+                    ("enable.idempotence", "true"),
+                    ("linger.ms", "0"),
+                    // As the tasks' producers: one key, one partition of the offsets topic.
+                    ("partitioner", "murmur2_random"),
+                ],
+                Quiet,
+            )
             .map_err(|e| fail(&e))?;
         let status_reader = StatusReader::start(&config).map_err(|e| fail(&e))?;
         let worker = Arc::new(Worker {
@@ -518,7 +527,11 @@ impl Worker {
         if target == TargetState::Stopped {
             records.extend(task_records(name, &[]));
         } else if info.target == TargetState::Stopped {
-            let class = info.config.get("connector.class").cloned().unwrap_or_default();
+            let class = info
+                .config
+                .get("connector.class")
+                .cloned()
+                .unwrap_or_default();
             let plugin = plugin::plugin(&class)
                 .ok_or_else(|| WorkerError::new(400, format!("no connector class {class}")))?;
             records.extend(task_records(
@@ -551,7 +564,10 @@ impl Worker {
     pub fn restart_task(&self, name: &str, task: usize) -> Result<(), WorkerError> {
         let info = self.connector(name)?;
         if task >= info.tasks.len() {
-            return Err(WorkerError::new(404, format!("Task {name}-{task} not found")));
+            return Err(WorkerError::new(
+                404,
+                format!("Task {name}-{task} not found"),
+            ));
         }
         let (key, value) = Restart::Task {
             name: name.to_string(),
@@ -594,6 +610,106 @@ impl Worker {
             })
             .collect();
         Ok((connector, tasks, info.kind))
+    }
+
+    /// A connector's offsets (KIP-875): a source's from the offsets topic, a sink's from its
+    /// consumer group.
+    pub fn offsets(&self, name: &str) -> Result<Vec<(Json, Json)>, WorkerError> {
+        let info = self.connector(name)?;
+        if info.kind == "sink" {
+            offsets::sink_offsets(&self.config, name, &info.config)
+                .map_err(|e| WorkerError::new(500, e))
+        } else {
+            OffsetStore::read(&self.config, name)
+                .map(|s| s.entries())
+                .map_err(|e| WorkerError::new(500, e.0))
+        }
+    }
+
+    /// Alters a stopped connector's offsets (`PATCH`: a `None` offset resets that partition),
+    /// or with `None` resets them all (`DELETE`).
+    pub fn alter_offsets(
+        &self,
+        name: &str,
+        changes: Option<Vec<(Json, Option<Json>)>>,
+    ) -> Result<(), WorkerError> {
+        let info = self.connector(name)?;
+        if info.target != TargetState::Stopped || !info.tasks.is_empty() {
+            return Err(WorkerError::new(
+                400,
+                format!(
+                    "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+                ),
+            ));
+        }
+        let bad = |m: String| WorkerError::new(400, m);
+        if info.kind == "sink" {
+            let Some(changes) = changes else {
+                return offsets::delete_sink_group(&self.config, name)
+                    .map_err(|e| WorkerError::new(500, e));
+            };
+            let mut commits = Vec::new();
+            for (partition, offset) in changes {
+                let (Some(topic), Some(p)) = (
+                    partition["kafka_topic"].as_str(),
+                    partition["kafka_partition"].as_i64(),
+                ) else {
+                    return Err(bad(format!(
+                        "The partition {partition} must have the keys kafka_topic (a string) and kafka_partition (an integer)"
+                    )));
+                };
+                let Some(offset) = offset else {
+                    return Err(bad(format!(
+                        "Resetting the offset of one partition of a sink connector is not supported by Brook Connect; DELETE /connectors/{name}/offsets resets all of them"
+                    )));
+                };
+                let Some(o) = offset["kafka_offset"].as_i64().filter(|o| *o >= 0) else {
+                    return Err(bad(format!(
+                        "The offset {offset} must have the key kafka_offset (a non-negative integer)"
+                    )));
+                };
+                commits.push((topic.to_string(), p as i32, o));
+            }
+            return offsets::commit_sink_offsets(&self.config, name, &commits)
+                .map_err(|e| WorkerError::new(500, e));
+        }
+        let changes = match changes {
+            Some(c) => c,
+            None => OffsetStore::read(&self.config, name)
+                .map_err(|e| WorkerError::new(500, e.0))?
+                .entries()
+                .into_iter()
+                .map(|(p, _)| (p, None))
+                .collect(),
+        };
+        for (partition, offset) in &changes {
+            if partition.is_null() {
+                return Err(bad("Source partitions may not be null".to_string()));
+            }
+            let payload = offset.as_ref().map(Json::to_string);
+            self.produce_sync(
+                &self.config.offset_topic,
+                &offsets::source_key(name, partition),
+                payload.as_deref(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The topics a connector has used (KIP-558).
+    pub fn active_topics(&self, name: &str) -> Result<Vec<String>, WorkerError> {
+        self.connector(name)?;
+        Ok(self.status_reader.active_topics(name))
+    }
+
+    /// Forgets a connector's active topics.
+    pub fn reset_active_topics(&self, name: &str) -> Result<(), WorkerError> {
+        for topic in self.active_topics(name)? {
+            self.statuses
+                .write_json(&status::topic_key(&topic, name), None);
+        }
+        let _ = self.producer.flush(Duration::from_secs(10));
+        Ok(())
     }
 
     /// Stops every task, leaves the group and stops following the config topic (the
@@ -724,13 +840,16 @@ impl Worker {
                 continue;
             };
             let target = info.target;
-            let r = state.running.entry(name.clone()).or_insert_with(|| Running {
-                config: info.config.clone(),
-                tasks_config: info.tasks.clone(),
-                target,
-                status: None,
-                tasks: BTreeMap::new(),
-            });
+            let r = state
+                .running
+                .entry(name.clone())
+                .or_insert_with(|| Running {
+                    config: info.config.clone(),
+                    tasks_config: info.tasks.clone(),
+                    target,
+                    status: None,
+                    tasks: BTreeMap::new(),
+                });
             if r.target != target {
                 r.target = target;
                 if target == TargetState::Stopped {

@@ -72,8 +72,13 @@ impl StatusWriter {
                 "worker_id": s.worker_id,
                 "generation": 0
             })
-            .to_string()
         });
+        self.write_json(key, value.as_ref());
+    }
+
+    /// Writes any record (or a tombstone) to the status topic.
+    pub(crate) fn write_json(&self, key: &str, value: Option<&Json>) {
+        let value = value.map(Json::to_string);
         let mut record = FutureRecord::<str, str>::to(&self.topic).key(key);
         if let Some(v) = &value {
             record = record.payload(v);
@@ -84,9 +89,24 @@ impl StatusWriter {
     }
 }
 
-/// Everyone's statuses, kept up to date by a thread that follows the status topic.
+/// The key of a connector's active topic (KIP-558).
+pub(crate) fn topic_key(topic: &str, connector: &str) -> String {
+    format!("topic-{topic}-connector-{connector}")
+}
+
+/// The value of an active topic record.
+pub(crate) fn topic_value(topic: &str, connector: &str, task: usize) -> Json {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    json!({"topic": {"name": topic, "connector": connector, "task": task, "discoverTimestamp": now}})
+}
+
+/// Everyone's statuses and connectors' active topics, kept up to date by a thread that
+/// follows the status topic.
 pub(crate) struct StatusReader {
-    statuses: Arc<Mutex<HashMap<String, Status>>>,
+    /// Every record's value, by key.
+    records: Arc<Mutex<HashMap<String, Json>>>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -120,10 +140,10 @@ impl StatusReader {
                 .map_err(|e| e.to_string())?;
         }
         consumer.assign(&assignment).map_err(|e| e.to_string())?;
-        let statuses = Arc::new(Mutex::new(HashMap::new()));
+        let records = Arc::new(Mutex::new(HashMap::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (statuses, stop) = (statuses.clone(), stop.clone());
+            let (records, stop) = (records.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("connect-status".into())
                 .spawn(move || {
@@ -135,13 +155,12 @@ impl StatusReader {
                         else {
                             continue;
                         };
-                        let status = m
+                        let value = m
                             .payload()
-                            .and_then(|p| serde_json::from_slice::<Json>(p).ok())
-                            .and_then(|v| Status::from_json(&v));
-                        let mut map = statuses.lock().unwrap_or_else(|p| p.into_inner());
-                        match status {
-                            Some(s) => map.insert(key, s),
+                            .and_then(|p| serde_json::from_slice::<Json>(p).ok());
+                        let mut map = records.lock().unwrap_or_else(|p| p.into_inner());
+                        match value {
+                            Some(v) => map.insert(key, v),
                             None => map.remove(&key),
                         };
                     }
@@ -149,7 +168,7 @@ impl StatusReader {
                 .map_err(|e| e.to_string())?
         };
         Ok(StatusReader {
-            statuses,
+            records,
             stop,
             thread: Mutex::new(Some(thread)),
         })
@@ -157,11 +176,24 @@ impl StatusReader {
 
     /// The last status written under `key`.
     pub(crate) fn get(&self, key: &str) -> Option<Status> {
-        self.statuses
+        self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
-            .cloned()
+            .and_then(Status::from_json)
+    }
+
+    /// The topics a connector has used since its topics were last reset, in order.
+    pub(crate) fn active_topics(&self, connector: &str) -> Vec<String> {
+        let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let mut topics: Vec<String> = records
+            .iter()
+            .filter(|(k, v)| k.starts_with("topic-") && v["topic"]["connector"] == connector)
+            .filter_map(|(_, v)| v["topic"]["name"].as_str().map(str::to_string))
+            .collect();
+        topics.sort();
+        topics.dedup();
+        topics
     }
 
     /// Stops following.

@@ -2,7 +2,7 @@
 //! producer, with source offsets committed after the producer's flush; a sink task reads its
 //! topics in the consumer group `connect-<name>` and commits offsets after its own flush.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -12,9 +12,9 @@ use brook_client::Quiet;
 use rdkafka::Message as _;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
-use super::offsets::OffsetStore;
+use super::offsets::{OffsetStore, source_key};
 use super::status::{self, Status, StatusWriter};
 use super::{TargetState, WorkerConfig};
 use crate::converters::{self, Converter};
@@ -92,7 +92,10 @@ impl TaskHandle {
 
     /// Its status now.
     pub(crate) fn status(&self) -> Status {
-        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Stops it and waits for its thread (which commits what it has done).
@@ -134,6 +137,16 @@ impl TaskRunner {
             s.state = state.to_string();
             s.trace = trace;
             self.writer.write(&self.key, Some(&s));
+        }
+    }
+
+    /// Records a topic this task writes or reads, the first time (KIP-558's active topics).
+    fn saw_topic(&self, seen: &mut HashSet<String>, topic: &str) {
+        if !seen.contains(topic) {
+            seen.insert(topic.to_string());
+            let value = status::topic_value(topic, &self.connector, self.id);
+            self.writer
+                .write_json(&status::topic_key(topic, &self.connector), Some(&value));
         }
     }
 
@@ -249,6 +262,7 @@ impl TaskRunner {
                 .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))
         };
         let mut paused = false;
+        let mut topics = HashSet::new();
         loop {
             match self.control.load(Ordering::Acquire) {
                 STOP => break,
@@ -311,6 +325,7 @@ impl TaskRunner {
                             e.0
                         ))
                     })?;
+                self.saw_topic(&mut topics, m.topic());
                 positions.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
                 batch.push(plugin::SinkRecord {
                     topic: m.topic().to_string(),
@@ -356,13 +371,14 @@ impl TaskRunner {
             )
             .map_err(|e| ConnectError::new(e.to_string()))?;
         let mut pending: HashMap<String, (Json, Json)> = HashMap::new();
+        let mut topics = HashSet::new();
         let mut last_flush = Instant::now();
         let commit = |pending: &mut HashMap<String, (Json, Json)>| -> Result<(), ConnectError> {
             producer
                 .flush(Duration::from_secs(30))
                 .map_err(|e| ConnectError::new(format!("cannot flush the producer: {e}")))?;
             for (_, (partition, offset)) in pending.drain() {
-                let key = json!([self.connector, partition]).to_string();
+                let key = source_key(&self.connector, &partition);
                 let value = offset.to_string();
                 let record = BaseRecord::<str, str>::to(&self.worker.offset_topic)
                     .key(&key)
@@ -403,6 +419,7 @@ impl TaskRunner {
                 break;
             };
             for r in records {
+                self.saw_topic(&mut topics, &r.topic);
                 let key = key_converter
                     .encode(&r.topic, r.key_schema.as_ref(), &r.key)
                     .map_err(|e| ConnectError::new(e.0))?;
