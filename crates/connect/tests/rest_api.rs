@@ -556,7 +556,7 @@ fn file_source_and_sink_round_trip_lines() {
         stack.call("PUT", "/connectors/lines-out/resume", None).0,
         202
     );
-    want.extend_from_slice(&want[1500..1600].to_vec());
+    want.extend_from_within(1500..1600);
     eventually(30, || (written().len() >= want.len()).then_some(()));
     assert_eq!(written(), want);
     // The source's offsets reset: it reads the whole file again.
@@ -569,7 +569,7 @@ fn file_source_and_sink_round_trip_lines() {
         stack.call("PUT", "/connectors/lines-in/resume", None).0,
         202
     );
-    want.extend_from_slice(&want[..1600].to_vec());
+    want.extend_from_within(..1600);
     eventually(30, || (written().len() >= want.len()).then_some(()));
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(written(), want);
