@@ -20,7 +20,7 @@ pub mod lexer;
 pub mod parser;
 pub mod planner;
 pub mod server;
-pub mod time;
+pub use brook_time as time;
 pub mod types;
 pub mod value;
 

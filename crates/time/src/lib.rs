@@ -1,6 +1,8 @@
-//! Dates and times: ksqlDB's text forms, and Java `SimpleDateFormat`/`DateTimeFormatter`
-//! patterns (`yyyy-MM-dd HH:mm:ss.SSS`) for `TIMESTAMPTOSTRING`, `STRINGTOTIMESTAMP`,
-//! `PARSE_TIMESTAMP` and `FORMAT_TIMESTAMP`, translated to chrono's formats.
+//! brook-time: dates and times as Java and Kafka's tools write them — ksqlDB's text forms,
+//! and Java `SimpleDateFormat`/`DateTimeFormatter` patterns (`yyyy-MM-dd HH:mm:ss.SSS`),
+//! translated to chrono's formats. Brook SQL's date functions (`TIMESTAMPTOSTRING`,
+//! `PARSE_TIMESTAMP`, …) and Brook Connect's `TimestampConverter` and `TimestampRouter`
+//! share them.
 //!
 //! Time zones: `UTC`, `Z`, `GMT`, fixed offsets (`+05:30`, `-0800`, `UTC+2`) and the IANA
 //! database's region names (`America/New_York`, from the `chrono-tz` crate), with their
