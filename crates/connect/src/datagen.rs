@@ -660,6 +660,7 @@ impl SourceTask for DatagenTask {
                 value_schema: Some(self.generator.schema.clone()),
                 value,
                 timestamp: None,
+                headers: Vec::new(),
             });
         }
         if !self.max_interval.is_zero() {

@@ -174,6 +174,7 @@ impl SourceTask for FileSourceTask {
                 value_schema: Some(Schema::of(Type::String)),
                 value: Value::String(text),
                 timestamp: None,
+                headers: Vec::new(),
             });
         }
         if records.is_empty() {

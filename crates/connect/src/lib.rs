@@ -28,4 +28,5 @@ pub mod file;
 pub mod loggers;
 pub mod plugin;
 pub mod rest;
+pub mod transforms;
 pub mod worker;

@@ -76,6 +76,8 @@ pub struct SourceRecord {
     pub value: Value,
     /// The timestamp (None: the producer's clock).
     pub timestamp: Option<i64>,
+    /// Headers: name and raw value.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// The committed offsets a task starts from: source partition → offset.
@@ -145,6 +147,8 @@ pub struct SinkRecord {
     pub value: Value,
     /// Its timestamp.
     pub timestamp: Option<i64>,
+    /// Its headers: name and raw value.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// A running sink task (Kafka Connect's `SinkTask`): the worker hands it records and commits

@@ -390,18 +390,23 @@ fn validation_errors_and_stopped_connectors() {
         "POST",
         "/connectors",
         Some(
-            json!({"name": "later", "config": {"connector.class": "DatagenConnector",
-            "kafka.topic": "t", "quickstart": "orders", "transforms": "mask",
-            "errors.tolerance": "all"}}),
+            json!({"name": "bad-settings", "config": {"connector.class": "DatagenConnector",
+            "kafka.topic": "t", "quickstart": "orders", "transforms": "mask,route",
+            "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+            "errors.tolerance": "some", "errors.deadletterqueue.topic.name": "dlq"}}),
         ),
     );
     assert_eq!(status, 400, "{e}");
     let message = e["message"].as_str().unwrap();
-    assert!(
-        message.contains("Single message transforms are not built into Brook Connect yet"),
-        "{e}"
-    );
-    assert!(message.contains("errors.tolerance=all is not built"), "{e}");
+    for expected in [
+        "contains the following 4 error(s)",
+        "Invalid value for configuration transforms.mask.type: Missing required configuration",
+        "transforms.route.type: Missing required configuration \"regex\" for RegexRouter",
+        "String must be one of: none, all",
+        "Dead letter queues are for sink connectors",
+    ] {
+        assert!(message.contains(expected), "{expected} in {e}");
+    }
     let (status, e) = stack.call("POST", "/connectors", Some(json!("not an object")));
     assert_eq!(status, 400, "{e}");
     let (status, _) = stack.call("PUT", "/connectors/nope/pause", None);
@@ -601,5 +606,170 @@ fn file_source_and_sink_round_trip_lines() {
             .unwrap()
             .contains("Must configure one of topics or topics.regex"),
         "{e}"
+    );
+}
+
+/// Writes raw values to `topic` (one partition).
+fn produce_raw(bootstrap: &str, topic: &str, values: &[&[u8]]) {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    for v in values {
+        producer
+            .send(
+                BaseRecord::<[u8], [u8]>::to(topic)
+                    .key(b"k".as_slice())
+                    .payload(*v),
+            )
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+}
+
+/// Every record of `topic`: its value and headers (as text).
+fn read_with_headers(
+    bootstrap: &str,
+    topic: &str,
+    want: usize,
+) -> Vec<(Vec<u8>, Vec<(String, String)>)> {
+    use rdkafka::message::Headers as _;
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "dlq-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while out.len() < want && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let headers = m
+                .headers()
+                .map(|hs| {
+                    hs.iter()
+                        .map(|h| {
+                            (
+                                h.key.to_string(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push((m.payload().unwrap_or_default().to_vec(), headers));
+        }
+    }
+    out
+}
+
+/// A record the converter cannot read: with `errors.tolerance=all` it goes to the dead
+/// letter queue as it was read, with Kafka Connect's context headers, and the records around
+/// it reach the sink (through a transform); with the default tolerance the task fails with
+/// the cause in its trace.
+#[test]
+fn unreadable_records_go_to_the_dead_letter_queue_or_fail_the_task() {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().unwrap();
+    produce_raw(
+        &stack.bootstrap,
+        "rides_json",
+        &[
+            br#"{"ride": {"vendor": 1, "fare": 7.5}}"#,
+            b"this is not JSON",
+            br#"{"ride": {"vendor": 2, "fare": 12.0}}"#,
+        ],
+    );
+    let output = dir.path().join("rides.txt");
+    let (status, body) = stack.call(
+        "POST",
+        "/connectors",
+        Some(json!({"name": "tolerant", "config": {
+            "connector.class": "FileStreamSink", "file": output.to_str().unwrap(),
+            "topics": "rides_json",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "transforms": "ride",
+            "transforms.ride.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+            "transforms.ride.field": "ride",
+            "errors.tolerance": "all",
+            "errors.log.enable": "true",
+            "errors.deadletterqueue.topic.name": "dlq_rides",
+            "errors.deadletterqueue.context.headers.enable": "true"}})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let lines = eventually(30, || {
+        let text = std::fs::read_to_string(&output).unwrap_or_default();
+        (text.lines().count() >= 2).then_some(text)
+    });
+    assert_eq!(
+        lines.lines().collect::<Vec<_>>(),
+        vec![r#"{"fare":7.5,"vendor":1}"#, r#"{"fare":12.0,"vendor":2}"#]
+    );
+    let dead = read_with_headers(&stack.bootstrap, "dlq_rides", 1);
+    assert_eq!(dead.len(), 1);
+    let (value, headers) = &dead[0];
+    assert_eq!(value, b"this is not JSON");
+    let header = |k: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no header {k} in {headers:?}"))
+    };
+    assert_eq!(header("__connect.errors.topic"), "rides_json");
+    assert_eq!(header("__connect.errors.partition"), "0");
+    assert_eq!(header("__connect.errors.offset"), "1");
+    assert_eq!(header("__connect.errors.connector.name"), "tolerant");
+    assert_eq!(header("__connect.errors.task.id"), "0");
+    assert_eq!(header("__connect.errors.stage"), "VALUE_CONVERTER");
+    assert_eq!(
+        header("__connect.errors.class.name"),
+        "org.apache.kafka.connect.json.JsonConverter"
+    );
+    assert_eq!(
+        header("__connect.errors.exception.class.name"),
+        "org.apache.kafka.connect.errors.DataException"
+    );
+    assert!(!header("__connect.errors.exception.message").is_empty());
+    let (_, s) = stack.call("GET", "/connectors/tolerant/status", None);
+    assert_eq!(s["tasks"][0]["state"], "RUNNING", "{s}");
+
+    // Without tolerance the same record fails the task, and the trace says why.
+    let (status, body) = stack.call(
+        "POST",
+        "/connectors",
+        Some(json!({"name": "strict", "config": {
+            "connector.class": "FileStreamSink",
+            "file": dir.path().join("strict.txt").to_str().unwrap(),
+            "topics": "rides_json",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false"}})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let trace = eventually(30, || {
+        let (_, s) = stack.call("GET", "/connectors/strict/status", None);
+        (s["tasks"][0]["state"] == "FAILED")
+            .then(|| s["tasks"][0]["trace"].as_str().unwrap().to_string())
+    });
+    for expected in [
+        "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler at topic 'rides_json', partition 0, offset 1",
+        "Caused by: org.apache.kafka.connect.errors.DataException: Converting the record failed in stage VALUE_CONVERTER (org.apache.kafka.connect.json.JsonConverter)",
+    ] {
+        assert!(trace.contains(expected), "{expected} in {trace}");
+    }
+    // Nothing past the bad record was written (as in Kafka Connect, the batch it came in is
+    // not handed to the task), and no offset past it was committed.
+    let written = std::fs::read_to_string(dir.path().join("strict.txt")).unwrap_or_default();
+    assert!(!written.contains("\"vendor\":2"), "{written}");
+    let (_, o) = stack.call("GET", "/connectors/strict/offsets", None);
+    assert!(
+        o["offsets"][0]["offset"]["kafka_offset"]
+            .as_i64()
+            .unwrap_or(0)
+            <= 1,
+        "{o}"
     );
 }

@@ -9,6 +9,7 @@
 //! cluster, and any worker of the group can take it.
 
 mod config_log;
+mod errors;
 mod group;
 mod offsets;
 mod status;
@@ -168,46 +169,21 @@ impl Worker {
     /// worker group, and from then on runs what the group assigns to it.
     pub fn start(config: WorkerConfig) -> Result<Arc<Worker>, WorkerError> {
         let fail = |e: &dyn std::fmt::Display| WorkerError::new(500, e.to_string());
+        // Kafka Connect's internal topics; this also fails fast when the cluster is unreachable.
+        ensure_topics(
+            &config.cluster,
+            &[
+                (&config.config_topic, 1, Some("compact"), 3),
+                (&config.offset_topic, 25, Some("compact"), 3),
+                (&config.status_topic, 5, Some("compact"), 3),
+            ],
+        )
+        .map_err(|e| WorkerError::new(500, e))?;
         let admin: AdminClient<Quiet> = config.cluster.create(&[], Quiet).map_err(|e| fail(&e))?;
-        let metadata = config
-            .cluster
-            .metadata(admin.inner(), None)
-            .map_err(|e| fail(&e))?;
         let cluster_id = admin
             .inner()
             .fetch_cluster_id(config.cluster.timeout)
             .unwrap_or_default();
-        let mut missing = Vec::new();
-        for (topic, partitions) in [
-            (&config.config_topic, 1),
-            (&config.offset_topic, 25),
-            (&config.status_topic, 5),
-        ] {
-            if !metadata
-                .topics()
-                .iter()
-                .any(|t| t.name() == topic.as_str() && !t.partitions().is_empty())
-            {
-                missing.push(
-                    NewTopic::new(topic, partitions, TopicReplication::Fixed(1))
-                        .set("cleanup.policy", "compact"),
-                );
-            }
-        }
-        if !missing.is_empty() {
-            let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-            for r in block_on(admin.create_topics(&missing, &options)).map_err(|e| fail(&e))? {
-                match r {
-                    Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                    Err((t, code)) => {
-                        return Err(WorkerError::new(
-                            500,
-                            format!("cannot create topic {t}: {code}"),
-                        ));
-                    }
-                }
-            }
-        }
         let producer: FutureProducer<Quiet> = config
             .cluster
             .create(
@@ -948,6 +924,50 @@ impl Worker {
     }
 }
 
+/// Creates the topics that are missing: (name, partitions, cleanup policy, replication
+/// factor — at most the cluster's broker count, so one broker is enough to develop on).
+pub(crate) fn ensure_topics(
+    cluster: &ClusterSettings,
+    topics: &[(&str, i32, Option<&str>, i32)],
+) -> Result<(), String> {
+    let admin: AdminClient<Quiet> = cluster.create(&[], Quiet).map_err(|e| e.to_string())?;
+    let metadata = cluster
+        .metadata(admin.inner(), None)
+        .map_err(|e| e.to_string())?;
+    let brokers = i32::try_from(metadata.brokers().len()).unwrap_or(1).max(1);
+    let missing: Vec<NewTopic<'_>> = topics
+        .iter()
+        .filter(|(name, ..)| {
+            !metadata
+                .topics()
+                .iter()
+                .any(|t| t.name() == *name && !t.partitions().is_empty())
+        })
+        .map(|(name, partitions, cleanup, replication)| {
+            let topic = NewTopic::new(
+                name,
+                *partitions,
+                TopicReplication::Fixed((*replication).clamp(1, brokers)),
+            );
+            match cleanup {
+                Some(policy) => topic.set("cleanup.policy", policy),
+                None => topic,
+            }
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    for r in block_on(admin.create_topics(&missing, &options)).map_err(|e| e.to_string())? {
+        match r {
+            Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, code)) => return Err(format!("cannot create topic {t}: {code}")),
+        }
+    }
+    Ok(())
+}
+
 /// A connector's task configs, `tasks.max` of them at most.
 fn task_configs(plugin: &dyn Plugin, config: &Config) -> Result<Vec<Config>, WorkerError> {
     let max_tasks = config
@@ -991,30 +1011,12 @@ impl Drop for Worker {
 /// Every check of a connector configuration: the worker's (converters) and the plugin's.
 pub fn validate_all(plugin: &dyn Plugin, config: &Config) -> Vec<(String, String)> {
     let mut errors = plugin::validate(plugin, config);
-    // Settings Kafka Connect has and Brook does not yet: refused, not ignored.
-    let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
-    for (key, what) in [
-        ("transforms", "Single message transforms"),
-        ("predicates", "Predicates"),
-        ("errors.deadletterqueue.topic.name", "Dead letter queues"),
-    ] {
-        if set(key) {
-            errors.push((
-                key.to_string(),
-                format!("{what} are not built into Brook Connect yet"),
-            ));
-        }
+    let sink = plugin.kind() == plugin::PluginKind::Sink;
+    if let Err(e) = crate::transforms::Transforms::from_config(config) {
+        errors.extend(e);
     }
-    if config
-        .get("errors.tolerance")
-        .is_some_and(|t| !t.trim().eq_ignore_ascii_case("none"))
-    {
-        errors.push((
-            "errors.tolerance".to_string(),
-            "errors.tolerance=all is not built into Brook Connect yet: a record that cannot be converted fails its task".to_string(),
-        ));
-    }
-    if plugin.kind() == plugin::PluginKind::Sink {
+    errors.extend(errors::validate(config, sink));
+    if sink {
         let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
         match (set("topics"), set("topics.regex")) {
             (false, false) => errors.push((

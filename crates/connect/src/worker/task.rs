@@ -11,15 +11,18 @@ use std::time::{Duration, Instant};
 use brook_client::Quiet;
 use rdkafka::Message as _;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers as _, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use serde_json::Value as Json;
 
+use super::errors::{ErrorHandler, Failure, Original, Stage};
 use super::offsets::{OffsetStore, source_key};
 use super::status::{self, Status, StatusWriter};
 use super::{TargetState, WorkerConfig};
 use crate::converters::{self, Converter};
 use crate::data::Config;
 use crate::plugin::{self, ConnectError, Plugin, SourceTask};
+use crate::transforms::{ConnectRecord, Transforms};
 
 /// A running task, controlled through a shared flag.
 pub(crate) struct TaskHandle {
@@ -172,7 +175,8 @@ impl TaskRunner {
         }
     }
 
-    fn converter(&self, side: &str) -> Result<Box<dyn Converter>, ConnectError> {
+    /// The converter for `side` ("key" or "value") and its class name.
+    fn converter(&self, side: &str) -> Result<(Box<dyn Converter>, String), ConnectError> {
         let key = format!("{side}.converter");
         let (class, settings_from) = match self.connector_config.get(&key) {
             Some(c) => (c.clone(), &self.connector_config),
@@ -197,7 +201,29 @@ impl TaskRunner {
             .iter()
             .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
             .collect();
-        converters::converter(&class, &settings).map_err(|e| ConnectError::new(e.0))
+        let converter =
+            converters::converter(&class, &settings).map_err(|e| ConnectError::new(e.0))?;
+        Ok((converter, class))
+    }
+
+    /// The connector's transforms and error handling.
+    fn pipeline(&self) -> Result<(Transforms, ErrorHandler), ConnectError> {
+        let transforms = Transforms::from_config(&self.connector_config).map_err(|errors| {
+            ConnectError::new(
+                errors
+                    .iter()
+                    .map(|(k, e)| format!("{k}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        let errors = ErrorHandler::new(
+            &self.worker,
+            &self.connector,
+            self.id,
+            &self.connector_config,
+        )?;
+        Ok((transforms, errors))
     }
 
     /// A sink task: a consumer in the group `connect-<name>` reads the connector's topics;
@@ -206,7 +232,9 @@ impl TaskRunner {
     fn run_sink(&self, plugin: &dyn Plugin) -> Result<(), ConnectError> {
         let mut task = plugin.sink_task(&self.config)?;
         task.start()?;
-        let (key_converter, value_converter) = (self.converter("key")?, self.converter("value")?);
+        let ((key_converter, key_class), (value_converter, value_class)) =
+            (self.converter("key")?, self.converter("value")?);
+        let (transforms, errors) = self.pipeline()?;
         let group = format!("connect-{}", self.connector);
         let consumer: BaseConsumer<Quiet> = self
             .worker
@@ -251,6 +279,7 @@ impl TaskRunner {
                 return Ok(());
             }
             task.flush()?;
+            errors.flush()?;
             let mut offsets = rdkafka::TopicPartitionList::new();
             for ((topic, partition), next) in positions.drain() {
                 offsets
@@ -305,38 +334,81 @@ impl TaskRunner {
                         break;
                     }
                 };
-                let (key_schema, key) = key_converter.decode(m.topic(), m.key()).map_err(|e| {
-                    ConnectError::new(format!(
-                        "the key at {}-{}@{}: {}",
-                        m.topic(),
-                        m.partition(),
-                        m.offset(),
-                        e.0
-                    ))
-                })?;
-                let (value_schema, value) = value_converter
-                    .decode(m.topic(), m.payload())
-                    .map_err(|e| {
-                        ConnectError::new(format!(
-                            "the value at {}-{}@{}: {}",
-                            m.topic(),
-                            m.partition(),
-                            m.offset(),
-                            e.0
-                        ))
-                    })?;
                 self.saw_topic(&mut topics, m.topic());
                 positions.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
-                batch.push(plugin::SinkRecord {
-                    topic: m.topic().to_string(),
+                let headers: Vec<(String, Option<Vec<u8>>)> = m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let original = || Original {
+                    topic: m.topic(),
                     partition: m.partition(),
                     offset: m.offset(),
-                    key_schema,
-                    key,
-                    value_schema,
-                    value,
+                    key: m.key(),
+                    value: m.payload(),
+                    headers: headers.clone(),
+                };
+                let key = match key_converter.decode(m.topic(), m.key()) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        errors.failed(Failure {
+                            stage: Stage::KeyConverter,
+                            class: &key_class,
+                            message: e.0,
+                            original: Some(original()),
+                        })?;
+                        next = consumer.poll(Duration::ZERO);
+                        continue;
+                    }
+                };
+                let value = match value_converter.decode(m.topic(), m.payload()) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        errors.failed(Failure {
+                            stage: Stage::ValueConverter,
+                            class: &value_class,
+                            message: e.0,
+                            original: Some(original()),
+                        })?;
+                        next = consumer.poll(Duration::ZERO);
+                        continue;
+                    }
+                };
+                let record = ConnectRecord {
+                    topic: m.topic().to_string(),
+                    partition: Some(m.partition()),
+                    offset: Some(m.offset()),
+                    key_schema: key.0,
+                    key: key.1,
+                    value_schema: value.0,
+                    value: value.1,
                     timestamp: m.timestamp().to_millis(),
-                });
+                    headers: headers.clone(),
+                };
+                match transforms.apply(record) {
+                    Ok(Some(r)) => batch.push(plugin::SinkRecord {
+                        partition: r.partition.unwrap_or(m.partition()),
+                        offset: m.offset(),
+                        topic: r.topic,
+                        key_schema: r.key_schema,
+                        key: r.key,
+                        value_schema: r.value_schema,
+                        value: r.value,
+                        timestamp: r.timestamp,
+                        headers: r.headers,
+                    }),
+                    Ok(None) => {}
+                    Err(e) => errors.failed(Failure {
+                        stage: Stage::Transformation,
+                        class: &e.class,
+                        message: e.message,
+                        original: Some(original()),
+                    })?,
+                }
                 if batch.len() >= 500 {
                     break;
                 }
@@ -357,7 +429,9 @@ impl TaskRunner {
         let mut task: Box<dyn SourceTask> = plugin.source_task(&self.config)?;
         let offsets = OffsetStore::read(&self.worker, &self.connector)?;
         task.start(&offsets)?;
-        let (key_converter, value_converter) = (self.converter("key")?, self.converter("value")?);
+        let ((key_converter, key_class), (value_converter, value_class)) =
+            (self.converter("key")?, self.converter("value")?);
+        let (transforms, errors) = self.pipeline()?;
         let producer: ThreadedProducer<DefaultProducerContext> = self
             .worker
             .cluster
@@ -419,13 +493,60 @@ impl TaskRunner {
                 break;
             };
             for r in records {
+                pending.insert(
+                    r.source_partition.to_string(),
+                    (r.source_partition, r.source_offset),
+                );
+                let record = ConnectRecord {
+                    topic: r.topic,
+                    partition: r.partition,
+                    offset: None,
+                    key_schema: r.key_schema,
+                    key: r.key,
+                    value_schema: r.value_schema,
+                    value: r.value,
+                    timestamp: r.timestamp,
+                    headers: r.headers,
+                };
+                let r = match transforms.apply(record) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        errors.failed(Failure {
+                            stage: Stage::Transformation,
+                            class: &e.class,
+                            message: e.message,
+                            original: None,
+                        })?;
+                        continue;
+                    }
+                };
                 self.saw_topic(&mut topics, &r.topic);
-                let key = key_converter
-                    .encode(&r.topic, r.key_schema.as_ref(), &r.key)
-                    .map_err(|e| ConnectError::new(e.0))?;
-                let value = value_converter
-                    .encode(&r.topic, r.value_schema.as_ref(), &r.value)
-                    .map_err(|e| ConnectError::new(e.0))?;
+                let key = match key_converter.encode(&r.topic, r.key_schema.as_ref(), &r.key) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        errors.failed(Failure {
+                            stage: Stage::KeyConverter,
+                            class: &key_class,
+                            message: e.0,
+                            original: None,
+                        })?;
+                        continue;
+                    }
+                };
+                let value =
+                    match value_converter.encode(&r.topic, r.value_schema.as_ref(), &r.value) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            errors.failed(Failure {
+                                stage: Stage::ValueConverter,
+                                class: &value_class,
+                                message: e.0,
+                                original: None,
+                            })?;
+                            continue;
+                        }
+                    };
                 let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&r.topic);
                 if let Some(k) = &key {
                     record = record.key(k.as_slice());
@@ -438,6 +559,16 @@ impl TaskRunner {
                 }
                 if let Some(t) = r.timestamp {
                     record = record.timestamp(t);
+                }
+                if !r.headers.is_empty() {
+                    let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
+                    for (k, v) in &r.headers {
+                        headers = headers.insert(Header {
+                            key: k,
+                            value: v.as_deref(),
+                        });
+                    }
+                    record = record.headers(headers);
                 }
                 let mut record = record;
                 loop {
@@ -460,10 +591,6 @@ impl TaskRunner {
                         }
                     }
                 }
-                pending.insert(
-                    r.source_partition.to_string(),
-                    (r.source_partition, r.source_offset),
-                );
             }
             if last_flush.elapsed() >= self.worker.offset_flush_interval {
                 commit(&mut pending)?;
