@@ -628,12 +628,15 @@ fn produce_raw(bootstrap: &str, topic: &str, values: &[&[u8]]) {
     producer.flush(Duration::from_secs(10)).unwrap();
 }
 
+/// Headers as (name, text).
+type TextHeaders = Vec<(String, String)>;
+
 /// Every record of `topic`: its value and headers (as text).
 fn read_with_headers(
     bootstrap: &str,
     topic: &str,
     want: usize,
-) -> Vec<(Vec<u8>, Vec<(String, String)>)> {
+) -> Vec<(Vec<u8>, TextHeaders)> {
     use rdkafka::message::Headers as _;
     let consumer: BaseConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
