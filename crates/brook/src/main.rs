@@ -100,6 +100,9 @@ enum Command {
         /// `status.storage.topic`.
         #[arg(long, default_value = "connect-status")]
         status_topic: String,
+        /// The schema registry for AvroConverter when a connector's settings name none.
+        #[arg(long)]
+        schema_registry_url: Option<String>,
     },
     /// A shell for Brook SQL (ksqlDB's language), or run statements from -e / -f / stdin.
     ///
@@ -176,10 +179,12 @@ fn main() -> ExitCode {
             config_topic,
             offset_topic,
             status_topic,
+            schema_registry_url,
         } => serve::run_connect(
             *listen,
             group_id,
             [config_topic, offset_topic, status_topic],
+            schema_registry_url.as_deref(),
             connect,
         ),
         Command::Sql(args) => cli::sql::run(args, format),

@@ -314,10 +314,13 @@ pub fn run(args: &Args) -> Result<()> {
         };
         let connect = match config.connect_listen {
             Some(listen) => {
-                let worker = brook_connect::worker::WorkerConfig::new(
+                let mut worker = brook_connect::worker::WorkerConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
                     listen.to_string(),
                 );
+                worker.schema_registry_url = registry
+                    .as_ref()
+                    .map(|r| format!("http://{}", r.local_addr()));
                 match start_connect(worker, listen).await {
                     Ok(server) => Some(server),
                     Err(e) => {
@@ -437,10 +440,12 @@ pub fn run_connect(
     listen: std::net::SocketAddr,
     group_id: &str,
     topics: [&str; 3],
+    schema_registry_url: Option<&str>,
     connect: &crate::cli::connect::ConnectArgs,
 ) -> Result<()> {
     let mut config =
         brook_connect::worker::WorkerConfig::new(connect.cluster()?, listen.to_string());
+    config.schema_registry_url = schema_registry_url.map(|u| u.trim_end_matches('/').to_string());
     config.group_id = group_id.to_string();
     config.config_topic = topics[0].to_string();
     config.offset_topic = topics[1].to_string();

@@ -532,7 +532,7 @@ async fn plugin_config(Path(name): Path<String>) -> Response {
     .into_response()
 }
 
-async fn validate(Path(name): Path<String>, body: Bytes) -> Response {
+async fn validate(State(w): State<AppState>, Path(name): Path<String>, body: Bytes) -> Response {
     let p = match find_plugin(&name) {
         Ok(p) => p,
         Err(r) => return *r,
@@ -541,7 +541,7 @@ async fn validate(Path(name): Path<String>, body: Bytes) -> Response {
         Ok(c) => c,
         Err(r) => return *r,
     };
-    let errors = validate_all(p.as_ref(), &config);
+    let errors = validate_all(p.as_ref(), &config, w.config());
     let configs: Vec<Json> = p
         .config_def()
         .iter()

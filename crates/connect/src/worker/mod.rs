@@ -61,6 +61,9 @@ pub struct WorkerConfig {
     pub value_converter: Config,
     /// `offset.flush.interval.ms`: how often tasks commit source offsets.
     pub offset_flush_interval: Duration,
+    /// The schema registry that registry converters (`AvroConverter`) use when their
+    /// settings name none (`brook serve` sets its own).
+    pub schema_registry_url: Option<String>,
 }
 
 impl WorkerConfig {
@@ -89,6 +92,7 @@ impl WorkerConfig {
                 ),
             ]),
             offset_flush_interval: Duration::from_secs(5),
+            schema_registry_url: None,
         }
     }
 }
@@ -442,7 +446,7 @@ impl Worker {
                 ),
             )
         })?;
-        let errors = validate_all(plugin.as_ref(), &config);
+        let errors = validate_all(plugin.as_ref(), &config, &self.config);
         if !errors.is_empty() {
             let count = errors.len();
             let detail: Vec<String> = errors
@@ -968,6 +972,37 @@ pub(crate) fn ensure_topics(
     Ok(())
 }
 
+/// The converter for `side` ("key" or "value") and its class: the connector's
+/// `<side>.converter` with its `<side>.converter.*` settings, else the worker's; a registry
+/// converter without `schema.registry.url` uses the worker's registry.
+pub(crate) fn converter_for(
+    side: &str,
+    connector: &Config,
+    worker: &WorkerConfig,
+) -> Result<(Box<dyn converters::Converter>, String), String> {
+    let key = format!("{side}.converter");
+    let from = if connector.contains_key(&key) {
+        connector
+    } else if side == "key" {
+        &worker.key_converter
+    } else {
+        &worker.value_converter
+    };
+    let class = from.get(&key).cloned().unwrap_or_default();
+    let prefix = format!("{key}.");
+    let mut settings: Config = from
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
+        .collect();
+    if let Some(url) = &worker.schema_registry_url {
+        settings
+            .entry("schema.registry.url".to_string())
+            .or_insert_with(|| url.clone());
+    }
+    let converter = converters::converter(&class, &settings, side == "key").map_err(|e| e.0)?;
+    Ok((converter, class))
+}
+
 /// A connector's task configs, `tasks.max` of them at most.
 fn task_configs(plugin: &dyn Plugin, config: &Config) -> Result<Vec<Config>, WorkerError> {
     let max_tasks = config
@@ -1009,7 +1044,11 @@ impl Drop for Worker {
 }
 
 /// Every check of a connector configuration: the worker's (converters) and the plugin's.
-pub fn validate_all(plugin: &dyn Plugin, config: &Config) -> Vec<(String, String)> {
+pub fn validate_all(
+    plugin: &dyn Plugin,
+    config: &Config,
+    worker: &WorkerConfig,
+) -> Vec<(String, String)> {
     let mut errors = plugin::validate(plugin, config);
     let sink = plugin.kind() == plugin::PluginKind::Sink;
     if let Err(e) = crate::transforms::Transforms::from_config(config) {
@@ -1032,10 +1071,9 @@ pub fn validate_all(plugin: &dyn Plugin, config: &Config) -> Vec<(String, String
         }
     }
     for side in ["key", "value"] {
-        let key = format!("{side}.converter");
-        if let Some(class) = config.get(&key) {
-            if let Err(e) = converters::converter(class, &Config::new()) {
-                errors.push((key, e.0));
+        if config.contains_key(&format!("{side}.converter")) {
+            if let Err(e) = converter_for(side, config, worker) {
+                errors.push((format!("{side}.converter"), e));
             }
         }
     }

@@ -19,7 +19,7 @@ use super::errors::{ErrorHandler, Failure, Original, Stage};
 use super::offsets::{OffsetStore, source_key};
 use super::status::{self, Status, StatusWriter};
 use super::{TargetState, WorkerConfig};
-use crate::converters::{self, Converter};
+use crate::converters::Converter;
 use crate::data::Config;
 use crate::plugin::{self, ConnectError, Plugin, SourceTask};
 use crate::transforms::{ConnectRecord, Transforms};
@@ -177,33 +177,7 @@ impl TaskRunner {
 
     /// The converter for `side` ("key" or "value") and its class name.
     fn converter(&self, side: &str) -> Result<(Box<dyn Converter>, String), ConnectError> {
-        let key = format!("{side}.converter");
-        let (class, settings_from) = match self.connector_config.get(&key) {
-            Some(c) => (c.clone(), &self.connector_config),
-            None => (
-                if side == "key" {
-                    &self.worker.key_converter
-                } else {
-                    &self.worker.value_converter
-                }
-                .get(&key)
-                .cloned()
-                .unwrap_or_default(),
-                if side == "key" {
-                    &self.worker.key_converter
-                } else {
-                    &self.worker.value_converter
-                },
-            ),
-        };
-        let prefix = format!("{key}.");
-        let settings: Config = settings_from
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
-            .collect();
-        let converter =
-            converters::converter(&class, &settings).map_err(|e| ConnectError::new(e.0))?;
-        Ok((converter, class))
+        super::converter_for(side, &self.connector_config, &self.worker).map_err(ConnectError::new)
     }
 
     /// The connector's transforms and error handling.

@@ -1,7 +1,10 @@
 //! Converters between Connect data and record bytes, named by Kafka Connect's class names:
-//! `StringConverter`, `ByteArrayConverter` and `JsonConverter` (`schemas.enable`). A
+//! `StringConverter`, `ByteArrayConverter`, `JsonConverter` (`schemas.enable`) and
+//! Confluent's `AvroConverter` through a schema registry ([`avro`]). A
 //! connector's `key.converter` / `value.converter` (with `key.converter.*` settings) choose
 //! them; the worker's defaults apply otherwise.
+
+pub mod avro;
 
 use serde_json::{Value as Json, json};
 
@@ -37,13 +40,19 @@ pub const CONVERTER_CLASSES: &[&str] = &[
     "org.apache.kafka.connect.storage.StringConverter",
     "org.apache.kafka.connect.converters.ByteArrayConverter",
     "org.apache.kafka.connect.json.JsonConverter",
+    "io.confluent.connect.avro.AvroConverter",
 ];
 
-/// The converter `class` configured by `settings` (the `key.converter.` or
-/// `value.converter.` settings, prefix removed).
-pub fn converter(class: &str, settings: &Config) -> Result<Box<dyn Converter>, ConvertError> {
+/// The converter `class` for keys (`is_key`) or values, configured by `settings` (the
+/// `key.converter.` or `value.converter.` settings, prefix removed).
+pub fn converter(
+    class: &str,
+    settings: &Config,
+    is_key: bool,
+) -> Result<Box<dyn Converter>, ConvertError> {
     let short = class.rsplit('.').next().unwrap_or(class);
     match short {
+        "AvroConverter" => Ok(Box::new(avro::AvroConverter::new(settings, is_key)?)),
         "StringConverter" => Ok(Box::new(StringConverter)),
         "ByteArrayConverter" => Ok(Box::new(ByteArrayConverter)),
         "JsonConverter" => Ok(Box::new(JsonConverter {
@@ -221,6 +230,7 @@ mod tests {
         let with = converter(
             "org.apache.kafka.connect.json.JsonConverter",
             &Config::new(),
+            false,
         )
         .unwrap();
         let bytes = with.encode("t", Some(&schema), &value).unwrap().unwrap();
@@ -234,6 +244,7 @@ mod tests {
         let plain = converter(
             "JsonConverter",
             &Config::from([("schemas.enable".to_string(), "false".to_string())]),
+            false,
         )
         .unwrap();
         let bytes = plain.encode("t", Some(&schema), &value).unwrap().unwrap();
@@ -247,12 +258,13 @@ mod tests {
         let s = converter(
             "org.apache.kafka.connect.storage.StringConverter",
             &Config::new(),
+            false,
         )
         .unwrap();
         assert_eq!(
             s.encode("t", None, &Value::Int(42)).unwrap(),
             Some(b"42".to_vec())
         );
-        assert!(converter("com.example.Nope", &Config::new()).is_err());
+        assert!(converter("com.example.Nope", &Config::new(), false).is_err());
     }
 }
