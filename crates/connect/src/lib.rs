@@ -6,6 +6,7 @@
 //! - [`plugin`]: what a connector plugin is, and the built-in ones;
 //! - [`datagen`]: the Datagen source (Confluent's quickstarts and `arg.properties` schemas);
 //! - [`file`]: Kafka's FileStream source and sink;
+//! - [`csv_source`]: a CSV source with the SpoolDir connector's settings;
 //! - [`worker`]: the runtime — connector configs, target states and task configs in the
 //!   config topic, source offsets in the offsets topic, statuses in the status topic;
 //! - [`loggers`]: log levels changed at run time (`/admin/loggers`);
@@ -22,6 +23,7 @@
 //! ```
 
 pub mod converters;
+pub mod csv_source;
 pub mod data;
 pub mod datagen;
 pub mod file;

@@ -93,6 +93,11 @@ pub trait SourceTask: Send {
     /// The next records; it may wait a little (at most a second or so) when it has none.
     /// An empty result means none yet; `Ok(None)` means the task has finished for good.
     fn poll(&mut self) -> Result<Option<Vec<SourceRecord>>, ConnectError>;
+    /// Called after every record polled so far is written and its offsets committed (Kafka's
+    /// `SourceTask.commit`): a task may now let go of what it read (move a finished file).
+    fn commit(&mut self) -> Result<(), ConnectError> {
+        Ok(())
+    }
 }
 
 /// A connector plugin.
@@ -168,6 +173,7 @@ pub fn plugins() -> Vec<Box<dyn Plugin>> {
         Box::new(crate::datagen::Datagen),
         Box::new(crate::file::FileStreamSource),
         Box::new(crate::file::FileStreamSink),
+        Box::new(crate::csv_source::CsvSource),
     ]
 }
 

@@ -9,9 +9,10 @@
 use std::time::Duration;
 
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
 use super::WorkerConfig;
+use super::task::Deliveries;
 use crate::data::Config;
 use crate::plugin::ConnectError;
 
@@ -66,7 +67,8 @@ pub(crate) struct ErrorHandler {
 struct DeadLetterQueue {
     topic: String,
     context_headers: bool,
-    producer: ThreadedProducer<DefaultProducerContext>,
+    producer: ThreadedProducer<Deliveries>,
+    deliveries: Deliveries,
 }
 
 fn flag(config: &Config, key: &str) -> bool {
@@ -138,6 +140,7 @@ impl ErrorHandler {
                         ))
                     },
                 )?;
+                let deliveries = Deliveries::default();
                 Some(DeadLetterQueue {
                     topic: topic.to_string(),
                     context_headers: flag(config, "errors.deadletterqueue.context.headers.enable"),
@@ -145,9 +148,10 @@ impl ErrorHandler {
                         .cluster
                         .create(
                             &[("enable.idempotence", "true"), ("linger.ms", "5")],
-                            DefaultProducerContext,
+                            deliveries.clone(),
                         )
                         .map_err(|e| ConnectError::new(e.to_string()))?,
+                    deliveries,
                 })
             }
             _ => None,
@@ -258,6 +262,7 @@ impl ErrorHandler {
                     dlq.topic
                 ))
             })?;
+            dlq.deliveries.check()?;
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use brook_client::Quiet;
 use rdkafka::Message as _;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers as _, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use serde_json::Value as Json;
 
 use super::errors::{ErrorHandler, Failure, Original, Stage};
@@ -406,7 +406,8 @@ impl TaskRunner {
         let ((key_converter, key_class), (value_converter, value_class)) =
             (self.converter("key")?, self.converter("value")?);
         let (transforms, errors) = self.pipeline()?;
-        let producer: ThreadedProducer<DefaultProducerContext> = self
+        let deliveries = Deliveries::default();
+        let producer: ThreadedProducer<Deliveries> = self
             .worker
             .cluster
             .create(
@@ -415,16 +416,21 @@ impl TaskRunner {
                     ("linger.ms", "5"),
                     ("partitioner", "murmur2_random"),
                 ],
-                DefaultProducerContext,
+                deliveries.clone(),
             )
             .map_err(|e| ConnectError::new(e.to_string()))?;
         let mut pending: HashMap<String, (Json, Json)> = HashMap::new();
         let mut topics = HashSet::new();
         let mut last_flush = Instant::now();
-        let commit = |pending: &mut HashMap<String, (Json, Json)>| -> Result<(), ConnectError> {
+        // Offsets are committed only once every record before them is acknowledged; then the
+        // task may let go of what it read.
+        let commit = |pending: &mut HashMap<String, (Json, Json)>,
+                      task: &mut Box<dyn SourceTask>|
+         -> Result<(), ConnectError> {
             producer
                 .flush(Duration::from_secs(30))
                 .map_err(|e| ConnectError::new(format!("cannot flush the producer: {e}")))?;
+            deliveries.check()?;
             for (_, (partition, offset)) in pending.drain() {
                 let key = source_key(&self.connector, &partition);
                 let value = offset.to_string();
@@ -437,14 +443,16 @@ impl TaskRunner {
             }
             producer
                 .flush(Duration::from_secs(30))
-                .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))
+                .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))?;
+            deliveries.check()?;
+            task.commit()
         };
         loop {
             match self.control.load(Ordering::Acquire) {
                 STOP => break,
                 PAUSE => {
                     if !pending.is_empty() {
-                        commit(&mut pending)?;
+                        commit(&mut pending, &mut task)?;
                     }
                     self.set_status("PAUSED", None);
                     std::thread::sleep(Duration::from_millis(50));
@@ -460,7 +468,7 @@ impl TaskRunner {
             }
             let Some(records) = task.poll()? else {
                 // Finished (a bounded source): commit and idle until stopped.
-                commit(&mut pending)?;
+                commit(&mut pending, &mut task)?;
                 while self.control.load(Ordering::Acquire) != STOP {
                     std::thread::sleep(Duration::from_millis(100));
                 }
@@ -567,10 +575,41 @@ impl TaskRunner {
                 }
             }
             if last_flush.elapsed() >= self.worker.offset_flush_interval {
-                commit(&mut pending)?;
+                commit(&mut pending, &mut task)?;
                 last_flush = Instant::now();
             }
         }
-        commit(&mut pending)
+        commit(&mut pending, &mut task)
+    }
+}
+
+/// A producer context that remembers the first record the cluster did not take, so offsets
+/// past it are never committed.
+#[derive(Clone, Default)]
+pub(crate) struct Deliveries {
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+impl Deliveries {
+    pub(crate) fn check(&self) -> Result<(), ConnectError> {
+        match self.failed.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(e) => Err(ConnectError::new(format!("a record was not written: {e}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl rdkafka::ClientContext for Deliveries {}
+
+impl rdkafka::producer::ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &rdkafka::message::DeliveryResult<'_>, _: ()) {
+        if let Err((e, m)) = result {
+            let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            if failed.is_none() {
+                *failed = Some(format!("{} (topic {})", e, m.topic()));
+            }
+        }
     }
 }
