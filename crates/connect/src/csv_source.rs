@@ -164,7 +164,9 @@ fn separator(text: &str) -> Result<u8, String> {
     }
     match t.as_bytes() {
         [b] => Ok(*b),
-        _ => Err(format!("csv.separator.char must be one character or its code: '{text}'")),
+        _ => Err(format!(
+            "csv.separator.char must be one character or its code: '{text}'"
+        )),
     }
 }
 
@@ -202,7 +204,8 @@ impl Plugin for CsvSource {
                 ));
             }
         }
-        if get(config, "cleanup.policy").eq_ignore_ascii_case("MOVE") && dir("finished.path").is_empty()
+        if get(config, "cleanup.policy").eq_ignore_ascii_case("MOVE")
+            && dir("finished.path").is_empty()
         {
             errors.push((
                 "finished.path".to_string(),
@@ -361,10 +364,15 @@ fn infer(columns: usize, rows: &[::csv::StringRecord]) -> Vec<(Column, bool)> {
             let cells: Vec<&str> = rows.iter().map(|r| r.get(i).unwrap_or("")).collect();
             let optional = cells.iter().any(|c| c.is_empty());
             let present: Vec<&&str> = cells.iter().filter(|c| !c.is_empty()).collect();
-            let column = [Column::Int, Column::Float, Column::Boolean, Column::Timestamp]
-                .into_iter()
-                .find(|t| !present.is_empty() && present.iter().all(|c| fits(*t, c)))
-                .unwrap_or(Column::Text);
+            let column = [
+                Column::Int,
+                Column::Float,
+                Column::Boolean,
+                Column::Timestamp,
+            ]
+            .into_iter()
+            .find(|t| !present.is_empty() && present.iter().all(|c| fits(*t, c)))
+            .unwrap_or(Column::Text);
             (column, optional || present.is_empty())
         })
         .collect()
@@ -373,9 +381,8 @@ fn infer(columns: usize, rows: &[::csv::StringRecord]) -> Vec<(Column, bool)> {
 impl CsvTask {
     /// The next file to read: the first matching name, old enough.
     fn next_file(&self) -> Result<Option<PathBuf>, ConnectError> {
-        let entries = std::fs::read_dir(&self.input).map_err(|e| {
-            ConnectError::new(format!("cannot list {}: {e}", self.input.display()))
-        })?;
+        let entries = std::fs::read_dir(&self.input)
+            .map_err(|e| ConnectError::new(format!("cannot list {}: {e}", self.input.display())))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
@@ -385,10 +392,7 @@ impl CsvTask {
                 e.metadata()
                     .and_then(|m| m.modified())
                     .map(|m| {
-                        SystemTime::now()
-                            .duration_since(m)
-                            .unwrap_or_default()
-                            >= self.minimum_age
+                        SystemTime::now().duration_since(m).unwrap_or_default() >= self.minimum_age
                     })
                     .unwrap_or(false)
             })
@@ -458,7 +462,10 @@ impl CsvTask {
         }
         let key_schema = match self.key_fields.as_slice() {
             [] => None,
-            [one] => fields.iter().find(|f| f.name == *one).map(|f| f.schema.clone()),
+            [one] => fields
+                .iter()
+                .find(|f| f.name == *one)
+                .map(|f| f.schema.clone()),
             many => Some(
                 Schema::of(Type::Struct(
                     fields
@@ -584,7 +591,10 @@ impl SourceTask for CsvTask {
                     };
                     let v = cell(column, text).and_then(|v| {
                         if v == Value::Null && !field.schema.optional {
-                            Err("an empty cell in a column without empty cells in the first rows".to_string())
+                            Err(
+                                "an empty cell in a column without empty cells in the first rows"
+                                    .to_string(),
+                            )
                         } else {
                             Ok(v)
                         }
@@ -686,7 +696,10 @@ mod tests {
                 (Column::Boolean, false),
             ]
         );
-        assert_eq!(cell(Column::Timestamp, "2020-07-01 00:00:00"), Ok(Value::Int(1_593_561_600_000)));
+        assert_eq!(
+            cell(Column::Timestamp, "2020-07-01 00:00:00"),
+            Ok(Value::Int(1_593_561_600_000))
+        );
         assert_eq!(cell(Column::Int, ""), Ok(Value::Null));
         assert!(cell(Column::Int, "x").is_err());
         assert_eq!(separator("44"), Ok(b','));

@@ -7,6 +7,7 @@
 //! - [`datagen`]: the Datagen source (Confluent's quickstarts and `arg.properties` schemas);
 //! - [`file`]: Kafka's FileStream source and sink;
 //! - [`csv_source`]: a CSV source with the SpoolDir connector's settings;
+//! - [`jdbc`]: PostgreSQL source and sink with the settings of Confluent's JDBC connectors;
 //! - [`worker`]: the runtime — connector configs, target states and task configs in the
 //!   config topic, source offsets in the offsets topic, statuses in the status topic;
 //! - [`loggers`]: log levels changed at run time (`/admin/loggers`);
@@ -27,6 +28,7 @@ pub mod csv_source;
 pub mod data;
 pub mod datagen;
 pub mod file;
+pub mod jdbc;
 pub mod loggers;
 pub mod plugin;
 pub mod rest;

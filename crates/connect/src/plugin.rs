@@ -174,6 +174,8 @@ pub fn plugins() -> Vec<Box<dyn Plugin>> {
         Box::new(crate::file::FileStreamSource),
         Box::new(crate::file::FileStreamSink),
         Box::new(crate::csv_source::CsvSource),
+        Box::new(crate::jdbc::source::JdbcSource),
+        Box::new(crate::jdbc::sink::JdbcSink),
     ]
 }
 

@@ -632,11 +632,7 @@ fn produce_raw(bootstrap: &str, topic: &str, values: &[&[u8]]) {
 type TextHeaders = Vec<(String, String)>;
 
 /// Every record of `topic`: its value and headers (as text).
-fn read_with_headers(
-    bootstrap: &str,
-    topic: &str,
-    want: usize,
-) -> Vec<(Vec<u8>, TextHeaders)> {
+fn read_with_headers(bootstrap: &str, topic: &str, want: usize) -> Vec<(Vec<u8>, TextHeaders)> {
     use rdkafka::message::Headers as _;
     let consumer: BaseConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)

@@ -68,7 +68,9 @@ impl AvroConverter {
         let text = avro_schema(schema, &mut 0).to_string();
         let subject = self.subject(topic);
         let fail = |e: brook_registry::client::ClientError| {
-            ConvertError(format!("cannot register the Avro schema under {subject}: {e}"))
+            ConvertError(format!(
+                "cannot register the Avro schema under {subject}: {e}"
+            ))
         };
         let (id, parsed) = if self.auto_register {
             self.client
@@ -206,7 +208,12 @@ pub(crate) fn avro_schema(schema: &Schema, count: &mut usize) -> Json {
 
 /// A Connect value as an Avro value of `schema`.
 fn to_avro(value: &Value, schema: &Avro) -> Result<AvroValue, String> {
-    let wrong = || format!("{} does not fit the Avro schema {schema:?}", value.to_json());
+    let wrong = || {
+        format!(
+            "{} does not fit the Avro schema {schema:?}",
+            value.to_json()
+        )
+    };
     Ok(match (schema, value) {
         (Avro::Union(u), v) => {
             let variants = u.variants();
@@ -276,7 +283,10 @@ fn to_avro(value: &Value, schema: &Avro) -> Result<AvroValue, String> {
 }
 
 /// The Connect schema of an Avro schema (`named` holds the records seen, for references).
-fn connect_schema(avro: &Avro, named: &mut HashMap<String, Schema>) -> Result<Schema, ConvertError> {
+fn connect_schema(
+    avro: &Avro,
+    named: &mut HashMap<String, Schema>,
+) -> Result<Schema, ConvertError> {
     Ok(match avro {
         Avro::Null => Schema::of(Type::String).optional(),
         Avro::Boolean => Schema::of(Type::Boolean),
@@ -334,9 +344,10 @@ fn connect_schema(avro: &Avro, named: &mut HashMap<String, Schema>) -> Result<Sc
             named.insert(r.name.fullname(None), schema.clone());
             schema
         }
-        Avro::Ref { name } => named.get(&name.fullname(None)).cloned().ok_or_else(|| {
-            ConvertError(format!("unknown Avro type {}", name.fullname(None)))
-        })?,
+        Avro::Ref { name } => named
+            .get(&name.fullname(None))
+            .cloned()
+            .ok_or_else(|| ConvertError(format!("unknown Avro type {}", name.fullname(None))))?,
     })
 }
 
@@ -345,7 +356,9 @@ fn from_avro(v: AvroValue) -> Value {
     match v {
         AvroValue::Null => Value::Null,
         AvroValue::Boolean(b) => Value::Boolean(b),
-        AvroValue::Int(i) | AvroValue::Date(i) | AvroValue::TimeMillis(i) => Value::Int(i64::from(i)),
+        AvroValue::Int(i) | AvroValue::Date(i) | AvroValue::TimeMillis(i) => {
+            Value::Int(i64::from(i))
+        }
         AvroValue::Long(i)
         | AvroValue::TimeMicros(i)
         | AvroValue::TimestampMillis(i)
@@ -426,13 +439,20 @@ mod tests {
             .read_value(&mut bytes.as_slice())
             .unwrap();
         assert_eq!(from_avro(back), value);
-        assert_eq!(connect_schema(&avro, &mut HashMap::new()).unwrap(), ride_schema());
+        assert_eq!(
+            connect_schema(&avro, &mut HashMap::new()).unwrap(),
+            ride_schema()
+        );
         let j: Json = serde_json::from_str(&text).unwrap();
         assert_eq!(j["fields"][1]["type"]["logicalType"], "timestamp-millis");
         assert_eq!(j["fields"][2]["type"], json!(["null", "double"]));
         assert_eq!(j["fields"][2]["default"], Json::Null);
         // A value that does not fit names the field.
         let bad = Value::Struct(vec![("vendor_id".into(), Value::String("x".into()))]);
-        assert!(to_avro(&bad, &avro).unwrap_err().starts_with("field vendor_id"));
+        assert!(
+            to_avro(&bad, &avro)
+                .unwrap_err()
+                .starts_with("field vendor_id")
+        );
     }
 }

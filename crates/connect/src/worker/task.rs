@@ -592,7 +592,12 @@ pub(crate) struct Deliveries {
 
 impl Deliveries {
     pub(crate) fn check(&self) -> Result<(), ConnectError> {
-        match self.failed.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        match self
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             Some(e) => Err(ConnectError::new(format!("a record was not written: {e}"))),
             None => Ok(()),
         }
