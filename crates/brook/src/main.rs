@@ -103,6 +103,13 @@ enum Command {
         /// The schema registry for AvroConverter when a connector's settings name none.
         #[arg(long)]
         schema_registry_url: Option<String>,
+        /// `exactly.once.source.support=enabled`: source connectors write records and
+        /// offsets in transactions (KIP-618).
+        #[arg(long)]
+        exactly_once_source: bool,
+        /// `offset.flush.interval.ms`: how often tasks commit their offsets.
+        #[arg(long, default_value_t = 5000)]
+        offset_flush_interval_ms: u64,
     },
     /// A shell for Brook SQL (ksqlDB's language), or run statements from -e / -f / stdin.
     ///
@@ -180,11 +187,17 @@ fn main() -> ExitCode {
             offset_topic,
             status_topic,
             schema_registry_url,
+            exactly_once_source,
+            offset_flush_interval_ms,
         } => serve::run_connect(
-            *listen,
-            group_id,
-            [config_topic, offset_topic, status_topic],
-            schema_registry_url.as_deref(),
+            serve::ConnectWorkerArgs {
+                listen: *listen,
+                group_id,
+                topics: [config_topic, offset_topic, status_topic],
+                schema_registry_url: schema_registry_url.as_deref(),
+                exactly_once_source: *exactly_once_source,
+                offset_flush_interval: std::time::Duration::from_millis(*offset_flush_interval_ms),
+            },
             connect,
         ),
         Command::Sql(args) => cli::sql::run(args, format),

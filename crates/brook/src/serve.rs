@@ -435,21 +435,34 @@ async fn start_connect(
     .await?)
 }
 
+/// `brook connect`'s worker settings.
+pub struct ConnectWorkerArgs<'a> {
+    pub listen: std::net::SocketAddr,
+    pub group_id: &'a str,
+    /// The config, offset and status topics.
+    pub topics: [&'a str; 3],
+    pub schema_registry_url: Option<&'a str>,
+    pub exactly_once_source: bool,
+    pub offset_flush_interval: std::time::Duration,
+}
+
 /// `brook connect`: a Brook Connect worker alone, on any Kafka-compatible cluster.
 pub fn run_connect(
-    listen: std::net::SocketAddr,
-    group_id: &str,
-    topics: [&str; 3],
-    schema_registry_url: Option<&str>,
+    args: ConnectWorkerArgs<'_>,
     connect: &crate::cli::connect::ConnectArgs,
 ) -> Result<()> {
+    let listen = args.listen;
     let mut config =
         brook_connect::worker::WorkerConfig::new(connect.cluster()?, listen.to_string());
-    config.schema_registry_url = schema_registry_url.map(|u| u.trim_end_matches('/').to_string());
-    config.group_id = group_id.to_string();
-    config.config_topic = topics[0].to_string();
-    config.offset_topic = topics[1].to_string();
-    config.status_topic = topics[2].to_string();
+    config.group_id = args.group_id.to_string();
+    config.config_topic = args.topics[0].to_string();
+    config.offset_topic = args.topics[1].to_string();
+    config.status_topic = args.topics[2].to_string();
+    config.schema_registry_url = args
+        .schema_registry_url
+        .map(|u| u.trim_end_matches('/').to_string());
+    config.exactly_once_source = args.exactly_once_source;
+    config.offset_flush_interval = args.offset_flush_interval;
     run_alone(
         "Brook Connect",
         &connect.bootstrap_servers,

@@ -442,18 +442,18 @@ impl JdbcSourceTask {
         let limit = self.max_rows;
         match self.mode.as_str() {
             "incrementing" => (
-                format!("{head_plain} WHERE {inc} > $1 ORDER BY {inc} ASC LIMIT {limit}"),
+                format!("{head_plain} WHERE {inc} > $1::bigint ORDER BY {inc} ASC LIMIT {limit}"),
                 vec![t.incrementing.unwrap_or(i64::MIN)],
             ),
             "timestamp" => (
                 format!(
-                    "{head} WHERE {ts_micros} > $1 AND {ts_micros} < {until} ORDER BY {ts} ASC LIMIT {limit}"
+                    "{head} WHERE {ts_micros} > $1::bigint AND {ts_micros} < {until} ORDER BY {ts} ASC LIMIT {limit}"
                 ),
                 vec![t.timestamp.unwrap_or(i64::MIN)],
             ),
             "timestamp+incrementing" => (
                 format!(
-                    "{head} WHERE {ts_micros} < {until} AND (({ts_micros} = $1 AND {inc} > $2) OR {ts_micros} > $1) ORDER BY {ts} ASC, {inc} ASC LIMIT {limit}"
+                    "{head} WHERE {ts_micros} < {until} AND (({ts_micros} = $1::bigint AND {inc} > $2::bigint) OR {ts_micros} > $1::bigint) ORDER BY {ts} ASC, {inc} ASC LIMIT {limit}"
                 ),
                 vec![
                     t.timestamp.unwrap_or(i64::MIN),

@@ -64,6 +64,10 @@ pub struct WorkerConfig {
     /// The schema registry that registry converters (`AvroConverter`) use when their
     /// settings name none (`brook serve` sets its own).
     pub schema_registry_url: Option<String>,
+    /// `exactly.once.source.support=enabled`: source tasks write their records and offsets
+    /// in transactions (KIP-618), so a crash neither loses nor repeats a record for
+    /// read_committed consumers. Off by default, as in Kafka (it needs transactions).
+    pub exactly_once_source: bool,
 }
 
 impl WorkerConfig {
@@ -93,6 +97,7 @@ impl WorkerConfig {
             ]),
             offset_flush_interval: Duration::from_secs(5),
             schema_registry_url: None,
+            exactly_once_source: false,
         }
     }
 }
@@ -1055,6 +1060,26 @@ pub fn validate_all(
         errors.extend(e);
     }
     errors.extend(errors::validate(config, sink));
+    if !sink {
+        if let Some(b) = config.get("transaction.boundary") {
+            if !matches!(b.trim(), "poll" | "interval") {
+                errors.push((
+                    "transaction.boundary".to_string(),
+                    format!("Invalid value {b} for configuration transaction.boundary: Brook Connect supports poll and interval"),
+                ));
+            }
+        }
+        if config
+            .get("exactly.once.support")
+            .is_some_and(|s| s.trim() == "required")
+            && !worker.exactly_once_source
+        {
+            errors.push((
+                "exactly.once.support".to_string(),
+                "This worker does not have exactly-once source support enabled (exactly.once.source.support=enabled)".to_string(),
+            ));
+        }
+    }
     if sink {
         let set = |k: &str| config.get(k).is_some_and(|v| !v.trim().is_empty());
         match (set("topics"), set("topics.regex")) {

@@ -81,11 +81,16 @@ impl OffsetStore {
                             };
                         }
                     }
-                    if ends
-                        .get(&m.partition())
-                        .is_some_and(|end| m.offset() + 1 >= *end)
-                    {
-                        ends.remove(&m.partition());
+                }
+                // The end is reached when the position passes it: the last entries may be
+                // transaction markers, which are never returned.
+                if let Ok(positions) = consumer.position() {
+                    for e in positions.elements() {
+                        if let rdkafka::Offset::Offset(at) = e.offset() {
+                            if ends.get(&e.partition()).is_some_and(|end| at >= *end) {
+                                ends.remove(&e.partition());
+                            }
+                        }
                     }
                 }
             }

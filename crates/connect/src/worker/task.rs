@@ -220,6 +220,9 @@ impl TaskRunner {
                     ("auto.offset.reset", "earliest"),
                     // A topic created after the subscription (by a source) is found soon.
                     ("topic.metadata.refresh.interval.ms", "2000"),
+                    // A dead worker's partitions move after 10 s, as its tasks do.
+                    ("session.timeout.ms", "10000"),
+                    ("heartbeat.interval.ms", "1000"),
                 ],
                 Quiet,
             )
@@ -401,36 +404,62 @@ impl TaskRunner {
 
     fn run_source(&self, plugin: &dyn Plugin) -> Result<(), ConnectError> {
         let mut task: Box<dyn SourceTask> = plugin.source_task(&self.config)?;
-        let offsets = OffsetStore::read(&self.worker, &self.connector)?;
-        task.start(&offsets)?;
         let ((key_converter, key_class), (value_converter, value_class)) =
             (self.converter("key")?, self.converter("value")?);
         let (transforms, errors) = self.pipeline()?;
         let deliveries = Deliveries::default();
+        // Exactly-once (KIP-618): records and their offsets in one transaction per poll (or
+        // per offset.flush.interval), under a transactional id that fences a zombie task.
+        let exactly_once = self.worker.exactly_once_source;
+        let per_poll = self
+            .connector_config
+            .get("transaction.boundary")
+            .is_none_or(|b| b.trim() == "poll");
+        let transactional_id = format!("{}-{}-{}", self.worker.group_id, self.connector, self.id);
+        let mut settings = vec![
+            ("enable.idempotence", "true"),
+            ("linger.ms", "5"),
+            ("partitioner", "murmur2_random"),
+        ];
+        if exactly_once {
+            settings.push(("transactional.id", transactional_id.as_str()));
+        }
         let producer: ThreadedProducer<Deliveries> = self
             .worker
             .cluster
-            .create(
-                &[
-                    ("enable.idempotence", "true"),
-                    ("linger.ms", "5"),
-                    ("partitioner", "murmur2_random"),
-                ],
-                deliveries.clone(),
-            )
+            .create(&settings, deliveries.clone())
             .map_err(|e| ConnectError::new(e.to_string()))?;
+        let txn = |e: rdkafka::error::KafkaError| {
+            ConnectError::new(format!("the source transaction failed: {e}"))
+        };
+        if exactly_once {
+            // Fences the task's previous incarnation and aborts its open transaction, so the
+            // offsets read next are the last committed ones.
+            producer
+                .init_transactions(Duration::from_secs(30))
+                .map_err(txn)?;
+        }
+        let offsets = OffsetStore::read(&self.worker, &self.connector)?;
+        task.start(&offsets)?;
+        let mut in_transaction = false;
         let mut pending: HashMap<String, (Json, Json)> = HashMap::new();
         let mut topics = HashSet::new();
         let mut last_flush = Instant::now();
         // Offsets are committed only once every record before them is acknowledged; then the
         // task may let go of what it read.
         let commit = |pending: &mut HashMap<String, (Json, Json)>,
-                      task: &mut Box<dyn SourceTask>|
+                      task: &mut Box<dyn SourceTask>,
+                      in_transaction: &mut bool|
          -> Result<(), ConnectError> {
-            producer
-                .flush(Duration::from_secs(30))
-                .map_err(|e| ConnectError::new(format!("cannot flush the producer: {e}")))?;
-            deliveries.check()?;
+            if exactly_once && !*in_transaction {
+                return task.commit();
+            }
+            if !exactly_once {
+                producer
+                    .flush(Duration::from_secs(30))
+                    .map_err(|e| ConnectError::new(format!("cannot flush the producer: {e}")))?;
+                deliveries.check()?;
+            }
             for (_, (partition, offset)) in pending.drain() {
                 let key = source_key(&self.connector, &partition);
                 let value = offset.to_string();
@@ -441,9 +470,16 @@ impl TaskRunner {
                     .send(record)
                     .map_err(|(e, _)| ConnectError::new(format!("cannot commit offsets: {e}")))?;
             }
-            producer
-                .flush(Duration::from_secs(30))
-                .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))?;
+            if exactly_once {
+                producer
+                    .commit_transaction(Duration::from_secs(30))
+                    .map_err(txn)?;
+                *in_transaction = false;
+            } else {
+                producer
+                    .flush(Duration::from_secs(30))
+                    .map_err(|e| ConnectError::new(format!("cannot commit offsets: {e}")))?;
+            }
             deliveries.check()?;
             task.commit()
         };
@@ -452,7 +488,7 @@ impl TaskRunner {
                 STOP => break,
                 PAUSE => {
                     if !pending.is_empty() {
-                        commit(&mut pending, &mut task)?;
+                        commit(&mut pending, &mut task, &mut in_transaction)?;
                     }
                     self.set_status("PAUSED", None);
                     std::thread::sleep(Duration::from_millis(50));
@@ -468,13 +504,17 @@ impl TaskRunner {
             }
             let Some(records) = task.poll()? else {
                 // Finished (a bounded source): commit and idle until stopped.
-                commit(&mut pending, &mut task)?;
+                commit(&mut pending, &mut task, &mut in_transaction)?;
                 while self.control.load(Ordering::Acquire) != STOP {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 break;
             };
             for r in records {
+                if exactly_once && !in_transaction {
+                    producer.begin_transaction().map_err(txn)?;
+                    in_transaction = true;
+                }
                 pending.insert(
                     r.source_partition.to_string(),
                     (r.source_partition, r.source_offset),
@@ -574,12 +614,14 @@ impl TaskRunner {
                     }
                 }
             }
-            if last_flush.elapsed() >= self.worker.offset_flush_interval {
-                commit(&mut pending, &mut task)?;
+            if (exactly_once && per_poll && in_transaction)
+                || last_flush.elapsed() >= self.worker.offset_flush_interval
+            {
+                commit(&mut pending, &mut task, &mut in_transaction)?;
                 last_flush = Instant::now();
             }
         }
-        commit(&mut pending, &mut task)
+        commit(&mut pending, &mut task, &mut in_transaction)
     }
 }
 
