@@ -1,5 +1,6 @@
 //! The Datagen source, configured as Confluent's `kafka-connect-datagen`: a `quickstart`
-//! (orders, …) or an Avro schema of your own (`schema.string` / `schema.filename`) whose
+//! (orders, users, pageviews, stock_trades, inventory, product, purchases, transactions,
+//! stores, credit_cards — with the quickstarts' field names and value ranges) or an Avro schema of your own (`schema.string` / `schema.filename`) whose
 //! fields carry `arg.properties` — `iteration` (`start`, `step`), `range` (`min`, `max`),
 //! `regex`, `options`, `length` — as the Avro random generator reads them. Each record's key
 //! is its `schema.keyfield` (the quickstart's key field by default).
@@ -46,11 +47,154 @@ pub const QUICKSTARTS: &[&str] = &[
 ];
 
 /// A quickstart's schema (Avro JSON with arg.properties) and key field, when Brook has it.
-fn quickstart(name: &str) -> Option<(&'static str, &'static str)> {
-    match name.to_ascii_lowercase().as_str() {
-        "orders" => Some((ORDERS, "orderid")),
-        _ => None,
-    }
+fn quickstart(name: &str) -> Option<(String, &'static str)> {
+    let text = match name.to_ascii_lowercase().as_str() {
+        "orders" => return Some((ORDERS.to_string(), "orderid")),
+        "users" => (USERS, "userid"),
+        "pageviews" => (PAGEVIEWS, "viewtime"),
+        "stock_trades" => (STOCK_TRADES, "symbol"),
+        "inventory" => (INVENTORY, "id"),
+        "product" => (PRODUCT, "id"),
+        "purchases" => (PURCHASES, "id"),
+        "transactions" => (TRANSACTIONS, "transaction_id"),
+        "stores" => return Some((stores(), "store_id")),
+        "credit_cards" => return Some((credit_cards(), "card_id")),
+        _ => return None,
+    };
+    Some((text.0.to_string(), text.1))
+}
+
+/// The users quickstart.
+const USERS: &str = r#"{"type": "record", "name": "users", "namespace": "ksql", "fields": [
+  {"name": "registertime", "type": {"type": "long",
+    "arg.properties": {"range": {"min": 1487715775521, "max": 1519273364600}}}},
+  {"name": "userid", "type": {"type": "string", "arg.properties": {"regex": "User_[1-9]{0,1}"}}},
+  {"name": "regionid", "type": {"type": "string", "arg.properties": {"regex": "Region_[1-9]?"}}},
+  {"name": "gender", "type": {"type": "string",
+    "arg.properties": {"options": ["MALE", "FEMALE", "OTHER"]}}}
+]}"#;
+
+/// The pageviews quickstart.
+const PAGEVIEWS: &str = r#"{"type": "record", "name": "pageviews", "namespace": "ksql", "fields": [
+  {"name": "viewtime", "type": {"type": "long",
+    "arg.properties": {"iteration": {"start": 1, "step": 10}}}},
+  {"name": "userid", "type": {"type": "string", "arg.properties": {"regex": "User_[1-9]{0,1}"}}},
+  {"name": "pageid", "type": {"type": "string", "arg.properties": {"regex": "Page_[1-9][0-9]?"}}}
+]}"#;
+
+/// The stock_trades quickstart.
+const STOCK_TRADES: &str = r#"{"type": "record", "name": "StockTrade", "namespace": "ksql", "fields": [
+  {"name": "side", "type": {"type": "string", "arg.properties": {"options": ["BUY", "SELL", "SHORT"]}}},
+  {"name": "quantity", "type": {"type": "int", "arg.properties": {"range": {"min": 1, "max": 5000}}}},
+  {"name": "symbol", "type": {"type": "string", "arg.properties":
+    {"options": ["ZBZX", "ZJZZT", "ZTEST", "ZVV", "ZVZZT", "ZWZZT", "ZXZZT"]}}},
+  {"name": "price", "type": {"type": "int", "arg.properties": {"range": {"min": 5, "max": 1000}}}},
+  {"name": "account", "type": {"type": "string",
+    "arg.properties": {"options": ["ABC123", "LMN456", "XYZ789"]}}},
+  {"name": "userid", "type": {"type": "string", "arg.properties": {"regex": "User_[1-9]{0,1}"}}}
+]}"#;
+
+/// The inventory quickstart.
+const INVENTORY: &str = r#"{"type": "record", "name": "inventory", "namespace": "ksql", "fields": [
+  {"name": "id", "type": {"type": "long", "arg.properties": {"iteration": {"start": 0}}}},
+  {"name": "quantity", "type": {"type": "int", "arg.properties": {"range": {"min": -100, "max": 100}}}},
+  {"name": "productid", "type": {"type": "long",
+    "arg.properties": {"range": {"min": 10000000001, "max": 10000000016}}}}
+]}"#;
+
+/// The product quickstart.
+const PRODUCT: &str = r#"{"type": "record", "name": "product", "namespace": "ksql", "fields": [
+  {"name": "id", "type": {"type": "long", "arg.properties": {"iteration": {"start": 0}}}},
+  {"name": "name", "type": {"type": "string", "arg.properties": {"options": ["boots", "shirt",
+    "knife", "saucepan", "table", "chair", "clock", "frame", "guitar", "thermometer", "scarf",
+    "doormat", "vase", "clippers", "game", "towels"]}}},
+  {"name": "description", "type": {"type": "string", "arg.properties": {"iteration": {"start": 0}}}},
+  {"name": "price", "type": {"type": "long", "arg.properties": {"range": {"min": 2, "max": 20}}}}
+]}"#;
+
+/// The purchases quickstart.
+const PURCHASES: &str = r#"{"type": "record", "name": "purchase", "namespace": "ksql", "fields": [
+  {"name": "id", "type": {"type": "long", "arg.properties": {"iteration": {"start": 0}}}},
+  {"name": "quantity", "type": {"type": "long", "arg.properties": {"range": {"min": 1, "max": 20}}}},
+  {"name": "productid", "type": {"type": "long", "arg.properties": {"iteration": {"start": 0}}}},
+  {"name": "total", "type": {"type": "long", "arg.properties": {"range": {"min": 5, "max": 500}}}}
+]}"#;
+
+/// The transactions quickstart.
+const TRANSACTIONS: &str = r#"{"type": "record", "name": "transactions", "namespace": "datagen.example",
+ "fields": [
+  {"name": "transaction_id", "type": {"type": "long", "arg.properties": {"iteration": {"start": 1}}}},
+  {"name": "card_id", "type": {"type": "long", "arg.properties": {"range": {"min": 1, "max": 24}}}},
+  {"name": "user_id", "type": {"type": "string", "arg.properties": {"regex": "User_[1-9]{0,1}"}}},
+  {"name": "purchase_id", "type": {"type": "long", "arg.properties": {"iteration": {"start": 0}}}},
+  {"name": "store_id", "type": {"type": "int", "arg.properties": {"range": {"min": 1, "max": 7}}}}
+]}"#;
+
+/// The stores quickstart: one of seven stores at random.
+fn stores() -> String {
+    let stores = [
+        ("Raleigh", "US"),
+        ("Chicago", "US"),
+        ("Mexico City", "Mexico"),
+        ("Toronto", "Canada"),
+        ("Paris", "France"),
+        ("London", "UK"),
+        ("Milan", "Italy"),
+    ];
+    let options: Vec<Json> = stores
+        .iter()
+        .enumerate()
+        .map(|(i, (city, country))| json!({"store_id": i + 1, "city": city, "country": country}))
+        .collect();
+    json!({"type": "record", "name": "stores", "namespace": "datagen.example",
+        "fields": [{"name": "store_id", "type": "int"}, {"name": "city", "type": "string"},
+                   {"name": "country", "type": "string"}],
+        "arg.properties": {"options": options}})
+    .to_string()
+}
+
+/// The credit_cards quickstart: one of 25 cards (card_id 1 to 25) carrying the card networks'
+/// public test numbers.
+fn credit_cards() -> String {
+    let cards: [(u64, u32, &str); 25] = [
+        (6011601160116611, 832, "12/27"),
+        (6011111111111117, 833, "12/26"),
+        (6011000990139424, 348, "12/27"),
+        (3530111333300000, 288, "11/27"),
+        (3566002020360505, 558, "11/27"),
+        (5431111111111111, 383, "11/26"),
+        (5555555555554444, 273, "10/27"),
+        (5105105105105100, 663, "10/27"),
+        (4111111111111111, 822, "10/26"),
+        (4242424242424242, 190, "09/27"),
+        (4000056655665556, 729, "09/26"),
+        (5555555555554444, 723, "08/27"),
+        (2223003122003222, 723, "08/26"),
+        (5200828282828210, 723, "08/27"),
+        (5105105105105100, 723, "07/27"),
+        (6200000000000005, 723, "06/27"),
+        (3056930009020004, 723, "05/27"),
+        (4000000760000002, 723, "04/27"),
+        (4000001240000000, 723, "03/27"),
+        (4000004840008001, 723, "02/27"),
+        (4000002500003155, 723, "02/26"),
+        (4000002760003184, 723, "02/27"),
+        (4000008260003178, 723, "01/26"),
+        (40000038000004468, 723, "01/27"),
+        (40000535600000118, 723, "05/27"),
+    ];
+    let options: Vec<Json> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, (number, cvv, expiry))| {
+            json!({"card_id": i + 1, "card_number": number, "cvv": cvv, "expiration_date": expiry})
+        })
+        .collect();
+    json!({"type": "record", "name": "users", "namespace": "datagen.example",
+        "fields": [{"name": "card_id", "type": "int"}, {"name": "card_number", "type": "long"},
+                   {"name": "cvv", "type": "int"}, {"name": "expiration_date", "type": "string"}],
+        "arg.properties": {"options": options}})
+    .to_string()
 }
 
 /// The orders quickstart: Confluent's field names, types and value ranges.
@@ -267,7 +411,7 @@ impl Generator {
             }
             let (schema, key) = quickstart(q).ok_or_else(|| {
                 ConnectError::new(format!(
-                    "The {q} quickstart is not built into Brook yet (built: orders); give its Avro schema in schema.string"
+                    "The {q} quickstart is not built into Brook yet (built: orders, users, pageviews, stock_trades, inventory, product, purchases, transactions, stores, credit_cards); give its Avro schema in schema.string"
                 ))
             })?;
             (schema.to_string(), Some(key))
@@ -588,6 +732,18 @@ fn generate(tree: &Gen, rng: &mut StdRng, n: u64) -> Value {
                 (Json::Number(x), Gen::Double { .. }) => Value::Float(x.as_f64().unwrap_or(0.0)),
                 (Json::String(s), _) => Value::String(s.clone()),
                 (Json::Bool(b), _) => Value::Boolean(*b),
+                // A whole record picked from options: its fields in the schema's order.
+                (Json::Object(o), Gen::Record(fields)) => Value::Struct(
+                    fields
+                        .iter()
+                        .map(|(name, _)| {
+                            (
+                                name.clone(),
+                                o.get(name).map_or(Value::Null, Value::from_json),
+                            )
+                        })
+                        .collect(),
+                ),
                 (other, _) => Value::from_json(other),
             }
         }
@@ -678,6 +834,79 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_other_quickstarts_have_their_fields_and_ranges() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let sample = |q: &str, rng: &mut StdRng| -> (Generator, Vec<serde_json::Value>) {
+            let config = Config::from([("quickstart".to_string(), q.to_string())]);
+            let g = Generator::from_config(&config).unwrap_or_else(|e| panic!("{q}: {e}"));
+            let values = (0..300).map(|n| g.generate(rng, n).to_json()).collect();
+            (g, values)
+        };
+        let fields = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        let (g, users) = sample("users", &mut rng);
+        assert_eq!(g.key_field.as_deref(), Some("userid"));
+        assert_eq!(
+            fields(&users[0]),
+            ["gender", "regionid", "registertime", "userid"]
+        );
+        for u in &users {
+            assert!(["MALE", "FEMALE", "OTHER"].contains(&u["gender"].as_str().unwrap()));
+            assert!(u["userid"].as_str().unwrap().starts_with("User_"));
+            assert!(u["regionid"].as_str().unwrap().starts_with("Region_"));
+        }
+        let (_, views) = sample("pageviews", &mut rng);
+        assert_eq!(views[2]["viewtime"], 21, "iteration from 1 by 10");
+        assert!(
+            views
+                .iter()
+                .all(|v| v["pageid"].as_str().unwrap().starts_with("Page_"))
+        );
+        let (_, trades) = sample("stock_trades", &mut rng);
+        for t in &trades {
+            let q = t["quantity"].as_i64().unwrap();
+            assert!((1..5000).contains(&q));
+            assert!((5..1000).contains(&t["price"].as_i64().unwrap()));
+            assert!(t["symbol"].as_str().unwrap().starts_with('Z'));
+        }
+        let (_, inventory) = sample("inventory", &mut rng);
+        assert!(
+            inventory
+                .iter()
+                .all(|i| (10_000_000_001..10_000_000_016)
+                    .contains(&i["productid"].as_i64().unwrap()))
+        );
+        let (_, products) = sample("product", &mut rng);
+        assert_eq!(products[5]["description"], "5");
+        let (_, purchases) = sample("purchases", &mut rng);
+        assert!(
+            purchases
+                .iter()
+                .all(|p| (5..500).contains(&p["total"].as_i64().unwrap()))
+        );
+        let (_, transactions) = sample("transactions", &mut rng);
+        assert_eq!(transactions[0]["transaction_id"], 1);
+        assert!(
+            transactions
+                .iter()
+                .all(|t| (1..24).contains(&t["card_id"].as_i64().unwrap())
+                    && (1..7).contains(&t["store_id"].as_i64().unwrap()))
+        );
+        let (g, stores) = sample("stores", &mut rng);
+        assert!(matches!(g.schema().kind, Type::Struct(_)));
+        assert!(stores.iter().any(|s| s
+            == &serde_json::json!({"store_id": 3, "city": "Mexico City", "country": "Mexico"})));
+        let (_, cards) = sample("credit_cards", &mut rng);
+        assert!(
+            cards
+                .iter()
+                .all(|c| (1..=25).contains(&c["card_id"].as_i64().unwrap())
+                    && c["card_number"].as_i64().unwrap() > 1_000_000_000_000)
+        );
+    }
+
+    #[test]
     fn orders_have_the_quickstarts_fields_and_ranges() {
         let config = Config::from([("quickstart".to_string(), "orders".to_string())]);
         let g = Generator::from_config(&config).unwrap();
@@ -739,5 +968,6 @@ mod tests {
         assert!(bad("quickstart", "nope").contains("must be one out of"));
         assert!(bad("schema.string", "{not json").contains("Unable to parse"));
         assert!(bad("quickstart", "ratings").contains("not built into Brook yet"));
+        assert!(bad("quickstart", "clickstream").contains("not built into Brook yet"));
     }
 }
