@@ -125,6 +125,11 @@ enum Command {
     /// List, describe, reset and delete consumer groups.
     #[command(subcommand)]
     Group(cli::group::GroupCommand),
+    /// Manage Kafka Connect connectors over the REST API (Brook Connect or any Connect
+    /// cluster): list, create, describe, pause, resume, stop, restart, delete, plugins.
+    ///
+    /// Example: brook connector create OrdersConnector_tutorial --quickstart orders --topic tutorial_topic
+    Connector(cli::connector::ConnectorArgs),
     /// List and describe transactions and the producers of a partition (like
     /// kafka-transactions.sh).
     #[command(subcommand)]
@@ -205,6 +210,7 @@ fn main() -> ExitCode {
         Command::Produce(args) => cli::produce::run(args, connect, format),
         Command::Consume(args) => cli::consume::run(args, connect, format),
         Command::Group(command) => cli::group::run(command, connect, format),
+        Command::Connector(args) => cli::connector::run(args, format),
         Command::Transactions(command) => cli::transactions::run(command, connect, format),
         Command::Bench(command) => cli::bench::run(command, connect, format),
         Command::Completions { shell } => {

@@ -624,3 +624,114 @@ fn rides_csv_to_postgres_and_back_survive_kill_9() {
         values[0]
     );
 }
+
+/// `brook connector …` with `args`; (exit code, stdout).
+fn connector_cli(url: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_brook"))
+        .args(["connector", "--url", url])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The course's Datagen flow and a file connector through `brook connector`.
+#[test]
+fn the_connector_cli_manages_connectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let connect: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = Server::start_with_args(
+        &dir.path().join("data"),
+        &["--connect-listen", &connect.to_string()],
+    );
+    wait_listening(connect);
+    let url = format!("http://{connect}");
+    let (code, out) = connector_cli(
+        &url,
+        &[
+            "create",
+            "OrdersConnector_tutorial",
+            "--quickstart",
+            "orders",
+            "--topic",
+            "tutorial_topic",
+            "--set",
+            "max.interval=20",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("OrdersConnector_tutorial created (1 tasks)"),
+        "{out}"
+    );
+    eventually(30, || records(server.addr, "tutorial_topic") >= 10);
+    let (code, out) = connector_cli(&url, &["list"]);
+    assert_eq!(code, 0, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("OrdersConnector_tutorial"))
+        .unwrap_or_default();
+    for expected in ["source", "DatagenConnector", "RUNNING", "1/1 running"] {
+        assert!(line.contains(expected), "{expected} in {out}");
+    }
+    let (code, out) = connector_cli(&url, &["pause", "OrdersConnector_tutorial"]);
+    assert_eq!((code, out.trim()), (0, "OrdersConnector_tutorial paused"));
+    let (_, s) = get(&format!("{url}/connectors/OrdersConnector_tutorial/status"));
+    assert_eq!(s["connector"]["state"], "PAUSED", "{s}");
+    assert_eq!(
+        connector_cli(&url, &["resume", "OrdersConnector_tutorial"]).0,
+        0
+    );
+    assert_eq!(
+        connector_cli(&url, &["restart", "OrdersConnector_tutorial"]).0,
+        0
+    );
+    let (code, out) = connector_cli(&url, &["describe", "OrdersConnector_tutorial"]);
+    assert_eq!(code, 0, "{out}");
+    for expected in ["tutorial_topic", "quickstart", "orders", "TASK"] {
+        assert!(out.contains(expected), "{expected} in {out}");
+    }
+    let (code, out) = connector_cli(&url, &["-o", "json", "list"]);
+    let listed: Json = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{code}: {out}"));
+    assert_eq!(
+        listed["OrdersConnector_tutorial"]["info"]["config"]["quickstart"],
+        "orders"
+    );
+
+    // From a .properties file, as Kafka's connect-file-source.properties is written.
+    let input = dir.path().join("lines.txt");
+    std::fs::write(&input, "one\ntwo\nthree\n").unwrap();
+    let props = dir.path().join("file-source.properties");
+    std::fs::write(
+        &props,
+        format!(
+            "# a file source\nname=local-file-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile={}\ntopic=lines\nvalue.converter=org.apache.kafka.connect.storage.StringConverter\n",
+            input.display()
+        ),
+    )
+    .unwrap();
+    let (code, out) = connector_cli(&url, &["create", props.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    eventually(30, || records(server.addr, "lines") >= 3);
+    let (code, out) = connector_cli(&url, &["plugins"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("io.confluent.connect.jdbc.JdbcSinkConnector"),
+        "{out}"
+    );
+    // Errors: Kafka Connect's message and a non-zero exit.
+    let (code, out) = connector_cli(&url, &["describe", "nope"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("Connector nope not found"), "{out}");
+    let (code, out) = connector_cli(&url, &["delete", "OrdersConnector_tutorial"]);
+    assert_eq!((code, out.trim()), (0, "OrdersConnector_tutorial deleted"));
+    let (_, listed) = get(&format!("{url}/connectors"));
+    assert_eq!(listed, json!(["local-file-source"]));
+}

@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod connect;
+pub mod connector;
 pub mod consume;
 pub mod group;
 pub mod output;
