@@ -1,7 +1,5 @@
 //! Confluent's `AvroConverter` (`io.confluent.connect.avro.AvroConverter`): Connect data as
-//! Avro in Confluent's wire format, with schemas in a schema registry
-//! (`schema.registry.url`), under `<topic>-key` / `<topic>-value` (TopicNameStrategy), and
-//! registered when new (`auto.register.schemas`, default true).
+//! Avro datums, through the registry ([`super::registry`]).
 //!
 //! Schemas map as Confluent's `AvroData` maps them: a struct is a record (named by the
 //! Connect schema's name, else `io.confluent.connect.avro.ConnectDefault`), an optional
@@ -9,149 +7,57 @@
 //! `connect.type`, Kafka Connect's Timestamp, Date and Time the Avro logical types.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-use apache_avro::Schema as Avro;
+use apache_avro::Schema as AvroSchema;
 use apache_avro::types::Value as AvroValue;
-use brook_registry::client::RegistryClient;
 use brook_registry::format::{Parsed, SchemaType};
 use serde_json::{Value as Json, json};
 
-use super::{ConvertError, Converter};
-use crate::data::{Config, Field, Schema, Type, Value};
+use super::ConvertError;
+use super::registry::{Format, RegistryConverter};
+use crate::data::{Field, Schema, Type, Value};
 use crate::transforms::{DATE, TIME, TIMESTAMP};
 
-/// The Avro converter for one side (keys or values).
-pub struct AvroConverter {
-    client: Arc<RegistryClient>,
-    is_key: bool,
-    auto_register: bool,
-    /// The last schema written: its Connect form, id and Avro form.
-    last: Mutex<Option<(Schema, i32, Avro)>>,
-    /// Connect schemas of the Avro schemas read, by id.
-    read: Mutex<HashMap<i32, (Schema, Avro)>>,
-}
+/// The Avro format of the registry converters.
+pub struct Avro;
 
-impl AvroConverter {
-    /// Configured by the converter's settings; `schema.registry.url` is required.
-    pub fn new(settings: &Config, is_key: bool) -> Result<AvroConverter, ConvertError> {
-        let url = settings
-            .get("schema.registry.url")
-            .map(|u| u.split(',').next().unwrap_or_default().trim())
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| {
-                ConvertError("Missing required configuration \"schema.registry.url\" which has no default value.".to_string())
-            })?;
-        Ok(AvroConverter {
-            client: Arc::new(RegistryClient::new(url)),
-            is_key,
-            auto_register: settings
-                .get("auto.register.schemas")
-                .is_none_or(|v| v.trim() != "false"),
-            last: Mutex::new(None),
-            read: Mutex::new(HashMap::new()),
-        })
-    }
+/// `io.confluent.connect.avro.AvroConverter`.
+pub type AvroConverter = RegistryConverter<Avro>;
 
-    fn subject(&self, topic: &str) -> String {
-        format!("{topic}-{}", if self.is_key { "key" } else { "value" })
-    }
-
-    /// The id and Avro form of `schema` under the topic's subject.
-    fn writer_schema(&self, topic: &str, schema: &Schema) -> Result<(i32, Avro), ConvertError> {
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((s, id, avro)) = last.as_ref() {
-            if s == schema {
-                return Ok((*id, avro.clone()));
-            }
-        }
-        let text = avro_schema(schema, &mut 0).to_string();
-        let subject = self.subject(topic);
-        let fail = |e: brook_registry::client::ClientError| {
-            ConvertError(format!(
-                "cannot register the Avro schema under {subject}: {e}"
-            ))
-        };
-        let (id, parsed) = if self.auto_register {
-            self.client
-                .register(&subject, SchemaType::Avro, &text)
-                .map_err(fail)?
-        } else {
-            self.client.latest(&subject).map_err(fail)?
-        };
-        let Parsed::Avro(avro) = parsed.as_ref() else {
-            return Err(ConvertError(format!(
-                "the schema of {subject} is not an Avro schema"
-            )));
-        };
-        let avro = avro.schema().clone();
-        *last = Some((schema.clone(), id, avro.clone()));
-        Ok((id, avro))
+fn avro_of(parsed: &Parsed) -> Result<&apache_avro::Schema, ConvertError> {
+    match parsed {
+        Parsed::Avro(a) => Ok(a.schema()),
+        _ => Err(ConvertError("not an Avro schema".to_string())),
     }
 }
 
-impl Converter for AvroConverter {
-    fn encode(
-        &self,
-        topic: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConvertError> {
-        if *value == Value::Null && schema.is_none_or(|s| s.optional) {
-            return Ok(None);
-        }
-        let schema = schema.ok_or_else(|| {
-            ConvertError("the AvroConverter needs a schema with the value".to_string())
-        })?;
-        let (id, avro) = self.writer_schema(topic, schema)?;
-        let datum = to_avro(value, &avro).map_err(ConvertError)?;
-        let payload = apache_avro::writer::datum::GenericDatumWriter::builder(&avro)
+impl Format for Avro {
+    const TYPE: SchemaType = SchemaType::Avro;
+    const NAME: &'static str = "AvroConverter";
+
+    fn schema_text(schema: &Schema) -> Result<String, ConvertError> {
+        Ok(avro_schema(schema, &mut 0).to_string())
+    }
+
+    fn encode(parsed: &Parsed, _: &Schema, value: &Value) -> Result<Vec<u8>, ConvertError> {
+        let avro = avro_of(parsed)?;
+        let datum = to_avro(value, avro).map_err(ConvertError)?;
+        apache_avro::writer::datum::GenericDatumWriter::builder(avro)
             .build()
             .map_err(|e| ConvertError(e.to_string()))?
             .write_value_to_vec(datum)
-            .map_err(|e| ConvertError(format!("the value does not fit its Avro schema: {e}")))?;
-        Ok(Some(brook_registry::wire::frame(id, &payload)))
+            .map_err(|e| ConvertError(format!("the value does not fit its Avro schema: {e}")))
     }
 
-    fn decode(
-        &self,
-        _topic: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<(Option<Schema>, Value), ConvertError> {
-        let Some(bytes) = bytes else {
-            return Ok((None, Value::Null));
-        };
-        let (id, mut payload) = brook_registry::wire::unframe(bytes).map_err(|e| {
-            ConvertError(format!(
-                "Failed to deserialize data to Avro: not Confluent's wire format ({e})"
-            ))
-        })?;
-        let (schema, avro) = {
-            let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
-            match read.get(&id) {
-                Some(found) => found.clone(),
-                None => {
-                    let parsed = self.client.schema(id).map_err(|e| {
-                        ConvertError(format!("cannot fetch the schema with id {id}: {e}"))
-                    })?;
-                    let Parsed::Avro(a) = parsed.as_ref() else {
-                        return Err(ConvertError(format!(
-                            "the schema with id {id} is not an Avro schema"
-                        )));
-                    };
-                    let avro = a.schema().clone();
-                    let schema = connect_schema(&avro, &mut HashMap::new())?;
-                    read.insert(id, (schema.clone(), avro.clone()));
-                    (schema, avro)
-                }
-            }
-        };
-        let datum = apache_avro::reader::datum::GenericDatumReader::builder(&avro)
+    fn decode(parsed: &Parsed, mut payload: &[u8]) -> Result<(Schema, Value), ConvertError> {
+        let avro = avro_of(parsed)?;
+        let schema = connect_schema(avro, &mut HashMap::new())?;
+        let datum = apache_avro::reader::datum::GenericDatumReader::builder(avro)
             .build()
             .map_err(|e| ConvertError(e.to_string()))?
             .read_value(&mut payload)
-            .map_err(|e| ConvertError(format!("not an Avro datum of schema {id}: {e}")))?;
-        Ok((Some(schema), from_avro(datum)))
+            .map_err(|e| ConvertError(format!("not an Avro datum of its schema: {e}")))?;
+        Ok((schema, from_avro(datum)))
     }
 }
 
@@ -207,7 +113,7 @@ pub(crate) fn avro_schema(schema: &Schema, count: &mut usize) -> Json {
 }
 
 /// A Connect value as an Avro value of `schema`.
-fn to_avro(value: &Value, schema: &Avro) -> Result<AvroValue, String> {
+fn to_avro(value: &Value, schema: &AvroSchema) -> Result<AvroValue, String> {
     let wrong = || {
         format!(
             "{} does not fit the Avro schema {schema:?}",
@@ -215,43 +121,43 @@ fn to_avro(value: &Value, schema: &Avro) -> Result<AvroValue, String> {
         )
     };
     Ok(match (schema, value) {
-        (Avro::Union(u), v) => {
+        (AvroSchema::Union(u), v) => {
             let variants = u.variants();
             let index = if *v == Value::Null {
-                variants.iter().position(|s| *s == Avro::Null)
+                variants.iter().position(|s| *s == AvroSchema::Null)
             } else {
-                variants.iter().position(|s| *s != Avro::Null)
+                variants.iter().position(|s| *s != AvroSchema::Null)
             }
             .ok_or_else(wrong)?;
             AvroValue::Union(index as u32, Box::new(to_avro(v, &variants[index])?))
         }
-        (Avro::Null, Value::Null) => AvroValue::Null,
-        (Avro::Boolean, Value::Boolean(b)) => AvroValue::Boolean(*b),
-        (Avro::Int, Value::Int(i)) => {
+        (AvroSchema::Null, Value::Null) => AvroValue::Null,
+        (AvroSchema::Boolean, Value::Boolean(b)) => AvroValue::Boolean(*b),
+        (AvroSchema::Int, Value::Int(i)) => {
             AvroValue::Int(i32::try_from(*i).map_err(|_| format!("{i} is out of an int's range"))?)
         }
-        (Avro::Long, Value::Int(i)) => AvroValue::Long(*i),
-        (Avro::Float, Value::Float(f)) => AvroValue::Float(*f as f32),
-        (Avro::Float, Value::Int(i)) => AvroValue::Float(*i as f32),
-        (Avro::Double, Value::Float(f)) => AvroValue::Double(*f),
-        (Avro::Double, Value::Int(i)) => AvroValue::Double(*i as f64),
-        (Avro::String, Value::String(s)) => AvroValue::String(s.clone()),
-        (Avro::Enum(e), Value::String(s)) => AvroValue::Enum(
+        (AvroSchema::Long, Value::Int(i)) => AvroValue::Long(*i),
+        (AvroSchema::Float, Value::Float(f)) => AvroValue::Float(*f as f32),
+        (AvroSchema::Float, Value::Int(i)) => AvroValue::Float(*i as f32),
+        (AvroSchema::Double, Value::Float(f)) => AvroValue::Double(*f),
+        (AvroSchema::Double, Value::Int(i)) => AvroValue::Double(*i as f64),
+        (AvroSchema::String, Value::String(s)) => AvroValue::String(s.clone()),
+        (AvroSchema::Enum(e), Value::String(s)) => AvroValue::Enum(
             e.symbols.iter().position(|x| x == s).ok_or_else(wrong)? as u32,
             s.clone(),
         ),
-        (Avro::Bytes, Value::Bytes(b)) => AvroValue::Bytes(b.clone()),
-        (Avro::Fixed(f), Value::Bytes(b)) => AvroValue::Fixed(f.size, b.clone()),
-        (Avro::Date, Value::Int(d)) => AvroValue::Date(*d as i32),
-        (Avro::TimeMillis, Value::Int(t)) => AvroValue::TimeMillis(*t as i32),
-        (Avro::TimestampMillis, Value::Int(t)) => AvroValue::TimestampMillis(*t),
-        (Avro::Array(a), Value::Array(items)) => AvroValue::Array(
+        (AvroSchema::Bytes, Value::Bytes(b)) => AvroValue::Bytes(b.clone()),
+        (AvroSchema::Fixed(f), Value::Bytes(b)) => AvroValue::Fixed(f.size, b.clone()),
+        (AvroSchema::Date, Value::Int(d)) => AvroValue::Date(*d as i32),
+        (AvroSchema::TimeMillis, Value::Int(t)) => AvroValue::TimeMillis(*t as i32),
+        (AvroSchema::TimestampMillis, Value::Int(t)) => AvroValue::TimestampMillis(*t),
+        (AvroSchema::Array(a), Value::Array(items)) => AvroValue::Array(
             items
                 .iter()
                 .map(|i| to_avro(i, &a.items))
                 .collect::<Result<_, _>>()?,
         ),
-        (Avro::Map(m), Value::Map(entries)) => AvroValue::Map(
+        (AvroSchema::Map(m), Value::Map(entries)) => AvroValue::Map(
             entries
                 .iter()
                 .map(|(k, v)| {
@@ -263,7 +169,7 @@ fn to_avro(value: &Value, schema: &Avro) -> Result<AvroValue, String> {
                 })
                 .collect::<Result<_, String>>()?,
         ),
-        (Avro::Record(r), Value::Struct(values)) => AvroValue::Record(
+        (AvroSchema::Record(r), Value::Struct(values)) => AvroValue::Record(
             r.fields
                 .iter()
                 .map(|f| {
@@ -284,37 +190,43 @@ fn to_avro(value: &Value, schema: &Avro) -> Result<AvroValue, String> {
 
 /// The Connect schema of an Avro schema (`named` holds the records seen, for references).
 fn connect_schema(
-    avro: &Avro,
+    avro: &AvroSchema,
     named: &mut HashMap<String, Schema>,
 ) -> Result<Schema, ConvertError> {
     Ok(match avro {
-        Avro::Null => Schema::of(Type::String).optional(),
-        Avro::Boolean => Schema::of(Type::Boolean),
-        Avro::Int => Schema::of(Type::Int32),
-        Avro::Long => Schema::of(Type::Int64),
-        Avro::Float => Schema::of(Type::Float32),
-        Avro::Double => Schema::of(Type::Float64),
-        Avro::String | Avro::Uuid(_) | Avro::Enum(_) => Schema::of(Type::String),
-        Avro::Bytes | Avro::Fixed(_) | Avro::Decimal(_) | Avro::BigDecimal | Avro::Duration(_) => {
-            Schema::of(Type::Bytes)
-        }
-        Avro::Date => Schema::of(Type::Int32).named(DATE),
-        Avro::TimeMillis => Schema::of(Type::Int32).named(TIME),
-        Avro::TimeMicros => Schema::of(Type::Int64),
-        Avro::TimestampMillis | Avro::LocalTimestampMillis => {
+        AvroSchema::Null => Schema::of(Type::String).optional(),
+        AvroSchema::Boolean => Schema::of(Type::Boolean),
+        AvroSchema::Int => Schema::of(Type::Int32),
+        AvroSchema::Long => Schema::of(Type::Int64),
+        AvroSchema::Float => Schema::of(Type::Float32),
+        AvroSchema::Double => Schema::of(Type::Float64),
+        AvroSchema::String | AvroSchema::Uuid(_) | AvroSchema::Enum(_) => Schema::of(Type::String),
+        AvroSchema::Bytes
+        | AvroSchema::Fixed(_)
+        | AvroSchema::Decimal(_)
+        | AvroSchema::BigDecimal
+        | AvroSchema::Duration(_) => Schema::of(Type::Bytes),
+        AvroSchema::Date => Schema::of(Type::Int32).named(DATE),
+        AvroSchema::TimeMillis => Schema::of(Type::Int32).named(TIME),
+        AvroSchema::TimeMicros => Schema::of(Type::Int64),
+        AvroSchema::TimestampMillis | AvroSchema::LocalTimestampMillis => {
             Schema::of(Type::Int64).named(TIMESTAMP)
         }
-        Avro::TimestampMicros
-        | Avro::TimestampNanos
-        | Avro::LocalTimestampMicros
-        | Avro::LocalTimestampNanos => Schema::of(Type::Int64),
-        Avro::Array(a) => Schema::of(Type::Array(Box::new(connect_schema(&a.items, named)?))),
-        Avro::Map(m) => Schema::of(Type::Map(
+        AvroSchema::TimestampMicros
+        | AvroSchema::TimestampNanos
+        | AvroSchema::LocalTimestampMicros
+        | AvroSchema::LocalTimestampNanos => Schema::of(Type::Int64),
+        AvroSchema::Array(a) => Schema::of(Type::Array(Box::new(connect_schema(&a.items, named)?))),
+        AvroSchema::Map(m) => Schema::of(Type::Map(
             Box::new(Schema::of(Type::String)),
             Box::new(connect_schema(&m.types, named)?),
         )),
-        Avro::Union(u) => {
-            let others: Vec<&Avro> = u.variants().iter().filter(|s| **s != Avro::Null).collect();
+        AvroSchema::Union(u) => {
+            let others: Vec<&AvroSchema> = u
+                .variants()
+                .iter()
+                .filter(|s| **s != AvroSchema::Null)
+                .collect();
             match others.as_slice() {
                 [one] => {
                     let mut s = connect_schema(one, named)?;
@@ -329,7 +241,7 @@ fn connect_schema(
                 }
             }
         }
-        Avro::Record(r) => {
+        AvroSchema::Record(r) => {
             let fields = r
                 .fields
                 .iter()
@@ -344,7 +256,7 @@ fn connect_schema(
             named.insert(r.name.fullname(None), schema.clone());
             schema
         }
-        Avro::Ref { name } => named
+        AvroSchema::Ref { name } => named
             .get(&name.fullname(None))
             .cloned()
             .ok_or_else(|| ConvertError(format!("unknown Avro type {}", name.fullname(None))))?,
@@ -420,7 +332,7 @@ mod tests {
     #[test]
     fn connect_schemas_and_values_round_trip_through_avro() {
         let text = avro_schema(&ride_schema(), &mut 0).to_string();
-        let avro = Avro::parse_str(&text).unwrap();
+        let avro = AvroSchema::parse_str(&text).unwrap();
         let value = Value::Struct(vec![
             ("vendor_id".into(), Value::Int(2)),
             ("pickup".into(), Value::Int(1_593_563_132_000)),

@@ -1,10 +1,14 @@
 //! Converters between Connect data and record bytes, named by Kafka Connect's class names:
-//! `StringConverter`, `ByteArrayConverter`, `JsonConverter` (`schemas.enable`) and
-//! Confluent's `AvroConverter` through a schema registry ([`avro`]). A
+//! `StringConverter`, `ByteArrayConverter`, `JsonConverter` (`schemas.enable`), and
+//! Confluent's `AvroConverter`, `JsonSchemaConverter` and `ProtobufConverter` through a schema
+//! registry ([`registry`], [`avro`], [`json_schema`], [`protobuf`]). A
 //! connector's `key.converter` / `value.converter` (with `key.converter.*` settings) choose
 //! them; the worker's defaults apply otherwise.
 
 pub mod avro;
+pub mod json_schema;
+pub mod protobuf;
+pub mod registry;
 
 use serde_json::{Value as Json, json};
 
@@ -41,6 +45,8 @@ pub const CONVERTER_CLASSES: &[&str] = &[
     "org.apache.kafka.connect.converters.ByteArrayConverter",
     "org.apache.kafka.connect.json.JsonConverter",
     "io.confluent.connect.avro.AvroConverter",
+    "io.confluent.connect.json.JsonSchemaConverter",
+    "io.confluent.connect.protobuf.ProtobufConverter",
 ];
 
 /// The converter `class` for keys (`is_key`) or values, configured by `settings` (the
@@ -53,6 +59,12 @@ pub fn converter(
     let short = class.rsplit('.').next().unwrap_or(class);
     match short {
         "AvroConverter" => Ok(Box::new(avro::AvroConverter::new(settings, is_key)?)),
+        "JsonSchemaConverter" => Ok(Box::new(json_schema::JsonSchemaConverter::new(
+            settings, is_key,
+        )?)),
+        "ProtobufConverter" => Ok(Box::new(protobuf::ProtobufConverter::new(
+            settings, is_key,
+        )?)),
         "StringConverter" => Ok(Box::new(StringConverter)),
         "ByteArrayConverter" => Ok(Box::new(ByteArrayConverter)),
         "JsonConverter" => Ok(Box::new(JsonConverter {
