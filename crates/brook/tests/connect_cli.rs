@@ -720,6 +720,26 @@ fn the_connector_cli_manages_connectors() {
     let (code, out) = connector_cli(&url, &["create", props.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     eventually(30, || records(server.addr, "lines") >= 3);
+    // From a name and settings.
+    std::fs::write(dir.path().join("more.txt"), "four\n").unwrap();
+    let more = dir.path().join("more.txt");
+    let file_setting = format!("file={}", more.display());
+    let (code, out) = connector_cli(
+        &url,
+        &[
+            "create",
+            "more-lines",
+            "--set",
+            "connector.class=FileStreamSource",
+            "--set",
+            &file_setting,
+            "--set",
+            "topic=lines",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    eventually(30, || records(server.addr, "lines") >= 4);
+    assert_eq!(connector_cli(&url, &["delete", "more-lines"]).0, 0);
     let (code, out) = connector_cli(&url, &["plugins"]);
     assert_eq!(code, 0);
     assert!(

@@ -30,12 +30,13 @@ pub enum ConnectorCommand {
     /// Example: brook connector list
     List,
     /// Create (or reconfigure) a connector from a JSON file (`{"name", "config"}` or the bare
-    /// config), a `.properties` file, or a Datagen quickstart.
+    /// config), a `.properties` file, a Datagen quickstart, or a name and --set settings.
     ///
     /// Examples: brook connector create orders.json;
-    /// brook connector create OrdersConnector_tutorial --quickstart orders --topic tutorial_topic
+    /// brook connector create OrdersConnector_tutorial --quickstart orders --topic tutorial_topic;
+    /// brook connector create lines --set connector.class=FileStreamSource --set file=a.txt --set topic=lines
     Create {
-        /// A JSON or .properties file, or the new connector's name with --quickstart.
+        /// A JSON or .properties file, or the new connector's name (with --quickstart or --set).
         source: String,
         /// A Datagen quickstart (orders, users, pageviews, …).
         #[arg(long, requires = "topic")]
@@ -324,6 +325,10 @@ fn create(
             .cloned()
             .unwrap_or_default(),
         ),
+        // A name and --set settings.
+        None if !std::path::Path::new(source).exists() && !settings.is_empty() => {
+            (source.to_string(), serde_json::Map::new())
+        }
         None => {
             let path = PathBuf::from(source);
             let text = std::fs::read_to_string(&path)
