@@ -191,6 +191,27 @@ pub fn plugin(class: &str) -> Option<Box<dyn Plugin>> {
     })
 }
 
+/// A setting's value, trimmed, or its default in `keys` (empty when it has none).
+pub fn setting(config: &Config, keys: &[ConfigKey], key: &str) -> String {
+    config.get(key).map(|v| v.trim().to_string()).unwrap_or_else(|| {
+        keys.iter()
+            .find(|k| k.name == key)
+            .and_then(|k| k.default)
+            .unwrap_or_default()
+            .to_string()
+    })
+}
+
+/// A list setting's items (comma-separated, trimmed, empty ones left out).
+pub fn list_setting(config: &Config, keys: &[ConfigKey], key: &str) -> Vec<String> {
+    setting(config, keys, key)
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Checks `config` against `plugin`'s definition and its own validation: errors per setting.
 pub fn validate(plugin: &dyn Plugin, config: &Config) -> Vec<(String, String)> {
     let mut errors = Vec::new();

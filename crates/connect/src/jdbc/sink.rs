@@ -104,26 +104,11 @@ const KEYS: [ConfigKey; 10] = [
 ];
 
 fn setting(config: &Config, key: &str) -> String {
-    config
-        .get(key)
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| {
-            KEYS.iter()
-                .chain(CONNECTION_KEYS.iter())
-                .find(|k| k.name == key)
-                .and_then(|k| k.default)
-                .unwrap_or_default()
-                .to_string()
-        })
+    crate::plugin::setting(config, &JdbcSink.config_def(), key)
 }
 
 fn list(config: &Config, key: &str) -> Vec<String> {
-    setting(config, key)
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    crate::plugin::list_setting(config, &JdbcSink.config_def(), key)
 }
 
 impl Plugin for JdbcSink {
