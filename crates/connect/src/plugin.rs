@@ -193,13 +193,16 @@ pub fn plugin(class: &str) -> Option<Box<dyn Plugin>> {
 
 /// A setting's value, trimmed, or its default in `keys` (empty when it has none).
 pub fn setting(config: &Config, keys: &[ConfigKey], key: &str) -> String {
-    config.get(key).map(|v| v.trim().to_string()).unwrap_or_else(|| {
-        keys.iter()
-            .find(|k| k.name == key)
-            .and_then(|k| k.default)
-            .unwrap_or_default()
-            .to_string()
-    })
+    config
+        .get(key)
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| {
+            keys.iter()
+                .find(|k| k.name == key)
+                .and_then(|k| k.default)
+                .unwrap_or_default()
+                .to_string()
+        })
 }
 
 /// A list setting's items (comma-separated, trimmed, empty ones left out).
