@@ -763,8 +763,15 @@ impl Worker {
         };
         tracing::info!(?members, "worker group leader: publishing the membership");
         let value = json!({ "members": members, "leader": self.config.worker_id });
-        if let Err(e) = self.write_configs(&[(MEMBERS_KEY.to_string(), Some(value))]) {
-            tracing::warn!(error = %e, "cannot publish the worker group's membership");
+        // Until it is written no worker runs anything: a failure is retried a few times.
+        for attempt in 1..=5 {
+            match self.write_configs(&[(MEMBERS_KEY.to_string(), Some(value.clone()))]) {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "cannot publish the worker group's membership");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
         }
     }
 
@@ -776,7 +783,8 @@ impl Worker {
         let me = self.config.worker_id.as_str();
         // What the log assigns here (nothing between a revoke and the next membership).
         let mut desired: BTreeMap<String, (bool, BTreeSet<usize>)> = BTreeMap::new();
-        if state.log.members_offset >= state.revoked_at {
+        let active = state.log.members_offset >= state.revoked_at;
+        if active {
             for (unit, worker) in &state.log.assignment {
                 if worker == me && !state.log.pending_tasks.contains_key(&unit.connector) {
                     let entry = desired.entry(unit.connector.clone()).or_default();
@@ -794,7 +802,8 @@ impl Worker {
             let info = state.log.connectors.get(&name);
             // A connector whose new task configs are not all read yet (no commit record)
             // stays as it runs until they are: a reconfiguration restarts its tasks once.
-            if info.is_some() && state.log.pending_tasks.contains_key(&name) {
+            // Not across a revoke: then everything stops.
+            if active && info.is_some() && state.log.pending_tasks.contains_key(&name) {
                 continue;
             }
             let r = state.running.get_mut(&name).expect("listed");
