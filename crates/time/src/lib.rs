@@ -8,6 +8,18 @@
 //! database's region names (`America/New_York`, from the `chrono-tz` crate), with their
 //! daylight-saving rules. A local time that a clock change skips is moved forward by the gap,
 //! and one that occurs twice is the earlier, as Java's `ZonedDateTime` does.
+//!
+//! One file: text forms (`format_date`, `parse_timestamp_text`, …), zones (`zone`,
+//! `convert_zone`), and Java patterns (`chrono_format`, `DatePattern`, `format_millis`,
+//! `parse_millis`).
+//!
+//! ```
+//! let ms = brook_time::parse_millis("2020-07-01 00:25:32", "yyyy-MM-dd HH:mm:ss", Some("UTC"))?;
+//! assert_eq!(ms, 1_593_563_132_000);
+//! let text = brook_time::format_millis(ms, "dd/MM/yyyy HH:mm", Some("America/New_York"))?;
+//! assert_eq!(text, "30/06/2020 20:25");
+//! # Ok::<(), String>(())
+//! ```
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
