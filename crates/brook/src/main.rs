@@ -111,6 +111,13 @@ enum Command {
         #[arg(long, default_value_t = 5000)]
         offset_flush_interval_ms: u64,
     },
+    /// Run the web console alone (on 127.0.0.1:9021), against any Kafka-compatible cluster
+    /// (`brook serve` already runs one).
+    Console {
+        /// HTTP address to serve the console on.
+        #[arg(long, default_value = "127.0.0.1:9021")]
+        listen: std::net::SocketAddr,
+    },
     /// A shell for Brook SQL (ksqlDB's language), or run statements from -e / -f / stdin.
     ///
     /// Example: brook sql -e "SHOW STREAMS;"
@@ -160,6 +167,7 @@ fn main() -> ExitCode {
             | Command::Registry { .. }
             | Command::SqlServer { .. }
             | Command::Connect { .. }
+            | Command::Console { .. }
     ) || std::env::var_os("BROOK_LOG").is_some()
     {
         logging::init();
@@ -205,6 +213,7 @@ fn main() -> ExitCode {
             },
             connect,
         ),
+        Command::Console { listen } => serve::run_console(*listen, connect),
         Command::Sql(args) => cli::sql::run(args, format),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),

@@ -51,6 +51,9 @@ pub struct Args {
     /// default 127.0.0.1:8083).
     #[arg(long)]
     connect_listen: Option<String>,
+    /// Address of the web console, or "off" (`console.listen`; default 127.0.0.1:9021).
+    #[arg(long)]
+    console_listen: Option<String>,
 }
 
 /// Everything `brook serve` runs: the broker, and beside it the schema registry, Brook SQL
@@ -69,6 +72,8 @@ pub struct ServeConfig {
     pub sql_service_id: String,
     /// Where Brook Connect listens (`connect.listen`; None: not started).
     pub connect_listen: Option<std::net::SocketAddr>,
+    /// Where the console listens (`console.listen`; None: not started).
+    pub console_listen: Option<std::net::SocketAddr>,
 }
 
 impl ServeConfig {
@@ -106,6 +111,16 @@ impl ServeConfig {
                 };
             return Ok(());
         }
+        if name == "console.listen" {
+            self.console_listen =
+                match value {
+                    "" | "off" => None,
+                    addr => Some(addr.parse().with_context(|| {
+                        format!("console.listen '{addr}' is not host:port or off")
+                    })?),
+                };
+            return Ok(());
+        }
         if name == "sql.service.id" {
             anyhow::ensure!(!value.is_empty(), "sql.service.id must not be empty");
             self.sql_service_id = value.to_string();
@@ -122,6 +137,7 @@ impl ServeConfig {
                 | "sql.listen"
                 | "sql.service.id"
                 | "connect.listen"
+                | "console.listen"
         ) || BrokerConfig::knows(name)
     }
 }
@@ -154,6 +170,7 @@ pub fn serve_config(
         sql_listen: Some("127.0.0.1:8088".parse()?),
         sql_service_id: "default_".to_string(),
         connect_listen: Some("127.0.0.1:8083".parse()?),
+        console_listen: Some("127.0.0.1:9021".parse()?),
     };
     if let Some(path) = &args.config {
         for (name, value) in read_toml(path)? {
@@ -195,6 +212,7 @@ pub fn serve_config(
         ),
         ("sql.listen", args.sql_listen.clone()),
         ("connect.listen", args.connect_listen.clone()),
+        ("console.listen", args.console_listen.clone()),
     ];
     for (name, value) in flags {
         if let Some(value) = value {
@@ -339,17 +357,47 @@ pub fn run(args: &Args) -> Result<()> {
             }
             None => None,
         };
+        let console = match config.console_listen {
+            Some(listen) => {
+                let console_config = brook_console::ConsoleConfig::new(
+                    brook_client::ClusterSettings::new(bootstrap.to_string()),
+                );
+                match brook_console::ConsoleServer::start(console_config, listen).await {
+                    Ok(server) => Some(server),
+                    Err(e) => {
+                        if let Some(connect) = connect {
+                            connect.shutdown().await;
+                        }
+                        if let Some(sql) = sql {
+                            sql.shutdown().await;
+                        }
+                        if let Some(registry) = registry {
+                            registry.shutdown().await;
+                        }
+                        broker.shutdown().await;
+                        return Err(anyhow::Error::new(e).context(
+                            "cannot start the console (--console-listen sets its address, or off)",
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         tracing::info!(
             bootstrap = %broker.local_addr(),
             metrics = ?broker.metrics_addr(),
             registry = ?registry.as_ref().map(|r| r.local_addr()),
             sql = ?sql.as_ref().map(|s| s.local_addr()),
             connect = ?connect.as_ref().map(|c| c.local_addr()),
+            console = ?console.as_ref().map(|c| c.local_addr()),
             data_dir = %data_dir.display(),
             "Brook is ready"
         );
         wait_for_signal().await?;
         tracing::info!("shutting down");
+        if let Some(console) = console {
+            console.shutdown().await;
+        }
         if let Some(connect) = connect {
             connect.shutdown().await;
         }
@@ -468,6 +516,25 @@ pub fn run_connect(
         &connect.bootstrap_servers,
         start_connect(config, listen),
         brook_connect::rest::ConnectServer::local_addr,
+        |server| Box::pin(server.shutdown()),
+    )
+}
+
+/// `brook console`: the web console alone, on any Kafka-compatible cluster.
+pub fn run_console(
+    listen: std::net::SocketAddr,
+    connect: &crate::cli::connect::ConnectArgs,
+) -> Result<()> {
+    let config = brook_console::ConsoleConfig::new(connect.cluster()?);
+    run_alone(
+        "the console",
+        &connect.bootstrap_servers,
+        async move {
+            brook_console::ConsoleServer::start(config, listen)
+                .await
+                .map_err(anyhow::Error::new)
+        },
+        brook_console::ConsoleServer::local_addr,
         |server| Box::pin(server.shutdown()),
     )
 }

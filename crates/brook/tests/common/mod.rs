@@ -119,6 +119,11 @@ impl Server {
             } else {
                 &["--connect-listen", "off"][..]
             })
+            .args(if extra.contains(&"--console-listen") {
+                &[][..]
+            } else {
+                &["--console-listen", "off"][..]
+            })
             .args(extra)
             .stdout(Stdio::null())
             .stderr(stderr)

@@ -57,6 +57,8 @@ impl BrookServe {
                 "off",
                 "--connect-listen",
                 "off",
+                "--console-listen",
+                "off",
                 "--set",
                 "group.initial.rebalance.delay.ms=0",
                 "--data-dir",

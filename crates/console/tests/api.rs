@@ -1,0 +1,136 @@
+//! The console's JSON API and pages over plain HTTP, against a broker in this process: the
+//! course's first topic (`tutorial_topic`, 2 partitions, one day's retention) created, listed,
+//! described and deleted; bad input answered with the cluster's error and nothing changed.
+
+use std::time::Duration;
+
+use brook_broker::{Broker, BrokerConfig};
+use brook_client::ClusterSettings;
+use brook_console::{ConsoleConfig, ConsoleServer};
+use serde_json::{Value as Json, json};
+
+fn call(url: &str, method: &str, path: &str, body: Option<Json>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let url = format!("{url}{path}");
+    let mut response = match (method, body) {
+        ("GET", _) => agent.get(&url).call(),
+        ("DELETE", _) => agent.delete(&url).call(),
+        (_, Some(b)) => agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(b.to_string()),
+        _ => agent.post(&url).send_empty(),
+    }
+    .unwrap();
+    (
+        response.status().as_u16(),
+        response.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn json_call(url: &str, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
+    let (status, text) = call(url, method, path, body);
+    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+}
+
+#[test]
+fn topics_are_created_listed_described_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let broker = runtime.block_on(async {
+        Broker::start(BrokerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            ..BrokerConfig::default()
+        })
+        .await
+        .unwrap()
+    });
+    let config = ConsoleConfig::new(ClusterSettings::new(broker.local_addr().to_string()));
+    let console = runtime
+        .block_on(ConsoleServer::start(config, "127.0.0.1:0".parse().unwrap()))
+        .unwrap();
+    let url = format!("http://{}", console.local_addr());
+
+    let (status, created) = json_call(
+        &url,
+        "POST",
+        "/api/topics",
+        Some(json!({"name": "tutorial_topic", "partitions": 2,
+                    "configs": {"retention.ms": "86400000"}})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let (status, list) = json_call(&url, "GET", "/api/topics", None);
+    assert_eq!(status, 200);
+    let topic = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "tutorial_topic")
+        .cloned()
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(topic["partitions"], 2);
+    assert_eq!(topic["messages"], 0);
+    let (status, detail) = json_call(&url, "GET", "/api/topics/tutorial_topic", None);
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["partitions"].as_array().unwrap().len(), 2);
+    let retention = detail["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "retention.ms")
+        .cloned()
+        .unwrap();
+    assert_eq!(retention["value"], "86400000");
+    assert_eq!(retention["source"], "DYNAMIC_TOPIC_CONFIG");
+    let (status, overview) = json_call(&url, "GET", "/api/overview", None);
+    assert_eq!(status, 200);
+    assert_eq!(overview["brokers"].as_array().unwrap().len(), 1);
+    assert!(overview["partitions"].as_u64().unwrap() >= 2, "{overview}");
+
+    // Bad input: the cluster's error, next to nothing changed.
+    for (body, want) in [
+        (json!({"name": "bad name!"}), 400),
+        (json!({"name": "negative", "partitions": -3}), 400),
+        (json!({"name": "tutorial_topic"}), 409),
+        (json!({"partitions": 1}), 400),
+    ] {
+        let (status, e) = json_call(&url, "POST", "/api/topics", Some(body.clone()));
+        assert_eq!(status, want, "{body} → {e}");
+        assert!(e["error"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+    }
+    let (_, list) = json_call(&url, "GET", "/api/topics", None);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["internal"] == false)
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["tutorial_topic"], "{list}");
+
+    // The pages: the shell for any page URL, the script and the stylesheet.
+    for path in ["/", "/topics", "/topics/tutorial_topic"] {
+        let (status, html) = call(&url, "GET", path, None);
+        assert_eq!(status, 200);
+        assert!(html.contains("<script src=\"/assets/app.js\">"), "{path}");
+    }
+    let (status, js) = call(&url, "GET", "/assets/app.js", None);
+    assert_eq!(status, 200);
+    assert!(js.contains("async function topics()"));
+
+    let (status, _) = call(&url, "DELETE", "/api/topics/tutorial_topic", None);
+    assert_eq!(status, 204);
+    let (status, e) = json_call(&url, "GET", "/api/topics/tutorial_topic", None);
+    assert_eq!(status, 404, "{e}");
+    runtime.block_on(console.shutdown());
+    drop(broker);
+}
