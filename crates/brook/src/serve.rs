@@ -282,134 +282,114 @@ pub fn run(args: &Args) -> Result<()> {
         if bootstrap.ip().is_unspecified() {
             bootstrap.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
         }
-        let registry = match config.registry_listen {
-            Some(listen) => {
-                let started =
+        let mut services = Services::default();
+        let started: Result<()> = async {
+            if let Some(listen) = config.registry_listen {
+                let registry =
                     brook_registry::RegistryServer::start(brook_registry::RegistryConfig {
                         listen,
                         cluster: brook_client::ClusterSettings::new(bootstrap.to_string()),
                         topic: "_schemas".into(),
                         advertised_url: config.registry_advertised_url.clone(),
                     })
-                    .await;
-                match started {
-                    Ok(registry) => Some(registry),
-                    Err(e) => {
-                        broker.shutdown().await;
-                        return Err(anyhow::Error::new(e).context(
-                            "cannot start the schema registry (--registry-listen sets its \
-                                 address, or off)",
-                        ));
-                    }
-                }
+                    .await
+                    .map_err(anyhow::Error::new)
+                    .context(
+                        "cannot start the schema registry (--registry-listen sets its \
+                         address, or off)",
+                    )?;
+                services.registry = Some(registry);
             }
-            None => None,
-        };
-        let sql = match config.sql_listen {
-            Some(listen) => {
+            let registry_url = services
+                .registry
+                .as_ref()
+                .map(|r| format!("http://{}", r.local_addr()));
+            if let Some(listen) = config.sql_listen {
                 let mut engine = brook_sql::engine::EngineConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
                     data_dir.join("ksql-state"),
                 );
                 engine.service_id = config.sql_service_id.clone();
-                engine.schema_registry_url = registry
-                    .as_ref()
-                    .map(|r| format!("http://{}", r.local_addr()));
-                match start_sql(engine, listen).await {
-                    Ok(server) => Some(server),
-                    Err(e) => {
-                        if let Some(registry) = registry {
-                            registry.shutdown().await;
-                        }
-                        broker.shutdown().await;
-                        return Err(e.context(
-                            "cannot start Brook SQL (--sql-listen sets its address, or off)",
-                        ));
-                    }
-                }
+                engine.schema_registry_url = registry_url.clone();
+                let sql = start_sql(engine, listen)
+                    .await
+                    .context("cannot start Brook SQL (--sql-listen sets its address, or off)")?;
+                services.sql = Some(sql);
             }
-            None => None,
-        };
-        let connect = match config.connect_listen {
-            Some(listen) => {
+            if let Some(listen) = config.connect_listen {
                 let mut worker = brook_connect::worker::WorkerConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
                     listen.to_string(),
                 );
-                worker.schema_registry_url = registry
-                    .as_ref()
-                    .map(|r| format!("http://{}", r.local_addr()));
-                match start_connect(worker, listen).await {
-                    Ok(server) => Some(server),
-                    Err(e) => {
-                        if let Some(sql) = sql {
-                            sql.shutdown().await;
-                        }
-                        if let Some(registry) = registry {
-                            registry.shutdown().await;
-                        }
-                        broker.shutdown().await;
-                        return Err(e.context(
-                            "cannot start Brook Connect (--connect-listen sets its address, or off)",
-                        ));
-                    }
-                }
+                worker.schema_registry_url = registry_url.clone();
+                let connect = start_connect(worker, listen).await.context(
+                    "cannot start Brook Connect (--connect-listen sets its address, or off)",
+                )?;
+                services.connect = Some(connect);
             }
-            None => None,
-        };
-        let console = match config.console_listen {
-            Some(listen) => {
+            if let Some(listen) = config.console_listen {
                 let console_config = brook_console::ConsoleConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
                 );
-                match brook_console::ConsoleServer::start(console_config, listen).await {
-                    Ok(server) => Some(server),
-                    Err(e) => {
-                        if let Some(connect) = connect {
-                            connect.shutdown().await;
-                        }
-                        if let Some(sql) = sql {
-                            sql.shutdown().await;
-                        }
-                        if let Some(registry) = registry {
-                            registry.shutdown().await;
-                        }
-                        broker.shutdown().await;
-                        return Err(anyhow::Error::new(e).context(
-                            "cannot start the console (--console-listen sets its address, or off)",
-                        ));
-                    }
-                }
+                let console = brook_console::ConsoleServer::start(console_config, listen)
+                    .await
+                    .map_err(anyhow::Error::new)
+                    .context(
+                        "cannot start the console (--console-listen sets its address, or off)",
+                    )?;
+                services.console = Some(console);
             }
-            None => None,
-        };
+            Ok(())
+        }
+        .await;
+        if let Err(e) = started {
+            services.shutdown().await;
+            broker.shutdown().await;
+            return Err(e);
+        }
         tracing::info!(
             bootstrap = %broker.local_addr(),
             metrics = ?broker.metrics_addr(),
-            registry = ?registry.as_ref().map(|r| r.local_addr()),
-            sql = ?sql.as_ref().map(|s| s.local_addr()),
-            connect = ?connect.as_ref().map(|c| c.local_addr()),
-            console = ?console.as_ref().map(|c| c.local_addr()),
+            registry = ?services.registry.as_ref().map(|r| r.local_addr()),
+            sql = ?services.sql.as_ref().map(|s| s.local_addr()),
+            connect = ?services.connect.as_ref().map(|c| c.local_addr()),
+            console = ?services.console.as_ref().map(|c| c.local_addr()),
             data_dir = %data_dir.display(),
             "Brook is ready"
         );
         wait_for_signal().await?;
         tracing::info!("shutting down");
-        if let Some(console) = console {
-            console.shutdown().await;
-        }
-        if let Some(connect) = connect {
-            connect.shutdown().await;
-        }
-        if let Some(sql) = sql {
-            sql.shutdown().await;
-        }
-        if let Some(registry) = registry {
-            registry.shutdown().await;
-        }
+        services.shutdown().await;
         broker.shutdown().await;
         Ok(())
     })
+}
+
+/// The services `brook serve` runs beside the broker, each when it is not off.
+#[derive(Default)]
+struct Services {
+    registry: Option<brook_registry::RegistryServer>,
+    sql: Option<brook_sql::server::SqlServer>,
+    connect: Option<brook_connect::rest::ConnectServer>,
+    console: Option<brook_console::ConsoleServer>,
+}
+
+impl Services {
+    /// Stops them in the reverse of their start (the registry, which the others use, last).
+    async fn shutdown(self) {
+        if let Some(console) = self.console {
+            console.shutdown().await;
+        }
+        if let Some(connect) = self.connect {
+            connect.shutdown().await;
+        }
+        if let Some(sql) = self.sql {
+            sql.shutdown().await;
+        }
+        if let Some(registry) = self.registry {
+            registry.shutdown().await;
+        }
+    }
 }
 
 /// `brook registry`: the schema registry alone, on any Kafka-compatible cluster.
