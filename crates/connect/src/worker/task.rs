@@ -329,25 +329,21 @@ impl TaskRunner {
                     value: m.payload(),
                     headers: headers.clone(),
                 };
-                let key = match key_converter.decode(m.topic(), m.key()) {
-                    Ok(k) => k,
-                    Err(e) => {
+                let decoded = key_converter
+                    .decode(m.topic(), m.key())
+                    .map_err(|e| (Stage::KeyConverter, key_class.as_str(), e))
+                    .and_then(|key| {
+                        value_converter
+                            .decode(m.topic(), m.payload())
+                            .map(|value| (key, value))
+                            .map_err(|e| (Stage::ValueConverter, value_class.as_str(), e))
+                    });
+                let (key, value) = match decoded {
+                    Ok(kv) => kv,
+                    Err((stage, class, e)) => {
                         errors.failed(Failure {
-                            stage: Stage::KeyConverter,
-                            class: &key_class,
-                            message: e.0,
-                            original: Some(original()),
-                        })?;
-                        next = consumer.poll(Duration::ZERO);
-                        continue;
-                    }
-                };
-                let value = match value_converter.decode(m.topic(), m.payload()) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        errors.failed(Failure {
-                            stage: Stage::ValueConverter,
-                            class: &value_class,
+                            stage,
+                            class,
                             message: e.0,
                             original: Some(original()),
                         })?;
@@ -544,31 +540,27 @@ impl TaskRunner {
                     }
                 };
                 self.saw_topic(&mut topics, &r.topic);
-                let key = match key_converter.encode(&r.topic, r.key_schema.as_ref(), &r.key) {
-                    Ok(k) => k,
-                    Err(e) => {
+                let encoded = key_converter
+                    .encode(&r.topic, r.key_schema.as_ref(), &r.key)
+                    .map_err(|e| (Stage::KeyConverter, key_class.as_str(), e))
+                    .and_then(|key| {
+                        value_converter
+                            .encode(&r.topic, r.value_schema.as_ref(), &r.value)
+                            .map(|value| (key, value))
+                            .map_err(|e| (Stage::ValueConverter, value_class.as_str(), e))
+                    });
+                let (key, value) = match encoded {
+                    Ok(kv) => kv,
+                    Err((stage, class, e)) => {
                         errors.failed(Failure {
-                            stage: Stage::KeyConverter,
-                            class: &key_class,
+                            stage,
+                            class,
                             message: e.0,
                             original: None,
                         })?;
                         continue;
                     }
                 };
-                let value =
-                    match value_converter.encode(&r.topic, r.value_schema.as_ref(), &r.value) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            errors.failed(Failure {
-                                stage: Stage::ValueConverter,
-                                class: &value_class,
-                                message: e.0,
-                                original: None,
-                            })?;
-                            continue;
-                        }
-                    };
                 let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&r.topic);
                 if let Some(k) = &key {
                     record = record.key(k.as_slice());
