@@ -7,6 +7,7 @@
 //! `connect.type`, Kafka Connect's Timestamp, Date and Time the Avro logical types.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use apache_avro::Schema as AvroSchema;
 use apache_avro::types::Value as AvroValue;
@@ -49,15 +50,24 @@ impl Format for Avro {
             .map_err(|e| ConvertError(format!("the value does not fit its Avro schema: {e}")))
     }
 
-    fn decode(parsed: &Parsed, mut payload: &[u8]) -> Result<(Schema, Value), ConvertError> {
-        let avro = avro_of(parsed)?;
-        let schema = connect_schema(avro, &mut HashMap::new())?;
+    type Reader = (AvroSchema, Schema);
+
+    fn reader(parsed: Arc<Parsed>) -> Result<Self::Reader, ConvertError> {
+        let avro = avro_of(&parsed)?.clone();
+        let schema = connect_schema(&avro, &mut HashMap::new())?;
+        Ok((avro, schema))
+    }
+
+    fn decode(
+        (avro, schema): &Self::Reader,
+        mut payload: &[u8],
+    ) -> Result<(Schema, Value), ConvertError> {
         let datum = apache_avro::reader::datum::GenericDatumReader::builder(avro)
             .build()
             .map_err(|e| ConvertError(e.to_string()))?
             .read_value(&mut payload)
             .map_err(|e| ConvertError(format!("not an Avro datum of its schema: {e}")))?;
-        Ok((schema, from_avro(datum)))
+        Ok((schema.clone(), from_avro(datum)))
     }
 }
 

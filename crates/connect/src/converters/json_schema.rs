@@ -8,6 +8,8 @@
 //! and float64 `number`, each with its `connect.type`; bytes are a base64 `string` with
 //! `connect.type: bytes`; a map with string keys is an `object` of `additionalProperties`.
 
+use std::sync::Arc;
+
 use brook_registry::format::{Parsed, SchemaType};
 use serde_json::{Value as Json, json};
 
@@ -154,15 +156,20 @@ impl Format for JsonSchema {
             .map_err(|e| ConvertError(format!("the value does not match its JSON Schema: {e}")))
     }
 
-    fn decode(parsed: &Parsed, payload: &[u8]) -> Result<(Schema, Value), ConvertError> {
-        let Parsed::Json(js) = parsed else {
+    type Reader = Schema;
+
+    fn reader(parsed: Arc<Parsed>) -> Result<Self::Reader, ConvertError> {
+        let Parsed::Json(js) = parsed.as_ref() else {
             return Err(ConvertError("not a JSON Schema".to_string()));
         };
-        let schema = connect_schema(js.root())?;
+        connect_schema(js.root())
+    }
+
+    fn decode(schema: &Self::Reader, payload: &[u8]) -> Result<(Schema, Value), ConvertError> {
         let j: Json = serde_json::from_slice(payload)
             .map_err(|e| ConvertError(format!("the payload is not JSON: {e}")))?;
-        let value = Value::from_json_with(&j, &schema).map_err(ConvertError)?;
-        Ok((schema, value))
+        let value = Value::from_json_with(&j, schema).map_err(ConvertError)?;
+        Ok((schema.clone(), value))
     }
 }
 

@@ -9,6 +9,9 @@
 //! message. Kafka Connect's Timestamp, Date and Time travel as their integers (Confluent
 //! writes `google.protobuf.Timestamp` and friends instead).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use brook_registry::format::{Parsed, SchemaType};
 use prost_reflect::{Kind, MessageDescriptor};
 use serde_json::Value as Json;
@@ -206,16 +209,39 @@ impl Format for Protobuf {
             .map_err(|e| ConvertError(format!("the value does not match its Protobuf schema: {e}")))
     }
 
-    fn decode(parsed: &Parsed, payload: &[u8]) -> Result<(Schema, Value), ConvertError> {
-        let Parsed::Protobuf(p) = parsed else {
+    /// The schema, and the Connect schema of each message read so far, by message indexes.
+    type Reader = (Arc<Parsed>, Mutex<HashMap<Vec<i32>, Schema>>);
+
+    fn reader(parsed: Arc<Parsed>) -> Result<Self::Reader, ConvertError> {
+        if !matches!(parsed.as_ref(), Parsed::Protobuf(_)) {
+            return Err(ConvertError("not a Protobuf schema".to_string()));
+        }
+        Ok((parsed, Mutex::new(HashMap::new())))
+    }
+
+    fn decode(
+        (parsed, schemas): &Self::Reader,
+        payload: &[u8],
+    ) -> Result<(Schema, Value), ConvertError> {
+        let Parsed::Protobuf(p) = parsed.as_ref() else {
             return Err(ConvertError("not a Protobuf schema".to_string()));
         };
         let (indexes, message) = brook_registry::wire::decode_message_indexes(payload)
             .map_err(|e| ConvertError(format!("bad message indexes: {e}")))?;
-        let descriptor = p
-            .message_at(&indexes)
-            .ok_or_else(|| ConvertError(format!("the schema has no message at {indexes:?}")))?;
-        let schema = connect_schema(&descriptor)?;
+        let schema = {
+            let mut schemas = schemas.lock().unwrap_or_else(|e| e.into_inner());
+            match schemas.get(&indexes) {
+                Some(s) => s.clone(),
+                None => {
+                    let descriptor = p.message_at(&indexes).ok_or_else(|| {
+                        ConvertError(format!("the schema has no message at {indexes:?}"))
+                    })?;
+                    let schema = connect_schema(&descriptor)?;
+                    schemas.insert(indexes.clone(), schema.clone());
+                    schema
+                }
+            }
+        };
         let j = p
             .decode_plain(&indexes, message)
             .map_err(|e| ConvertError(format!("not a message of its schema: {e}")))?;

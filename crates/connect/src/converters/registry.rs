@@ -29,8 +29,13 @@ pub trait Format: Send + Sync + 'static {
     fn schema_text(schema: &Schema) -> Result<String, ConvertError>;
     /// The payload (after the schema id) of a value.
     fn encode(parsed: &Parsed, schema: &Schema, value: &Value) -> Result<Vec<u8>, ConvertError>;
+    /// What reading a writer's schema takes, prepared once per schema id (the Connect schema
+    /// derived from it, so records do not derive it again).
+    type Reader: Send + Sync;
+    /// The reader of a registry schema.
+    fn reader(parsed: Arc<Parsed>) -> Result<Self::Reader, ConvertError>;
     /// A payload's Connect schema and value.
-    fn decode(parsed: &Parsed, payload: &[u8]) -> Result<(Schema, Value), ConvertError>;
+    fn decode(reader: &Self::Reader, payload: &[u8]) -> Result<(Schema, Value), ConvertError>;
 }
 
 /// A registry converter for one side (keys or values).
@@ -40,8 +45,8 @@ pub struct RegistryConverter<F: Format> {
     auto_register: bool,
     /// The last schema written: its Connect form, id and registry form.
     last: Mutex<Option<(Schema, i32, Arc<Parsed>)>>,
-    /// Schemas read, by id.
-    read: Mutex<HashMap<i32, Arc<Parsed>>>,
+    /// Readers of the schemas read, by id.
+    read: Mutex<HashMap<i32, Arc<F::Reader>>>,
     format: std::marker::PhantomData<F>,
 }
 
@@ -131,10 +136,10 @@ impl<F: Format> Converter for RegistryConverter<F> {
                 F::NAME
             ))
         })?;
-        let parsed = {
+        let reader = {
             let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
             match read.get(&id) {
-                Some(p) => p.clone(),
+                Some(r) => r.clone(),
                 None => {
                     let parsed = self.client.schema(id).map_err(|e| {
                         ConvertError(format!("cannot fetch the schema with id {id}: {e}"))
@@ -146,12 +151,13 @@ impl<F: Format> Converter for RegistryConverter<F> {
                             F::NAME
                         )));
                     }
-                    read.insert(id, parsed.clone());
-                    parsed
+                    let reader = Arc::new(F::reader(parsed)?);
+                    read.insert(id, reader.clone());
+                    reader
                 }
             }
         };
-        let (schema, value) = F::decode(&parsed, payload)?;
+        let (schema, value) = F::decode(&reader, payload)?;
         Ok((Some(schema), value))
     }
 }
