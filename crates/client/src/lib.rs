@@ -232,6 +232,20 @@ impl ProducerContext for Quiet {
     fn delivery(&self, _: &DeliveryResult<'_>, _: ()) {}
 }
 
+/// Kafka's name for where a config value comes from (`DYNAMIC_TOPIC_CONFIG`, …), as
+/// `kafka-configs.sh` and DescribeConfigs show it.
+pub fn config_source_name(source: &rdkafka::admin::ConfigSource) -> &'static str {
+    use rdkafka::admin::ConfigSource;
+    match source {
+        ConfigSource::Unknown => "UNKNOWN",
+        ConfigSource::DynamicTopic => "DYNAMIC_TOPIC_CONFIG",
+        ConfigSource::DynamicBroker => "DYNAMIC_BROKER_CONFIG",
+        ConfigSource::DynamicDefaultBroker => "DYNAMIC_DEFAULT_BROKER_CONFIG",
+        ConfigSource::StaticBroker => "STATIC_BROKER_CONFIG",
+        ConfigSource::Default => "DEFAULT_CONFIG",
+    }
+}
+
 /// Runs a future to completion on this thread: rdkafka's admin and delivery futures need no
 /// async runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use brook_client::{ClusterSettings, Quiet, block_on};
-use rdkafka::admin::{
-    AdminClient, AdminOptions, ConfigSource, NewTopic, ResourceSpecifier, TopicReplication,
-};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Serialize;
 
@@ -144,17 +142,6 @@ pub struct Cluster {
     consumer: BaseConsumer<Quiet>,
 }
 
-fn source_name(source: &ConfigSource) -> &'static str {
-    match source {
-        ConfigSource::Unknown => "UNKNOWN",
-        ConfigSource::DynamicTopic => "DYNAMIC_TOPIC_CONFIG",
-        ConfigSource::DynamicBroker => "DYNAMIC_BROKER_CONFIG",
-        ConfigSource::DynamicDefaultBroker => "DYNAMIC_DEFAULT_BROKER_CONFIG",
-        ConfigSource::StaticBroker => "STATIC_BROKER_CONFIG",
-        ConfigSource::Default => "DEFAULT_CONFIG",
-    }
-}
-
 impl Cluster {
     /// Clients for `settings`' cluster (nothing is asked of it yet).
     pub fn new(settings: ClusterSettings) -> Result<Cluster, ClusterError> {
@@ -279,7 +266,7 @@ impl Cluster {
                 configs.push(ConfigEntry {
                     name: e.name.clone(),
                     value: e.value.clone(),
-                    source: source_name(&e.source),
+                    source: brook_client::config_source_name(&e.source),
                     read_only: e.is_read_only,
                     sensitive: e.is_sensitive,
                 });

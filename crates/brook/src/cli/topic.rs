@@ -9,7 +9,7 @@ use kafka_protocol::messages::incremental_alter_configs_request::{
 };
 use kafka_protocol::messages::{DescribeLogDirsRequest, IncrementalAlterConfigsRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
-use rdkafka::admin::{ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::consumer::Consumer as _;
 use rdkafka::metadata::Metadata;
 use rdkafka::types::RDKafkaErrorCode;
@@ -286,18 +286,6 @@ struct TopicView {
     configs: Vec<ConfigView>,
 }
 
-/// Kafka's name for a config source.
-pub fn source_name(source: &ConfigSource) -> &'static str {
-    match source {
-        ConfigSource::Unknown => "UNKNOWN",
-        ConfigSource::DynamicTopic => "DYNAMIC_TOPIC_CONFIG",
-        ConfigSource::DynamicBroker => "DYNAMIC_BROKER_CONFIG",
-        ConfigSource::DynamicDefaultBroker => "DYNAMIC_DEFAULT_BROKER_CONFIG",
-        ConfigSource::StaticBroker => "STATIC_BROKER_CONFIG",
-        ConfigSource::Default => "DEFAULT_CONFIG",
-    }
-}
-
 /// The metadata of `topic`, or a not-found failure. Reads the full topic list so that asking
 /// never auto-creates the topic.
 pub fn topic_metadata<'m>(
@@ -411,7 +399,7 @@ fn describe(connect: &ConnectArgs, format: Format, topic: &str) -> anyhow::Resul
             configs.push(ConfigView {
                 name: entry.name,
                 value: entry.value,
-                source: source_name(&entry.source),
+                source: brook_client::config_source_name(&entry.source),
                 read_only: entry.is_read_only,
                 sensitive: entry.is_sensitive,
             });
