@@ -23,7 +23,9 @@
 //! Concurrency: [`ClusterSettings`] is plain data (`Clone + Send + Sync`); the clients it
 //! builds follow rdkafka's own contracts.
 
+pub mod groups;
 pub mod http;
+pub mod wire;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,20 +1,13 @@
 //! `brook group list|describe|reset-offsets|delete`.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context as _;
-use bytes::Buf as _;
-use kafka_protocol::messages::{ConsumerProtocolAssignment, GroupId, OffsetFetchRequest};
-use kafka_protocol::protocol::{Decodable as _, StrBytes};
-use rdkafka::consumer::{CommitMode, Consumer as _};
-use rdkafka::{Offset, TopicPartitionList};
-use serde::Serialize;
+use brook_client::groups::{self, GroupError, ResetTarget};
+use rdkafka::consumer::Consumer as _;
 
 use super::Fail;
 use super::connect::{ConnectArgs, block_on};
 use super::consume::parse_time;
 use super::output::{self, Format};
-use super::wire::BrokerConnection;
 
 /// `brook group …`.
 #[derive(clap::Subcommand, Debug)]
@@ -86,11 +79,11 @@ pub fn run(command: &GroupCommand, connect: &ConnectArgs, format: Format) -> any
             execute,
         } => {
             let target = match (to_earliest, to_latest, to_datetime, shift_by, to_offset) {
-                (true, ..) => Target::Earliest,
-                (_, true, ..) => Target::Latest,
-                (_, _, Some(time), ..) => Target::Time(parse_time(time)?),
-                (_, _, _, Some(n), _) => Target::Shift(*n),
-                (_, _, _, _, Some(o)) => Target::Offset(*o),
+                (true, ..) => ResetTarget::Earliest,
+                (_, true, ..) => ResetTarget::Latest,
+                (_, _, Some(time), ..) => ResetTarget::Time(parse_time(time)?),
+                (_, _, _, Some(n), _) => ResetTarget::Shift(*n),
+                (_, _, _, _, Some(o)) => ResetTarget::Offset(*o),
                 _ => {
                     return Err(Fail::usage(
                         "say where to: --to-earliest, --to-latest, --to-datetime, --shift-by or \
@@ -105,31 +98,20 @@ pub fn run(command: &GroupCommand, connect: &ConnectArgs, format: Format) -> any
     }
 }
 
-#[derive(Serialize)]
-struct GroupRow {
-    group: String,
-    state: String,
-    protocol_type: String,
-    members: usize,
+/// A group error as the CLI's exit code and message.
+fn fail(e: GroupError) -> anyhow::Error {
+    match e {
+        GroupError::NotFound(m) => Fail::not_found(m),
+        GroupError::Failed(m) => Fail::failed(m),
+        GroupError::Unreachable(m) => Fail::unreachable(m),
+    }
+    .into()
 }
 
 fn list(connect: &ConnectArgs, format: Format) -> anyhow::Result<()> {
     let consumer = connect.consumer(None)?;
     connect.metadata(consumer.client(), None)?;
-    let groups = consumer
-        .fetch_group_list(None, connect.timeout)
-        .map_err(|e| Fail::failed(format!("cannot list groups: {e}")))?;
-    let mut rows: Vec<GroupRow> = groups
-        .groups()
-        .iter()
-        .map(|g| GroupRow {
-            group: g.name().to_string(),
-            state: g.state().to_string(),
-            protocol_type: g.protocol_type().to_string(),
-            members: g.members().len(),
-        })
-        .collect();
-    rows.sort_by(|a, b| a.group.cmp(&b.group));
+    let rows = groups::list(&consumer, connect.timeout).map_err(fail)?;
     match format {
         Format::Json => output::print_json(&rows),
         Format::Table => {
@@ -148,169 +130,15 @@ fn list(connect: &ConnectArgs, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A group member with the partitions assigned to it.
-#[derive(Serialize, Clone)]
-struct MemberView {
-    member_id: String,
-    client_id: String,
-    host: String,
-    partitions: Vec<(String, i32)>,
-}
-
-/// The partitions in a ConsumerProtocolAssignment (any version).
-fn assigned_partitions(bytes: &[u8]) -> Vec<(String, i32)> {
-    let mut buf = bytes::Bytes::copy_from_slice(bytes);
-    if buf.remaining() < 2 {
-        return Vec::new();
-    }
-    let version = buf.get_i16();
-    ConsumerProtocolAssignment::decode(&mut buf, version.clamp(0, 3))
-        .map(|a| {
-            a.assigned_partitions
-                .into_iter()
-                .flat_map(|tp| {
-                    let topic = tp.topic.to_string();
-                    tp.partitions.into_iter().map(move |p| (topic.clone(), p))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The group's committed offsets, asked of its coordinator (OffsetFetch for all topics).
-fn committed_offsets(
-    connect: &ConnectArgs,
-    metadata: &rdkafka::metadata::Metadata,
-    group: &str,
-) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
-    let bootstrap = metadata
-        .brokers()
-        .first()
-        .map(|b| format!("{}:{}", b.host(), b.port()))
-        .ok_or_else(|| Fail::unreachable("the cluster lists no brokers"))?;
-    let (mut connection, _) = BrokerConnection::open(&bootstrap, connect.timeout)?.coordinator(
-        0,
-        group,
-        connect.timeout,
-    )?;
-    // Versions 2–7: one group, all topics when none are named.
-    let version = connection.version::<OffsetFetchRequest>()?.clamp(2, 7);
-    let response = connection.send(
-        &OffsetFetchRequest::default()
-            .with_group_id(GroupId(StrBytes::from_string(group.to_string())))
-            .with_topics(None),
-        version,
-    )?;
-    if response.error_code != 0 {
-        return Err(Fail::failed(format!(
-            "cannot read the offsets of group '{group}' (error code {})",
-            response.error_code
-        ))
-        .into());
-    }
-    let mut offsets = BTreeMap::new();
-    for topic in response.topics {
-        for p in topic.partitions {
-            if p.committed_offset >= 0 {
-                offsets.insert(
-                    (topic.name.to_string(), p.partition_index),
-                    p.committed_offset,
-                );
-            }
-        }
-    }
-    Ok(offsets)
-}
-
-#[derive(Serialize)]
-struct LagRow {
-    topic: String,
-    partition: i32,
-    committed_offset: Option<i64>,
-    log_end_offset: i64,
-    lag: Option<i64>,
-    member_id: Option<String>,
-    host: Option<String>,
-    client_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct GroupView {
-    group: String,
-    state: String,
-    protocol_type: String,
-    protocol: String,
-    members: Vec<MemberView>,
-    partitions: Vec<LagRow>,
-}
-
 fn describe(connect: &ConnectArgs, format: Format, group: &str) -> anyhow::Result<()> {
     let consumer = connect.consumer(None)?;
     let metadata = connect.metadata(consumer.client(), None)?;
-    let list = consumer
-        .fetch_group_list(Some(group), connect.timeout)
-        .map_err(|e| Fail::failed(format!("cannot describe group '{group}': {e}")))?;
-    let info = list.groups().iter().find(|g| g.name() == group);
-    let committed = committed_offsets(connect, &metadata, group)?;
-    let state = info.map_or("Dead", |g| g.state()).to_string();
-    if state == "Dead" && committed.is_empty() {
-        return Err(Fail::not_found(format!("group '{group}' does not exist")).into());
-    }
-    let members: Vec<MemberView> = info
-        .map(|g| {
-            g.members()
-                .iter()
-                .map(|m| MemberView {
-                    member_id: m.id().to_string(),
-                    client_id: m.client_id().to_string(),
-                    host: m.client_host().to_string(),
-                    partitions: m.assignment().map(assigned_partitions).unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut owner: BTreeMap<(String, i32), &MemberView> = BTreeMap::new();
-    for m in &members {
-        for tp in &m.partitions {
-            owner.insert(tp.clone(), m);
-        }
-    }
-    let mut keys: Vec<(String, i32)> = committed.keys().cloned().collect();
-    keys.extend(owner.keys().cloned());
-    keys.sort();
-    keys.dedup();
-    let mut partitions = Vec::new();
-    for (topic, partition) in keys {
-        let log_end = consumer
-            .fetch_watermarks(&topic, partition, connect.timeout)
-            .map_or(-1, |(_, high)| high);
-        let current = committed.get(&(topic.clone(), partition)).copied();
-        let member = owner.get(&(topic.clone(), partition));
-        partitions.push(LagRow {
-            lag: current
-                .filter(|_| log_end >= 0)
-                .map(|c| (log_end - c).max(0)),
-            committed_offset: current,
-            log_end_offset: log_end,
-            member_id: member.map(|m| m.member_id.clone()),
-            host: member.map(|m| m.host.clone()),
-            client_id: member.map(|m| m.client_id.clone()),
-            topic,
-            partition,
-        });
-    }
-    let view = GroupView {
-        group: group.to_string(),
-        state,
-        protocol_type: info.map_or("", |g| g.protocol_type()).to_string(),
-        protocol: info.map_or("", |g| g.protocol()).to_string(),
-        members,
-        partitions,
-    };
+    let view = groups::describe(&consumer, &metadata, group, connect.timeout)
+        .map_err(fail)?
+        .ok_or_else(|| Fail::not_found(format!("group '{group}' does not exist")))?;
     match format {
         Format::Json => output::print_json(&view),
         Format::Table => {
-            let total_lag: i64 = view.partitions.iter().filter_map(|p| p.lag).sum();
             output::print_fields(&[
                 ("GROUP", view.group.clone()),
                 ("STATE", view.state.clone()),
@@ -321,7 +149,10 @@ fn describe(connect: &ConnectArgs, format: Format, group: &str) -> anyhow::Resul
                         .unwrap_or_else(|| "-".to_string()),
                 ),
                 ("MEMBERS", view.members.len().to_string()),
-                ("TOTAL-LAG", output::thousands(total_lag.max(0) as u64)),
+                (
+                    "TOTAL-LAG",
+                    output::thousands(view.total_lag().max(0) as u64),
+                ),
             ]);
             println!();
             let mut table = output::table(&[
@@ -371,103 +202,20 @@ fn describe(connect: &ConnectArgs, format: Format, group: &str) -> anyhow::Resul
     Ok(())
 }
 
-/// Where `reset-offsets` moves each offset.
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    Earliest,
-    Latest,
-    Time(i64),
-    Shift(i64),
-    Offset(i64),
-}
-
-#[derive(Serialize)]
-struct ResetRow {
-    topic: String,
-    partition: i32,
-    current_offset: Option<i64>,
-    new_offset: i64,
-}
-
 fn reset(
     connect: &ConnectArgs,
     format: Format,
     group: &str,
     topics: &[String],
-    target: Target,
+    target: ResetTarget,
     execute: bool,
 ) -> anyhow::Result<()> {
     let consumer = connect.consumer(Some(group))?;
     let metadata = connect.metadata(consumer.client(), None)?;
-    let list = consumer
-        .fetch_group_list(Some(group), connect.timeout)
-        .map_err(|e| Fail::failed(format!("cannot describe group '{group}': {e}")))?;
-    if let Some(info) = list.groups().iter().find(|g| g.name() == group)
-        && !matches!(info.state(), "Empty" | "Dead" | "")
-    {
-        return Err(Fail::failed(format!(
-            "group '{group}' is {} with {} member(s); stop its consumers before resetting offsets",
-            info.state(),
-            info.members().len()
-        ))
-        .into());
-    }
-    let committed = committed_offsets(connect, &metadata, group)?;
-    let mut partitions: Vec<(String, i32)> = Vec::new();
-    if topics.is_empty() {
-        partitions.extend(committed.keys().cloned());
-        if partitions.is_empty() {
-            return Err(Fail::not_found(format!(
-                "group '{group}' has no committed offsets; name the topics with --topic"
-            ))
-            .into());
-        }
-    } else {
-        for topic in topics {
-            let found = super::topic::topic_metadata(&metadata, topic)?;
-            partitions.extend(found.partitions().iter().map(|p| (topic.clone(), p.id())));
-        }
-    }
-    partitions.sort();
-    let mut times = TopicPartitionList::new();
-    if let Target::Time(t) = target {
-        for (topic, p) in &partitions {
-            times.add_partition_offset(topic, *p, Offset::Offset(t))?;
-        }
-        times = consumer
-            .offsets_for_times(times, connect.timeout)
-            .context("cannot look up offsets for --to-datetime")?;
-    }
-    let mut rows = Vec::new();
-    let mut plan = TopicPartitionList::new();
-    for (topic, p) in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, *p, connect.timeout)
-            .with_context(|| format!("cannot read the offsets of {topic}/{p}"))?;
-        let current = committed.get(&(topic.clone(), *p)).copied();
-        let new = match target {
-            Target::Earliest => low,
-            Target::Latest => high,
-            Target::Offset(o) => o,
-            Target::Shift(n) => current.unwrap_or(high).saturating_add(n),
-            Target::Time(_) => match times.find_partition(topic, *p).map(|e| e.offset()) {
-                Some(Offset::Offset(o)) => o,
-                _ => high,
-            },
-        }
-        .clamp(low, high);
-        plan.add_partition_offset(topic, *p, Offset::Offset(new))?;
-        rows.push(ResetRow {
-            topic: topic.clone(),
-            partition: *p,
-            current_offset: current,
-            new_offset: new,
-        });
-    }
+    let rows = groups::plan_reset(&consumer, &metadata, group, topics, target, connect.timeout)
+        .map_err(fail)?;
     if execute {
-        consumer
-            .commit(&plan, CommitMode::Sync)
-            .map_err(|e| Fail::failed(format!("cannot commit the new offsets: {e}")))?;
+        groups::commit_reset(&consumer, &rows).map_err(fail)?;
     }
     match format {
         Format::Json => output::print_json(&serde_json::json!({

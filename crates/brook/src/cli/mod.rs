@@ -16,7 +16,6 @@ pub mod produce;
 pub mod sql;
 pub mod topic;
 pub mod transactions;
-pub mod wire;
 
 /// A failure with its exit code; its message is the one line the user sees.
 #[derive(Debug, thiserror::Error)]

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::Fail;
 use super::connect::{ConnectArgs, block_on};
 use super::output::{self, Format};
-use super::wire::BrokerConnection;
+use brook_client::wire::BrokerConnection;
 
 /// `brook topic …`.
 #[derive(clap::Subcommand, Debug)]

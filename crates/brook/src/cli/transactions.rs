@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::Fail;
 use super::connect::ConnectArgs;
 use super::output::{self, Format};
-use super::wire::BrokerConnection;
+use brook_client::wire::BrokerConnection;
 
 /// `brook transactions …`.
 #[derive(clap::Subcommand, Debug)]
