@@ -113,11 +113,7 @@ enum Command {
     },
     /// Run the web console alone (on 127.0.0.1:9021), against any Kafka-compatible cluster
     /// (`brook serve` already runs one).
-    Console {
-        /// HTTP address to serve the console on.
-        #[arg(long, default_value = "127.0.0.1:9021")]
-        listen: std::net::SocketAddr,
-    },
+    Console(serve::ConsoleArgs),
     /// A shell for Brook SQL (ksqlDB's language), or run statements from -e / -f / stdin.
     ///
     /// Example: brook sql -e "SHOW STREAMS;"
@@ -213,7 +209,7 @@ fn main() -> ExitCode {
             },
             connect,
         ),
-        Command::Console { listen } => serve::run_console(*listen, connect),
+        Command::Console(args) => serve::run_console(args, connect),
         Command::Sql(args) => cli::sql::run(args, format),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),

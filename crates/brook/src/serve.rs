@@ -328,9 +328,29 @@ pub fn run(args: &Args) -> Result<()> {
                 services.connect = Some(connect);
             }
             if let Some(listen) = config.console_listen {
-                let console_config = brook_console::ConsoleConfig::new(
+                let mut console_config = brook_console::ConsoleConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
                 );
+                console_config.schema_registry_url = registry_url.clone();
+                console_config.connect_url = services
+                    .connect
+                    .as_ref()
+                    .map(|c| format!("http://{}", c.local_addr()));
+                console_config.sql_url = services
+                    .sql
+                    .as_ref()
+                    .map(|s| format!("http://{}", s.local_addr()));
+                console_config.metrics_urls = broker
+                    .metrics_addr()
+                    .map(|a| {
+                        let mut a = a;
+                        if a.ip().is_unspecified() {
+                            a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                        }
+                        format!("http://{a}/metrics")
+                    })
+                    .into_iter()
+                    .collect();
                 let console = brook_console::ConsoleServer::start(console_config, listen)
                     .await
                     .map_err(anyhow::Error::new)
@@ -500,12 +520,36 @@ pub fn run_connect(
     )
 }
 
-/// `brook console`: the web console alone, on any Kafka-compatible cluster.
-pub fn run_console(
+/// `brook console`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct ConsoleArgs {
+    /// HTTP address to serve the console on.
+    #[arg(long, default_value = "127.0.0.1:9021")]
     listen: std::net::SocketAddr,
-    connect: &crate::cli::connect::ConnectArgs,
-) -> Result<()> {
-    let config = brook_console::ConsoleConfig::new(connect.cluster()?);
+    /// A Confluent-compatible schema registry, to decode Avro / JSON Schema / Protobuf
+    /// records and for the schemas page.
+    #[arg(long, value_name = "URL")]
+    schema_registry_url: Option<String>,
+    /// A Kafka Connect REST API, for the connectors page.
+    #[arg(long, value_name = "URL")]
+    connect_url: Option<String>,
+    /// A ksqlDB-compatible server, for the SQL page.
+    #[arg(long, value_name = "URL")]
+    sql_url: Option<String>,
+    /// A broker's Prometheus endpoint (repeatable), for the live charts of bytes, latency
+    /// and disk; without one the charts show records per second from offsets.
+    #[arg(long = "metrics-url", value_name = "URL")]
+    metrics_urls: Vec<String>,
+}
+
+/// `brook console`: the web console alone, on any Kafka-compatible cluster.
+pub fn run_console(args: &ConsoleArgs, connect: &crate::cli::connect::ConnectArgs) -> Result<()> {
+    let listen = args.listen;
+    let mut config = brook_console::ConsoleConfig::new(connect.cluster()?);
+    config.schema_registry_url = args.schema_registry_url.clone();
+    config.connect_url = args.connect_url.clone();
+    config.sql_url = args.sql_url.clone();
+    config.metrics_urls = args.metrics_urls.clone();
     run_alone(
         "the console",
         &connect.bootstrap_servers,

@@ -1,12 +1,25 @@
-//! What the console reads from and does to the cluster, through librdkafka's admin and
-//! consumer clients (blocking calls; the API runs them off the async threads).
+//! What the console reads from and does to the cluster, through librdkafka's admin, consumer
+//! and producer clients and the schema registry (blocking calls; the API runs them off the
+//! async threads).
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use brook_client::groups::{self, GroupError, GroupSummary, GroupView, ResetRow, ResetTarget};
 use brook_client::{ClusterSettings, Quiet, block_on};
+use brook_registry::client::{ClientError as RegistryError, RegistryClient};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::metadata::Metadata;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
+
+use crate::browse::{self, BrowseRequest, Page, Start};
 
 /// A failure, with the HTTP status the API answers with.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -19,15 +32,33 @@ pub struct ClusterError {
 }
 
 impl ClusterError {
-    fn new(status: u16, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, message: impl Into<String>) -> Self {
         ClusterError {
             status,
             message: message.into(),
         }
     }
 
-    fn unreachable(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, message)
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, message)
+    }
+
+    pub(crate) fn unreachable(e: impl std::fmt::Display) -> Self {
         Self::new(502, format!("the cluster did not answer: {e}"))
+    }
+}
+
+impl From<GroupError> for ClusterError {
+    fn from(e: GroupError) -> Self {
+        match e {
+            GroupError::NotFound(m) => Self::not_found(m),
+            GroupError::Failed(m) => Self::new(409, m),
+            GroupError::Unreachable(m) => Self::unreachable(m),
+        }
     }
 }
 
@@ -135,19 +166,137 @@ fn one() -> i32 {
     1
 }
 
+/// What producing a message takes.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProduceRequest {
+    /// The partition (the partitioner chooses by key when absent).
+    #[serde(default)]
+    pub partition: Option<i32>,
+    /// The key (none when absent).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The value (a tombstone when absent).
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Headers.
+    #[serde(default)]
+    pub headers: Vec<HeaderRequest>,
+    /// `string` (the text's bytes, the default) or `schema` (JSON encoded with the latest
+    /// schema of the topic's `-key` subject).
+    #[serde(default)]
+    pub key_format: Option<String>,
+    /// `string` or `schema` (the `-value` subject).
+    #[serde(default)]
+    pub value_format: Option<String>,
+}
+
+/// A header to produce.
+#[derive(Debug, serde::Deserialize)]
+pub struct HeaderRequest {
+    /// Its name.
+    pub key: String,
+    /// Its value.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// Where a produced message went.
+#[derive(Debug, Serialize)]
+pub struct Produced {
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+}
+
+/// A subject's latest schema, as the produce form and the browser show it.
+#[derive(Debug, Serialize)]
+pub struct SubjectSchema {
+    /// The subject (`rides-value`).
+    pub subject: String,
+    /// The schema id.
+    pub id: i32,
+    /// `AVRO`, `JSON` or `PROTOBUF`.
+    pub schema_type: &'static str,
+}
+
+/// The schemas of a topic's keys and values (TopicNameStrategy subjects).
+#[derive(Debug, Serialize)]
+pub struct TopicSchemas {
+    /// Whether a schema registry is configured.
+    pub registry: bool,
+    /// `<topic>-key`'s latest schema.
+    pub key: Option<SubjectSchema>,
+    /// `<topic>-value`'s latest schema.
+    pub value: Option<SubjectSchema>,
+}
+
+/// A group in the console's list: the summary and its total lag.
+#[derive(Debug, Serialize)]
+pub struct GroupRow {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: GroupSummary,
+    /// Lag over every partition it has offsets for (null when unknown).
+    pub lag: Option<i64>,
+}
+
+/// What resetting a group's offsets takes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// Topics (every topic the group has offsets for when empty).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// `earliest`, `latest`, `timestamp` (epoch ms in `value`), `offset` or `shift`.
+    pub to: String,
+    /// The timestamp, offset or shift.
+    #[serde(default)]
+    pub value: Option<i64>,
+    /// Only show the plan (the default); false commits it.
+    #[serde(default = "yes")]
+    pub dry_run: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A reset's plan, and whether it was committed.
+#[derive(Debug, Serialize)]
+pub struct ResetAnswer {
+    /// The group.
+    pub group: String,
+    /// Whether the plan was committed.
+    pub executed: bool,
+    /// Per partition: the committed offset now and the new one.
+    pub partitions: Vec<ResetRow>,
+}
+
 /// The console's view of one cluster.
 pub struct Cluster {
     settings: ClusterSettings,
     admin: AdminClient<Quiet>,
     consumer: BaseConsumer<Quiet>,
+    producer: FutureProducer<Quiet>,
+    registry: Option<RegistryClient>,
+    /// Idle consumers of the message browser, reused between pages.
+    browsers: Mutex<Vec<BaseConsumer<Quiet>>>,
 }
 
+/// Most idle browser consumers kept.
+const BROWSERS_KEPT: usize = 4;
+
 impl Cluster {
-    /// Clients for `settings`' cluster (nothing is asked of it yet).
-    pub fn new(settings: ClusterSettings) -> Result<Cluster, ClusterError> {
-        let admin = settings
-            .create(&[], Quiet)
-            .map_err(|e| ClusterError::new(500, e.to_string()))?;
+    /// Clients for `settings`' cluster (nothing is asked of it yet), with a registry client
+    /// when `registry_url` is given.
+    pub fn new(
+        settings: ClusterSettings,
+        registry_url: Option<&str>,
+    ) -> Result<Cluster, ClusterError> {
+        let internal = |e: brook_client::ClientError| ClusterError::new(500, e.to_string());
+        let admin = settings.create(&[], Quiet).map_err(internal)?;
         let consumer = settings
             .create(
                 &[
@@ -156,11 +305,17 @@ impl Cluster {
                 ],
                 Quiet,
             )
-            .map_err(|e| ClusterError::new(500, e.to_string()))?;
+            .map_err(internal)?;
+        let producer = settings
+            .create(&[("linger.ms", "0")], Quiet)
+            .map_err(internal)?;
         Ok(Cluster {
             settings,
             admin,
             consumer,
+            producer,
+            registry: registry_url.map(RegistryClient::new),
+            browsers: Mutex::default(),
         })
     }
 
@@ -168,16 +323,55 @@ impl Cluster {
         AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)))
     }
 
-    /// Brokers and counts.
-    pub fn overview(&self) -> Result<Overview, ClusterError> {
+    fn all_metadata(&self) -> Result<Metadata, ClusterError> {
+        self.settings
+            .metadata(self.consumer.client(), None)
+            .map_err(ClusterError::unreachable)
+    }
+
+    /// The topic's partitions, asked through the consumer, which never makes the broker
+    /// auto-create the topic.
+    fn partitions_of(&self, name: &str) -> Result<Vec<PartitionMetadata>, ClusterError> {
         let metadata = self
             .settings
-            .metadata(self.admin.inner(), None)
+            .metadata(self.consumer.client(), Some(name))
             .map_err(ClusterError::unreachable)?;
-        let groups = self
-            .consumer
-            .fetch_group_list(None, self.settings.timeout)
-            .map_err(ClusterError::unreachable)?;
+        let topic = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == name && t.error().is_none() && !t.partitions().is_empty())
+            .ok_or_else(|| ClusterError::not_found(format!("Topic {name} not found")))?;
+        Ok(topic
+            .partitions()
+            .iter()
+            .map(|p| PartitionMetadata {
+                id: p.id(),
+                leader: p.leader(),
+                replicas: p.replicas().to_vec(),
+                isr: p.isr().to_vec(),
+            })
+            .collect())
+    }
+
+    /// (log start, log end) of each of `topic`'s `partitions`.
+    fn ranges(
+        &self,
+        topic: &str,
+        partitions: &[i32],
+    ) -> Result<BTreeMap<i32, (i64, i64)>, ClusterError> {
+        let wanted: Vec<(String, i32)> =
+            partitions.iter().map(|p| (topic.to_string(), *p)).collect();
+        let found = groups::watermarks(&self.consumer, &wanted, self.settings.timeout)?;
+        Ok(found
+            .into_iter()
+            .map(|((_, p), range)| (p, range))
+            .collect())
+    }
+
+    /// Brokers and counts.
+    pub fn overview(&self) -> Result<Overview, ClusterError> {
+        let metadata = self.all_metadata()?;
+        let groups = groups::list(&self.consumer, self.settings.timeout)?;
         Ok(Overview {
             cluster_id: self
                 .admin
@@ -195,66 +389,63 @@ impl Cluster {
                 .collect(),
             topics: metadata.topics().len(),
             partitions: metadata.topics().iter().map(|t| t.partitions().len()).sum(),
-            groups: groups.groups().len(),
+            groups: groups.len(),
         })
     }
 
-    /// Every topic with its partition count and messages.
+    /// Every topic with its partition count and messages (offsets of every partition asked
+    /// in one request per leader).
     pub fn topics(&self) -> Result<Vec<TopicSummary>, ClusterError> {
-        let metadata = self
-            .settings
-            .metadata(self.admin.inner(), None)
-            .map_err(ClusterError::unreachable)?;
-        let mut topics = Vec::new();
-        for t in metadata.topics() {
-            let mut messages = 0;
-            for p in t.partitions() {
-                if let Ok((low, high)) =
-                    self.consumer
-                        .fetch_watermarks(t.name(), p.id(), self.settings.timeout)
-                {
-                    messages += high - low;
-                }
-            }
-            topics.push(TopicSummary {
+        let metadata = self.all_metadata()?;
+        let all: Vec<(String, i32)> = metadata
+            .topics()
+            .iter()
+            .flat_map(|t| {
+                t.partitions()
+                    .iter()
+                    .map(|p| (t.name().to_string(), p.id()))
+            })
+            .collect();
+        let ranges = groups::watermarks(&self.consumer, &all, self.settings.timeout)?;
+        let mut topics: Vec<TopicSummary> = metadata
+            .topics()
+            .iter()
+            .map(|t| TopicSummary {
                 name: t.name().to_string(),
                 partitions: t.partitions().len(),
                 replication_factor: t.partitions().first().map_or(0, |p| p.replicas().len()),
-                messages,
+                messages: t
+                    .partitions()
+                    .iter()
+                    .filter_map(|p| ranges.get(&(t.name().to_string(), p.id())))
+                    .map(|(low, high)| high - low)
+                    .sum(),
                 internal: t.name().starts_with('_'),
-            });
-        }
+            })
+            .collect();
         topics.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(topics)
     }
 
     /// One topic: partitions with offsets and leaders, configs with their sources.
     pub fn topic(&self, name: &str) -> Result<TopicDetail, ClusterError> {
-        // Asked through the consumer, which never makes the broker auto-create the topic.
-        let metadata = self
-            .settings
-            .metadata(self.consumer.client(), Some(name))
-            .map_err(ClusterError::unreachable)?;
-        let topic = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == name && t.error().is_none() && !t.partitions().is_empty())
-            .ok_or_else(|| ClusterError::new(404, format!("Topic {name} not found")))?;
-        let mut partitions = Vec::new();
-        for p in topic.partitions() {
-            let (low, high) = self
-                .consumer
-                .fetch_watermarks(name, p.id(), self.settings.timeout)
-                .map_err(ClusterError::unreachable)?;
-            partitions.push(PartitionDetail {
-                partition: p.id(),
-                leader: p.leader(),
-                replicas: p.replicas().to_vec(),
-                isr: p.isr().to_vec(),
-                log_start_offset: low,
-                log_end_offset: high,
-            });
-        }
+        let metadata = self.partitions_of(name)?;
+        let ids: Vec<i32> = metadata.iter().map(|p| p.id).collect();
+        let ranges = self.ranges(name, &ids)?;
+        let partitions = metadata
+            .into_iter()
+            .map(|p| {
+                let (low, high) = ranges.get(&p.id).copied().unwrap_or((-1, -1));
+                PartitionDetail {
+                    partition: p.id,
+                    leader: p.leader,
+                    replicas: p.replicas,
+                    isr: p.isr,
+                    log_start_offset: low,
+                    log_end_offset: high,
+                }
+            })
+            .collect();
         let described = block_on(
             self.admin
                 .describe_configs(&[ResourceSpecifier::Topic(name)], &self.options()),
@@ -284,10 +475,10 @@ impl Cluster {
     /// exists a 409.
     pub fn create_topic(&self, request: &NewTopicRequest) -> Result<(), ClusterError> {
         if request.partitions < 1 {
-            return Err(ClusterError::new(
-                400,
-                format!("partitions must be at least 1, not {}", request.partitions),
-            ));
+            return Err(ClusterError::bad_request(format!(
+                "partitions must be at least 1, not {}",
+                request.partitions
+            )));
         }
         let topic = request.configs.iter().fold(
             NewTopic::new(
@@ -302,7 +493,7 @@ impl Cluster {
         for r in results {
             if let Err((_, code)) = r {
                 let status = match code {
-                    rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists => 409,
+                    RDKafkaErrorCode::TopicAlreadyExists => 409,
                     _ => 400,
                 };
                 return Err(ClusterError::new(
@@ -321,7 +512,7 @@ impl Cluster {
         for r in results {
             if let Err((_, code)) = r {
                 let status = match code {
-                    rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition => 404,
+                    RDKafkaErrorCode::UnknownTopicOrPartition => 404,
                     _ => 400,
                 };
                 return Err(ClusterError::new(
@@ -332,4 +523,328 @@ impl Cluster {
         }
         Ok(())
     }
+
+    /// A page of the topic's messages (see [`browse`]).
+    pub fn messages(&self, name: &str, request: &BrowseRequest) -> Result<Page, ClusterError> {
+        let partitions: Vec<i32> = self.partitions_of(name)?.iter().map(|p| p.id).collect();
+        let chosen: Vec<i32> = match request.partition {
+            None => partitions,
+            Some(p) if partitions.contains(&p) => vec![p],
+            Some(p) => {
+                return Err(ClusterError::not_found(format!(
+                    "Topic {name} has no partition {p}"
+                )));
+            }
+        };
+        let ranges = self.ranges(name, &chosen)?;
+        let mut times = BTreeMap::new();
+        if let Start::Timestamp(t) = request.start {
+            let mut list = TopicPartitionList::new();
+            for p in &chosen {
+                list.add_partition_offset(name, *p, Offset::Offset(t))
+                    .map_err(|e| ClusterError::bad_request(e.to_string()))?;
+            }
+            let found = self
+                .consumer
+                .offsets_for_times(list, self.settings.timeout)
+                .map_err(ClusterError::unreachable)?;
+            for e in found.elements() {
+                if let Offset::Offset(o) = e.offset() {
+                    times.insert(e.partition(), o);
+                }
+            }
+        }
+        let consumer = self.browser()?;
+        let page = browse::browse(
+            &consumer,
+            self.registry.as_ref(),
+            name,
+            &ranges,
+            &times,
+            request,
+        );
+        let mut idle = self.browsers.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < BROWSERS_KEPT {
+            idle.push(consumer);
+        }
+        page
+    }
+
+    fn browser(&self) -> Result<BaseConsumer<Quiet>, ClusterError> {
+        if let Some(c) = self
+            .browsers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+        {
+            return Ok(c);
+        }
+        self.settings
+            .create(browse::CONSUMER_SETTINGS, Quiet)
+            .map_err(|e| ClusterError::new(500, e.to_string()))
+    }
+
+    /// The latest schemas of the topic's `-key` and `-value` subjects.
+    pub fn topic_schemas(&self, name: &str) -> Result<TopicSchemas, ClusterError> {
+        let Some(registry) = &self.registry else {
+            return Ok(TopicSchemas {
+                registry: false,
+                key: None,
+                value: None,
+            });
+        };
+        let latest = |subject: String| -> Result<Option<SubjectSchema>, ClusterError> {
+            match registry.latest(&subject) {
+                Ok((id, parsed)) => Ok(Some(SubjectSchema {
+                    subject,
+                    id,
+                    schema_type: parsed.schema_type().name(),
+                })),
+                Err(RegistryError::Refused { code: 40401, .. }) => Ok(None),
+                Err(e) => Err(ClusterError::new(502, e.to_string())),
+            }
+        };
+        Ok(TopicSchemas {
+            registry: true,
+            key: latest(format!("{name}-key"))?,
+            value: latest(format!("{name}-value"))?,
+        })
+    }
+
+    fn encode(
+        &self,
+        topic: &str,
+        side: &str,
+        format: Option<&str>,
+        text: Option<&str>,
+    ) -> Result<Option<Vec<u8>>, ClusterError> {
+        let Some(text) = text else { return Ok(None) };
+        match format.unwrap_or("string") {
+            "string" => Ok(Some(text.as_bytes().to_vec())),
+            "schema" => {
+                let registry = self
+                    .registry
+                    .as_ref()
+                    .ok_or_else(|| ClusterError::bad_request("no schema registry is configured"))?;
+                let subject = format!("{topic}-{side}");
+                let (id, parsed) = registry.latest(&subject).map_err(|e| match e {
+                    RegistryError::Refused { code: 40401, .. } => {
+                        ClusterError::bad_request(format!("subject {subject} has no schema"))
+                    }
+                    e => ClusterError::new(502, e.to_string()),
+                })?;
+                let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                    ClusterError::bad_request(format!("the {side} is not JSON: {e}"))
+                })?;
+                let payload = parsed.encode_json(&json, None).map_err(|e| {
+                    ClusterError::bad_request(format!(
+                        "the {side} does not match the schema of {subject} (id {id}): {e}"
+                    ))
+                })?;
+                Ok(Some(brook_registry::wire::frame(id, &payload)))
+            }
+            other => Err(ClusterError::bad_request(format!(
+                "unknown {side} format '{other}': use string or schema"
+            ))),
+        }
+    }
+
+    /// Produces one message and waits for its acknowledgement.
+    pub fn produce(&self, topic: &str, request: &ProduceRequest) -> Result<Produced, ClusterError> {
+        let partitions = self.partitions_of(topic)?;
+        if let Some(p) = request.partition
+            && !partitions.iter().any(|m| m.id == p)
+        {
+            return Err(ClusterError::bad_request(format!(
+                "Topic {topic} has no partition {p}"
+            )));
+        }
+        let key = self.encode(
+            topic,
+            "key",
+            request.key_format.as_deref(),
+            request.key.as_deref(),
+        )?;
+        let value = self.encode(
+            topic,
+            "value",
+            request.value_format.as_deref(),
+            request.value.as_deref(),
+        )?;
+        let mut headers = OwnedHeaders::new();
+        for h in &request.headers {
+            headers = headers.insert(Header {
+                key: &h.key,
+                value: h.value.as_deref(),
+            });
+        }
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+        if let Some(k) = &key {
+            record = record.key(k.as_slice());
+        }
+        if let Some(v) = &value {
+            record = record.payload(v.as_slice());
+        }
+        if let Some(p) = request.partition {
+            record = record.partition(p);
+        }
+        let delivered = block_on(self.producer.send(record, self.settings.timeout));
+        match delivered {
+            Ok(d) => Ok(Produced {
+                partition: d.partition,
+                offset: d.offset,
+            }),
+            Err((e, _)) => Err(ClusterError::new(
+                502,
+                format!("the cluster did not take the message: {e}"),
+            )),
+        }
+    }
+
+    /// Every consumer group, with its total lag.
+    pub fn groups(&self) -> Result<Vec<GroupRow>, ClusterError> {
+        let metadata = self.all_metadata()?;
+        let list = groups::list(&self.consumer, self.settings.timeout)?;
+        Ok(list
+            .into_iter()
+            .map(|summary| {
+                let lag = groups::describe(
+                    &self.consumer,
+                    &metadata,
+                    &summary.group,
+                    self.settings.timeout,
+                )
+                .ok()
+                .flatten()
+                .map(|v| v.total_lag());
+                GroupRow { summary, lag }
+            })
+            .collect())
+    }
+
+    /// The total lag of each group (at most `max` groups).
+    pub fn groups_lag(&self, max: usize) -> Result<BTreeMap<String, i64>, ClusterError> {
+        let metadata = self.all_metadata()?;
+        let list = groups::list(&self.consumer, self.settings.timeout)?;
+        Ok(list
+            .into_iter()
+            .take(max)
+            .filter_map(|g| {
+                let view =
+                    groups::describe(&self.consumer, &metadata, &g.group, self.settings.timeout)
+                        .ok()??;
+                Some((g.group, view.total_lag()))
+            })
+            .collect())
+    }
+
+    /// Each topic's log end offsets summed over its partitions.
+    pub fn end_offsets_by_topic(&self) -> Result<BTreeMap<String, i64>, ClusterError> {
+        let metadata = self.all_metadata()?;
+        let all: Vec<(String, i32)> = metadata
+            .topics()
+            .iter()
+            .flat_map(|t| {
+                t.partitions()
+                    .iter()
+                    .map(|p| (t.name().to_string(), p.id()))
+            })
+            .collect();
+        let ranges = groups::watermarks(&self.consumer, &all, self.settings.timeout)?;
+        let mut ends = BTreeMap::new();
+        for ((topic, _), (_, high)) in ranges {
+            *ends.entry(topic).or_insert(0) += high;
+        }
+        Ok(ends)
+    }
+
+    /// One group: members, assignments, committed offsets and lag.
+    pub fn group(&self, name: &str) -> Result<GroupView, ClusterError> {
+        let metadata = self.all_metadata()?;
+        groups::describe(&self.consumer, &metadata, name, self.settings.timeout)?
+            .ok_or_else(|| ClusterError::not_found(format!("Group {name} not found")))
+    }
+
+    /// Plans a reset of the group's offsets, and commits it unless it is a dry run.
+    pub fn reset_group(
+        &self,
+        name: &str,
+        request: &ResetRequest,
+    ) -> Result<ResetAnswer, ClusterError> {
+        let need = |what: &str| {
+            request.value.ok_or_else(|| {
+                ClusterError::bad_request(format!("a reset to {what} needs a value"))
+            })
+        };
+        let target = match request.to.as_str() {
+            "earliest" => ResetTarget::Earliest,
+            "latest" => ResetTarget::Latest,
+            "timestamp" => ResetTarget::Time(need("a timestamp")?),
+            "offset" => ResetTarget::Offset(need("an offset")?),
+            "shift" => ResetTarget::Shift(need("a shift")?),
+            other => {
+                return Err(ClusterError::bad_request(format!(
+                    "unknown reset '{other}': use earliest, latest, timestamp, offset or shift"
+                )));
+            }
+        };
+        let consumer: BaseConsumer<Quiet> = self
+            .settings
+            .create(
+                &[("group.id", name), ("enable.auto.commit", "false")],
+                Quiet,
+            )
+            .map_err(|e| ClusterError::new(500, e.to_string()))?;
+        let metadata = self
+            .settings
+            .metadata(consumer.client(), None)
+            .map_err(ClusterError::unreachable)?;
+        let plan = groups::plan_reset(
+            &consumer,
+            &metadata,
+            name,
+            &request.topics,
+            target,
+            self.settings.timeout,
+        )?;
+        if !request.dry_run {
+            groups::commit_reset(&consumer, &plan)?;
+        }
+        Ok(ResetAnswer {
+            group: name.to_string(),
+            executed: !request.dry_run,
+            partitions: plan,
+        })
+    }
+
+    /// Deletes a group without members.
+    pub fn delete_group(&self, name: &str) -> Result<(), ClusterError> {
+        let results = block_on(self.admin.delete_groups(&[name], &self.options()))
+            .map_err(ClusterError::unreachable)?;
+        for r in results {
+            if let Err((_, code)) = r {
+                return Err(match code {
+                    RDKafkaErrorCode::GroupIdNotFound => {
+                        ClusterError::not_found(format!("Group {name} not found"))
+                    }
+                    RDKafkaErrorCode::NonEmptyGroup => ClusterError::new(
+                        409,
+                        format!("group {name} still has members; stop its consumers first"),
+                    ),
+                    other => {
+                        ClusterError::bad_request(format!("cannot delete group {name}: {other}"))
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A partition's metadata.
+struct PartitionMetadata {
+    id: i32,
+    leader: i32,
+    replicas: Vec<i32>,
+    isr: Vec<i32>,
 }

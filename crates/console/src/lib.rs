@@ -16,7 +16,9 @@
 
 pub mod api;
 pub mod assets;
+pub mod browse;
 pub mod cluster;
+pub mod metrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,18 +30,36 @@ use brook_client::ClusterSettings;
 pub struct ConsoleConfig {
     /// The Kafka cluster.
     pub cluster: ClusterSettings,
+    /// A Confluent-compatible schema registry (`http://127.0.0.1:8081`), to decode and encode
+    /// records and for the schemas page.
+    pub schema_registry_url: Option<String>,
+    /// A Kafka Connect REST API (`http://127.0.0.1:8083`), for the connectors page.
+    pub connect_url: Option<String>,
+    /// A ksqlDB-compatible server (`http://127.0.0.1:8088`), for the SQL page.
+    pub sql_url: Option<String>,
+    /// The brokers' Prometheus endpoints (`http://127.0.0.1:9644/metrics`), for the live
+    /// charts of bytes, records, latency and disk; without them the charts show records per
+    /// second from the partitions' offsets.
+    pub metrics_urls: Vec<String>,
 }
 
 impl ConsoleConfig {
     /// A console for `cluster`.
     pub fn new(cluster: ClusterSettings) -> Self {
-        ConsoleConfig { cluster }
+        ConsoleConfig {
+            cluster,
+            schema_registry_url: None,
+            connect_url: None,
+            sql_url: None,
+            metrics_urls: Vec::new(),
+        }
     }
 }
 
 /// A running console.
 pub struct ConsoleServer {
     http: brook_client::http::HttpServer,
+    console: Arc<api::Console>,
 }
 
 impl ConsoleServer {
@@ -48,11 +68,21 @@ impl ConsoleServer {
         config: ConsoleConfig,
         listen: SocketAddr,
     ) -> std::io::Result<ConsoleServer> {
-        let cluster =
-            cluster::Cluster::new(config.cluster).map_err(|e| std::io::Error::other(e.message))?;
-        let app = api::router(Arc::new(cluster)).merge(assets::router());
+        let cluster = cluster::Cluster::new(config.cluster, config.schema_registry_url.as_deref())
+            .map_err(|e| std::io::Error::other(e.message))?;
+        let cluster = Arc::new(cluster);
+        let console = Arc::new(api::Console {
+            sampler: metrics::Sampler::start(cluster.clone(), config.metrics_urls),
+            cluster,
+            services: api::Services {
+                schema_registry: config.schema_registry_url,
+                connect: config.connect_url,
+                sql: config.sql_url,
+            },
+        });
+        let app = api::router(console.clone()).merge(assets::router());
         let http = brook_client::http::HttpServer::start(listen, app).await?;
-        Ok(ConsoleServer { http })
+        Ok(ConsoleServer { http, console })
     }
 
     /// Where it listens.
@@ -63,5 +93,6 @@ impl ConsoleServer {
     /// Stops serving.
     pub async fn shutdown(self) {
         self.http.stop().await;
+        self.console.sampler.halt();
     }
 }

@@ -2,34 +2,12 @@
 //! course's first topic (`tutorial_topic`, 2 partitions, one day's retention) created, listed,
 //! described and deleted; bad input answered with the cluster's error and nothing changed.
 
-use std::time::Duration;
+mod common;
 
-use brook_broker::{Broker, BrokerConfig};
-use brook_client::ClusterSettings;
-use brook_console::{ConsoleConfig, ConsoleServer};
 use serde_json::{Value as Json, json};
 
 fn call(url: &str, method: &str, path: &str, body: Option<Json>) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let url = format!("{url}{path}");
-    let mut response = match (method, body) {
-        ("GET", _) => agent.get(&url).call(),
-        ("DELETE", _) => agent.delete(&url).call(),
-        (_, Some(b)) => agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .send(b.to_string()),
-        _ => agent.post(&url).send_empty(),
-    }
-    .unwrap();
-    (
-        response.status().as_u16(),
-        response.body_mut().read_to_string().unwrap(),
-    )
+    common::call(url, method, path, body)
 }
 
 fn json_call(url: &str, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
@@ -39,26 +17,8 @@ fn json_call(url: &str, method: &str, path: &str, body: Option<Json>) -> (u16, J
 
 #[test]
 fn topics_are_created_listed_described_and_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let broker = runtime.block_on(async {
-        Broker::start(BrokerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().join("data"),
-            ..BrokerConfig::default()
-        })
-        .await
-        .unwrap()
-    });
-    let config = ConsoleConfig::new(ClusterSettings::new(broker.local_addr().to_string()));
-    let console = runtime
-        .block_on(ConsoleServer::start(config, "127.0.0.1:0".parse().unwrap()))
-        .unwrap();
-    let url = format!("http://{}", console.local_addr());
+    let stack = common::Stack::start();
+    let url = stack.url.clone();
 
     let (status, created) = json_call(
         &url,
@@ -131,6 +91,4 @@ fn topics_are_created_listed_described_and_deleted() {
     assert_eq!(status, 204);
     let (status, e) = json_call(&url, "GET", "/api/topics/tutorial_topic", None);
     assert_eq!(status, 404, "{e}");
-    runtime.block_on(console.shutdown());
-    drop(broker);
 }

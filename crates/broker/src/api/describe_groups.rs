@@ -123,7 +123,11 @@ pub fn describe(
                         .with_protocol_data(str_bytes(group.protocol_name))
                         .with_members(members)
                 }
-                // Kafka describes unknown groups as Dead, without an error.
+                // A group that only committed offsets is Empty, as in Kafka; unknown
+                // groups are Dead, without an error.
+                None if !context.coordinator.committed(&group_id).is_empty() => {
+                    described.with_group_state(str_bytes("Empty"))
+                }
                 None => described.with_group_state(str_bytes("Dead")),
             }
         })
