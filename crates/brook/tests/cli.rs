@@ -732,3 +732,42 @@ fn ctrl_c_ends_a_following_group_consumer_with_a_commit() {
         "it left the group"
     );
 }
+
+#[test]
+fn a_group_consumer_commits_only_what_it_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    ok(&server, &["topic", "create", "events"], None);
+    let lines: String = (1..=50).map(|i| format!("event {i}\n")).collect();
+    ok(&server, &["produce", "events"], Some(lines.as_bytes()));
+    let printed = ok(
+        &server,
+        &[
+            "consume",
+            "events",
+            "-g",
+            "readers",
+            "--from-beginning",
+            "-n",
+            "10",
+        ],
+        None,
+    );
+    assert_eq!(printed.lines().count(), 10, "{printed}");
+    // The next member of the group starts right after what was printed, not at the end of
+    // what the first one had fetched.
+    let next = ok(
+        &server,
+        &["consume", "events", "-g", "readers", "-n", "3"],
+        None,
+    );
+    assert_eq!(next, "event 11\nevent 12\nevent 13\n");
+    let described = ok(
+        &server,
+        &["--output", "json", "group", "describe", "readers"],
+        None,
+    );
+    let view: serde_json::Value = serde_json::from_str(&described).unwrap();
+    assert_eq!(view["partitions"][0]["committed_offset"], 13, "{view}");
+    assert_eq!(view["partitions"][0]["lag"], 37, "{view}");
+}

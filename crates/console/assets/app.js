@@ -1,27 +1,58 @@
-// Brook Console: a page per URL, each drawn from the JSON API under /api.
+// Brook Console: a page per URL, each drawn from the JSON API under /api (docs/console.md).
 "use strict";
 
 const page = document.getElementById("page");
+// Timers of the page on screen (live charts, tails); cleared when another page is drawn.
+let timers = [];
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
     if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v);
+    else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) e.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : String(c));
+  }
   return e;
 }
 
+const svgNS = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(svgNS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+class ApiError extends Error {
+  constructor(message, field, status) {
+    super(message);
+    this.field = field;
+    this.status = status;
+  }
+}
+
 async function api(method, path, body) {
-  const response = await fetch("/api" + path, {
-    method,
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  let response;
+  try {
+    response = await fetch("/api" + path, {
+      method,
+      headers: body ? { "Content-Type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (e) {
+    throw new ApiError("The console does not answer: " + e.message);
+  }
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new Error((data && data.error) || response.statusText);
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) {
+    throw new ApiError((data && data.error) || response.statusText, data && data.field,
+      response.status);
+  }
   return data;
 }
 
@@ -30,95 +61,568 @@ function show(...children) {
 }
 
 function failed(e) {
-  show(el("p", { class: "error", role: "alert" }, "Could not load this page: " + e.message));
+  show(el("h1", {}, "Something went wrong"),
+    el("p", { class: "error", role: "alert" }, "Could not load this page: " + e.message),
+    el("p", {}, el("button", { onclick: route }, "Try again")));
 }
 
-function table(headers, rows) {
+function every(ms, f) {
+  timers.push(setInterval(f, ms));
+}
+
+// Formatting.
+const fmt = {
+  int: n => (n === null || n === undefined) ? "–" : Math.round(n).toLocaleString(),
+  bytes(n) {
+    if (n === null || n === undefined) return "–";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (Math.abs(n) >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? Math.round(n) : n.toFixed(1)) + " " + units[i];
+  },
+  rate: (n, unit) => (n === null || n === undefined) ? "–" :
+    (n >= 100 ? Math.round(n).toLocaleString() : n.toFixed(1)) + " " + unit,
+  time: ms => ms === null || ms === undefined ? "–" : new Date(ms).toISOString().replace("T", " ").replace("Z", ""),
+  ms: n => (n === null || n === undefined) ? "–" : n.toFixed(2) + " ms",
+};
+
+function table(headers, rows, empty) {
+  if (rows.length === 0 && empty) return el("p", { class: "muted" }, empty);
   return el("table", {},
     el("thead", {}, el("tr", {}, headers.map(([h, cls]) => el("th", cls ? { class: cls } : {}, h)))),
     el("tbody", {}, rows));
 }
 
+const td = (v, cls) => el("td", cls ? { class: cls } : {}, v);
+const num = v => td(v, "num");
+
+// A form whose fields show the server's error next to them.
+function fieldError(form, e) {
+  for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+  const target = (e.field && form.querySelector(`[data-error-for="${e.field}"]`)) ||
+    form.querySelector('[data-error-for="form"]');
+  target.textContent = e.message;
+  const input = e.field && form.querySelector(`[name="${e.field}"]`);
+  if (input) input.focus();
+}
+
+function field(label, input, name) {
+  return el("label", {}, label, input, el("span", { class: "field-error", role: "alert",
+    "data-error-for": name || input.getAttribute("name") }));
+}
+
+// A line chart of [time, value] points.
+function chart(title, points, format) {
+  const w = 320, h = 110, pad = 4;
+  const values = points.map(p => p[1]).filter(v => v !== null && v !== undefined);
+  const max = Math.max(1e-9, ...values);
+  const last = values.length ? values[values.length - 1] : null;
+  const box = el("figure", { class: "chart" },
+    el("figcaption", {}, el("span", {}, title), el("strong", {}, format(last))));
+  const plot = svg("svg", { viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": title });
+  if (points.length > 1) {
+    const t0 = points[0][0], t1 = points[points.length - 1][0];
+    const x = t => pad + (w - 2 * pad) * (t1 === t0 ? 1 : (t - t0) / (t1 - t0));
+    const y = v => h - pad - (h - 2 * pad) * (v / max);
+    const line = points.filter(p => p[1] !== null && p[1] !== undefined)
+      .map(p => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ");
+    plot.append(svg("polyline", { points: `${pad},${h - pad} ${line} ${w - pad},${h - pad}`,
+      class: "area" }));
+    plot.append(svg("polyline", { points: line, class: "line" }));
+    plot.append(svg("text", { x: pad + 2, y: 12, class: "axis" }, "max " + format(max)));
+  } else {
+    plot.append(svg("text", { x: w / 2, y: h / 2, class: "axis", "text-anchor": "middle" },
+      "collecting…"));
+  }
+  box.append(plot);
+  return box;
+}
+
+// ----- Overview -----
+
 async function overview() {
   const o = await api("GET", "/overview");
-  const card = (n, label) => el("div", { class: "card" }, el("div", { class: "n" }, n),
-    el("div", { class: "label" }, label));
+  const card = (n, label, href) => el(href ? "a" : "div", { class: "card", href },
+    el("div", { class: "n" }, n), el("div", { class: "label" }, label));
+  const charts = el("div", { class: "charts", id: "charts" });
+  const services = Object.entries(o.services).map(([name, url]) =>
+    el("li", {}, name.replace("_", " ") + ": ", url ? el("code", {}, url) :
+      el("span", { class: "muted" }, "not configured")));
   show(
     el("h1", {}, "Overview"),
     el("div", { class: "cards" },
-      card(o.brokers.length, "brokers"), card(o.topics, "topics"),
-      card(o.partitions, "partitions"), card(o.groups, "consumer groups")),
-    table([["Broker"], ["Host"], ["Port", "num"]],
-      o.brokers.map(b => el("tr", {}, el("td", {}, b.id), el("td", {}, b.host),
-        el("td", { class: "num" }, b.port)))),
+      card(o.brokers.length, "brokers"), card(o.topics, "topics", "/topics"),
+      card(o.partitions, "partitions"), card(o.groups, "consumer groups", "/groups")),
+    el("h2", {}, "Throughput"),
+    charts,
+    el("h2", {}, "Brokers"),
+    table([["Broker", "num"], ["Host"], ["Port", "num"]],
+      o.brokers.map(b => el("tr", {}, num(b.id), td(b.host), num(b.port)))),
+    el("h2", {}, "Services"),
+    el("ul", { class: "services" }, services),
+    el("p", { class: "muted" }, "Cluster id ", el("code", {}, o.cluster_id || "–")),
   );
+  const draw = async () => {
+    const m = await api("GET", "/metrics");
+    const series = key => m.samples.map(s => [s.time, s[key]]);
+    const list = [chart("Records in / s", series("records_in_per_sec"), v => fmt.rate(v, "rec/s"))];
+    if (m.broker_metrics) {
+      list.push(
+        chart("Bytes in / s", series("bytes_in_per_sec"), v => fmt.bytes(v) + "/s"),
+        chart("Bytes out / s", series("bytes_out_per_sec"), v => fmt.bytes(v) + "/s"),
+        chart("Records out / s", series("records_out_per_sec"), v => fmt.rate(v, "rec/s")),
+        chart("Produce latency (mean)", series("produce_latency_ms"), fmt.ms),
+        chart("Disk used", series("disk_bytes"), fmt.bytes));
+    }
+    const target = document.getElementById("charts");
+    if (target) target.replaceChildren(...list);
+  };
+  await draw();
+  every(2000, () => draw().catch(() => {}));
 }
+
+// ----- Topics -----
 
 async function topics() {
-  const list = await api("GET", "/topics");
-  const error = el("span", { class: "field-error", id: "create-error", role: "alert" });
-  const form = el("form", { class: "create", onsubmit: async ev => {
-      ev.preventDefault();
-      const f = new FormData(ev.target);
-      const configs = {};
-      if (f.get("retention")) configs["retention.ms"] = String(f.get("retention"));
-      try {
-        await api("POST", "/topics", { name: f.get("name"),
-          partitions: Number(f.get("partitions")), configs });
-        navigate("/topics/" + encodeURIComponent(f.get("name")));
-      } catch (e) {
-        error.textContent = e.message;
-      }
-    } },
-    el("label", {}, "Name", el("input", { name: "name", required: "" })),
-    el("label", {}, "Partitions", el("input", { name: "partitions", type: "number", value: "1" })),
-    el("label", {}, "Retention (ms)", el("input", { name: "retention", type: "number" })),
-    el("button", { type: "submit" }, "Create topic"), error);
+  const [list, metrics] = await Promise.all([api("GET", "/topics"), api("GET", "/metrics")]);
+  const form = el("form", { class: "create", "aria-label": "Create a topic" });
+  form.append(
+    field("Name", el("input", { name: "name", required: true, autocomplete: "off" })),
+    field("Partitions", el("input", { name: "partitions", type: "number", value: "1" })),
+    field("Retention", el("select", { name: "retention" },
+      el("option", { value: "" }, "cluster default"),
+      el("option", { value: "3600000" }, "1 hour"),
+      el("option", { value: "86400000" }, "1 day"),
+      el("option", { value: "604800000" }, "7 days"),
+      el("option", { value: "-1" }, "forever"))),
+    field("Retention size (bytes)", el("input", { name: "retention_bytes", type: "number",
+      placeholder: "no limit" })),
+    field("Cleanup policy", el("select", { name: "cleanup" },
+      el("option", { value: "" }, "delete"), el("option", { value: "compact" }, "compact"),
+      el("option", { value: "compact,delete" }, "compact,delete"))),
+    field("Other configs (key=value per line)", el("textarea", { name: "configs", rows: "1",
+      placeholder: "max.message.bytes=2097152" })),
+    el("button", { type: "submit" }, "Create topic"),
+    el("span", { class: "field-error", role: "alert", "data-error-for": "form" }));
+  form.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const configs = {};
+    for (const line of String(f.get("configs") || "").split("\n")) {
+      const at = line.indexOf("=");
+      if (line.trim() && at > 0) configs[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+    }
+    if (f.get("retention")) configs["retention.ms"] = String(f.get("retention"));
+    if (f.get("retention_bytes")) configs["retention.bytes"] = String(f.get("retention_bytes"));
+    if (f.get("cleanup")) configs["cleanup.policy"] = String(f.get("cleanup"));
+    try {
+      await api("POST", "/topics", { name: f.get("name"),
+        partitions: Number(f.get("partitions")), configs });
+      navigate("/topics/" + encodeURIComponent(f.get("name")));
+    } catch (e) {
+      fieldError(form, e);
+    }
+  });
+  const search = el("input", { type: "search", placeholder: "Search topics  ( / )",
+    "aria-label": "Search topics", class: "search" });
+  const showInternal = el("input", { type: "checkbox" });
+  const body = el("tbody");
+  const draw = () => {
+    const q = search.value.toLowerCase();
+    body.replaceChildren(...list
+      .filter(t => (showInternal.checked || !t.internal) && t.name.toLowerCase().includes(q))
+      .map(t => {
+        const rates = metrics.topics[t.name] || {};
+        return el("tr", {},
+          td(el("a", { href: "/topics/" + encodeURIComponent(t.name) }, t.name)),
+          num(t.partitions), num(t.replication_factor), num(fmt.int(t.messages)),
+          num(fmt.bytes(rates.size_bytes)),
+          num(fmt.rate(rates.records_per_sec, "rec/s")));
+      }));
+  };
+  search.addEventListener("input", draw);
+  showInternal.addEventListener("change", draw);
+  draw();
   show(
     el("h1", {}, "Topics"),
-    form,
-    table([["Topic"], ["Partitions", "num"], ["Replication", "num"], ["Messages", "num"]],
-      list.filter(t => !t.internal).map(t => el("tr", {},
-        el("td", {}, el("a", { href: "/topics/" + encodeURIComponent(t.name) }, t.name)),
-        el("td", { class: "num" }, t.partitions),
-        el("td", { class: "num" }, t.replication_factor),
-        el("td", { class: "num" }, t.messages.toLocaleString())))),
+    el("details", { class: "panel" }, el("summary", {}, "Create a topic"), form),
+    el("div", { class: "toolbar" }, search,
+      el("label", { class: "inline" }, showInternal, " show internal topics")),
+    el("table", {}, el("thead", {}, el("tr", {},
+      el("th", {}, "Topic"), el("th", { class: "num" }, "Partitions"),
+      el("th", { class: "num" }, "Replication"), el("th", { class: "num" }, "Messages"),
+      el("th", { class: "num" }, "Size"), el("th", { class: "num" }, "Throughput"))), body),
   );
+  if (new URLSearchParams(location.search).has("create")) {
+    form.parentElement.open = true;
+    form.querySelector("input").focus();
+  }
 }
 
-async function topic(name) {
+// ----- Topic -----
+
+async function topic(name, tab) {
   const t = await api("GET", "/topics/" + encodeURIComponent(name));
+  const base = "/topics/" + encodeURIComponent(name);
+  const tabs = [["messages", "Messages"], ["produce", "Produce"],
+    ["partitions", "Partitions"], ["configs", "Configs"]];
+  tab = tab || "messages";
   const remove = el("button", { class: "danger", onclick: async () => {
     if (!confirm(`Delete topic ${name} and every message in it?`)) return;
-    await api("DELETE", "/topics/" + encodeURIComponent(name));
-    navigate("/topics");
+    try {
+      await api("DELETE", base);
+      navigate("/topics");
+    } catch (e) {
+      alert(e.message);
+    }
   } }, "Delete topic");
+  const total = t.partitions.reduce((n, p) => n + p.log_end_offset - p.log_start_offset, 0);
+  let content;
+  if (tab === "partitions") {
+    content = table([["Partition", "num"], ["Leader", "num"], ["Replicas"], ["In sync"],
+      ["Start offset", "num"], ["End offset", "num"], ["Messages", "num"]],
+    t.partitions.map(p => el("tr", {}, num(p.partition), num(p.leader),
+      td(p.replicas.join(", ")), td(p.isr.join(", ")), num(fmt.int(p.log_start_offset)),
+      num(fmt.int(p.log_end_offset)), num(fmt.int(p.log_end_offset - p.log_start_offset)))));
+  } else if (tab === "configs") {
+    content = table([["Name"], ["Value"], ["Source"]],
+      t.configs.map(c => el("tr", { class: c.source === "DEFAULT_CONFIG" ? "muted" : "" },
+        td(el("code", {}, c.name)), td(c.sensitive ? "(hidden)" : (c.value ?? "")),
+        td(c.source))));
+  } else if (tab === "produce") {
+    content = await produceForm(name, t);
+  } else {
+    content = messageBrowser(name, t);
+  }
   show(
-    el("h1", {}, name),
-    table([["Partition", "num"], ["Leader", "num"], ["Start offset", "num"], ["End offset", "num"]],
-      t.partitions.map(p => el("tr", {}, el("td", { class: "num" }, p.partition),
-        el("td", { class: "num" }, p.leader), el("td", { class: "num" }, p.log_start_offset),
-        el("td", { class: "num" }, p.log_end_offset)))),
-    el("h2", {}, "Configs"),
-    table([["Name"], ["Value"], ["Source"]],
-      t.configs.map(c => el("tr", {}, el("td", {}, c.name),
-        el("td", {}, c.sensitive ? "(hidden)" : (c.value ?? "")), el("td", {}, c.source)))),
-    el("p", {}, remove),
+    el("div", { class: "title" }, el("h1", {}, name), remove),
+    el("p", { class: "muted" }, `${t.partitions.length} partition(s) · ${fmt.int(total)} messages`),
+    el("nav", { class: "tabs", "aria-label": "Topic" }, tabs.map(([id, label]) =>
+      el("a", { href: id === "messages" ? base : `${base}/${id}`,
+        class: id === tab ? "active" : "" }, label))),
+    content,
   );
 }
 
+function shownText(v, pretty) {
+  if (v === null || v === undefined) return "null";
+  if (typeof v.data === "string") return v.data;
+  return pretty ? JSON.stringify(v.data, null, 2) : JSON.stringify(v.data);
+}
+
+function messageBrowser(name, t) {
+  const q = new URLSearchParams(location.search);
+  const form = el("form", { class: "browse", "aria-label": "Browse messages" });
+  const partition = el("select", { name: "partition" }, el("option", { value: "" }, "All partitions"),
+    t.partitions.map(p => el("option", { value: p.partition }, "Partition " + p.partition)));
+  const from = el("select", { name: "from" }, el("option", { value: "newest" }, "Newest"),
+    el("option", { value: "oldest" }, "Oldest"), el("option", { value: "offset" }, "From offset"),
+    el("option", { value: "timestamp" }, "From time"));
+  const at = el("input", { name: "at", placeholder: "offset or 2026-11-28T10:00:00Z", size: "22" });
+  const key = el("input", { name: "key", placeholder: "key contains", size: "12" });
+  const value = el("input", { name: "value", placeholder: "value contains", size: "14" });
+  const header = el("input", { name: "header", placeholder: "header contains", size: "12" });
+  const format = el("select", { name: "format" }, ["auto", "text", "json", "hex"].map(f =>
+    el("option", { value: f }, f === "auto" ? "Decode: auto" : "Decode: " + f)));
+  const live = el("input", { type: "checkbox", name: "live" });
+  for (const [input, k] of [[partition, "partition"], [from, "from"], [at, "at"], [key, "key"],
+    [value, "value"], [header, "header"], [format, "format"]]) {
+    if (q.get(k)) input.value = q.get(k);
+  }
+  const status = el("span", { class: "muted", role: "status" });
+  const error = el("span", { class: "field-error", role: "alert", "data-error-for": "form" });
+  const rows = el("tbody");
+  const more = el("button", { type: "button", disabled: true }, "Older");
+  const next = el("button", { type: "button", disabled: true }, "Newer");
+  const download = el("button", { type: "button" }, "Download JSON lines");
+  let shown = [];
+  let cursors = {};
+
+  const query = extra => {
+    const p = new URLSearchParams();
+    if (partition.value) p.set("partition", partition.value);
+    if (from.value === "offset") { p.set("from", "offset"); p.set("offset", at.value || "0"); }
+    else if (from.value === "timestamp") {
+      p.set("from", "timestamp");
+      const ms = /^\d+$/.test(at.value) ? Number(at.value) : Date.parse(at.value);
+      p.set("timestamp", String(isNaN(ms) ? Date.now() : ms));
+    } else p.set("from", from.value);
+    for (const [k, input] of [["key", key], ["value", value], ["header", header]]) {
+      if (input.value) p.set(k, input.value);
+    }
+    p.set("format", format.value);
+    for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
+    return p;
+  };
+  const row = m => {
+    const detail = el("tr", { class: "detail", hidden: true }, el("td", { colspan: "5" },
+      el("div", { class: "detail-grid" },
+        el("div", {}, el("h3", {}, "Key ", el("small", {}, m.key ? m.key.format : "")),
+          el("pre", {}, shownText(m.key, true))),
+        el("div", {}, el("h3", {}, "Value ", el("small", {}, m.value ?
+          m.value.format + (m.value.schema_id ? ` · schema ${m.value.schema_id}` : "") +
+          (m.value.truncated ? " · truncated" : "") : "")),
+          el("pre", {}, shownText(m.value, true)),
+          m.value && m.value.note ? el("p", { class: "muted" }, m.value.note) : null),
+        el("div", {}, el("h3", {}, "Headers"), m.headers.length ? el("ul", {},
+          m.headers.map(h => el("li", {}, el("code", {}, h.key), ": ", h.value ?? "null"))) :
+          el("p", { class: "muted" }, "none"),
+          el("p", { class: "muted" }, `${m.timestamp_type} ${fmt.time(m.timestamp)}`),
+          el("button", { type: "button", onclick: () =>
+            navigator.clipboard && navigator.clipboard.writeText(JSON.stringify(m)) },
+          "Copy as JSON")))));
+    const line = el("tr", { class: "message", tabindex: "0", onclick: () => { detail.hidden = !detail.hidden; },
+      onkeydown: ev => { if (ev.key === "Enter") detail.hidden = !detail.hidden; } },
+    num(m.partition), num(m.offset), td(fmt.time(m.timestamp), "nowrap"),
+    td(el("code", { class: "cell" }, shownText(m.key))),
+    td(el("code", { class: "cell" }, shownText(m.value))));
+    return [line, detail];
+  };
+  const newestFirst = () => from.value === "newest";
+  const load = async extra => {
+    error.textContent = "";
+    status.textContent = "Loading…";
+    try {
+      const started = performance.now();
+      const p = await api("GET", `/topics/${encodeURIComponent(name)}/messages?${query(extra)}`);
+      shown = p.messages;
+      cursors = { older: p.older, newer: p.newer };
+      rows.replaceChildren(...p.messages.flatMap(row));
+      more.disabled = !p.older;
+      next.disabled = newestFirst() || p.messages.length === 0;
+      status.textContent = `${p.messages.length} message(s) in ${Math.round(performance.now() - started)} ms` +
+        (p.complete ? "" : ` · searched ${fmt.int(p.scanned)} messages, more to search`);
+      if (!p.messages.length) rows.replaceChildren(el("tr", {}, el("td", { colspan: "5", class: "muted" },
+        "No messages here" + (key.value || value.value || header.value ? " match the filters" : ""))));
+    } catch (e) {
+      status.textContent = "";
+      error.textContent = e.message;
+    }
+  };
+  let tail = null;
+  const tick = async () => {
+    if (!cursors.newer) return;
+    try {
+      const p = await api("GET", `/topics/${encodeURIComponent(name)}/messages?` +
+        query({ from: "offset", offset: "0", cursor: cursors.newer, limit: "200" }));
+      cursors.newer = p.newer;
+      if (!p.messages.length) return;
+      const fresh = p.messages.slice().reverse();
+      if (rows.querySelector("td[colspan]") && !shown.length) rows.replaceChildren();
+      rows.prepend(...fresh.flatMap(row));
+      shown = fresh.concat(shown).slice(0, 500);
+      while (rows.children.length > 1000) rows.lastChild.remove();
+      status.textContent = `${shown.length} message(s) · live`;
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  };
+  live.addEventListener("change", () => {
+    if (tail) { clearInterval(tail); timers = timers.filter(x => x !== tail); tail = null; }
+    if (live.checked) {
+      from.value = "newest";
+      tail = setInterval(tick, 1000);
+      timers.push(tail);
+    }
+  });
+  form.addEventListener("submit", ev => { ev.preventDefault(); load(); });
+  more.addEventListener("click", () => load({ cursor: cursors.older }));
+  next.addEventListener("click", () => load({ cursor: cursors.newer }));
+  download.addEventListener("click", () => {
+    const blob = new Blob(shown.map(m => JSON.stringify(m) + "\n"), { type: "application/x-ndjson" });
+    const a = el("a", { href: URL.createObjectURL(blob), download: `${name}.jsonl` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  });
+  form.append(partition, from, at, key, value, header, format,
+    el("button", { type: "submit" }, "Show"),
+    el("label", { class: "inline" }, live, " Live"), error);
+  setTimeout(load, 0);
+  return el("section", {},
+    form,
+    el("div", { class: "toolbar" }, status, el("span", { class: "spacer" }), more, next, download),
+    el("table", { class: "messages" }, el("thead", {}, el("tr", {},
+      el("th", { class: "num" }, "Partition"), el("th", { class: "num" }, "Offset"),
+      el("th", {}, "Time (UTC)"), el("th", {}, "Key"), el("th", {}, "Value"))), rows));
+}
+
+async function produceForm(name, t) {
+  const schemas = await api("GET", `/topics/${encodeURIComponent(name)}/schemas`);
+  const form = el("form", { class: "produce", "aria-label": "Produce a message" });
+  const useSchema = (side, s) => s ? field(`Encode the ${side} with ${s.subject} (${s.schema_type}, id ${s.id})`,
+    el("input", { type: "checkbox", name: `${side}_schema`, checked: true }), `${side}_schema`) : null;
+  const result = el("p", { role: "status", class: "result" });
+  form.append(
+    field("Key", el("input", { name: "key", autocomplete: "off", placeholder: "(none)" })),
+    useSchema("key", schemas.key),
+    field("Value", el("textarea", { name: "value", rows: "6",
+      placeholder: schemas.value ? "JSON matching the schema" : "text or JSON" })),
+    useSchema("value", schemas.value),
+    field("Headers (name: value per line)", el("textarea", { name: "headers", rows: "2" })),
+    field("Partition", el("select", { name: "partition" },
+      el("option", { value: "" }, "by key (the partitioner)"),
+      t.partitions.map(p => el("option", { value: p.partition }, String(p.partition))))),
+    el("div", {}, el("button", { type: "submit" }, "Produce"),
+      el("span", { class: "field-error", role: "alert", "data-error-for": "form" })),
+    result);
+  form.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    result.textContent = "";
+    const f = new FormData(form);
+    const headers = String(f.get("headers") || "").split("\n").filter(l => l.trim()).map(l => {
+      const at = l.indexOf(":");
+      return at < 0 ? { key: l.trim(), value: null } :
+        { key: l.slice(0, at).trim(), value: l.slice(at + 1).trim() };
+    });
+    const body = { headers };
+    if (f.get("key")) body.key = f.get("key");
+    if (f.get("value")) body.value = f.get("value");
+    if (f.get("partition") !== "") body.partition = Number(f.get("partition"));
+    if (f.get("key_schema")) body.key_format = "schema";
+    if (f.get("value_schema")) body.value_format = "schema";
+    try {
+      const done = await api("POST", `/topics/${encodeURIComponent(name)}/messages`, body);
+      result.replaceChildren("Produced to partition ", el("strong", {}, done.partition),
+        " at offset ", el("strong", {}, done.offset), ". ",
+        el("a", { href: `/topics/${encodeURIComponent(name)}` }, "See it in the messages"));
+    } catch (e) {
+      fieldError(form, e);
+    }
+  });
+  return form;
+}
+
+// ----- Consumer groups -----
+
+async function groups() {
+  const list = await api("GET", "/groups");
+  show(
+    el("h1", {}, "Consumer groups"),
+    table([["Group"], ["State"], ["Type"], ["Members", "num"], ["Lag", "num"]],
+      list.map(g => el("tr", {},
+        td(el("a", { href: "/groups/" + encodeURIComponent(g.group) }, g.group)),
+        td(el("span", { class: "state " + g.state.toLowerCase() }, g.state)),
+        td(g.protocol_type || "–"), num(g.members), num(fmt.int(g.lag)))),
+      "No consumer groups yet."),
+  );
+}
+
+// The sampled lag, ending with the lag just read.
+function lagChart(g) {
+  return chart("Total lag", g.lag_history.concat([[Date.now(), g.total_lag]]), fmt.int);
+}
+
+async function group(name) {
+  const base = "/groups/" + encodeURIComponent(name);
+  const g = await api("GET", base);
+  const remove = el("button", { class: "danger", onclick: async () => {
+    if (!confirm(`Delete group ${name} and its committed offsets?`)) return;
+    try {
+      await api("DELETE", base);
+      navigate("/groups");
+    } catch (e) {
+      alert(e.message);
+    }
+  } }, "Delete group");
+  const topics = [...new Set(g.partitions.map(p => p.topic))];
+  const form = el("form", { class: "reset", "aria-label": "Reset offsets" });
+  const to = el("select", { name: "to" }, ["earliest", "latest", "timestamp", "offset", "shift"]
+    .map(v => el("option", { value: v }, v)));
+  const plan = el("div", { id: "plan" });
+  form.append(
+    field("Topic", el("select", { name: "topic" }, el("option", { value: "" }, "every topic"),
+      topics.map(t => el("option", { value: t }, t)))),
+    field("Reset to", to),
+    field("Value (time, offset or shift)", el("input", { name: "value", placeholder: "2026-11-28T10:00:00Z, 42 or -10" })),
+    el("button", { type: "submit" }, "Preview"),
+    el("span", { class: "field-error", role: "alert", "data-error-for": "form" }));
+  const request = dry => {
+    const f = new FormData(form);
+    const body = { to: f.get("to"), dry_run: dry };
+    const v = String(f.get("value") || "");
+    if (v) body.value = f.get("to") === "timestamp" && !/^-?\d+$/.test(v) ? Date.parse(v) : Number(v);
+    if (f.get("topic")) body.topics = [f.get("topic")];
+    return body;
+  };
+  form.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    try {
+      const preview = await api("POST", base + "/reset", request(true));
+      const apply = el("button", { type: "button", class: "danger", onclick: async () => {
+        if (!confirm(`Commit these offsets for group ${name}?`)) return;
+        try {
+          await api("POST", base + "/reset", request(false));
+          route();
+        } catch (e) {
+          fieldError(form, e);
+        }
+      } }, "Apply reset");
+      plan.replaceChildren(el("h3", {}, "Dry run: nothing is committed until you apply"),
+        table([["Topic"], ["Partition", "num"], ["Current offset", "num"], ["New offset", "num"]],
+          preview.partitions.map(r => el("tr", {}, td(r.topic), num(r.partition),
+            num(fmt.int(r.current_offset)), num(fmt.int(r.new_offset))))), apply);
+    } catch (e) {
+      fieldError(form, e);
+    }
+  });
+  show(
+    el("div", { class: "title" }, el("h1", {}, name), remove),
+    el("div", { class: "cards" },
+      el("div", { class: "card" }, el("div", { class: "n" }, g.state), el("div", { class: "label" }, "state")),
+      el("div", { class: "card" }, el("div", { class: "n" }, g.members.length), el("div", { class: "label" }, "members")),
+      el("div", { class: "card" }, el("div", { class: "n", id: "total-lag" }, fmt.int(g.total_lag)),
+        el("div", { class: "label" }, "total lag"))),
+    el("div", { class: "charts", id: "lag-chart" }, lagChart(g)),
+    el("h2", {}, "Partitions"),
+    table([["Topic"], ["Partition", "num"], ["Committed", "num"], ["Log end", "num"], ["Lag", "num"], ["Member"]],
+      g.partitions.map(p => el("tr", {}, td(p.topic), num(p.partition), num(fmt.int(p.committed_offset)),
+        num(fmt.int(p.log_end_offset)), num(fmt.int(p.lag)), td(p.client_id || "–"))),
+      "This group has no committed offsets."),
+    el("h2", {}, "Members"),
+    table([["Member"], ["Client"], ["Host"], ["Assigned"]],
+      g.members.map(m => el("tr", {}, td(el("code", {}, m.member_id)), td(m.client_id), td(m.host),
+        td(m.partitions.map(([t, p]) => `${t}-${p}`).join(", ") || "–"))),
+      "No members: the group is not consuming now."),
+    el("h2", {}, "Reset offsets"),
+    el("p", { class: "muted" }, "The group must have no members. Preview first; nothing changes until you apply."),
+    form, plan,
+  );
+  every(5000, async () => {
+    try {
+      const now = await api("GET", base);
+      const lag = document.getElementById("total-lag");
+      const target = document.getElementById("lag-chart");
+      if (lag) lag.textContent = fmt.int(now.total_lag);
+      if (target) target.replaceChildren(lagChart(now));
+    } catch { /* the next tick tries again */ }
+  });
+}
+
+// ----- Routing -----
+
 function route() {
-  const path = decodeURIComponent(location.pathname);
-  for (const a of document.querySelectorAll("nav a")) {
-    a.classList.toggle("active", path === a.getAttribute("href") ||
-      (a.getAttribute("href") !== "/" && path.startsWith(a.getAttribute("href"))));
+  for (const t of timers) clearInterval(t);
+  timers = [];
+  const path = decodeURIComponent(location.pathname).replace(/\/+$/, "") || "/";
+  for (const a of document.querySelectorAll("header nav a")) {
+    const href = a.getAttribute("href");
+    a.classList.toggle("active", path === href || (href !== "/" && path.startsWith(href)));
   }
   show(el("p", { class: "loading" }, "Loading…"));
   let drawn;
-  if (path === "/" || path === "") drawn = overview();
+  let m;
+  if (path === "/") drawn = overview();
   else if (path === "/topics") drawn = topics();
-  else if (path.startsWith("/topics/")) drawn = topic(path.slice("/topics/".length));
-  else drawn = Promise.resolve(show(el("p", {}, "No such page.")));
+  else if ((m = path.match(/^\/topics\/([^/]+)(?:\/(messages|produce|partitions|configs))?$/))) {
+    drawn = topic(m[1], m[2]);
+  } else if (path === "/groups") drawn = groups();
+  else if ((m = path.match(/^\/groups\/([^/]+)$/))) drawn = group(m[1]);
+  else drawn = Promise.resolve(show(el("h1", {}, "No such page"),
+    el("p", {}, el("a", { href: "/" }, "Back to the overview"))));
+  document.title = (path === "/" ? "Overview" : path.split("/").filter(Boolean).join(" · ")) + " — Brook Console";
   drawn.catch(failed);
 }
 
@@ -129,9 +633,15 @@ function navigate(path) {
 
 document.addEventListener("click", ev => {
   const a = ev.target.closest("a");
-  if (a && a.origin === location.origin && !a.hasAttribute("download")) {
+  if (a && a.origin === location.origin && !a.hasAttribute("download") && !ev.ctrlKey && !ev.metaKey) {
     ev.preventDefault();
-    navigate(a.pathname);
+    navigate(a.pathname + a.search);
+  }
+});
+document.addEventListener("keydown", ev => {
+  if (ev.key === "/" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName)) {
+    const search = document.querySelector("input[type=search]");
+    if (search) { ev.preventDefault(); search.focus(); }
   }
 });
 window.addEventListener("popstate", route);

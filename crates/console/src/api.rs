@@ -60,7 +60,12 @@ fn error(status: u16, message: &str) -> Response {
 
 impl IntoResponse for ClusterError {
     fn into_response(self) -> Response {
-        error(self.status, &self.message)
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = match self.field {
+            Some(field) => json!({ "error": self.message, "field": field }),
+            None => json!({ "error": self.message }),
+        };
+        (status, axum::Json(body)).into_response()
     }
 }
 

@@ -29,6 +29,9 @@ pub struct ClusterError {
     pub status: u16,
     /// What went wrong, for people.
     pub message: String,
+    /// The request field it is about (`name`, `partitions`, `value`, …), for forms to show
+    /// the error next to it.
+    pub field: Option<&'static str>,
 }
 
 impl ClusterError {
@@ -36,7 +39,14 @@ impl ClusterError {
         ClusterError {
             status,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// The same error, about `field`.
+    pub(crate) fn on(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
@@ -478,7 +488,8 @@ impl Cluster {
             return Err(ClusterError::bad_request(format!(
                 "partitions must be at least 1, not {}",
                 request.partitions
-            )));
+            ))
+            .on("partitions"));
         }
         let topic = request.configs.iter().fold(
             NewTopic::new(
@@ -492,14 +503,18 @@ impl Cluster {
             .map_err(ClusterError::unreachable)?;
         for r in results {
             if let Err((_, code)) = r {
-                let status = match code {
-                    RDKafkaErrorCode::TopicAlreadyExists => 409,
-                    _ => 400,
+                let (status, field) = match code {
+                    RDKafkaErrorCode::TopicAlreadyExists => (409, "name"),
+                    RDKafkaErrorCode::InvalidTopic => (400, "name"),
+                    RDKafkaErrorCode::InvalidPartitions => (400, "partitions"),
+                    RDKafkaErrorCode::InvalidReplicationFactor => (400, "replication_factor"),
+                    _ => (400, "configs"),
                 };
                 return Err(ClusterError::new(
                     status,
                     format!("cannot create topic {}: {code}", request.name),
-                ));
+                )
+                .on(field));
             }
         }
         Ok(())
@@ -655,22 +670,28 @@ impl Cluster {
         if let Some(p) = request.partition
             && !partitions.iter().any(|m| m.id == p)
         {
-            return Err(ClusterError::bad_request(format!(
-                "Topic {topic} has no partition {p}"
-            )));
+            return Err(
+                ClusterError::bad_request(format!("Topic {topic} has no partition {p}"))
+                    .on("partition"),
+            );
         }
-        let key = self.encode(
-            topic,
-            "key",
-            request.key_format.as_deref(),
-            request.key.as_deref(),
-        )?;
-        let value = self.encode(
-            topic,
-            "value",
-            request.value_format.as_deref(),
-            request.value.as_deref(),
-        )?;
+        let about = |field| move |e: ClusterError| if e.status == 400 { e.on(field) } else { e };
+        let key = self
+            .encode(
+                topic,
+                "key",
+                request.key_format.as_deref(),
+                request.key.as_deref(),
+            )
+            .map_err(about("key"))?;
+        let value = self
+            .encode(
+                topic,
+                "value",
+                request.value_format.as_deref(),
+                request.value.as_deref(),
+            )
+            .map_err(about("value"))?;
         let mut headers = OwnedHeaders::new();
         for h in &request.headers {
             headers = headers.insert(Header {

@@ -140,7 +140,11 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
                 } else {
                     "false"
                 },
-            );
+            )
+            // Offsets are stored as records are printed: librdkafka would otherwise store
+            // the whole batch a poll fetched, and a group would commit records it never
+            // printed (`-n 10` committing 50).
+            .set("enable.auto.offset.store", "false");
         config
             .create_with_context::<_, rdkafka::consumer::BaseConsumer<super::connect::Quiet>>(
                 super::connect::Quiet,
@@ -290,6 +294,11 @@ pub fn run(args: &ConsumeArgs, connect: &ConnectArgs, format: Format) -> anyhow:
                 return Ok(()); // `brook consume … | head` is done reading.
             }
             return Err(anyhow::Error::new(e).context("cannot write to stdout"));
+        }
+        if args.group.is_some() {
+            consumer
+                .store_offset_from_message(&message)
+                .context("cannot store the consumed offset")?;
         }
     }
     let _ = out.flush();

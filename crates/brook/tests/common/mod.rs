@@ -54,8 +54,13 @@ impl Server {
 
     /// Starts with the schema registry on a free port too.
     pub fn start_with_registry(data_dir: &Path) -> Server {
+        Self::start_with_registry_and_args(data_dir, &[])
+    }
+
+    /// Starts with the schema registry on a free port and extra `brook serve` arguments.
+    pub fn start_with_registry_and_args(data_dir: &Path, args: &[&str]) -> Server {
         let registry: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        Self::launch(data_dir, free_port(), Some(registry), None, &[])
+        Self::launch(data_dir, free_port(), Some(registry), None, args)
     }
 
     /// Starts with Brook SQL on `sql` (restarts reuse its address), its log in `log`.
@@ -98,10 +103,13 @@ impl Server {
         };
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_brook"))
+            .args(["serve"])
+            .args(if extra.contains(&"--metrics-listen") {
+                &[][..]
+            } else {
+                &["--metrics-listen", "off"][..]
+            })
             .args([
-                "serve",
-                "--metrics-listen",
-                "off",
                 "--registry-listen",
                 &registry.map_or_else(|| "off".to_string(), |r| r.to_string()),
                 "--listen",

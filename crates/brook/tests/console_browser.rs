@@ -1,0 +1,367 @@
+//! The console in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
+//! over WebDriver with `fantoccini`), against `brook serve` with its schema registry and
+//! metrics: the course's walkthrough — `tutorial_topic` created with 2 partitions and a day's
+//! retention, a message produced from the page and seen in the message browser, Avro rides
+//! shown decoded, a consumer group's lag shown and reset to latest (previewed, then applied),
+//! bad form input answered next to its field with nothing created — and a screenshot of each
+//! page. Screenshots go to `target/console-screenshots/`; with `BROOK_UPDATE_SCREENSHOTS=1`
+//! they replace the ones in `docs/console/`.
+
+mod common;
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Server, free_port};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value as Json, json};
+
+/// chromedriver on a free loopback port, ended when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_driver() -> Driver {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is not installed: scripts/test installs chromium-driver");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        child,
+        url: format!("http://{addr}"),
+    }
+}
+
+async fn open_browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1360,900",
+                     "--force-prefers-reduced-motion", "--lang=en-US"],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("cannot open a Chromium session")
+}
+
+fn screenshots_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = if std::env::var_os("BROOK_UPDATE_SCREENSHOTS").is_some() {
+        root.join("docs/console")
+    } else {
+        root.join("target/console-screenshots")
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a screenshot is a PNG");
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits until the element at `css` exists and its text contains `want`.
+async fn wait_text(c: &Client, css: &str, want: &str) -> String {
+    wait_for_text(c, css, want, |text| text.contains(want)).await
+}
+
+/// Waits until the element at `css` exists and its text is `want`.
+async fn wait_text_is(c: &Client, css: &str, want: &str) -> String {
+    wait_for_text(c, css, want, |text| text.trim() == want).await
+}
+
+async fn wait_for_text(c: &Client, css: &str, want: &str, good: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+            && good(&text)
+        {
+            return text;
+        }
+        if Instant::now() > deadline {
+            let page = c.source().await.unwrap_or_default();
+            panic!("no '{want}' in {css} within 30 s; the page: {page}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c.wait().for_element(Locator::Css(css)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+fn api(console: SocketAddr, path: &str) -> Json {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let text = agent
+        .get(format!("http://{console}/api{path}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn brook(args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "brook {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const RIDE_SCHEMA: &str = r#"{"type": "record", "name": "Ride", "namespace": "com.datatalksclub.taxi",
+  "fields": [{"name": "vendor_id", "type": "int"}, {"name": "passenger_count", "type": "int"},
+             {"name": "trip_distance", "type": "double"}, {"name": "total_amount", "type": "double"}]}"#;
+
+#[test]
+fn the_courses_walkthrough_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let console: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let server = Server::start_with_registry_and_args(
+        &dir.path().join("data"),
+        &[
+            "--console-listen",
+            &console.to_string(),
+            "--metrics-listen",
+            &metrics,
+        ],
+    );
+    let bootstrap = server.addr.to_string();
+    let registry = format!("http://{}", server.registry.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(console).is_err() {
+        assert!(Instant::now() < deadline, "the console did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let base = format!("http://{console}");
+    let driver = start_driver();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let c = open_browser(&driver).await;
+
+        // Bad input: the server's error next to the field, nothing created.
+        c.goto(&format!("{base}/topics?create")).await.unwrap();
+        fill(&c, "form.create input[name=name]", "bad name!").await;
+        click(&c, "form.create button[type=submit]").await;
+        let said = wait_text(&c, "[data-error-for=name]", "bad name!").await;
+        assert!(said.contains("cannot create topic"), "{said}");
+        fill(&c, "form.create input[name=name]", "negative").await;
+        fill(&c, "form.create input[name=partitions]", "-3").await;
+        click(&c, "form.create button[type=submit]").await;
+        wait_text(&c, "[data-error-for=partitions]", "at least 1").await;
+        screenshot(&c, "create-topic-error").await;
+        let names: Vec<String> = api(console, "/topics")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            !names.iter().any(|n| n == "negative" || n == "bad name!"),
+            "{names:?}"
+        );
+
+        // The course's first topic: 2 partitions, one day's retention.
+        fill(&c, "form.create input[name=name]", "tutorial_topic").await;
+        fill(&c, "form.create input[name=partitions]", "2").await;
+        click(&c, "form.create select[name=retention] option[value='86400000']").await;
+        click(&c, "form.create button[type=submit]").await;
+        wait_text(&c, "main h1", "tutorial_topic").await;
+        assert!(c.current_url().await.unwrap().path().ends_with("/topics/tutorial_topic"));
+        click(&c, "nav.tabs a[href$='/configs']").await;
+        let configs = wait_text(&c, "main table", "retention.ms").await;
+        let line = configs
+            .lines()
+            .find(|l| l.starts_with("retention.ms "))
+            .unwrap()
+            .to_string();
+        assert!(
+            line.contains("86400000") && line.contains("DYNAMIC_TOPIC_CONFIG"),
+            "{line}"
+        );
+        screenshot(&c, "topic-configs").await;
+
+        // A message produced from the page, then seen in the message browser.
+        click(&c, "nav.tabs a[href$='/produce']").await;
+        fill(&c, "form.produce input[name=key]", "1").await;
+        fill(
+            &c,
+            "form.produce textarea[name=value]",
+            r#"{"hello": "brook", "ride": 1}"#,
+        )
+        .await;
+        fill(&c, "form.produce textarea[name=headers]", "source: console").await;
+        click(&c, "form.produce button[type=submit]").await;
+        let result = wait_text(&c, "form.produce .result", "Produced to partition").await;
+        screenshot(&c, "produce").await;
+        click(&c, "form.produce .result a").await;
+        wait_text(&c, "table.messages tbody", "hello").await;
+        click(&c, "table.messages tr.message").await;
+        let detail = wait_text(&c, "table.messages tr.detail", "source").await;
+        assert!(detail.contains("\"hello\": \"brook\""), "{detail}");
+        assert!(detail.contains("console"), "{detail}");
+        let page = api(console, "/topics/tutorial_topic/messages");
+        let offset = page["messages"][0]["offset"].as_i64().unwrap();
+        assert!(result.contains(&format!("at offset {offset}")), "{result}");
+        screenshot(&c, "messages").await;
+
+        // Rides produced as Avro through the registry, shown decoded.
+        brook(
+            &["-b", &bootstrap, "topic", "create", "rides_avro", "-p", "2"],
+            None,
+        );
+        let schema_file = dir.path().join("ride.avsc");
+        std::fs::write(&schema_file, RIDE_SCHEMA).unwrap();
+        let rides: String = (0..50)
+            .map(|i| {
+                format!(
+                    "{}\n",
+                    json!({"vendor_id": 1 + i % 2, "passenger_count": 1 + i % 4,
+                           "trip_distance": 1.5 + f64::from(i), "total_amount": 10.0 + f64::from(i)})
+                )
+            })
+            .collect();
+        brook(
+            &[
+                "-b",
+                &bootstrap,
+                "produce",
+                "rides_avro",
+                "--value-format",
+                "avro",
+                "--schema-file",
+                schema_file.to_str().unwrap(),
+                "--registry-url",
+                &registry,
+            ],
+            Some(&rides),
+        );
+        c.goto(&format!("{base}/topics/rides_avro")).await.unwrap();
+        let shown = wait_text(&c, "table.messages tbody", "total_amount").await;
+        assert!(shown.contains("\"vendor_id\":"), "{shown}");
+        click(&c, "table.messages tr.message").await;
+        wait_text(&c, "table.messages tr.detail", "avro · schema").await;
+        screenshot(&c, "messages-avro").await;
+
+        // A consumer group reads 10 rides: its lag shows, then falls to 0 after a reset.
+        brook(
+            &[
+                "-b",
+                &bootstrap,
+                "consume",
+                "rides_avro",
+                "--group",
+                "dashboard",
+                "--from-beginning",
+                "-n",
+                "10",
+            ],
+            None,
+        );
+        let lag = api(console, "/groups/dashboard")["total_lag"].as_i64().unwrap();
+        assert!(lag > 0, "the group has lag: {}", api(console, "/groups/dashboard"));
+        c.goto(&format!("{base}/groups")).await.unwrap();
+        let groups = wait_text(&c, "main table", "dashboard").await;
+        let row = groups.lines().find(|l| l.contains("dashboard")).unwrap();
+        assert!(row.ends_with(&lag.to_string()), "{row}");
+        screenshot(&c, "groups").await;
+        click(&c, "main table a[href='/groups/dashboard']").await;
+        wait_text_is(&c, "#total-lag", &lag.to_string()).await;
+        click(&c, "form.reset select[name=to] option[value=latest]").await;
+        click(&c, "form.reset button[type=submit]").await;
+        let plan = wait_text(&c, "#plan", "Dry run").await;
+        assert!(plan.contains("rides_avro"), "{plan}");
+        assert_eq!(
+            api(console, "/groups/dashboard")["total_lag"],
+            lag,
+            "a preview commits nothing"
+        );
+        screenshot(&c, "group-reset").await;
+        click(&c, "#plan button.danger").await;
+        c.accept_alert().await.unwrap();
+        wait_text_is(&c, "#total-lag", "0").await;
+        assert_eq!(api(console, "/groups/dashboard")["total_lag"], 0);
+        screenshot(&c, "group").await;
+
+        // Topics and the overview, with live charts.
+        c.goto(&format!("{base}/topics")).await.unwrap();
+        let list = wait_text(&c, "main table", "tutorial_topic").await;
+        assert!(list.contains("rides_avro"), "{list}");
+        screenshot(&c, "topics").await;
+        c.goto(&format!("{base}/")).await.unwrap();
+        wait_text(&c, "#charts", "Bytes in").await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c.find(Locator::Css("#charts polyline.line")).await.is_err() {
+            assert!(Instant::now() < deadline, "the charts never drew a line");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        screenshot(&c, "overview").await;
+        c.close().await.unwrap();
+    });
+    drop(driver);
+    assert!(server.terminate());
+}
