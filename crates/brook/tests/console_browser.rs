@@ -1,10 +1,12 @@
 //! The console in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven
 //! over WebDriver with `fantoccini`), against `brook serve` with its schema registry and
-//! metrics: the course's walkthrough — `tutorial_topic` created with 2 partitions and a day's
-//! retention, a message produced from the page and seen in the message browser, Avro rides
-//! shown decoded, a consumer group's lag shown and reset to latest (previewed, then applied),
-//! bad form input answered next to its field with nothing created — and a screenshot of each
-//! page. Screenshots go to `target/console-screenshots/`; with `BROOK_UPDATE_SCREENSHOTS=1`
+//! metrics, Connect and SQL: the course's walkthrough — `tutorial_topic` created with 2
+//! partitions and a day's retention, a message produced from the page and seen in the message
+//! browser, Avro rides shown decoded, a consumer group's lag shown and reset to latest
+//! (previewed, then applied), a new schema version registered and shown as a diff, the Orders
+//! Datagen connector created from its form (orders arrive, the throughput chart moves, then it
+//! is paused), a push query streaming into the SQL page — bad form input answered next to its
+//! field with nothing changed, and a screenshot of each page. Screenshots go to `target/console-screenshots/`; with `BROOK_UPDATE_SCREENSHOTS=1`
 //! they replace the ones in `docs/console/`.
 
 mod common;
@@ -178,6 +180,8 @@ fn the_courses_walkthrough_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let console: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let metrics = format!("127.0.0.1:{}", free_port());
+    let connect: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let sql: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let server = Server::start_with_registry_and_args(
         &dir.path().join("data"),
         &[
@@ -185,14 +189,22 @@ fn the_courses_walkthrough_in_chromium() {
             &console.to_string(),
             "--metrics-listen",
             &metrics,
+            "--connect-listen",
+            &connect.to_string(),
+            "--sql-listen",
+            &sql.to_string(),
+            "--set",
+            "group.initial.rebalance.delay.ms=0",
         ],
     );
     let bootstrap = server.addr.to_string();
     let registry = format!("http://{}", server.registry.unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(console).is_err() {
-        assert!(Instant::now() < deadline, "the console did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    for service in [console, connect, sql] {
+        while TcpStream::connect(service).is_err() {
+            assert!(Instant::now() < deadline, "{service} did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     let base = format!("http://{console}");
     let driver = start_driver();
@@ -346,6 +358,123 @@ fn the_courses_walkthrough_in_chromium() {
         wait_text_is(&c, "#total-lag", "0").await;
         assert_eq!(api(console, "/groups/dashboard")["total_lag"], 0);
         screenshot(&c, "group").await;
+
+        // The schema of the rides: a compatible new version registered from the page and
+        // shown as a diff; a schema that does not parse, refused next to its field.
+        c.goto(&format!("{base}/schemas")).await.unwrap();
+        wait_text(&c, "main table", "rides_avro-value").await;
+        screenshot(&c, "schemas").await;
+        click(&c, "main table a[href='/schemas/rides_avro-value']").await;
+        wait_text(&c, "main h1", "rides_avro-value").await;
+        let evolved = RIDE_SCHEMA.replace(
+            r#"{"name": "total_amount", "type": "double"}"#,
+            r#"{"name": "total_amount", "type": "double"}, {"name": "tip_amount", "type": "double", "default": 0.0}"#,
+        );
+        fill(&c, "form.produce textarea[name=schema]", "{ not a schema").await;
+        click(&c, "form.produce button[type=submit]").await;
+        wait_for_text(&c, "[data-error-for=schema]", "an error", |t| !t.trim().is_empty()).await;
+        fill(&c, "form.produce textarea[name=schema]", &evolved).await;
+        click(&c, "form.produce button[type=submit]").await;
+        wait_text(&c, "form.produce .result", "Registered with id").await;
+        wait_text(&c, "main p.muted", "version 2 of 2").await;
+        let diff = wait_text(&c, "table.diff", "tip_amount").await;
+        assert!(diff.contains("version 1") && diff.contains("version 2"), "{diff}");
+        assert!(c.find(Locator::Css("table.diff tr.added")).await.is_ok());
+        screenshot(&c, "schema").await;
+
+        // The course's Datagen connector, created from the form built from its config
+        // definition: orders arrive, the throughput chart moves, then it is paused.
+        c.goto(&format!(
+            "{base}/connectors/new?class=io.confluent.kafka.connect.datagen.DatagenConnector"
+        ))
+        .await
+        .unwrap();
+        fill(&c, "form.connector input[name=name]", "OrdersConnector_tutorial").await;
+        fill(&c, "form.connector input[name='kafka.topic']", "orders").await;
+        fill(&c, "form.connector input[name='max.interval']", "20").await;
+        click(&c, "form.connector select[name=quickstart] option[value=orders]").await;
+        click(
+            &c,
+            "form.connector select[name='key.converter'] option[value='org.apache.kafka.connect.storage.StringConverter']",
+        )
+        .await;
+        click(
+            &c,
+            "form.connector select[name='value.converter'] option[value='org.apache.kafka.connect.json.JsonConverter']",
+        )
+        .await;
+        fill(
+            &c,
+            "form.connector textarea[name=_more]",
+            "value.converter.schemas.enable=false",
+        )
+        .await;
+        screenshot(&c, "connector-new").await;
+        click(&c, "form.connector button[type=submit]").await;
+        wait_text(&c, "main h1", "OrdersConnector_tutorial").await;
+        wait_text_is(&c, "#connector-state", "RUNNING").await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let series = api(console, "/metrics/topics/orders");
+            let moving = series["samples"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["records_per_sec"].as_f64().unwrap() > 0.0);
+            if moving && c.find(Locator::Css("#topic-chart polyline.line")).await.is_ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the chart never moved: {series}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        screenshot(&c, "connector").await;
+        let orders = api(console, "/topics/orders/messages?limit=1");
+        let order = &orders["messages"][0]["value"]["data"];
+        assert!(order["orderid"].is_number() && order["itemid"].is_string(), "{orders}");
+        click(&c, "main .title button").await; // Pause
+        wait_text_is(&c, "#connector-state", "PAUSED").await;
+        let end = |api_answer: Json| -> i64 {
+            api_answer["partitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["log_end_offset"].as_i64().unwrap())
+                .sum()
+        };
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let paused_at = end(api(console, "/topics/orders"));
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(end(api(console, "/topics/orders")), paused_at, "no orders while paused");
+        c.goto(&format!("{base}/connectors")).await.unwrap();
+        wait_text(&c, "main table", "PAUSED").await;
+        screenshot(&c, "connectors").await;
+
+        // SQL: a stream over the orders, and a push query streaming into the table.
+        c.goto(&format!("{base}/sql")).await.unwrap();
+        fill(
+            &c,
+            "textarea.editor",
+            "CREATE STREAM orders_s (orderid INT, itemid VARCHAR, orderunits DOUBLE) \
+             WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON');",
+        )
+        .await;
+        click(&c, ".sql .toolbar button").await;
+        wait_text(&c, ".sql-side", "ORDERS_S").await;
+        fill(
+            &c,
+            "textarea.editor",
+            "SELECT orderid, itemid FROM orders_s EMIT CHANGES;",
+        )
+        .await;
+        click(&c, ".sql .toolbar button").await;
+        wait_text(&c, "#sql-output thead", "ORDERID").await;
+        wait_text(&c, "#sql-output p", "row(s)").await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c.find(Locator::Css("#sql-output tbody tr")).await.is_err() {
+            assert!(Instant::now() < deadline, "no rows streamed");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        screenshot(&c, "sql").await;
 
         // Topics and the overview, with live charts.
         c.goto(&format!("{base}/topics")).await.unwrap();

@@ -601,10 +601,457 @@ async function group(name) {
   });
 }
 
+// ----- Services beside the cluster (through /api/registry, /api/connect, /api/sql) -----
+
+function notConfigured(what, flag) {
+  return el("div", { class: "panel" },
+    el("p", {}, `${what} is not configured for this console.`),
+    el("p", { class: "muted" }, "brook serve configures it; with brook console, pass ",
+      el("code", {}, flag), "."));
+}
+
+async function services() {
+  return (await api("GET", "/overview")).services;
+}
+
+// A line diff (longest common subsequence) as side-by-side rows.
+function diffRows(a, b) {
+  const n = a.length, m = b.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const rows = [];
+  let i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) { rows.push([a[i], b[j], ""]); i++; j++; }
+    else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) { rows.push(["", b[j], "added"]); j++; }
+    else { rows.push([a[i], "", "removed"]); i++; }
+  }
+  return rows;
+}
+
+function schemaText(v) {
+  if (!v) return "";
+  if ((v.schemaType || "AVRO") === "PROTOBUF") return v.schema;
+  try { return JSON.stringify(JSON.parse(v.schema), null, 2); } catch { return v.schema; }
+}
+
+async function schemas() {
+  const s = await services();
+  if (!s.schema_registry) return show(el("h1", {}, "Schemas"), notConfigured("A schema registry", "--schema-registry-url"));
+  const subjects = await api("GET", "/registry/subjects");
+  const rows = await Promise.all(subjects.sort().map(async subject => {
+    const enc = encodeURIComponent(subject);
+    const [latest, config] = await Promise.all([
+      api("GET", `/registry/subjects/${enc}/versions/latest`),
+      api("GET", `/registry/config/${enc}?defaultToGlobal=true`).catch(() => ({})),
+    ]);
+    return el("tr", {}, td(el("a", { href: "/schemas/" + enc }, subject)),
+      td(latest.schemaType || "AVRO"), num(latest.version), num(latest.id),
+      td(config.compatibilityLevel || "–"));
+  }));
+  const form = registerForm(null);
+  show(el("h1", {}, "Schemas"),
+    el("details", { class: "panel" }, el("summary", {}, "Register a new subject"), form),
+    table([["Subject"], ["Type"], ["Latest version", "num"], ["Id", "num"], ["Compatibility"]], rows,
+      "No subjects yet."));
+}
+
+// Registers a schema, after a compatibility check against the subject's latest version.
+function registerForm(subject, latest) {
+  const form = el("form", { class: "produce", "aria-label": "Register a schema" });
+  const result = el("p", { role: "status", class: "result" });
+  form.append(
+    subject ? null : field("Subject", el("input", { name: "subject", required: true, placeholder: "rides-value" })),
+    field("Type", el("select", { name: "schemaType" }, ["AVRO", "JSON", "PROTOBUF"].map(t =>
+      el("option", { value: t, selected: latest && (latest.schemaType || "AVRO") === t }, t)))),
+    field("Schema", el("textarea", { name: "schema", rows: "12", spellcheck: "false" },
+      latest ? schemaText(latest) : "")),
+    el("div", {}, el("button", { type: "submit" }, "Check and register"),
+      el("span", { class: "field-error", role: "alert", "data-error-for": "form" })),
+    result);
+  form.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    result.textContent = "";
+    const f = new FormData(form);
+    const name = subject || String(f.get("subject"));
+    const enc = encodeURIComponent(name);
+    const body = { schema: String(f.get("schema")), schemaType: f.get("schemaType") };
+    const schemaError = e => fieldError(form, new ApiError(e.message,
+      e.status === 422 || e.status === 400 ? "schema" : undefined, e.status));
+    try {
+      if (subject) {
+        const check = await api("POST", `/registry/compatibility/subjects/${enc}/versions/latest?verbose=true`, body);
+        if (!check.is_compatible) {
+          fieldError(form, new ApiError("Not compatible with the latest version: " +
+            (check.messages || []).join("; "), "schema"));
+          return;
+        }
+      }
+      const done = await api("POST", `/registry/subjects/${enc}/versions`, body);
+      result.replaceChildren("Registered with id ", el("strong", {}, done.id), ". ",
+        el("a", { href: "/schemas/" + enc }, "See the subject"));
+      if (subject) setTimeout(route, 600);
+    } catch (e) {
+      schemaError(e);
+    }
+  });
+  return form;
+}
+
+async function schema(subject) {
+  const s = await services();
+  if (!s.schema_registry) return show(el("h1", {}, subject), notConfigured("A schema registry", "--schema-registry-url"));
+  const enc = encodeURIComponent(subject);
+  const versions = await api("GET", `/registry/subjects/${enc}/versions`);
+  const q = new URLSearchParams(location.search);
+  const shownVersion = Number(q.get("version")) || versions[versions.length - 1];
+  const compare = Number(q.get("compare")) || (versions.length > 1 ?
+    versions[Math.max(0, versions.indexOf(shownVersion) - 1)] : shownVersion);
+  const [one, other, config] = await Promise.all([
+    api("GET", `/registry/subjects/${enc}/versions/${shownVersion}`),
+    api("GET", `/registry/subjects/${enc}/versions/${compare}`),
+    api("GET", `/registry/config/${enc}?defaultToGlobal=true`).catch(() => ({})),
+  ]);
+  const pick = (name, value) => el("select", { name, onchange: ev => {
+    const p = new URLSearchParams(location.search);
+    p.set(name, ev.target.value);
+    navigate(`/schemas/${enc}?${p}`);
+  } }, versions.map(v => el("option", { value: v, selected: v === value }, "version " + v)));
+  const rows = diffRows(schemaText(other).split("\n"), schemaText(one).split("\n"));
+  const level = el("select", { name: "compatibility" }, ["BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD",
+    "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"].map(l =>
+    el("option", { value: l, selected: l === config.compatibilityLevel }, l)));
+  const levelForm = el("form", { class: "reset" }, field("Compatibility", level),
+    el("button", { type: "submit" }, "Save"), el("span", { class: "field-error", "data-error-for": "form" }));
+  levelForm.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    try {
+      await api("PUT", `/registry/config/${enc}`, { compatibility: level.value });
+      route();
+    } catch (e) { fieldError(levelForm, e); }
+  });
+  const del = (label, path, question) => el("button", { class: "danger", type: "button", onclick: async () => {
+    if (!confirm(question)) return;
+    try {
+      await api("DELETE", path);
+      navigate("/schemas");
+    } catch (e) { alert(e.message); }
+  } }, label);
+  show(
+    el("div", { class: "title" }, el("h1", {}, subject), el("span", {},
+      del(`Delete version ${shownVersion}`, `/registry/subjects/${enc}/versions/${shownVersion}`,
+        `Soft-delete version ${shownVersion} of ${subject}?`), " ",
+      del("Delete subject", `/registry/subjects/${enc}`, `Soft-delete every version of ${subject}?`), " ",
+      del("Delete permanently", `/registry/subjects/${enc}?permanent=true`,
+        `Permanently delete ${subject}? Its schemas cannot be read back (it must be soft-deleted first).`))),
+    el("p", { class: "muted" }, `${one.schemaType || "AVRO"} · version ${one.version} of ${versions.length} · id ${one.id}`),
+    levelForm,
+    el("h2", {}, "Versions"),
+    el("div", { class: "toolbar" }, "Compare ", pick("compare", compare), " with ", pick("version", shownVersion)),
+    el("table", { class: "diff" }, el("thead", {}, el("tr", {},
+      el("th", {}, "version " + compare), el("th", {}, "version " + shownVersion))),
+    el("tbody", {}, rows.map(([a, b, kind]) => el("tr", { class: kind },
+      el("td", {}, el("pre", {}, a)), el("td", {}, el("pre", {}, b)))))),
+    el("h2", {}, "Register a new version"),
+    el("p", { class: "muted" }, "It is checked against the latest version under the subject's compatibility level first."),
+    registerForm(subject, one),
+  );
+}
+
+async function connectors() {
+  const s = await services();
+  if (!s.connect) return show(el("h1", {}, "Connectors"), notConfigured("Kafka Connect", "--connect-url"));
+  const list = await api("GET", "/connect/connectors?expand=status&expand=info");
+  const action = (name, what) => el("button", { type: "button", onclick: async () => {
+    if (what === "delete" && !confirm(`Delete connector ${name}?`)) return;
+    const enc = encodeURIComponent(name);
+    try {
+      if (what === "delete") await api("DELETE", `/connect/connectors/${enc}`);
+      else if (what === "restart") await api("POST", `/connect/connectors/${enc}/restart?includeTasks=true`);
+      else await api("PUT", `/connect/connectors/${enc}/${what}`);
+      setTimeout(route, 300);
+    } catch (e) { alert(e.message); }
+  }, class: what === "delete" ? "danger" : "" }, what[0].toUpperCase() + what.slice(1));
+  show(
+    el("div", { class: "title" }, el("h1", {}, "Connectors"),
+      el("a", { href: "/connectors/new", class: "button" }, "New connector")),
+    table([["Connector"], ["Type"], ["Class"], ["State"], ["Tasks"], [""]],
+      Object.entries(list).sort().map(([name, c]) => {
+        const state = c.status.connector.state;
+        return el("tr", {},
+          td(el("a", { href: "/connectors/" + encodeURIComponent(name) }, name)),
+          td(c.info.type), td(el("code", {}, c.info.config["connector.class"].split(".").pop())),
+          td(el("span", { class: "state " + state.toLowerCase() }, state)),
+          td(c.status.tasks.map(t => `${t.id}: ${t.state}`).join(", ") || "–"),
+          td(state === "PAUSED" ? action(name, "resume") : action(name, "pause"), " ",
+            action(name, "restart"), " ", action(name, "delete")));
+      }), "No connectors yet."),
+  );
+  every(3000, async () => {
+    if (location.pathname !== "/connectors") return;
+    try {
+      const now = await api("GET", "/connect/connectors?expand=status");
+      if (JSON.stringify(Object.keys(now).sort()) !== JSON.stringify(Object.keys(list).sort()) ||
+          Object.entries(now).some(([n, c]) => c.status.connector.state !== list[n].status.connector.state)) route();
+    } catch { /* the next tick tries again */ }
+  });
+}
+
+const CONVERTERS = ["", "org.apache.kafka.connect.json.JsonConverter",
+  "org.apache.kafka.connect.storage.StringConverter", "io.confluent.connect.avro.AvroConverter",
+  "io.confluent.connect.json.JsonSchemaConverter", "io.confluent.connect.protobuf.ProtobufConverter",
+  "org.apache.kafka.connect.converters.ByteArrayConverter"];
+
+async function newConnector() {
+  const s = await services();
+  if (!s.connect) return show(el("h1", {}, "New connector"), notConfigured("Kafka Connect", "--connect-url"));
+  const plugins = await api("GET", "/connect/connector-plugins");
+  const q = new URLSearchParams(location.search);
+  const cls = q.get("class") || plugins[0].class;
+  const definition = await api("PUT", `/connect/connector-plugins/${encodeURIComponent(cls)}/config/validate`,
+    { "connector.class": cls });
+  const plugin = el("select", { name: "connector.class", onchange: ev => navigate(`/connectors/new?class=${encodeURIComponent(ev.target.value)}`) },
+    plugins.map(p => el("option", { value: p.class, selected: p.class === cls }, `${p.class.split(".").pop()} (${p.type})`)));
+  const input = c => {
+    const d = c.definition, v = c.value;
+    if (v.recommended_values && v.recommended_values.length) {
+      return el("select", { name: d.name }, el("option", { value: "" }, d.default_value ? `default (${d.default_value})` : "—"),
+        v.recommended_values.map(r => el("option", { value: r }, r)));
+    }
+    if (d.type === "BOOLEAN") return el("select", { name: d.name }, el("option", { value: "" }, `default (${d.default_value})`),
+      el("option", { value: "true" }, "true"), el("option", { value: "false" }, "false"));
+    return el("input", { name: d.name, type: d.type === "PASSWORD" ? "password" : "text",
+      placeholder: d.default_value || (d.required ? "required" : ""), autocomplete: "off" });
+  };
+  const labelled = c => el("label", { title: c.definition.documentation },
+    c.definition.name + (c.definition.required ? " *" : ""), input(c),
+    el("small", { class: "muted" }, c.definition.documentation),
+    el("span", { class: "field-error", role: "alert", "data-error-for": c.definition.name }));
+  const order = { HIGH: 0, MEDIUM: 1, LOW: 2 };
+  const configs = definition.configs.filter(c => c.definition.name !== "connector.class")
+    .sort((a, b) => (b.definition.required - a.definition.required) ||
+      (order[a.definition.importance] - order[b.definition.importance]));
+  const main = configs.filter(c => c.definition.required || c.definition.importance === "HIGH");
+  const rest = configs.filter(c => !main.includes(c));
+  const form = el("form", { class: "connector", "aria-label": "New connector" },
+    field("Connector class", plugin, "connector.class"),
+    field("Name *", el("input", { name: "name", required: true, autocomplete: "off" })),
+    field("Tasks", el("input", { name: "tasks.max", type: "number", value: "1", min: "1" })),
+    main.map(labelled),
+    field("Key converter", el("select", { name: "key.converter" }, CONVERTERS.map(c => el("option", { value: c }, c || "the worker's")))),
+    field("Value converter", el("select", { name: "value.converter" }, CONVERTERS.map(c => el("option", { value: c }, c || "the worker's")))),
+    rest.length ? el("details", {}, el("summary", {}, `More settings (${rest.length})`), rest.map(labelled)) : null,
+    field("Other settings (key=value per line)", el("textarea", { name: "_more", rows: "3",
+      placeholder: "value.converter.schemas.enable=false" })),
+    el("div", {}, el("button", { type: "submit" }, "Create connector"),
+      el("span", { class: "field-error", role: "alert", "data-error-for": "form" })));
+  form.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    const config = {};
+    for (const [k, v] of new FormData(form)) {
+      if (k === "_more") {
+        for (const line of String(v).split("\n")) {
+          const at = line.indexOf("=");
+          if (line.trim() && at > 0) config[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+        }
+      } else if (String(v) !== "") config[k] = String(v);
+    }
+    try {
+      const checked = await api("PUT", `/connect/connector-plugins/${encodeURIComponent(cls)}/config/validate`, config);
+      if (checked.error_count > 0) {
+        let first = true;
+        for (const c of checked.configs) {
+          if (!c.value.errors.length) continue;
+          const target = form.querySelector(`[data-error-for="${CSS.escape(c.value.name)}"]`) ||
+            form.querySelector('[data-error-for="form"]');
+          target.textContent = c.value.errors.join("; ");
+          if (first) { const i = form.querySelector(`[name="${CSS.escape(c.value.name)}"]`); if (i) i.focus(); first = false; }
+        }
+        return;
+      }
+      const name = config.name;
+      await api("POST", "/connect/connectors", { name, config });
+      navigate("/connectors/" + encodeURIComponent(name));
+    } catch (e) {
+      fieldError(form, e);
+    }
+  });
+  show(el("h1", {}, "New connector"), form);
+}
+
+async function connector(name) {
+  const s = await services();
+  if (!s.connect) return show(el("h1", {}, name), notConfigured("Kafka Connect", "--connect-url"));
+  const enc = encodeURIComponent(name);
+  const [status, info] = await Promise.all([
+    api("GET", `/connect/connectors/${enc}/status`), api("GET", `/connect/connectors/${enc}`)]);
+  const state = status.connector.state;
+  const act = (label, method, path, question) => el("button", { type: "button",
+    class: label === "Delete" ? "danger" : "", onclick: async () => {
+      if (question && !confirm(question)) return;
+      try {
+        await api(method, path);
+        if (label === "Delete") navigate("/connectors"); else setTimeout(route, 300);
+      } catch (e) { alert(e.message); }
+    } }, label);
+  const topic = info.config["kafka.topic"] || info.config.topic || (info.config.topics || "").split(",")[0];
+  const chartBox = el("div", { class: "charts", id: "topic-chart" });
+  show(
+    el("div", { class: "title" }, el("h1", {}, name), el("span", {},
+      state === "PAUSED" ? act("Resume", "PUT", `/connect/connectors/${enc}/resume`) :
+        act("Pause", "PUT", `/connect/connectors/${enc}/pause`), " ",
+      act("Restart", "POST", `/connect/connectors/${enc}/restart?includeTasks=true`), " ",
+      act("Delete", "DELETE", `/connect/connectors/${enc}`, `Delete connector ${name}?`))),
+    el("p", {}, el("span", { class: "state " + state.toLowerCase(), id: "connector-state" }, state),
+      " ", el("span", { class: "muted" }, `${info.type} · ${info.config["connector.class"]} · on ${status.connector.worker_id}`)),
+    topic ? el("p", {}, "Topic ", el("a", { href: "/topics/" + encodeURIComponent(topic) }, topic)) : null,
+    chartBox,
+    el("h2", {}, "Tasks"),
+    table([["Task", "num"], ["State"], ["Worker"], ["Trace"]],
+      status.tasks.map(t => el("tr", {}, num(t.id),
+        td(el("span", { class: "state " + t.state.toLowerCase() }, t.state)), td(t.worker_id),
+        td(t.trace ? el("details", {}, el("summary", {}, t.trace.split("\n")[0]), el("pre", {}, t.trace)) : "–"))),
+      "No tasks."),
+    el("h2", {}, "Config"),
+    table([["Name"], ["Value"]], Object.entries(info.config).sort().map(([k, v]) =>
+      el("tr", {}, td(el("code", {}, k)), td(v)))),
+  );
+  const draw = async () => {
+    const now = await api("GET", `/connect/connectors/${enc}/status`);
+    const badge = document.getElementById("connector-state");
+    if (badge && now.connector.state !== state) {
+      route();
+      return;
+    }
+    if (!topic) return;
+    const m = await api("GET", `/metrics/topics/${encodeURIComponent(topic)}`);
+    const target = document.getElementById("topic-chart");
+    if (target) target.replaceChildren(chart(`${topic}: records in / s`,
+      m.samples.map(x => [x.time, x.records_per_sec]), v => fmt.rate(v, "rec/s")));
+  };
+  await draw();
+  every(2000, () => draw().catch(() => {}));
+}
+
+async function sql() {
+  const s = await services();
+  if (!s.sql) return show(el("h1", {}, "SQL"), notConfigured("Brook SQL", "--sql-url"));
+  const editor = el("textarea", { name: "sql", rows: "6", spellcheck: "false", class: "editor",
+    placeholder: "SELECT * FROM rides EMIT CHANGES;" }, sessionStorage.getItem("sql") || "");
+  const output = el("div", { id: "sql-output" });
+  const error = el("span", { class: "field-error", role: "alert", "data-error-for": "form" });
+  const stop = el("button", { type: "button", disabled: true }, "Stop");
+  const side = el("div", { class: "sql-side" });
+  let running = null;
+  const ksql = async text => api("POST", "/sql/ksql", { ksql: text, streamsProperties: {} });
+  const drawSide = async () => {
+    try {
+      const [streams, tables, queries] = await ksql("SHOW STREAMS; SHOW TABLES; SHOW QUERIES;");
+      const list = (title, items, label) => el("div", {}, el("h3", {}, title),
+        items.length ? el("ul", {}, items.map(i => el("li", {}, label(i)))) : el("p", { class: "muted" }, "none"));
+      side.replaceChildren(
+        list("Streams", streams.streams || [], x => el("a", { href: "#", onclick: ev => {
+          ev.preventDefault(); editor.value = `SELECT * FROM ${x.name} EMIT CHANGES;`; editor.focus(); } }, x.name)),
+        list("Tables", tables.tables || [], x => el("a", { href: "#", onclick: ev => {
+          ev.preventDefault(); editor.value = `SELECT * FROM ${x.name};`; editor.focus(); } }, x.name)),
+        list("Running queries", queries.queries || [], x => el("span", { title: x.queryString }, x.id)));
+    } catch (e) {
+      side.replaceChildren(el("p", { class: "error" }, e.message));
+    }
+  };
+  const run = async () => {
+    error.textContent = "";
+    if (running) running.abort();
+    const text = editor.value.trim();
+    sessionStorage.setItem("sql", text);
+    if (!text) return;
+    if (/^\s*select\b/i.test(text)) {
+      running = new AbortController();
+      stop.disabled = false;
+      const head = el("tr"), body = el("tbody"), count = el("p", { class: "muted", role: "status" }, "Running…");
+      output.replaceChildren(count, el("table", {}, el("thead", {}, head), body));
+      try {
+        const response = await fetch("/api/sql/query-stream", { method: "POST", signal: running.signal,
+          headers: { "Content-Type": "application/vnd.ksqlapi.delimited.v1", Accept: "application/vnd.ksqlapi.delimited.v1" },
+          body: JSON.stringify({ sql: text, properties: { "auto.offset.reset": "earliest" } }) });
+        if (!response.ok) {
+          const t = await response.text();
+          let m = t; try { m = JSON.parse(t).message || JSON.parse(t).error || t; } catch { /* text */ }
+          throw new Error(m);
+        }
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffered = "", rows = 0, header = null;
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffered += decoder.decode(value, { stream: true });
+          let at;
+          while ((at = buffered.indexOf("\n")) >= 0) {
+            const line = buffered.slice(0, at).trim();
+            buffered = buffered.slice(at + 1);
+            if (!line) continue;
+            const item = JSON.parse(line);
+            if (!header) {
+              header = item;
+              head.replaceChildren(...(item.columnNames || []).map(c => el("th", {}, c)));
+              continue;
+            }
+            if (Array.isArray(item)) {
+              body.prepend(el("tr", {}, item.map(v => td(typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)))));
+              rows++;
+              while (body.children.length > 1000) body.lastChild.remove();
+              count.textContent = `${rows} row(s)` + (running ? " · streaming" : "");
+            } else if (item.message || item.errorMessage) {
+              throw new Error(item.message || item.errorMessage);
+            }
+          }
+        }
+        count.textContent = `${rows} row(s) · done`;
+      } catch (e) {
+        if (e.name !== "AbortError") error.textContent = e.message;
+        else output.querySelector("p").textContent += " · stopped";
+      } finally {
+        stop.disabled = true;
+        running = null;
+      }
+    } else {
+      try {
+        const answers = await ksql(text);
+        output.replaceChildren(...answers.map(a => el("pre", {}, JSON.stringify(a, null, 2))));
+        drawSide();
+      } catch (e) {
+        error.textContent = e.message;
+      }
+    }
+  };
+  stop.addEventListener("click", () => running && running.abort());
+  editor.addEventListener("keydown", ev => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); run(); }
+  });
+  show(el("h1", {}, "SQL"),
+    el("div", { class: "sql" },
+      el("div", {}, editor,
+        el("div", { class: "toolbar" }, el("button", { type: "button", onclick: run }, "Run  (Ctrl+Enter)"), stop, error),
+        output),
+      side));
+  drawSide();
+  timers.push({ abort: () => running && running.abort() });
+}
+
 // ----- Routing -----
 
 function route() {
-  for (const t of timers) clearInterval(t);
+  for (const t of timers) {
+    if (typeof t === "object" && t.abort) t.abort();
+    else clearInterval(t);
+  }
   timers = [];
   const path = decodeURIComponent(location.pathname).replace(/\/+$/, "") || "/";
   for (const a of document.querySelectorAll("header nav a")) {
@@ -620,6 +1067,12 @@ function route() {
     drawn = topic(m[1], m[2]);
   } else if (path === "/groups") drawn = groups();
   else if ((m = path.match(/^\/groups\/([^/]+)$/))) drawn = group(m[1]);
+  else if (path === "/schemas") drawn = schemas();
+  else if ((m = path.match(/^\/schemas\/([^/]+)$/))) drawn = schema(m[1]);
+  else if (path === "/connectors") drawn = connectors();
+  else if (path === "/connectors/new") drawn = newConnector();
+  else if ((m = path.match(/^\/connectors\/([^/]+)$/))) drawn = connector(m[1]);
+  else if (path === "/sql") drawn = sql();
   else drawn = Promise.resolve(show(el("h1", {}, "No such page"),
     el("p", {}, el("a", { href: "/" }, "Back to the overview"))));
   document.title = (path === "/" ? "Overview" : path.split("/").filter(Boolean).join(" · ")) + " — Brook Console";

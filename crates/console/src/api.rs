@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use crate::browse::{self, BrowseRequest, Decode, Start};
 use crate::cluster::{Cluster, ClusterError, NewTopicRequest, ProduceRequest, ResetRequest};
@@ -50,6 +50,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/api/groups/{name}", get(group).delete(delete_group))
         .route("/api/groups/{name}/reset", axum::routing::post(reset_group))
         .route("/api/metrics", get(metrics))
+        .route("/api/metrics/topics/{name}", get(topic_metrics))
         .with_state(console)
 }
 
@@ -99,6 +100,18 @@ async fn overview(State(c): State<AppState>) -> Response {
 
 async fn metrics(State(c): State<AppState>) -> Response {
     axum::Json(c.sampler.metrics()).into_response()
+}
+
+async fn topic_metrics(State(c): State<AppState>, Path(name): Path<String>) -> Response {
+    let samples: Vec<Json> = c
+        .sampler
+        .topic_history(&name)
+        .into_iter()
+        .map(|(time, records, bytes)| {
+            json!({"time": time, "records_per_sec": records, "bytes_per_sec": bytes})
+        })
+        .collect();
+    axum::Json(json!({ "topic": name, "samples": samples })).into_response()
 }
 
 async fn topics(State(c): State<AppState>) -> Response {

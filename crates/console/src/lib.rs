@@ -19,6 +19,7 @@ pub mod assets;
 pub mod browse;
 pub mod cluster;
 pub mod metrics;
+pub mod proxy;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -80,7 +81,34 @@ impl ConsoleServer {
                 sql: config.sql_url,
             },
         });
-        let app = api::router(console.clone()).merge(assets::router());
+        let proxied = |path: &str, upstream: proxy::Upstream| {
+            let any = axum::routing::any(proxy::forward);
+            axum::Router::new()
+                .route(&format!("{path}/{{*rest}}"), any)
+                .with_state(upstream)
+        };
+        let app = api::router(console.clone())
+            .merge(proxied(
+                "/api/registry",
+                proxy::Upstream::new(
+                    "the schema registry",
+                    "--schema-registry-url",
+                    console.services.schema_registry.clone(),
+                ),
+            ))
+            .merge(proxied(
+                "/api/connect",
+                proxy::Upstream::new(
+                    "Kafka Connect",
+                    "--connect-url",
+                    console.services.connect.clone(),
+                ),
+            ))
+            .merge(proxied(
+                "/api/sql",
+                proxy::Upstream::new("Brook SQL", "--sql-url", console.services.sql.clone()),
+            ))
+            .merge(assets::router());
         let http = brook_client::http::HttpServer::start(listen, app).await?;
         Ok(ConsoleServer { http, console })
     }

@@ -19,6 +19,8 @@ pub const INTERVAL: Duration = Duration::from_secs(2);
 pub const GROUP_INTERVAL: Duration = Duration::from_secs(5);
 /// Samples kept (ten minutes).
 pub const KEPT: usize = 300;
+/// Samples kept per topic (five minutes).
+pub const TOPIC_KEPT: usize = 150;
 /// Groups whose lag is followed.
 const GROUPS_FOLLOWED: usize = 100;
 
@@ -93,6 +95,8 @@ struct Scrape {
 struct History {
     samples: VecDeque<Sample>,
     topics: BTreeMap<String, TopicRates>,
+    /// Per topic: (epoch ms, records / s, bytes / s) over the last [`TOPIC_KEPT`] samples.
+    topic_series: BTreeMap<String, VecDeque<(i64, f64, Option<f64>)>>,
     lags: BTreeMap<String, VecDeque<(i64, i64)>>,
 }
 
@@ -209,6 +213,16 @@ impl Sampler {
         }
     }
 
+    /// `topic`'s (epoch ms, records / s, bytes / s), oldest first.
+    pub fn topic_history(&self, topic: &str) -> Vec<(i64, f64, Option<f64>)> {
+        let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        history
+            .topic_series
+            .get(topic)
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// `group`'s total lag over time: (epoch ms, lag), oldest first.
     pub fn lag_history(&self, group: &str) -> Vec<(i64, i64)> {
         let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
@@ -265,6 +279,15 @@ fn run(cluster: &Cluster, urls: &[String], history: &Mutex<History>, stop: &Atom
             h.samples.push_back(sample);
             while h.samples.len() > KEPT {
                 h.samples.pop_front();
+            }
+            let time = h.samples.back().map_or(0, |s| s.time);
+            h.topic_series.retain(|t, _| topics.contains_key(t));
+            for (topic, rates) in &topics {
+                let series = h.topic_series.entry(topic.clone()).or_default();
+                series.push_back((time, rates.records_per_sec, rates.bytes_per_sec));
+                while series.len() > TOPIC_KEPT {
+                    series.pop_front();
+                }
             }
             h.topics = topics;
         }
