@@ -54,16 +54,24 @@ fn start_driver() -> Driver {
     }
 }
 
-async fn open_browser(driver: &Driver) -> Client {
+/// A headless Chromium session; `dark` makes the system's colour scheme dark.
+async fn open_browser(driver: &Driver, dark: bool) -> Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1360,900",
+        "--force-prefers-reduced-motion",
+        "--lang=en-US",
+    ];
+    if dark {
+        args.push("--force-dark-mode");
+    }
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1360,900",
-                     "--force-prefers-reduced-motion", "--lang=en-US"],
-        }),
+        json!({ "binary": "/usr/bin/chromium", "args": args }),
     );
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
@@ -113,6 +121,15 @@ async fn wait_for_text(c: &Client, css: &str, want: &str, good: impl Fn(&str) ->
             panic!("no '{want}' in {css} within 30 s; the page: {page}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Accepts the confirm or alert dialog the page shows (waiting for it to appear).
+async fn accept_dialog(c: &Client) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.accept_alert().await.is_err() {
+        assert!(Instant::now() < deadline, "no dialog appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -213,7 +230,7 @@ fn the_courses_walkthrough_in_chromium() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let c = open_browser(&driver).await;
+        let c = open_browser(&driver, false).await;
 
         // Bad input: the server's error next to the field, nothing created.
         c.goto(&format!("{base}/topics?create")).await.unwrap();
@@ -354,7 +371,7 @@ fn the_courses_walkthrough_in_chromium() {
         );
         screenshot(&c, "group-reset").await;
         click(&c, "#plan button.danger").await;
-        c.accept_alert().await.unwrap();
+        accept_dialog(&c).await;
         wait_text_is(&c, "#total-lag", "0").await;
         assert_eq!(api(console, "/groups/dashboard")["total_lag"], 0);
         screenshot(&c, "group").await;
@@ -476,6 +493,40 @@ fn the_courses_walkthrough_in_chromium() {
         }
         screenshot(&c, "sql").await;
 
+        // The course's topic: a config changed from its page, then emptied (confirmed).
+        c.goto(&format!("{base}/topics/tutorial_topic/configs"))
+            .await
+            .unwrap();
+        fill(&c, "form.reset input[name=name]", "retention.bytes").await;
+        fill(&c, "form.reset input[name=value]", "oops").await;
+        click(&c, "form.reset button[type=submit]").await;
+        wait_for_text(&c, "[data-error-for=configs]", "an error", |t| !t.trim().is_empty()).await;
+        fill(&c, "form.reset input[name=value]", "500000000").await;
+        click(&c, "form.reset button[type=submit]").await;
+        let configs = wait_text(&c, "main table", "500000000").await;
+        assert!(
+            configs
+                .lines()
+                .any(|l| l.starts_with("retention.bytes 500000000 DYNAMIC_TOPIC_CONFIG")),
+            "{configs}"
+        );
+        click(&c, "main .title button.danger").await; // Empty topic
+        accept_dialog(&c).await; // the confirmation
+        accept_dialog(&c).await; // "Deleted 1 messages."
+        wait_text(&c, "main p.muted", "· 0 messages").await;
+        let (low, high): (Vec<i64>, Vec<i64>) = api(console, "/topics/tutorial_topic")["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["log_start_offset"].as_i64().unwrap(),
+                    p["log_end_offset"].as_i64().unwrap(),
+                )
+            })
+            .unzip();
+        assert_eq!(low, high, "emptied");
+
         // Topics and the overview, with live charts.
         c.goto(&format!("{base}/topics")).await.unwrap();
         let list = wait_text(&c, "main table", "tutorial_topic").await;
@@ -493,4 +544,42 @@ fn the_courses_walkthrough_in_chromium() {
     });
     drop(driver);
     assert!(server.terminate());
+}
+
+#[test]
+fn an_unreachable_cluster_is_an_error_on_the_page() {
+    // Nothing listens on this port: every page must say so instead of staying blank.
+    let dead = format!("127.0.0.1:{}", free_port());
+    let console: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
+        .args(["-b", &dead, "--timeout", "2s", "console", "--listen"])
+        .arg(console.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(console).is_err() {
+        assert!(Instant::now() < deadline, "the console did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let driver = start_driver();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // In the dark colour scheme, which the stylesheet follows.
+        let c = open_browser(&driver, true).await;
+        for page in ["/", "/topics", "/topics/rides", "/groups"] {
+            c.goto(&format!("http://{console}{page}")).await.unwrap();
+            let said = wait_text(&c, "main", "Could not load this page").await;
+            assert!(said.contains("did not answer"), "{page}: {said}");
+        }
+        screenshot(&c, "unreachable").await;
+        c.close().await.unwrap();
+    });
+    drop(driver);
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -25,6 +25,7 @@
 
 pub mod groups;
 pub mod http;
+pub mod topics;
 pub mod wire;
 
 use std::sync::Arc;

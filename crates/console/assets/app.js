@@ -236,7 +236,7 @@ async function topics() {
         return el("tr", {},
           td(el("a", { href: "/topics/" + encodeURIComponent(t.name) }, t.name)),
           num(t.partitions), num(t.replication_factor), num(fmt.int(t.messages)),
-          num(fmt.bytes(rates.size_bytes)),
+          num(fmt.bytes(t.size_bytes ?? rates.size_bytes)),
           num(fmt.rate(rates.records_per_sec, "rec/s")));
       }));
   };
@@ -276,27 +276,79 @@ async function topic(name, tab) {
       alert(e.message);
     }
   } }, "Delete topic");
+  const empty = el("button", { class: "danger", onclick: async () => {
+    if (!confirm(`Delete every message of ${name}? The topic and its configs stay.`)) return;
+    try {
+      const done = await api("POST", base + "/empty");
+      alert(`Deleted ${fmt.int(done.deleted)} messages.`);
+      route();
+    } catch (e) {
+      alert(e.message);
+    }
+  } }, "Empty topic");
   const total = t.partitions.reduce((n, p) => n + p.log_end_offset - p.log_start_offset, 0);
   let content;
   if (tab === "partitions") {
-    content = table([["Partition", "num"], ["Leader", "num"], ["Replicas"], ["In sync"],
-      ["Start offset", "num"], ["End offset", "num"], ["Messages", "num"]],
+    const grow = el("form", { class: "reset", "aria-label": "Add partitions" },
+      field("Partitions", el("input", { name: "count", type: "number", min: String(t.partitions.length + 1),
+        value: String(t.partitions.length + 1) })),
+      el("button", { type: "submit" }, "Add partitions"),
+      el("span", { class: "field-error", role: "alert", "data-error-for": "form" }));
+    grow.addEventListener("submit", async ev => {
+      ev.preventDefault();
+      const count = Number(new FormData(grow).get("count"));
+      if (!confirm(`Grow ${name} to ${count} partitions? Keys will map to other partitions; this cannot be undone.`)) return;
+      try {
+        await api("POST", base + "/partitions", { count });
+        route();
+      } catch (e) { fieldError(grow, e); }
+    });
+    content = el("section", {}, table([["Partition", "num"], ["Leader", "num"], ["Replicas"], ["In sync"],
+      ["Start offset", "num"], ["End offset", "num"], ["Messages", "num"], ["Size", "num"]],
     t.partitions.map(p => el("tr", {}, num(p.partition), num(p.leader),
       td(p.replicas.join(", ")), td(p.isr.join(", ")), num(fmt.int(p.log_start_offset)),
-      num(fmt.int(p.log_end_offset)), num(fmt.int(p.log_end_offset - p.log_start_offset)))));
+      num(fmt.int(p.log_end_offset)), num(fmt.int(p.log_end_offset - p.log_start_offset)),
+      num(fmt.bytes(p.size_bytes))))), el("h2", {}, "Add partitions"), grow);
   } else if (tab === "configs") {
-    content = table([["Name"], ["Value"], ["Source"]],
-      t.configs.map(c => el("tr", { class: c.source === "DEFAULT_CONFIG" ? "muted" : "" },
+    const edit = el("form", { class: "reset", "aria-label": "Change a config" },
+      field("Config", el("input", { name: "name", list: "config-names", autocomplete: "off", required: true })),
+      el("datalist", { id: "config-names" }, t.configs.filter(c => !c.read_only).map(c => el("option", { value: c.name }))),
+      field("Value", el("input", { name: "value", autocomplete: "off" })),
+      el("button", { type: "submit" }, "Set"),
+      el("button", { type: "button", onclick: () => change(true) }, "Reset to default"),
+      el("span", { class: "field-error", role: "alert", "data-error-for": "configs" }),
+      el("span", { class: "field-error", role: "alert", "data-error-for": "form" }));
+    const change = async reset => {
+      const f = new FormData(edit);
+      const key = String(f.get("name")).trim();
+      if (!key) return;
+      const body = reset ? { delete: [key] } : { set: { [key]: String(f.get("value")) } };
+      try {
+        await api("PATCH", base + "/configs", body);
+        route();
+      } catch (e) { fieldError(edit, e); }
+    };
+    edit.addEventListener("submit", ev => { ev.preventDefault(); change(false); });
+    const pickRow = c => () => {
+      edit.querySelector("[name=name]").value = c.name;
+      const v = edit.querySelector("[name=value]");
+      v.value = c.value ?? "";
+      v.focus();
+    };
+    content = el("section", {}, edit, table([["Name"], ["Value"], ["Source"]],
+      t.configs.map(c => el("tr", { class: (c.source === "DEFAULT_CONFIG" ? "muted " : "") + (c.read_only ? "" : "editable"),
+        onclick: c.read_only ? undefined : pickRow(c), title: c.read_only ? "read-only" : "click to edit" },
         td(el("code", {}, c.name)), td(c.sensitive ? "(hidden)" : (c.value ?? "")),
-        td(c.source))));
+        td(c.source)))));
   } else if (tab === "produce") {
     content = await produceForm(name, t);
   } else {
     content = messageBrowser(name, t);
   }
   show(
-    el("div", { class: "title" }, el("h1", {}, name), remove),
-    el("p", { class: "muted" }, `${t.partitions.length} partition(s) · ${fmt.int(total)} messages`),
+    el("div", { class: "title" }, el("h1", {}, name), el("span", {}, empty, " ", remove)),
+    el("p", { class: "muted" }, `${t.partitions.length} partition(s) · ${fmt.int(total)} messages · ` +
+      fmt.bytes(t.partitions.reduce((n, p) => n + (p.size_bytes || 0), 0))),
     el("nav", { class: "tabs", "aria-label": "Topic" }, tabs.map(([id, label]) =>
       el("a", { href: id === "messages" ? base : `${base}/${id}`,
         class: id === tab ? "active" : "" }, label))),

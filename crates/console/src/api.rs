@@ -12,7 +12,9 @@ use axum::routing::get;
 use serde_json::{Value as Json, json};
 
 use crate::browse::{self, BrowseRequest, Decode, Start};
-use crate::cluster::{Cluster, ClusterError, NewTopicRequest, ProduceRequest, ResetRequest};
+use crate::cluster::{
+    Cluster, ClusterError, ConfigChange, NewTopicRequest, ProduceRequest, ResetRequest,
+};
 use crate::metrics::Sampler;
 
 /// What the API serves from.
@@ -46,6 +48,15 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/api/topics/{name}", get(topic).delete(delete_topic))
         .route("/api/topics/{name}/messages", get(messages).post(produce))
         .route("/api/topics/{name}/schemas", get(topic_schemas))
+        .route(
+            "/api/topics/{name}/configs",
+            axum::routing::patch(alter_configs),
+        )
+        .route(
+            "/api/topics/{name}/partitions",
+            axum::routing::post(add_partitions),
+        )
+        .route("/api/topics/{name}/empty", axum::routing::post(empty_topic))
         .route("/api/groups", get(groups))
         .route("/api/groups/{name}", get(group).delete(delete_group))
         .route("/api/groups/{name}/reset", axum::routing::post(reset_group))
@@ -251,4 +262,54 @@ async fn delete_group(State(c): State<AppState>, Path(name): Path<String>) -> Re
         Ok(Err(e)) => e.into_response(),
         Err(_) => error(500, "the request failed"),
     }
+}
+
+async fn alter_configs(
+    State(c): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let change: ConfigChange = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(400, &format!("the request is not a config change: {e}")),
+    };
+    answer(c, move |c| {
+        c.alter_configs(&name, &change)?;
+        Ok(json!({ "topic": name }))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartitionCount {
+    count: usize,
+}
+
+async fn add_partitions(
+    State(c): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let request: PartitionCount = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return ClusterError::bad_request(format!("the request is not {{\"count\": n}}: {e}"))
+                .on("count")
+                .into_response();
+        }
+    };
+    answer(c, move |c| {
+        c.add_partitions(&name, request.count)?;
+        Ok(json!({ "topic": name, "partitions": request.count }))
+    })
+    .await
+}
+
+async fn empty_topic(State(c): State<AppState>, Path(name): Path<String>) -> Response {
+    answer(c, move |c| {
+        let deleted = c.empty_topic(&name)?;
+        Ok(json!({ "topic": name, "deleted": deleted }))
+    })
+    .await
 }

@@ -8,9 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use brook_client::groups::{self, GroupError, GroupSummary, GroupView, ResetRow, ResetTarget};
+use brook_client::topics::TopicAdminError;
 use brook_client::{ClusterSettings, Quiet, block_on};
 use brook_registry::client::{ClientError as RegistryError, RegistryClient};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::metadata::Metadata;
@@ -109,6 +112,8 @@ pub struct TopicSummary {
     pub replication_factor: usize,
     /// Records between each partition's log start and end.
     pub messages: i64,
+    /// Bytes on disk (every replica), when the brokers answer DescribeLogDirs.
+    pub size_bytes: Option<i64>,
     /// Whether it is internal (`_…`).
     pub internal: bool,
 }
@@ -128,6 +133,8 @@ pub struct PartitionDetail {
     pub log_start_offset: i64,
     /// The next offset to be written.
     pub log_end_offset: i64,
+    /// Bytes on disk (every replica), when the brokers answer DescribeLogDirs.
+    pub size_bytes: Option<i64>,
 }
 
 /// A config with its source.
@@ -174,6 +181,18 @@ pub struct NewTopicRequest {
 
 fn one() -> i32 {
     1
+}
+
+/// Config changes to a topic.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigChange {
+    /// Configs to set.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Configs to return to their defaults.
+    #[serde(default)]
+    pub delete: Vec<String>,
 }
 
 /// What producing a message takes.
@@ -417,6 +436,7 @@ impl Cluster {
             })
             .collect();
         let ranges = groups::watermarks(&self.consumer, &all, self.settings.timeout)?;
+        let sizes = brook_client::topics::topic_sizes(&metadata, self.settings.timeout);
         let mut topics: Vec<TopicSummary> = metadata
             .topics()
             .iter()
@@ -430,6 +450,7 @@ impl Cluster {
                     .filter_map(|p| ranges.get(&(t.name().to_string(), p.id())))
                     .map(|(low, high)| high - low)
                     .sum(),
+                size_bytes: sizes.get(t.name()).copied(),
                 internal: t.name().starts_with('_'),
             })
             .collect();
@@ -442,6 +463,11 @@ impl Cluster {
         let metadata = self.partitions_of(name)?;
         let ids: Vec<i32> = metadata.iter().map(|p| p.id).collect();
         let ranges = self.ranges(name, &ids)?;
+        let sizes = brook_client::topics::partition_sizes(
+            &self.all_metadata()?,
+            name,
+            self.settings.timeout,
+        );
         let partitions = metadata
             .into_iter()
             .map(|p| {
@@ -453,6 +479,7 @@ impl Cluster {
                     isr: p.isr,
                     log_start_offset: low,
                     log_end_offset: high,
+                    size_bytes: sizes.get(&p.id).copied(),
                 }
             })
             .collect();
@@ -537,6 +564,74 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// Changes the topic's configs one by one (IncrementalAlterConfigs); others stay.
+    pub fn alter_configs(&self, name: &str, change: &ConfigChange) -> Result<(), ClusterError> {
+        if change.set.is_empty() && change.delete.is_empty() {
+            return Err(ClusterError::bad_request("no config to change").on("configs"));
+        }
+        self.partitions_of(name)?;
+        let metadata = self.all_metadata()?;
+        let set: Vec<(&str, &str)> = change
+            .set
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let delete: Vec<&str> = change.delete.iter().map(String::as_str).collect();
+        brook_client::topics::alter_configs(&metadata, name, &set, &delete, self.settings.timeout)
+            .map_err(|e| match e {
+                TopicAdminError::Refused(m) => ClusterError::bad_request(m).on("configs"),
+                TopicAdminError::Unreachable(m) => ClusterError::unreachable(m),
+            })
+    }
+
+    /// Grows the topic to `count` partitions.
+    pub fn add_partitions(&self, name: &str, count: usize) -> Result<(), ClusterError> {
+        let now = self.partitions_of(name)?.len();
+        if count <= now {
+            return Err(ClusterError::bad_request(format!(
+                "{name} has {now} partitions: the new count must be more"
+            ))
+            .on("count"));
+        }
+        let results = block_on(
+            self.admin
+                .create_partitions(&[NewPartitions::new(name, count)], &self.options()),
+        )
+        .map_err(ClusterError::unreachable)?;
+        for r in results {
+            if let Err((_, code)) = r {
+                return Err(ClusterError::bad_request(format!(
+                    "cannot grow {name} to {count} partitions: {code}"
+                ))
+                .on("count"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every record of the topic (DeleteRecords up to each partition's end); the
+    /// topic and its configs stay. Returns how many records went.
+    pub fn empty_topic(&self, name: &str) -> Result<i64, ClusterError> {
+        let ids: Vec<i32> = self.partitions_of(name)?.iter().map(|p| p.id).collect();
+        let before = self.ranges(name, &ids)?;
+        let mut list = TopicPartitionList::new();
+        for p in &ids {
+            list.add_partition_offset(name, *p, Offset::End)
+                .map_err(|e| ClusterError::bad_request(e.to_string()))?;
+        }
+        let answer = block_on(self.admin.delete_records(&list, &self.options()))
+            .map_err(ClusterError::unreachable)?;
+        for e in answer.elements() {
+            if let Err(err) = e.error() {
+                return Err(ClusterError::bad_request(format!(
+                    "cannot empty partition {} of {name}: {err}",
+                    e.partition()
+                )));
+            }
+        }
+        Ok(before.values().map(|(low, high)| high - low).sum())
     }
 
     /// A page of the topic's messages (see [`browse`]).

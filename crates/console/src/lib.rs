@@ -1,8 +1,9 @@
 //! brook-console: Brook's web console, served by `brook serve` on 127.0.0.1:9021 and by
 //! `brook console` against any Kafka cluster — pages embedded in the binary ([`assets`]) over
-//! a JSON API under `/api` ([`api`]) that talks to the cluster as a client ([`cluster`]).
-//!
-//! Work in progress (issue 16): the overview and the topics pages.
+//! a JSON API under `/api` ([`api`]) that talks to the cluster as a client ([`cluster`]):
+//! the message browser ([`browse`]), live numbers ([`metrics`]), and the schema registry's,
+//! Kafka Connect's and ksqlDB's APIs passed through ([`proxy`]). docs/console.md describes
+//! the pages and the API.
 //!
 //! ```no_run
 //! use brook_client::ClusterSettings;

@@ -87,6 +87,82 @@ fn topics_are_created_listed_described_and_deleted() {
     assert_eq!(status, 200);
     assert!(js.contains("async function topics()"));
 
+    // Configs changed one by one, partitions added, the topic emptied.
+    let patch = |body: Json| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut r = agent
+            .patch(format!("{url}/api/topics/tutorial_topic/configs"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        let text = r.body_mut().read_to_string().unwrap();
+        (
+            r.status().as_u16(),
+            serde_json::from_str::<Json>(&text).unwrap_or(Json::Null),
+        )
+    };
+    let (status, e) = patch(json!({"set": {"cleanup.policy": "compact"}}));
+    assert_eq!(status, 200, "{e}");
+    let (status, e) = patch(json!({"set": {"cleanup.policy": "sometimes"}}));
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(e["field"], "configs", "{e}");
+    let config = |name: &str| -> Json {
+        let (_, detail) = json_call(&url, "GET", "/api/topics/tutorial_topic", None);
+        detail["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(config("cleanup.policy")["value"], "compact");
+    assert_eq!(
+        config("retention.ms")["value"],
+        "86400000",
+        "the others stay"
+    );
+    let (status, _) = patch(json!({"delete": ["cleanup.policy"]}));
+    assert_eq!(status, 200);
+    assert_eq!(config("cleanup.policy")["source"], "DEFAULT_CONFIG");
+    let (status, e) = json_call(
+        &url,
+        "POST",
+        "/api/topics/tutorial_topic/partitions",
+        Some(json!({"count": 2})),
+    );
+    assert_eq!((status, e["field"].as_str()), (400, Some("count")), "{e}");
+    let (status, e) = json_call(
+        &url,
+        "POST",
+        "/api/topics/tutorial_topic/partitions",
+        Some(json!({"count": 3})),
+    );
+    assert_eq!(status, 200, "{e}");
+    for i in 0..30 {
+        let (status, e) = json_call(
+            &url,
+            "POST",
+            "/api/topics/tutorial_topic/messages",
+            Some(json!({"value": format!("m{i}")})),
+        );
+        assert_eq!(status, 200, "{e}");
+    }
+    let (_, detail) = json_call(&url, "GET", "/api/topics/tutorial_topic", None);
+    assert_eq!(detail["partitions"].as_array().unwrap().len(), 3);
+    let (status, emptied) = json_call(&url, "POST", "/api/topics/tutorial_topic/empty", None);
+    assert_eq!(status, 200, "{emptied}");
+    assert_eq!(emptied["deleted"], 30);
+    let (_, page) = json_call(&url, "GET", "/api/topics/tutorial_topic/messages", None);
+    assert_eq!(page["messages"].as_array().unwrap().len(), 0, "{page}");
+    let (_, detail) = json_call(&url, "GET", "/api/topics/tutorial_topic", None);
+    for p in detail["partitions"].as_array().unwrap() {
+        assert_eq!(p["log_start_offset"], p["log_end_offset"], "{detail}");
+    }
+
     let (status, _) = call(&url, "DELETE", "/api/topics/tutorial_topic", None);
     assert_eq!(status, 204);
     let (status, e) = json_call(&url, "GET", "/api/topics/tutorial_topic", None);

@@ -3,12 +3,6 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use kafka_protocol::messages::describe_log_dirs_request::DescribableLogDirTopic;
-use kafka_protocol::messages::incremental_alter_configs_request::{
-    AlterConfigsResource, AlterableConfig,
-};
-use kafka_protocol::messages::{DescribeLogDirsRequest, IncrementalAlterConfigsRequest, TopicName};
-use kafka_protocol::protocol::StrBytes;
 use rdkafka::admin::{NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::consumer::Consumer as _;
 use rdkafka::metadata::Metadata;
@@ -18,7 +12,6 @@ use serde::Serialize;
 use super::Fail;
 use super::connect::{ConnectArgs, block_on};
 use super::output::{self, Format};
-use brook_client::wire::BrokerConnection;
 
 /// `brook topic …`.
 #[derive(clap::Subcommand, Debug)]
@@ -299,47 +292,21 @@ pub fn topic_metadata<'m>(
         .ok_or_else(|| Fail::not_found(format!("topic '{topic}' does not exist")).into())
 }
 
-/// Bytes on disk per partition of `topic`, summed over the brokers' log dirs (DescribeLogDirs).
-/// `None` per partition when no broker answered.
+/// Bytes on disk per partition of `topic`; `None` for a partition no broker reported.
 fn partition_sizes(
     connect: &ConnectArgs,
     metadata: &Metadata,
     topic: &str,
 ) -> BTreeMap<i32, Option<i64>> {
-    let mut sizes = BTreeMap::new();
-    for broker in metadata.brokers() {
-        let address = format!("{}:{}", broker.host(), broker.port());
-        let answer = BrokerConnection::open(&address, connect.timeout).and_then(|mut c| {
-            let version = c.version::<DescribeLogDirsRequest>()?;
-            let request = DescribeLogDirsRequest::default().with_topics(Some(vec![
-                DescribableLogDirTopic::default()
-                    .with_topic(TopicName(StrBytes::from_string(topic.to_string())))
-                    .with_partitions(
-                        (0..metadata
-                            .topics()
-                            .iter()
-                            .find(|t| t.name() == topic)
-                            .map_or(0, |t| t.partitions().len() as i32))
-                            .collect(),
-                    ),
-            ]));
-            c.send(&request, version)
-        });
-        match answer {
-            Ok(response) => {
-                for dir in response.results.iter().filter(|d| d.error_code == 0) {
-                    for t in dir.topics.iter().filter(|t| t.name.as_str() == topic) {
-                        for p in &t.partitions {
-                            let entry = sizes.entry(p.partition_index).or_insert(Some(0));
-                            *entry = Some(entry.unwrap_or(0) + p.partition_size);
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::debug!(error = %e, %address, "DescribeLogDirs failed"),
-        }
-    }
-    sizes
+    let sizes = brook_client::topics::partition_sizes(metadata, topic, connect.timeout);
+    topic_metadata(metadata, topic)
+        .map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| (p.id(), sizes.get(&p.id()).copied()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn describe(connect: &ConnectArgs, format: Format, topic: &str) -> anyhow::Result<()> {
@@ -494,46 +461,12 @@ fn alter(
     let mut changes = Vec::new();
     if !set.is_empty() || !delete.is_empty() {
         // IncrementalAlterConfigs (KIP-339): only the named configs change.
-        let configs = set
-            .iter()
-            .map(|(k, v)| {
-                AlterableConfig::default()
-                    .with_name(StrBytes::from_string(k.to_string()))
-                    .with_config_operation(0)
-                    .with_value(Some(StrBytes::from_string(v.to_string())))
-            })
-            .chain(delete.iter().map(|k| {
-                AlterableConfig::default()
-                    .with_name(StrBytes::from_string(k.clone()))
-                    .with_config_operation(1)
-            }))
-            .collect();
-        let request = IncrementalAlterConfigsRequest::default().with_resources(vec![
-            AlterConfigsResource::default()
-                .with_resource_type(2)
-                .with_resource_name(StrBytes::from_string(topic.to_string()))
-                .with_configs(configs),
-        ]);
-        let controller = metadata
-            .brokers()
-            .first()
-            .map(|b| format!("{}:{}", b.host(), b.port()))
-            .ok_or_else(|| Fail::unreachable("the cluster lists no brokers"))?;
-        let mut connection = BrokerConnection::open(&controller, connect.timeout)?;
-        let version = connection.version::<IncrementalAlterConfigsRequest>()?;
-        let response = connection.send(&request, version)?;
-        for r in &response.responses {
-            if r.error_code != 0 {
-                let message = r
-                    .error_message
-                    .as_ref()
-                    .map_or_else(|| format!("error code {}", r.error_code), |m| m.to_string());
-                return Err(Fail::failed(format!(
-                    "cannot alter the configs of '{topic}': {message}"
-                ))
-                .into());
-            }
-        }
+        let delete: Vec<&str> = delete.iter().map(String::as_str).collect();
+        brook_client::topics::alter_configs(&metadata, topic, &set, &delete, connect.timeout)
+            .map_err(|e| match e {
+                brook_client::topics::TopicAdminError::Refused(m) => Fail::failed(m),
+                brook_client::topics::TopicAdminError::Unreachable(m) => Fail::unreachable(m),
+            })?;
         changes.extend(set.iter().map(|(k, v)| format!("{k}={v}")));
         changes.extend(delete.iter().map(|k| format!("{k} (default)")));
     }
