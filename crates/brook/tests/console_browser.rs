@@ -399,6 +399,36 @@ fn the_courses_walkthrough_in_chromium() {
         assert!(c.find(Locator::Css("table.diff tr.added")).await.is_ok());
         screenshot(&c, "schema").await;
 
+        // A new subject registered from the list page, then deleted permanently.
+        c.goto(&format!("{base}/schemas")).await.unwrap();
+        click(&c, "details.panel summary").await;
+        fill(&c, "form.produce input[name=subject]", "scratch-value").await;
+        fill(
+            &c,
+            "form.produce textarea[name=schema]",
+            r#"{"type": "string"}"#,
+        )
+        .await;
+        click(&c, "form.produce button[type=submit]").await;
+        wait_text(&c, "form.produce .result", "Registered with id").await;
+        c.goto(&format!("{base}/schemas/scratch-value")).await.unwrap();
+        wait_text(&c, "main h1", "scratch-value").await;
+        click(&c, "main .title span button:last-child").await; // Delete permanently
+        accept_dialog(&c).await;
+        wait_text(&c, "main h1", "Schemas").await;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let left = agent
+            .get(format!("{registry}/subjects?deleted=true"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        assert!(!left.contains("scratch-value"), "hard-deleted: {left}");
+
         // The course's Datagen connector, created from the form built from its config
         // definition: orders arrive, the throughput chart moves, then it is paused.
         c.goto(&format!(
@@ -492,6 +522,16 @@ fn the_courses_walkthrough_in_chromium() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         screenshot(&c, "sql").await;
+
+        // Its partitions, and two more added (confirmed).
+        c.goto(&format!("{base}/topics/tutorial_topic/partitions"))
+            .await
+            .unwrap();
+        fill(&c, "form.reset input[name=count]", "4").await;
+        click(&c, "form.reset button[type=submit]").await;
+        accept_dialog(&c).await;
+        wait_text(&c, "main p.muted", "4 partition(s)").await;
+        screenshot(&c, "topic-partitions").await;
 
         // The course's topic: a config changed from its page, then emptied (confirmed).
         c.goto(&format!("{base}/topics/tutorial_topic/configs"))

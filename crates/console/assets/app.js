@@ -97,13 +97,27 @@ const td = (v, cls) => el("td", cls ? { class: cls } : {}, v);
 const num = v => td(v, "num");
 
 // A form whose fields show the server's error next to them.
-function fieldError(form, e) {
+function clearErrors(form) {
   for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+}
+
+function fieldError(form, e) {
+  clearErrors(form);
   const target = (e.field && form.querySelector(`[data-error-for="${e.field}"]`)) ||
     form.querySelector('[data-error-for="form"]');
   target.textContent = e.message;
   const input = e.field && form.querySelector(`[name="${e.field}"]`);
   if (input) input.focus();
+}
+
+// `key=value` lines as an object.
+function settings(text) {
+  const out = {};
+  for (const line of String(text || "").split("\n")) {
+    const at = line.indexOf("=");
+    if (line.trim() && at > 0) out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return out;
 }
 
 function field(label, input, name) {
@@ -207,11 +221,7 @@ async function topics() {
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
     const f = new FormData(form);
-    const configs = {};
-    for (const line of String(f.get("configs") || "").split("\n")) {
-      const at = line.indexOf("=");
-      if (line.trim() && at > 0) configs[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-    }
+    const configs = settings(f.get("configs"));
     if (f.get("retention")) configs["retention.ms"] = String(f.get("retention"));
     if (f.get("retention_bytes")) configs["retention.bytes"] = String(f.get("retention_bytes"));
     if (f.get("cleanup")) configs["cleanup.policy"] = String(f.get("cleanup"));
@@ -520,7 +530,7 @@ async function produceForm(name, t) {
     result);
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
-    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    clearErrors(form);
     result.textContent = "";
     const f = new FormData(form);
     const headers = String(f.get("headers") || "").split("\n").filter(l => l.trim()).map(l => {
@@ -600,7 +610,7 @@ async function group(name) {
   };
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
-    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    clearErrors(form);
     try {
       const preview = await api("POST", base + "/reset", request(true));
       const apply = el("button", { type: "button", class: "danger", onclick: async () => {
@@ -727,7 +737,7 @@ function registerForm(subject, latest) {
     result);
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
-    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    clearErrors(form);
     result.textContent = "";
     const f = new FormData(form);
     const name = subject || String(f.get("subject"));
@@ -787,20 +797,21 @@ async function schema(subject) {
       route();
     } catch (e) { fieldError(levelForm, e); }
   });
-  const del = (label, path, question) => el("button", { class: "danger", type: "button", onclick: async () => {
+  const del = (label, paths, question) => el("button", { class: "danger", type: "button", onclick: async () => {
     if (!confirm(question)) return;
     try {
-      await api("DELETE", path);
+      for (const path of paths) await api("DELETE", path);
       navigate("/schemas");
     } catch (e) { alert(e.message); }
   } }, label);
   show(
     el("div", { class: "title" }, el("h1", {}, subject), el("span", {},
-      del(`Delete version ${shownVersion}`, `/registry/subjects/${enc}/versions/${shownVersion}`,
+      del(`Delete version ${shownVersion}`, [`/registry/subjects/${enc}/versions/${shownVersion}`],
         `Soft-delete version ${shownVersion} of ${subject}?`), " ",
-      del("Delete subject", `/registry/subjects/${enc}`, `Soft-delete every version of ${subject}?`), " ",
-      del("Delete permanently", `/registry/subjects/${enc}?permanent=true`,
-        `Permanently delete ${subject}? Its schemas cannot be read back (it must be soft-deleted first).`))),
+      del("Delete subject", [`/registry/subjects/${enc}`], `Soft-delete every version of ${subject}?`), " ",
+      // Hard deletion needs a soft one first, as in Confluent's registry: both, in order.
+      del("Delete permanently", [`/registry/subjects/${enc}`, `/registry/subjects/${enc}?permanent=true`],
+        `Permanently delete ${subject} and every version of it? This cannot be undone.`))),
     el("p", { class: "muted" }, `${one.schemaType || "AVRO"} · version ${one.version} of ${versions.length} · id ${one.id}`),
     levelForm,
     el("h2", {}, "Versions"),
@@ -904,15 +915,11 @@ async function newConnector() {
       el("span", { class: "field-error", role: "alert", "data-error-for": "form" })));
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
-    for (const old of form.querySelectorAll(".field-error")) old.textContent = "";
+    clearErrors(form);
     const config = {};
     for (const [k, v] of new FormData(form)) {
-      if (k === "_more") {
-        for (const line of String(v).split("\n")) {
-          const at = line.indexOf("=");
-          if (line.trim() && at > 0) config[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-        }
-      } else if (String(v) !== "") config[k] = String(v);
+      if (k === "_more") Object.assign(config, settings(v));
+      else if (String(v) !== "") config[k] = String(v);
     }
     try {
       const checked = await api("PUT", `/connect/connector-plugins/${encodeURIComponent(cls)}/config/validate`, config);

@@ -276,7 +276,7 @@ impl<'a> Decoder<'a> {
                 "JSON" => "json_schema",
                 _ => "protobuf",
             };
-            parsed.decode_json(payload).ok().map(|v| (format, v))
+            parsed.decode_plain(payload).ok().map(|v| (format, v))
         });
         match decoded {
             Some((format, data)) => Some(Shown {

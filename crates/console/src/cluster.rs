@@ -426,15 +426,7 @@ impl Cluster {
     /// in one request per leader).
     pub fn topics(&self) -> Result<Vec<TopicSummary>, ClusterError> {
         let metadata = self.all_metadata()?;
-        let all: Vec<(String, i32)> = metadata
-            .topics()
-            .iter()
-            .flat_map(|t| {
-                t.partitions()
-                    .iter()
-                    .map(|p| (t.name().to_string(), p.id()))
-            })
-            .collect();
+        let all = every_partition(&metadata);
         let ranges = groups::watermarks(&self.consumer, &all, self.settings.timeout)?;
         let sizes = brook_client::topics::topic_sizes(&metadata, self.settings.timeout);
         let mut topics: Vec<TopicSummary> = metadata
@@ -857,15 +849,7 @@ impl Cluster {
     /// Each topic's log end offsets summed over its partitions.
     pub fn end_offsets_by_topic(&self) -> Result<BTreeMap<String, i64>, ClusterError> {
         let metadata = self.all_metadata()?;
-        let all: Vec<(String, i32)> = metadata
-            .topics()
-            .iter()
-            .flat_map(|t| {
-                t.partitions()
-                    .iter()
-                    .map(|p| (t.name().to_string(), p.id()))
-            })
-            .collect();
+        let all = every_partition(&metadata);
         let ranges = groups::watermarks(&self.consumer, &all, self.settings.timeout)?;
         let mut ends = BTreeMap::new();
         for ((topic, _), (_, high)) in ranges {
@@ -955,6 +939,19 @@ impl Cluster {
         }
         Ok(())
     }
+}
+
+/// (topic, partition) of every partition in `metadata`.
+fn every_partition(metadata: &Metadata) -> Vec<(String, i32)> {
+    metadata
+        .topics()
+        .iter()
+        .flat_map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| (t.name().to_string(), p.id()))
+        })
+        .collect()
 }
 
 /// A partition's metadata.

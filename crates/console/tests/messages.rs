@@ -218,6 +218,37 @@ fn messages_are_browsed_page_by_page_and_produced() {
     assert_eq!(value["format"], "avro", "{page}");
     assert_eq!(value["data"], json!({"vendor_id": 1, "total_amount": 17.8}));
 
+    // JSON Schema and Protobuf too.
+    for (topic, schema_type, schema, want) in [
+        (
+            "rides_js",
+            brook_registry::format::SchemaType::Json,
+            r#"{"type":"object","properties":{"vendor_id":{"type":"integer"}},"required":["vendor_id"]}"#,
+            "json_schema",
+        ),
+        (
+            "rides_pb",
+            brook_registry::format::SchemaType::Protobuf,
+            "syntax = \"proto3\"; message Ride { int32 vendor_id = 1; }",
+            "protobuf",
+        ),
+    ] {
+        registry
+            .register(&format!("{topic}-value"), schema_type, schema)
+            .unwrap();
+        stack.json("POST", "/api/topics", Some(json!({"name": topic})));
+        let (status, at) = stack.json(
+            "POST",
+            &format!("/api/topics/{topic}/messages"),
+            Some(json!({"value": "{\"vendor_id\": 2}", "value_format": "schema"})),
+        );
+        assert_eq!(status, 200, "{at}");
+        let (_, page) = stack.json("GET", &format!("/api/topics/{topic}/messages"), None);
+        let value = &page["messages"][0]["value"];
+        assert_eq!(value["format"], want, "{page}");
+        assert_eq!(value["data"]["vendor_id"], 2, "{page}");
+    }
+
     // Bad input: a clear error, nothing written.
     for (topic, body, want) in [
         (
