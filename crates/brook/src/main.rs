@@ -114,6 +114,11 @@ enum Command {
     /// Run the web console alone (on 127.0.0.1:9021), against any Kafka-compatible cluster
     /// (`brook serve` already runs one).
     Console(serve::ConsoleArgs),
+    /// Run the REST proxy alone (Confluent's REST Proxy API, on 127.0.0.1:8082), against any
+    /// Kafka-compatible cluster (`brook serve` already runs one).
+    ///
+    /// Example: brook -b kafka:9092 rest --schema-registry-url http://registry:8081
+    Rest(serve::RestArgs),
     /// A shell for Brook SQL (ksqlDB's language), or run statements from -e / -f / stdin.
     ///
     /// Example: brook sql -e "SHOW STREAMS;"
@@ -164,6 +169,7 @@ fn main() -> ExitCode {
             | Command::SqlServer { .. }
             | Command::Connect { .. }
             | Command::Console { .. }
+            | Command::Rest { .. }
     ) || std::env::var_os("BROOK_LOG").is_some()
     {
         logging::init();
@@ -210,6 +216,7 @@ fn main() -> ExitCode {
             connect,
         ),
         Command::Console(args) => serve::run_console(args, connect),
+        Command::Rest(args) => serve::run_rest(args, connect),
         Command::Sql(args) => cli::sql::run(args, format),
         Command::Topic(command) => cli::topic::run(command, connect, format),
         Command::Produce(args) => cli::produce::run(args, connect, format),

@@ -54,6 +54,10 @@ pub struct Args {
     /// Address of the web console, or "off" (`console.listen`; default 127.0.0.1:9021).
     #[arg(long)]
     console_listen: Option<String>,
+    /// Address of the REST proxy (Confluent's REST Proxy API), or "off" (`rest.listen`;
+    /// default 127.0.0.1:8082).
+    #[arg(long)]
+    rest_listen: Option<String>,
 }
 
 /// Everything `brook serve` runs: the broker, and beside it the schema registry, Brook SQL
@@ -74,51 +78,36 @@ pub struct ServeConfig {
     pub connect_listen: Option<std::net::SocketAddr>,
     /// Where the console listens (`console.listen`; None: not started).
     pub console_listen: Option<std::net::SocketAddr>,
+    /// Where the REST proxy listens (`rest.listen`; None: not started).
+    pub rest_listen: Option<std::net::SocketAddr>,
+}
+
+/// A service's `*.listen` value: host:port, or "off" (or empty) for not started.
+fn listen_address(name: &str, value: &str) -> Result<Option<std::net::SocketAddr>> {
+    match value {
+        "" | "off" => Ok(None),
+        addr => Ok(Some(addr.parse().with_context(|| {
+            format!("{name} '{addr}' is not host:port or off")
+        })?)),
+    }
 }
 
 impl ServeConfig {
     fn set(&mut self, name: &str, value: &str) -> Result<()> {
-        if name == "registry.listen" {
-            self.registry_listen = match value {
-                "" | "off" => None,
-                addr => Some(addr.parse().with_context(|| {
-                    format!("registry.listen '{addr}' is not host:port or off")
-                })?),
-            };
+        let listen = match name {
+            "registry.listen" => Some(&mut self.registry_listen),
+            "sql.listen" => Some(&mut self.sql_listen),
+            "connect.listen" => Some(&mut self.connect_listen),
+            "console.listen" => Some(&mut self.console_listen),
+            "rest.listen" => Some(&mut self.rest_listen),
+            _ => None,
+        };
+        if let Some(slot) = listen {
+            *slot = listen_address(name, value)?;
             return Ok(());
         }
         if name == "registry.advertised.url" {
             self.registry_advertised_url = Some(advertised_url(value)?);
-            return Ok(());
-        }
-        if name == "sql.listen" {
-            self.sql_listen = match value {
-                "" | "off" => None,
-                addr => Some(
-                    addr.parse()
-                        .with_context(|| format!("sql.listen '{addr}' is not host:port or off"))?,
-                ),
-            };
-            return Ok(());
-        }
-        if name == "connect.listen" {
-            self.connect_listen =
-                match value {
-                    "" | "off" => None,
-                    addr => Some(addr.parse().with_context(|| {
-                        format!("connect.listen '{addr}' is not host:port or off")
-                    })?),
-                };
-            return Ok(());
-        }
-        if name == "console.listen" {
-            self.console_listen =
-                match value {
-                    "" | "off" => None,
-                    addr => Some(addr.parse().with_context(|| {
-                        format!("console.listen '{addr}' is not host:port or off")
-                    })?),
-                };
             return Ok(());
         }
         if name == "sql.service.id" {
@@ -138,6 +127,7 @@ impl ServeConfig {
                 | "sql.service.id"
                 | "connect.listen"
                 | "console.listen"
+                | "rest.listen"
         ) || BrokerConfig::knows(name)
     }
 }
@@ -171,6 +161,7 @@ pub fn serve_config(
         sql_service_id: "default_".to_string(),
         connect_listen: Some("127.0.0.1:8083".parse()?),
         console_listen: Some("127.0.0.1:9021".parse()?),
+        rest_listen: Some("127.0.0.1:8082".parse()?),
     };
     if let Some(path) = &args.config {
         for (name, value) in read_toml(path)? {
@@ -213,6 +204,7 @@ pub fn serve_config(
         ("sql.listen", args.sql_listen.clone()),
         ("connect.listen", args.connect_listen.clone()),
         ("console.listen", args.console_listen.clone()),
+        ("rest.listen", args.rest_listen.clone()),
     ];
     for (name, value) in flags {
         if let Some(value) = value {
@@ -327,6 +319,19 @@ pub fn run(args: &Args) -> Result<()> {
                 )?;
                 services.connect = Some(connect);
             }
+            if let Some(listen) = config.rest_listen {
+                let mut rest = brook_rest::RestConfig::new(brook_client::ClusterSettings::new(
+                    bootstrap.to_string(),
+                ));
+                rest.schema_registry_url = registry_url.clone();
+                let server = brook_rest::RestServer::start(rest, listen)
+                    .await
+                    .map_err(anyhow::Error::new)
+                    .context(
+                        "cannot start the REST proxy (--rest-listen sets its address, or off)",
+                    )?;
+                services.rest = Some(server);
+            }
             if let Some(listen) = config.console_listen {
                 let mut console_config = brook_console::ConsoleConfig::new(
                     brook_client::ClusterSettings::new(bootstrap.to_string()),
@@ -374,6 +379,7 @@ pub fn run(args: &Args) -> Result<()> {
             sql = ?services.sql.as_ref().map(|s| s.local_addr()),
             connect = ?services.connect.as_ref().map(|c| c.local_addr()),
             console = ?services.console.as_ref().map(|c| c.local_addr()),
+            rest = ?services.rest.as_ref().map(|r| r.local_addr()),
             data_dir = %data_dir.display(),
             "Brook is ready"
         );
@@ -392,6 +398,7 @@ struct Services {
     sql: Option<brook_sql::server::SqlServer>,
     connect: Option<brook_connect::rest::ConnectServer>,
     console: Option<brook_console::ConsoleServer>,
+    rest: Option<brook_rest::RestServer>,
 }
 
 impl Services {
@@ -399,6 +406,9 @@ impl Services {
     async fn shutdown(self) {
         if let Some(console) = self.console {
             console.shutdown().await;
+        }
+        if let Some(rest) = self.rest {
+            rest.shutdown().await;
         }
         if let Some(connect) = self.connect {
             connect.shutdown().await;
@@ -516,6 +526,41 @@ pub fn run_connect(
         &connect.bootstrap_servers,
         start_connect(config, listen),
         brook_connect::rest::ConnectServer::local_addr,
+        |server| Box::pin(server.shutdown()),
+    )
+}
+
+/// `brook rest`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct RestArgs {
+    /// HTTP address to serve the REST proxy on.
+    #[arg(long, default_value = "127.0.0.1:8082")]
+    listen: std::net::SocketAddr,
+    /// A Confluent-compatible schema registry, for the Avro, JSON Schema and Protobuf
+    /// embedded formats.
+    #[arg(long, value_name = "URL")]
+    schema_registry_url: Option<String>,
+    /// Close a consumer instance left idle this long (`consumer.instance.timeout.ms`).
+    #[arg(long, default_value = "300000", value_name = "MS")]
+    consumer_instance_timeout_ms: u64,
+}
+
+/// `brook rest`: the REST proxy alone, on any Kafka-compatible cluster.
+pub fn run_rest(args: &RestArgs, connect: &crate::cli::connect::ConnectArgs) -> Result<()> {
+    let listen = args.listen;
+    let mut config = brook_rest::RestConfig::new(connect.cluster()?);
+    config.schema_registry_url = args.schema_registry_url.clone();
+    config.consumer_instance_timeout =
+        std::time::Duration::from_millis(args.consumer_instance_timeout_ms);
+    run_alone(
+        "the REST proxy",
+        &connect.bootstrap_servers,
+        async move {
+            brook_rest::RestServer::start(config, listen)
+                .await
+                .map_err(anyhow::Error::new)
+        },
+        brook_rest::RestServer::local_addr,
         |server| Box::pin(server.shutdown()),
     )
 }

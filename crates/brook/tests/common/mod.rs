@@ -132,6 +132,11 @@ impl Server {
             } else {
                 &["--console-listen", "off"][..]
             })
+            .args(if extra.contains(&"--rest-listen") {
+                &[][..]
+            } else {
+                &["--rest-listen", "off"][..]
+            })
             .args(extra)
             .stdout(Stdio::null())
             .stderr(stderr)

@@ -59,6 +59,8 @@ impl BrookServe {
                 "off",
                 "--console-listen",
                 "off",
+                "--rest-listen",
+                "off",
                 "--set",
                 "group.initial.rebalance.delay.ms=0",
                 "--data-dir",

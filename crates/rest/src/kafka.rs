@@ -1,0 +1,129 @@
+//! The cluster as the REST proxy sees it: metadata asked without creating topics, a shared
+//! producer, and the schema registry.
+
+use std::time::Duration;
+
+use brook_client::{ClusterSettings, Quiet};
+use brook_registry::client::RegistryClient;
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::metadata::Metadata;
+use rdkafka::producer::FutureProducer;
+
+use crate::error::RestError;
+
+/// Clients of one cluster.
+pub struct Kafka {
+    /// How to reach it.
+    pub settings: ClusterSettings,
+    /// Metadata and offsets (a consumer never makes the broker auto-create a topic).
+    pub consumer: BaseConsumer<Quiet>,
+    /// Every produce request goes through it.
+    pub producer: FutureProducer<Quiet>,
+    /// Configs.
+    pub admin: AdminClient<Quiet>,
+    /// The schema registry, when configured.
+    pub registry: Option<RegistryClient>,
+}
+
+/// A partition's metadata.
+#[derive(Debug, Clone)]
+pub struct PartitionInfo {
+    /// Its id.
+    pub id: i32,
+    /// The leader.
+    pub leader: i32,
+    /// Replicas.
+    pub replicas: Vec<i32>,
+    /// In-sync replicas.
+    pub isr: Vec<i32>,
+}
+
+impl Kafka {
+    /// Clients for `settings`' cluster.
+    pub fn new(settings: ClusterSettings, registry_url: Option<&str>) -> Result<Kafka, RestError> {
+        let internal = |e: brook_client::ClientError| RestError::new(500, 500, e.to_string());
+        let consumer = settings
+            .create(
+                &[("group.id", "brook-rest"), ("enable.auto.commit", "false")],
+                Quiet,
+            )
+            .map_err(internal)?;
+        let producer = settings
+            .create(&[("linger.ms", "5"), ("enable.idempotence", "true")], Quiet)
+            .map_err(internal)?;
+        let admin = settings.create(&[], Quiet).map_err(internal)?;
+        Ok(Kafka {
+            settings,
+            consumer,
+            producer,
+            admin,
+            registry: registry_url.map(RegistryClient::new),
+        })
+    }
+
+    /// How long to wait for the cluster.
+    pub fn timeout(&self) -> Duration {
+        self.settings.timeout
+    }
+
+    /// Every topic's metadata (or one's).
+    pub fn metadata(&self, topic: Option<&str>) -> Result<Metadata, RestError> {
+        self.settings
+            .metadata(self.consumer.client(), topic)
+            .map_err(|e| RestError::kafka(e.to_string()))
+    }
+
+    /// The partitions of `topic`, or 40401.
+    pub fn partitions(&self, topic: &str) -> Result<Vec<PartitionInfo>, RestError> {
+        let metadata = self.metadata(Some(topic))?;
+        let found = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+            .ok_or_else(RestError::topic_not_found)?;
+        let mut partitions: Vec<PartitionInfo> = found
+            .partitions()
+            .iter()
+            .map(|p| PartitionInfo {
+                id: p.id(),
+                leader: p.leader(),
+                replicas: p.replicas().to_vec(),
+                isr: p.isr().to_vec(),
+            })
+            .collect();
+        partitions.sort_by_key(|p| p.id);
+        Ok(partitions)
+    }
+
+    /// (beginning, end) offsets of one partition.
+    pub fn offsets(&self, topic: &str, partition: i32) -> Result<(i64, i64), RestError> {
+        self.consumer
+            .fetch_watermarks(topic, partition, self.timeout())
+            .map_err(|e| RestError::kafka(e.to_string()))
+    }
+}
+
+impl Kafka {
+    /// A topic's configs that have values (name → value).
+    pub fn topic_configs(
+        &self,
+        topic: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, RestError> {
+        let options = AdminOptions::new().request_timeout(Some(self.timeout()));
+        let described = brook_client::block_on(
+            self.admin
+                .describe_configs(&[ResourceSpecifier::Topic(topic)], &options),
+        )
+        .map_err(|e| RestError::kafka(e.to_string()))?;
+        let mut configs = std::collections::BTreeMap::new();
+        for resource in described.into_iter().flatten() {
+            for e in resource.entries {
+                if let Some(v) = e.value {
+                    configs.insert(e.name, v);
+                }
+            }
+        }
+        Ok(configs)
+    }
+}
