@@ -1,0 +1,106 @@
+//! The REST proxy in the binary: `brook serve --rest-listen` serves Confluent's REST Proxy API
+//! beside the broker and the registry. Rides produced through it as JSON (v2, batches of 100)
+//! are read back by `brook consume`; rides produced as Avro with an inline schema are decoded
+//! by confluent-kafka's AvroDeserializer (PyPI).
+
+mod common;
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Server, free_port, python};
+use serde_json::{Value as Json, json};
+
+fn post(url: &str, content_type: &str, body: &Json) -> (u16, Json) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut r = agent
+        .post(url)
+        .header("Content-Type", content_type)
+        .send(body.to_string())
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+}
+
+#[test]
+fn rides_through_the_rest_proxy_reach_brook_consume_and_confluent_kafka() {
+    let dir = tempfile::tempdir().unwrap();
+    let rest: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = Server::start_with_registry_and_args(
+        &dir.path().join("data"),
+        &["--rest-listen", &rest.to_string()],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(rest).is_err() {
+        assert!(Instant::now() < deadline, "the REST proxy did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let bootstrap = server.addr.to_string();
+    let brook = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_brook"))
+            .args(["-b", &bootstrap])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "brook {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    brook(&["topic", "create", "rides", "--partitions", "2"]);
+    brook(&["topic", "create", "rides_avro"]);
+    for batch in 0..100 {
+        let records: Vec<Json> = (0..100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                json!({"key": format!("{}", 1 + n % 2), "value": {"ride_id": n, "total_amount": 12.5}})
+            })
+            .collect();
+        let (status, answer) = post(
+            &format!("http://{rest}/topics/rides"),
+            "application/vnd.kafka.json.v2+json",
+            &json!({ "records": records }),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+    let printed = brook(&["consume", "rides", "--from-beginning", "-n", "10000"]);
+    let mut ids: Vec<i64> = printed
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Json>(l).unwrap()["ride_id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..10_000).collect::<Vec<_>>());
+
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/rest_avro.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .arg(&bootstrap)
+        .arg(format!("http://{}", server.registry.unwrap()))
+        .arg(format!("http://{rest}"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "rest_avro.py failed\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("200 rides decoded by AvroDeserializer"),
+        "{stdout}"
+    );
+    assert!(server.terminate());
+}
