@@ -127,3 +127,13 @@ impl Kafka {
         Ok(configs)
     }
 }
+
+impl Kafka {
+    /// The cluster's id.
+    pub fn cluster_id(&self) -> Result<String, RestError> {
+        self.admin
+            .inner()
+            .fetch_cluster_id(self.timeout())
+            .ok_or_else(|| RestError::kafka("the cluster did not say its id"))
+    }
+}

@@ -21,6 +21,7 @@ pub mod error;
 pub mod formats;
 pub mod kafka;
 pub mod v2;
+pub mod v3;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,7 +75,7 @@ impl RestServer {
     pub async fn start(config: RestConfig, listen: SocketAddr) -> std::io::Result<RestServer> {
         let state =
             Arc::new(v2::Proxy::new(config).map_err(|e| std::io::Error::other(e.message.clone()))?);
-        let app = v2::router(state.clone());
+        let app = v3::router(state.clone()).merge(v2::router(state.clone()));
         let http = brook_client::http::HttpServer::start(listen, app).await?;
         Ok(RestServer { http, state })
     }
