@@ -1,7 +1,8 @@
 //! The REST proxy in the binary: `brook serve --rest-listen` serves Confluent's REST Proxy API
-//! beside the broker and the registry. Rides produced through it as JSON (v2, batches of 100)
-//! are read back by `brook consume`; rides produced as Avro with an inline schema are decoded
-//! by confluent-kafka's AvroDeserializer (PyPI).
+//! beside the broker and the registry. 10,000 rides produced through it as JSON in batches of
+//! 100 through v2 and through v3's streaming form are read back by `brook consume` and by a v2
+//! consumer instance, each once; rides produced as Avro with an inline schema are decoded by
+//! confluent-kafka's AvroDeserializer (PyPI).
 
 mod common;
 
@@ -12,6 +13,17 @@ use std::time::{Duration, Instant};
 
 use common::{Server, free_port, python};
 use serde_json::{Value as Json, json};
+
+fn get(url: &str) -> (u16, Json) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent.get(url).call().unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+}
 
 fn post(url: &str, content_type: &str, body: &Json) -> (u16, Json) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -83,6 +95,98 @@ fn rides_through_the_rest_proxy_reach_brook_consume_and_confluent_kafka() {
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, (0..10_000).collect::<Vec<_>>());
+
+    // The same rides through v3's streaming produce, 100 per stream, then read back by a v2
+    // consumer instance (both topics) and by `brook consume`.
+    brook(&["topic", "create", "rides_v3", "--partitions", "2"]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let (_, clusters) = get(&format!("http://{rest}/v3/clusters"));
+    let cluster = clusters["data"][0]["cluster_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for batch in 0..100 {
+        let lines: String = (0..100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                format!(
+                    "{}\n",
+                    json!({"key": {"type": "STRING", "data": format!("{}", 1 + n % 2)},
+                           "value": {"type": "JSON", "data": {"ride_id": n, "total_amount": 12.5}}})
+                )
+            })
+            .collect();
+        let mut reader = lines.as_bytes();
+        let mut response = agent
+            .post(format!(
+                "http://{rest}/v3/clusters/{cluster}/topics/rides_v3/records"
+            ))
+            .header("Content-Type", "application/json")
+            .send(ureq::SendBody::from_reader(&mut reader))
+            .unwrap();
+        let text = response.body_mut().read_to_string().unwrap();
+        assert_eq!(text.lines().count(), 100, "{text:.300}");
+        assert!(
+            text.lines().all(|l| l.contains("\"error_code\":200")),
+            "{text:.300}"
+        );
+    }
+    let printed = brook(&["consume", "rides_v3", "--from-beginning", "-n", "10000"]);
+    let mut ids: Vec<i64> = printed
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Json>(l).unwrap()["ride_id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..10_000).collect::<Vec<_>>());
+    let v2 = "application/vnd.kafka.v2+json";
+    post(
+        &format!("http://{rest}/consumers/readers"),
+        v2,
+        &json!({"name": "r", "format": "json", "auto.offset.reset": "earliest"}),
+    );
+    post(
+        &format!("http://{rest}/consumers/readers/instances/r/subscription"),
+        v2,
+        &json!({"topics": ["rides", "rides_v3"]}),
+    );
+    let mut seen: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while seen.values().map(Vec::len).sum::<usize>() < 20_000 {
+        assert!(
+            Instant::now() < deadline,
+            "only {:?} records",
+            seen.values().map(Vec::len).collect::<Vec<_>>()
+        );
+        let mut r = agent
+            .get(format!(
+                "http://{rest}/consumers/readers/instances/r/records"
+            ))
+            .header("Accept", "application/vnd.kafka.json.v2+json")
+            .call()
+            .unwrap();
+        let got: Json = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        for record in got.as_array().unwrap() {
+            seen.entry(record["topic"].as_str().unwrap().to_string())
+                .or_default()
+                .push(record["value"]["ride_id"].as_i64().unwrap());
+        }
+    }
+    for (topic, mut ids) in seen {
+        ids.sort_unstable();
+        assert_eq!(
+            ids,
+            (0..10_000).collect::<Vec<_>>(),
+            "{topic}: each ride once"
+        );
+    }
 
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/rest_avro.py");
     let out = Command::new(python())

@@ -105,6 +105,12 @@ fn topic_admin_round_trip() {
     };
     assert_eq!(find("cleanup.policy")["value"], "compact");
     assert_eq!(find("retention.ms")["is_default"], true, "{all}");
+    let (_, brokers) = stack.get(&format!("/v3/clusters/{id}/brokers"));
+    let broker = brokers["data"][0]["broker_id"].as_i64().unwrap();
+    let (status, configs) = stack.get(&format!("/v3/clusters/{id}/brokers/{broker}/configs"));
+    assert_eq!(status, 200, "{configs}");
+    assert_eq!(configs["kind"], "KafkaBrokerConfigList");
+    assert!(!configs["data"].as_array().unwrap().is_empty(), "{configs}");
     let (_, parts) = stack.get(&format!("{topics}/rides/partitions"));
     assert_eq!(parts["data"].as_array().unwrap().len(), 3);
     let (status, _) = stack.call("DELETE", &format!("{topics}/rides"), JSON, None, None);
@@ -287,4 +293,36 @@ fn a_groups_lag_summary_matches_its_description() {
     );
     let (status, e) = stack.get(&format!("/v3/clusters/{id}/consumer-groups/nobody"));
     assert_eq!(status, 404, "{e}");
+
+    // A live member (a v2 consumer instance): its assignments.
+    let v2 = "application/vnd.kafka.v2+json";
+    stack.post(
+        "/consumers/live",
+        v2,
+        &json!({"name": "m", "format": "json", "auto.offset.reset": "earliest"}),
+    );
+    stack.post(
+        "/consumers/live/instances/m/subscription",
+        v2,
+        &json!({"topics": ["rides"]}),
+    );
+    stack.read_all("/consumers/live/instances/m", "json", 1);
+    let (_, consumers) = stack.get(&format!("/v3/clusters/{id}/consumer-groups/live/consumers"));
+    let member = consumers["data"][0]["consumer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(consumers["data"][0]["client_id"], "m", "{consumers}");
+    let (status, assigned) = stack.get(&format!(
+        "/v3/clusters/{id}/consumer-groups/live/consumers/{member}/assignments"
+    ));
+    assert_eq!(status, 200, "{assigned}");
+    let mut partitions: Vec<i64> = assigned["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["partition_id"].as_i64().unwrap())
+        .collect();
+    partitions.sort_unstable();
+    assert_eq!(partitions, [0, 1]);
 }

@@ -196,3 +196,42 @@ pub async fn lag_summary(
     })
     .await
 }
+
+/// `GET …/consumer-groups/{group}/consumers/{consumer}/assignments`.
+pub async fn assignments(
+    State(p): State<AppState>,
+    Path((cluster_id, group, consumer)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let base = base(&headers);
+    answer(move || {
+        let cid = check_cluster(&p, &cluster_id)?;
+        let v = group_view(&p, &group)?;
+        let member = v
+            .members
+            .iter()
+            .find(|m| m.member_id == consumer)
+            .ok_or_else(|| RestError::new(404, 404, format!("Consumer {consumer} cannot be found.")))?;
+        let url = format!("{}/consumers/{consumer}/assignments", group_url(&base, &cid, &group));
+        let data = member
+            .partitions
+            .iter()
+            .map(|(topic, partition)| {
+                json!({
+                    "kind": "KafkaConsumerAssignment",
+                    "metadata": metadata(&format!("{url}/{topic}/partitions/{partition}"), &format!(
+                        "crn:///kafka={cid}/consumer-group={group}/consumer={consumer}/assignment={topic}/partition={partition}")),
+                    "cluster_id": cid,
+                    "consumer_group_id": group,
+                    "consumer_id": consumer,
+                    "topic_name": topic,
+                    "partition_id": partition,
+                    "partition": { "related": format!("{base}/v3/clusters/{cid}/topics/{topic}/partitions/{partition}") },
+                    "lag": { "related": format!("{}/lags/{topic}/partitions/{partition}", group_url(&base, &cid, &group)) },
+                })
+            })
+            .collect();
+        Ok(super::list("KafkaConsumerAssignmentList", &url, data))
+    })
+    .await
+}

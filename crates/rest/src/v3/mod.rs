@@ -31,6 +31,10 @@ pub fn router(proxy: Arc<Proxy>) -> Router {
         .route(&format!("{c}/brokers"), get(topics::brokers))
         .route(&format!("{c}/brokers/{{broker_id}}"), get(topics::broker))
         .route(
+            &format!("{c}/brokers/{{broker_id}}/configs"),
+            get(topics::broker_configs),
+        )
+        .route(
             &format!("{c}/topics"),
             get(topics::list).post(topics::create),
         )
@@ -69,6 +73,10 @@ pub fn router(proxy: Arc<Proxy>) -> Router {
         .route(
             &format!("{c}/consumer-groups/{{group}}/consumers"),
             get(groups::consumers),
+        )
+        .route(
+            &format!("{c}/consumer-groups/{{group}}/consumers/{{consumer}}/assignments"),
+            get(groups::assignments),
         )
         .route(
             &format!("{c}/consumer-groups/{{group}}/lags"),

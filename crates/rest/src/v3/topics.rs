@@ -483,3 +483,57 @@ pub async fn partition(
     })
     .await
 }
+
+/// `GET …/brokers/{broker_id}/configs`.
+pub async fn broker_configs(
+    State(p): State<AppState>,
+    Path((cluster_id, broker_id)): Path<(String, i32)>,
+    headers: HeaderMap,
+) -> Response {
+    let base = base(&headers);
+    answer(move || {
+        let cid = check_cluster(&p, &cluster_id)?;
+        let described = brook_client::block_on(
+            p.kafka
+                .admin
+                .describe_configs(&[ResourceSpecifier::Broker(broker_id)], &options(&p)),
+        )
+        .map_err(|e| RestError::kafka(e.to_string()))?;
+        let mut entries: Vec<rdkafka::admin::ConfigEntry> = Vec::new();
+        for r in described {
+            match r {
+                Ok(resource) => entries.extend(resource.entries),
+                Err(_) => {
+                    return Err(RestError::new(
+                        404,
+                        404,
+                        format!("Broker {broker_id} cannot be found."),
+                    ));
+                }
+            }
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let url = format!("{base}/v3/clusters/{cid}/brokers/{broker_id}/configs");
+        let data = entries
+            .iter()
+            .map(|e| {
+                json!({
+                    "kind": "KafkaBrokerConfig",
+                    "metadata": metadata(&format!("{url}/{}", e.name), &format!(
+                        "crn:///kafka={cid}/broker={broker_id}/config={}", e.name)),
+                    "cluster_id": cid,
+                    "broker_id": broker_id,
+                    "name": e.name,
+                    "value": if e.is_sensitive { None } else { e.value.clone() },
+                    "is_default": e.is_default,
+                    "is_read_only": e.is_read_only,
+                    "is_sensitive": e.is_sensitive,
+                    "source": brook_client::config_source_name(&e.source),
+                    "synonyms": [],
+                })
+            })
+            .collect();
+        Ok(super::list("KafkaBrokerConfigList", &url, data))
+    })
+    .await
+}
