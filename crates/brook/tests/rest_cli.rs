@@ -188,6 +188,30 @@ fn rides_through_the_rest_proxy_reach_brook_consume_and_confluent_kafka() {
         );
     }
 
+    // Commit the first 100 rides of rides' partition 0; the v3 lag summary says what `brook
+    // group describe` says.
+    let (status, _) = post(
+        &format!("http://{rest}/consumers/readers/instances/r/offsets"),
+        v2,
+        &json!({"offsets": [{"topic": "rides", "partition": 0, "offset": 99}]}),
+    );
+    assert_eq!(status, 200);
+    let (_, summary) = get(&format!(
+        "http://{rest}/v3/clusters/{cluster}/consumer-groups/readers/lag-summary"
+    ));
+    let described: Json = serde_json::from_str(&brook(&[
+        "--output", "json", "group", "describe", "readers",
+    ]))
+    .unwrap();
+    let total: i64 = described["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["lag"].as_i64())
+        .sum();
+    assert_eq!(summary["total_lag"], total, "{summary}\n{described}");
+    assert!(total > 0, "{described}");
+
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/rest_avro.py");
     let out = Command::new(python())
         .arg(&script)

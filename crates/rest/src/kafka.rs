@@ -50,7 +50,15 @@ impl Kafka {
             )
             .map_err(internal)?;
         let producer = settings
-            .create(&[("linger.ms", "5"), ("enable.idempotence", "true")], Quiet)
+            .create(
+                &[
+                    ("linger.ms", "5"),
+                    ("enable.idempotence", "true"),
+                    // A produce request answers within this, acknowledged or not.
+                    ("message.timeout.ms", "30000"),
+                ],
+                Quiet,
+            )
             .map_err(internal)?;
         let admin = settings.create(&[], Quiet).map_err(internal)?;
         Ok(Kafka {
