@@ -119,6 +119,22 @@ fn encode(
     Ok(Some((bytes, shown)))
 }
 
+/// Whether the record's key or value is encoded through the schema registry (blocking calls).
+fn needs_registry(request: &Value) -> bool {
+    ["key", "value"].iter().any(|side| {
+        let spec = &request[*side];
+        spec.get("schema").is_some()
+            || spec.get("schema_id").is_some()
+            || spec.get("subject").is_some()
+            || spec["type"].as_str().is_some_and(|t| {
+                matches!(
+                    t.to_ascii_uppercase().as_str(),
+                    "AVRO" | "JSONSCHEMA" | "PROTOBUF"
+                )
+            })
+    })
+}
+
 fn prepare(
     p: &Proxy,
     topic: &str,
@@ -379,10 +395,13 @@ pub async fn produce(
             for v in values {
                 let next = match v {
                     Ok(value) => {
-                        let prepared = {
+                        // Only records encoded through the registry need a blocking thread.
+                        let prepared = if needs_registry(&value) {
                             let (p, topic, partitions) =
                                 (p.clone(), topic.clone(), partitions.clone());
                             blocking(move || prepare(&p, &topic, &partitions, &value)).await
+                        } else {
+                            prepare(&p, &topic, &partitions, &value)
                         };
                         match prepared {
                             Ok(r) => match send(&p, &topic, &r).await {
