@@ -21,7 +21,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Proxy, blocking, body, json, no_content, typed_json};
+use super::{Proxy, blocking, body, json, no_content, required_body, typed_json};
 use crate::RestConfig;
 use crate::error::RestError;
 use crate::formats::{self, Format, parse_media_type};
@@ -351,9 +351,8 @@ pub async fn subscribe(
     Path((group, id)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    let subscription: Subscription = match body(&p, request).await {
-        Ok((_, Some(s))) => s,
-        Ok((_, None)) => return RestError::bad_request("the request has no body").into_response(),
+    let subscription: Subscription = match required_body(&p, request).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let result = with_consumer(&p, group, id, move |_, consumer| {
@@ -462,9 +461,8 @@ pub async fn assign(
     Path((group, id)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    let wanted: Partitions = match body(&p, request).await {
-        Ok((_, Some(s))) => s,
-        Ok((_, None)) => return RestError::bad_request("the request has no body").into_response(),
+    let wanted: Partitions = match required_body(&p, request).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let result = with_consumer(&p, group, id, move |_, consumer| {
@@ -528,9 +526,8 @@ pub async fn seek(
     Path((group, id)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    let wanted: Offsets = match body(&p, request).await {
-        Ok((_, Some(s))) => s,
-        Ok((_, None)) => return RestError::bad_request("the request has no body").into_response(),
+    let wanted: Offsets = match required_body(&p, request).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let timeout = p.kafka.timeout();
@@ -550,9 +547,8 @@ pub async fn seek(
 }
 
 async fn seek_to(p: AppState, group: String, id: String, request: Request, to: Offset) -> Response {
-    let wanted: Partitions = match body(&p, request).await {
-        Ok((_, Some(s))) => s,
-        Ok((_, None)) => return RestError::bad_request("the request has no body").into_response(),
+    let wanted: Partitions = match required_body(&p, request).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let timeout = p.kafka.timeout();

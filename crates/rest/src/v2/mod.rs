@@ -145,6 +145,17 @@ pub async fn body<T: DeserializeOwned>(
     Ok((format, Some(parsed)))
 }
 
+/// The request's body as `T`, which the endpoint requires (an empty body is 400).
+pub async fn required_body<T: DeserializeOwned>(
+    proxy: &Proxy,
+    request: Request,
+) -> Result<T, RestError> {
+    match body(proxy, request).await? {
+        (_, Some(t)) => Ok(t),
+        (_, None) => Err(RestError::bad_request("the request has no body")),
+    }
+}
+
 /// Runs blocking client work off the async threads.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, RestError> + Send + 'static,

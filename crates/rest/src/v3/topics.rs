@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{AppState, answer, base, check_cluster, metadata};
 use crate::error::RestError;
-use crate::v2::{Proxy, blocking, body};
+use crate::v2::{Proxy, blocking, required_body};
 
 fn unknown_topic() -> RestError {
     RestError::new(
@@ -174,9 +174,8 @@ pub async fn create(
     request: Request,
 ) -> Response {
     let base = base(request.headers());
-    let wanted: CreateTopic = match body(&p, request).await {
-        Ok((_, Some(c))) => c,
-        Ok((_, None)) => return RestError::bad_request("the request has no body").into_response(),
+    let wanted: CreateTopic = match required_body(&p, request).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let created = blocking(move || {
@@ -354,9 +353,8 @@ pub async fn update_config(
     Path((cluster_id, topic, name)): Path<(String, String, String)>,
     request: Request,
 ) -> Response {
-    let value: Value = match body(&p, request).await {
-        Ok((_, Some(v))) => v,
-        Ok((_, None)) => return RestError::bad_request("the request has no body").into_response(),
+    let value: Value = match required_body(&p, request).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let Some(value) = value["value"].as_str().map(str::to_string) else {
@@ -394,9 +392,8 @@ pub async fn alter_configs(
     Path((cluster_id, topic)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    let batch: AlterBatch = match body(&p, request).await {
-        Ok((_, Some(b))) => b,
-        Ok((_, None)) => return RestError::bad_request("the request has no body").into_response(),
+    let batch: AlterBatch = match required_body(&p, request).await {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     altered(move || {
