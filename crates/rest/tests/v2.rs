@@ -386,3 +386,80 @@ fn bad_input_gets_confluents_status_and_code_and_writes_nothing() {
         "{e}"
     );
 }
+
+#[test]
+fn a_record_the_format_cannot_show_stops_the_read_until_skipped() {
+    let stack = Stack::start(Duration::from_secs(300));
+    stack.create_topic("mixed", 1);
+    // {"n":0}, {"n":1}, not json, {"n":3}, {"n":4} — as binary.
+    let values = [
+        "eyJuIjowfQ==",
+        "eyJuIjoxfQ==",
+        "bm90IGpzb24=",
+        "eyJuIjozfQ==",
+        "eyJuIjo0fQ==",
+    ];
+    let records: Vec<Json> = values.iter().map(|v| json!({ "value": v })).collect();
+    let (status, _) = stack.post(
+        "/topics/mixed",
+        "application/vnd.kafka.binary.v2+json",
+        &json!({ "records": records }),
+    );
+    assert_eq!(status, 200);
+    let v2 = "application/vnd.kafka.v2+json";
+    stack.post(
+        "/consumers/strict",
+        v2,
+        &json!({"name": "j", "format": "json", "auto.offset.reset": "earliest"}),
+    );
+    let base = "/consumers/strict/instances/j";
+    stack.post(
+        &format!("{base}/assignments"),
+        v2,
+        &json!({"partitions": [{"topic": "mixed", "partition": 0}]}),
+    );
+    let mut seen = Vec::new();
+    let error = loop {
+        let (status, got) = stack.call(
+            "GET",
+            &format!("{base}/records?timeout=500"),
+            v2,
+            None,
+            Some("application/vnd.kafka.json.v2+json"),
+        );
+        if status != 200 {
+            break (status, got);
+        }
+        seen.extend(
+            got.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["value"]["n"].clone()),
+        );
+        assert!(seen.len() <= 2, "{seen:?}");
+    };
+    assert_eq!(seen, [json!(0), json!(1)], "the records before it");
+    assert_eq!(error.0, 500);
+    assert_eq!(error.1["error_code"], 50002);
+    assert!(
+        error.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("mixed-0 offset 2"),
+        "{}",
+        error.1
+    );
+    // Seeking past it goes on.
+    let (status, _) = stack.post(
+        &format!("{base}/positions"),
+        v2,
+        &json!({"offsets": [{"topic": "mixed", "partition": 0, "offset": 3}]}),
+    );
+    assert_eq!(status, 204);
+    let rest: Vec<Json> = stack
+        .read_all(base, "json", 2)
+        .iter()
+        .map(|r| r["value"]["n"].clone())
+        .collect();
+    assert_eq!(rest, [json!(3), json!(4)]);
+}

@@ -658,11 +658,38 @@ pub async fn records(
             match consumer.poll(left) {
                 None => {}
                 Some(Ok(m)) => {
+                    let decoded = formats::decode(format, registry, m.key())
+                        .and_then(|k| Ok((k, formats::decode(format, registry, m.payload())?)));
+                    let (key, value) = match decoded {
+                        Ok(kv) => kv,
+                        Err(e) => {
+                            // A record this format cannot show: the next read starts at it
+                            // again (as a Kafka consumer stops at a record it cannot
+                            // deserialize; seeking past it skips it). What was read before it
+                            // is returned first.
+                            let _ = consumer.seek(
+                                m.topic(),
+                                m.partition(),
+                                rdkafka::Offset::Offset(m.offset()),
+                                std::time::Duration::from_secs(5),
+                            );
+                            if !out.is_empty() {
+                                break;
+                            }
+                            return Err(RestError::kafka(format!(
+                                "{} at {}-{} offset {}",
+                                e.message,
+                                m.topic(),
+                                m.partition(),
+                                m.offset()
+                            )));
+                        }
+                    };
                     bytes += m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len);
                     out.push(json!({
                         "topic": m.topic(),
-                        "key": formats::decode(format, registry, m.key())?,
-                        "value": formats::decode(format, registry, m.payload())?,
+                        "key": key,
+                        "value": value,
                         "partition": m.partition(),
                         "offset": m.offset(),
                     }));
