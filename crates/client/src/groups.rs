@@ -179,10 +179,7 @@ pub fn committed_offsets(
     group: &str,
     timeout: Duration,
 ) -> Result<BTreeMap<(String, i32), i64>, GroupError> {
-    let bootstrap = metadata
-        .brokers()
-        .first()
-        .map(|b| format!("{}:{}", b.host(), b.port()))
+    let bootstrap = crate::topics::any_broker(metadata)
         .ok_or_else(|| GroupError::Unreachable("the cluster lists no brokers".into()))?;
     let unreachable = |e: crate::wire::WireError| GroupError::Unreachable(e.to_string());
     let (mut connection, _) = BrokerConnection::open(&bootstrap, timeout)
@@ -368,12 +365,9 @@ pub fn plan_reset<C: ConsumerContext>(
         }
     } else {
         for topic in topics {
-            let found = metadata
-                .topics()
-                .iter()
-                .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+            let found = crate::topics::partitions(metadata, topic)
                 .ok_or_else(|| GroupError::NotFound(format!("topic '{topic}' does not exist")))?;
-            partitions.extend(found.partitions().iter().map(|p| (topic.clone(), p.id())));
+            partitions.extend(found.iter().map(|p| (topic.clone(), p.id)));
         }
     }
     partitions.sort();

@@ -16,6 +16,48 @@ use rdkafka::metadata::Metadata;
 
 use crate::wire::{BrokerConnection, WireError};
 
+/// A partition as metadata describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// Its id.
+    pub id: i32,
+    /// The leader broker.
+    pub leader: i32,
+    /// The replica brokers.
+    pub replicas: Vec<i32>,
+    /// The in-sync replicas.
+    pub isr: Vec<i32>,
+}
+
+/// The partitions of `topic` in `metadata`, by id; `None` when it does not exist (an
+/// error for it, or no partitions).
+pub fn partitions(metadata: &Metadata, topic: &str) -> Option<Vec<PartitionInfo>> {
+    let found = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())?;
+    let mut partitions: Vec<PartitionInfo> = found
+        .partitions()
+        .iter()
+        .map(|p| PartitionInfo {
+            id: p.id(),
+            leader: p.leader(),
+            replicas: p.replicas().to_vec(),
+            isr: p.isr().to_vec(),
+        })
+        .collect();
+    partitions.sort_by_key(|p| p.id);
+    Some(partitions)
+}
+
+/// `host:port` of the first broker `metadata` lists, for requests any broker answers.
+pub fn any_broker(metadata: &Metadata) -> Option<String> {
+    metadata
+        .brokers()
+        .first()
+        .map(|b| format!("{}:{}", b.host(), b.port()))
+}
+
 /// Why a change was refused.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TopicAdminError {
@@ -62,10 +104,7 @@ pub fn alter_configs(
             .with_resource_name(StrBytes::from_string(topic.to_string()))
             .with_configs(configs),
     ]);
-    let broker = metadata
-        .brokers()
-        .first()
-        .map(|b| format!("{}:{}", b.host(), b.port()))
+    let broker = any_broker(metadata)
         .ok_or_else(|| TopicAdminError::Unreachable("the cluster lists no brokers".into()))?;
     let mut connection = BrokerConnection::open(&broker, timeout)?;
     let version = connection.version::<IncrementalAlterConfigsRequest>()?;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use brook_client::groups::{self, GroupError, GroupSummary, GroupView, ResetRow, ResetTarget};
-use brook_client::topics::TopicAdminError;
+use brook_client::topics::{PartitionInfo, TopicAdminError};
 use brook_client::{ClusterSettings, Quiet, block_on};
 use brook_registry::client::{ClientError as RegistryError, RegistryClient};
 use rdkafka::admin::{
@@ -360,26 +360,13 @@ impl Cluster {
 
     /// The topic's partitions, asked through the consumer, which never makes the broker
     /// auto-create the topic.
-    fn partitions_of(&self, name: &str) -> Result<Vec<PartitionMetadata>, ClusterError> {
+    fn partitions_of(&self, name: &str) -> Result<Vec<PartitionInfo>, ClusterError> {
         let metadata = self
             .settings
             .metadata(self.consumer.client(), Some(name))
             .map_err(ClusterError::unreachable)?;
-        let topic = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == name && t.error().is_none() && !t.partitions().is_empty())
-            .ok_or_else(|| ClusterError::not_found(format!("Topic {name} not found")))?;
-        Ok(topic
-            .partitions()
-            .iter()
-            .map(|p| PartitionMetadata {
-                id: p.id(),
-                leader: p.leader(),
-                replicas: p.replicas().to_vec(),
-                isr: p.isr().to_vec(),
-            })
-            .collect())
+        brook_client::topics::partitions(&metadata, name)
+            .ok_or_else(|| ClusterError::not_found(format!("Topic {name} not found")))
     }
 
     /// (log start, log end) of each of `topic`'s `partitions`.
@@ -952,12 +939,4 @@ fn every_partition(metadata: &Metadata) -> Vec<(String, i32)> {
                 .map(|p| (t.name().to_string(), p.id()))
         })
         .collect()
-}
-
-/// A partition's metadata.
-struct PartitionMetadata {
-    id: i32,
-    leader: i32,
-    replicas: Vec<i32>,
-    isr: Vec<i32>,
 }

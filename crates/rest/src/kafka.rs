@@ -7,8 +7,10 @@ use brook_client::{ClusterSettings, Quiet};
 use brook_registry::client::RegistryClient;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::metadata::Metadata;
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
 use crate::error::RestError;
 
@@ -26,18 +28,7 @@ pub struct Kafka {
     pub registry: Option<RegistryClient>,
 }
 
-/// A partition's metadata.
-#[derive(Debug, Clone)]
-pub struct PartitionInfo {
-    /// Its id.
-    pub id: i32,
-    /// The leader.
-    pub leader: i32,
-    /// Replicas.
-    pub replicas: Vec<i32>,
-    /// In-sync replicas.
-    pub isr: Vec<i32>,
-}
+pub use brook_client::topics::PartitionInfo;
 
 impl Kafka {
     /// Clients for `settings`' cluster.
@@ -85,23 +76,7 @@ impl Kafka {
     /// The partitions of `topic`, or 40401.
     pub fn partitions(&self, topic: &str) -> Result<Vec<PartitionInfo>, RestError> {
         let metadata = self.metadata(Some(topic))?;
-        let found = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
-            .ok_or_else(RestError::topic_not_found)?;
-        let mut partitions: Vec<PartitionInfo> = found
-            .partitions()
-            .iter()
-            .map(|p| PartitionInfo {
-                id: p.id(),
-                leader: p.leader(),
-                replicas: p.replicas().to_vec(),
-                isr: p.isr().to_vec(),
-            })
-            .collect();
-        partitions.sort_by_key(|p| p.id);
-        Ok(partitions)
+        brook_client::topics::partitions(&metadata, topic).ok_or_else(RestError::topic_not_found)
     }
 
     /// (beginning, end) offsets of one partition.
@@ -143,5 +118,70 @@ impl Kafka {
             .inner()
             .fetch_cluster_id(self.timeout())
             .ok_or_else(|| RestError::kafka("the cluster did not say its id"))
+    }
+}
+
+/// A record for [`Kafka::send`].
+#[derive(Debug, Default)]
+pub struct Outgoing<'a> {
+    /// The key.
+    pub key: Option<&'a [u8]>,
+    /// The value.
+    pub value: Option<&'a [u8]>,
+    /// A partition (the partitioner's choice when absent).
+    pub partition: Option<i32>,
+    /// Headers (name, value).
+    pub headers: &'a [(String, Option<Vec<u8>>)],
+    /// A timestamp (epoch ms; now when absent).
+    pub timestamp: Option<i64>,
+}
+
+impl Kafka {
+    /// Hands `record` to the shared producer, waiting while its queue is full until
+    /// `deadline`; the future resolves when the record is acknowledged. Every produce path
+    /// (v2 and v3) goes through here.
+    pub async fn send(
+        &self,
+        topic: &str,
+        record: Outgoing<'_>,
+        deadline: tokio::time::Instant,
+    ) -> Result<DeliveryFuture, KafkaError> {
+        let mut future: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+        if !record.headers.is_empty() {
+            let mut headers = OwnedHeaders::new();
+            for (name, value) in record.headers {
+                headers = headers.insert(Header {
+                    key: name,
+                    value: value.as_deref(),
+                });
+            }
+            future = future.headers(headers);
+        }
+        if let Some(k) = record.key {
+            future = future.key(k);
+        }
+        if let Some(v) = record.value {
+            future = future.payload(v);
+        }
+        if let Some(id) = record.partition {
+            future = future.partition(id);
+        }
+        if let Some(t) = record.timestamp {
+            future = future.timestamp(t);
+        }
+        loop {
+            match self.producer.send_result(future) {
+                Ok(delivery) => return Ok(delivery),
+                Err((e, back))
+                    if e.rdkafka_error_code()
+                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    future = back;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
     }
 }

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use rdkafka::producer::FutureRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Proxy, blocking, body, json};
 use crate::error::RestError;
 use crate::formats::{Encoder, Format};
-use crate::kafka::PartitionInfo;
+use crate::kafka::{Outgoing, PartitionInfo};
 
 type AppState = Arc<Proxy>;
 
@@ -243,36 +242,13 @@ async fn produce_records(
     let deadline = tokio::time::Instant::now() + p.kafka.timeout();
     let mut pending = Vec::with_capacity(encoded.len());
     for (key, value, partition) in &encoded {
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic);
-        if let Some(k) = key {
-            record = record.key(k.as_slice());
-        }
-        if let Some(v) = value {
-            record = record.payload(v.as_slice());
-        }
-        if let Some(id) = partition {
-            record = record.partition(*id);
-        }
-        loop {
-            match p.kafka.producer.send_result(record) {
-                Ok(delivery) => {
-                    pending.push(Ok(delivery));
-                    break;
-                }
-                Err((e, back))
-                    if e.rdkafka_error_code()
-                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
-                        && tokio::time::Instant::now() < deadline =>
-                {
-                    record = back;
-                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                }
-                Err((e, _)) => {
-                    pending.push(Err(e));
-                    break;
-                }
-            }
-        }
+        let record = Outgoing {
+            key: key.as_deref(),
+            value: value.as_deref(),
+            partition: *partition,
+            ..Outgoing::default()
+        };
+        pending.push(p.kafka.send(&topic, record, deadline).await);
     }
     let mut offsets = Vec::with_capacity(pending.len());
     for sent in pending {

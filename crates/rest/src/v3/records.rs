@@ -13,13 +13,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use brook_registry::format::SchemaType;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureRecord};
+use rdkafka::producer::DeliveryFuture;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::{AppState, check_cluster};
 use crate::error::RestError;
+use crate::kafka::Outgoing;
 use crate::v2::{Proxy, blocking};
 
 /// One record ready to send, and what its answer reports.
@@ -197,42 +197,20 @@ fn prepare(
     })
 }
 
-/// Hands a prepared record to the producer (waiting while its queue is full).
+/// Hands a prepared record to the producer.
 async fn send(p: &Proxy, topic: &str, r: &Prepared) -> Result<DeliveryFuture, RestError> {
+    let record = Outgoing {
+        key: r.key.as_deref(),
+        value: r.value.as_deref(),
+        partition: r.partition,
+        headers: &r.headers,
+        timestamp: r.timestamp,
+    };
     let deadline = tokio::time::Instant::now() + p.kafka.timeout();
-    let mut headers = OwnedHeaders::new();
-    for (name, value) in &r.headers {
-        headers = headers.insert(Header {
-            key: name,
-            value: value.as_deref(),
-        });
-    }
-    let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
-    if let Some(k) = &r.key {
-        record = record.key(k.as_slice());
-    }
-    if let Some(v) = &r.value {
-        record = record.payload(v.as_slice());
-    }
-    if let Some(id) = r.partition {
-        record = record.partition(id);
-    }
-    if let Some(t) = r.timestamp {
-        record = record.timestamp(t);
-    }
-    loop {
-        match p.kafka.producer.send_result(record) {
-            Ok(delivery) => return Ok(delivery),
-            Err((e, back))
-                if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
-                    && tokio::time::Instant::now() < deadline =>
-            {
-                record = back;
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
-            Err((e, _)) => return Err(RestError::kafka(e.to_string())),
-        }
-    }
+    p.kafka
+        .send(topic, record, deadline)
+        .await
+        .map_err(|e| RestError::kafka(e.to_string()))
 }
 
 fn kind_json(kind: &Option<(String, usize)>) -> Value {

@@ -254,13 +254,36 @@ pub async fn delete(
     }
 }
 
-fn config_json(base: &str, cid: &str, topic: &str, e: &rdkafka::admin::ConfigEntry) -> Value {
-    let url = format!("{base}/v3/clusters/{cid}/topics/{topic}/configs/{}", e.name);
-    json!({
-        "kind": "KafkaTopicConfig",
-        "metadata": metadata(&url, &format!("crn:///kafka={cid}/topic={topic}/config={}", e.name)),
+/// Whose configs: a topic's or a broker's.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    Topic(&'a str),
+    Broker(i32),
+}
+
+/// A `KafkaTopicConfig` or `KafkaBrokerConfig`.
+fn config_json(base: &str, cid: &str, owner: Owner<'_>, e: &rdkafka::admin::ConfigEntry) -> Value {
+    let (kind, path, crn, key, id) = match owner {
+        Owner::Topic(t) => (
+            "KafkaTopicConfig",
+            format!("topics/{t}"),
+            format!("topic={t}"),
+            "topic_name",
+            json!(t),
+        ),
+        Owner::Broker(b) => (
+            "KafkaBrokerConfig",
+            format!("brokers/{b}"),
+            format!("broker={b}"),
+            "broker_id",
+            json!(b),
+        ),
+    };
+    let url = format!("{base}/v3/clusters/{cid}/{path}/configs/{}", e.name);
+    let mut config = json!({
+        "kind": kind,
+        "metadata": metadata(&url, &format!("crn:///kafka={cid}/{crn}/config={}", e.name)),
         "cluster_id": cid,
-        "topic_name": topic,
         "name": e.name,
         "value": if e.is_sensitive { None } else { e.value.clone() },
         "is_default": e.is_default,
@@ -268,7 +291,9 @@ fn config_json(base: &str, cid: &str, topic: &str, e: &rdkafka::admin::ConfigEnt
         "is_sensitive": e.is_sensitive,
         "source": brook_client::config_source_name(&e.source),
         "synonyms": [],
-    })
+    });
+    config[key] = id;
+    config
 }
 
 fn topic_configs(p: &Proxy, topic: &str) -> Result<Vec<rdkafka::admin::ConfigEntry>, RestError> {
@@ -303,7 +328,7 @@ pub async fn configs(
             &format!("{base}/v3/clusters/{cid}/topics/{topic}/configs"),
             entries
                 .iter()
-                .map(|e| config_json(&base, &cid, &topic, e))
+                .map(|e| config_json(&base, &cid, Owner::Topic(&topic), e))
                 .collect(),
         ))
     })
@@ -324,7 +349,7 @@ pub async fn config(
             .iter()
             .find(|e| e.name == name)
             .ok_or_else(|| RestError::new(404, 404, format!("Config {name} cannot be found.")))?;
-        Ok(config_json(&base, &cid, &topic, e))
+        Ok(config_json(&base, &cid, Owner::Topic(&topic), e))
     })
     .await
 }
@@ -513,22 +538,7 @@ pub async fn broker_configs(
         let url = format!("{base}/v3/clusters/{cid}/brokers/{broker_id}/configs");
         let data = entries
             .iter()
-            .map(|e| {
-                json!({
-                    "kind": "KafkaBrokerConfig",
-                    "metadata": metadata(&format!("{url}/{}", e.name), &format!(
-                        "crn:///kafka={cid}/broker={broker_id}/config={}", e.name)),
-                    "cluster_id": cid,
-                    "broker_id": broker_id,
-                    "name": e.name,
-                    "value": if e.is_sensitive { None } else { e.value.clone() },
-                    "is_default": e.is_default,
-                    "is_read_only": e.is_read_only,
-                    "is_sensitive": e.is_sensitive,
-                    "source": brook_client::config_source_name(&e.source),
-                    "synonyms": [],
-                })
-            })
+            .map(|e| config_json(&base, &cid, Owner::Broker(broker_id), e))
             .collect();
         Ok(super::list("KafkaBrokerConfigList", &url, data))
     })
