@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod body;
 pub mod error;
 pub mod formats;
 pub mod kafka;

@@ -146,6 +146,14 @@ fn records_one_by_one_and_streamed() {
         &json!({"value": {"type": "BINARY", "data": "not base64!"}}),
     );
     assert_eq!(status, 400, "{e}");
+    // A record 32 times the 1 MiB body limit is 413, and the client gets to read it.
+    let big = "x".repeat(32 << 20);
+    let (status, e) = stack.post(
+        &records,
+        JSON,
+        &json!({"value": {"type": "STRING", "data": big}}),
+    );
+    assert_eq!((status, e["error_code"].as_i64()), (413, Some(413)), "{e}");
 
     // 1,000 records in one chunked request, one answer line each, in order.
     let lines: String = (0..1000)

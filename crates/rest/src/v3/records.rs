@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::{AppState, check_cluster};
+use crate::body::read_limited;
 use crate::error::RestError;
 use crate::kafka::Outgoing;
 use crate::v2::{Proxy, blocking};
@@ -288,9 +289,9 @@ pub async fn produce(
     let partitions = Arc::new(partitions);
     if !streaming {
         let limit = p.config.max_body_bytes;
-        let bytes = match axum::body::to_bytes(request.into_body(), limit).await {
+        let bytes = match read_limited(request.into_body(), limit).await {
             Ok(b) => b,
-            Err(_) => return RestError::too_large(limit).into_response(),
+            Err(e) => return e.into_response(),
         };
         let value: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
