@@ -320,6 +320,15 @@ fn the_rest_api_follows_confluents_rules() {
     let (status, body) = api.get("/no/such/path");
     assert_eq!((status, code(&body)), (404, 404));
 
+    // A body far over the limit is refused, and a client that writes it all before reading
+    // gets to read the refusal.
+    let huge = avro_body(&format!(
+        "{{\"type\":\"string\",\"doc\":\"{}\"}}",
+        "x".repeat(32 << 20)
+    ));
+    let (status, body) = api.post("/subjects/huge-value/versions", &huge);
+    assert_eq!(status, 413, "{body:.200}");
+
     runtime.block_on(server.shutdown());
     runtime.block_on(broker.shutdown());
 }

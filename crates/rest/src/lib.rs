@@ -17,7 +17,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod body;
 pub mod error;
 pub mod formats;
 pub mod kafka;

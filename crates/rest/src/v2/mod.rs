@@ -16,7 +16,6 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
 use crate::RestConfig;
-use crate::body::read_limited;
 use crate::error::{RestError, V2_JSON};
 use crate::formats::{Format, parse_media_type};
 use crate::kafka::Kafka;
@@ -135,7 +134,9 @@ pub async fn body<T: DeserializeOwned>(
         Some(v) => parse_media_type(v.to_str().unwrap_or_default())?,
     };
     let limit = proxy.config.max_body_bytes;
-    let bytes = read_limited(request.into_body(), limit).await?;
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| RestError::too_large(limit))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok((format, None));
     }

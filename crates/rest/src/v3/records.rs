@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::{AppState, check_cluster};
-use crate::body::read_limited;
 use crate::error::RestError;
 use crate::kafka::Outgoing;
 use crate::v2::{Proxy, blocking};
@@ -289,9 +288,9 @@ pub async fn produce(
     let partitions = Arc::new(partitions);
     if !streaming {
         let limit = p.config.max_body_bytes;
-        let bytes = match read_limited(request.into_body(), limit).await {
+        let bytes = match axum::body::to_bytes(request.into_body(), limit).await {
             Ok(b) => b,
-            Err(e) => return e.into_response(),
+            Err(_) => return RestError::too_large(limit).into_response(),
         };
         let value: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
