@@ -271,7 +271,7 @@ fn bad_input_gets_confluents_status_and_code_and_writes_nothing() {
     let schema = r#"{"type":"record","name":"Ride","fields":[{"name":"vendor_id","type":"int"}]}"#;
     let avro = "application/vnd.kafka.avro.v2+json";
     // 32 times the 1 MiB limit: the 413 must reach a client that writes the whole body
-    // before reading the answer (the server reads and drops the rest first).
+    // before reading the answer (the server reads and drops the rest after answering).
     let big = "x".repeat(32 << 20);
     let cases: Vec<(&str, &str, String, u16, i64)> = vec![
         ("/topics/rides", JSON_V2, "{\"records\": [".into(), 400, 400),
